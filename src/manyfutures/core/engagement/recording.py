@@ -1,0 +1,94 @@
+"""Writing events, audit rows and notifications inside the caller's unit of work.
+
+They share the transaction of the change they describe, so a rolled-back change
+leaves no trace and a committed one always has its audit row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from manyfutures.core.engagement.model import AuditLog, Notification, UserEvent
+from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.shared.ports import IdGenerator
+
+
+def record_event(
+    uow: UnitOfWork,
+    ids: IdGenerator,
+    now: datetime,
+    user_id: str | None,
+    event_type: str,
+    data: dict[str, Any] | None = None,
+) -> UserEvent:
+    event = UserEvent(
+        id=ids.new_id("evt"),
+        organization_id=uow.organization_id,
+        user_id=user_id,
+        event_type=event_type,
+        event_data=dict(data or {}),
+        created_at=now,
+    )
+    uow.events.add(event)
+    return event
+
+
+def as_audit_text(value: object) -> str | None:
+    """Audit values are plain text (the seed's choice); structured values become JSON."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def record_audit(
+    uow: UnitOfWork,
+    ids: IdGenerator,
+    now: datetime,
+    user_id: str | None,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    old: object = None,
+    new: object = None,
+) -> None:
+    uow.audit_log.add(
+        AuditLog(
+            id=ids.new_id("audit"),
+            organization_id=uow.organization_id,
+            user_id=user_id,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            old_value=as_audit_text(old),
+            new_value=as_audit_text(new),
+            created_at=now,
+        )
+    )
+
+
+def notify(
+    uow: UnitOfWork,
+    ids: IdGenerator,
+    now: datetime,
+    user_id: str,
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None = None,
+) -> Notification:
+    notification = Notification(
+        id=ids.new_id("notif"),
+        organization_id=uow.organization_id,
+        user_id=user_id,
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+        created_at=now,
+    )
+    uow.notifications.add(notification)
+    return notification

@@ -1,0 +1,143 @@
+"""Episodes and their content blocks, with a guarded generation state machine."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from manyfutures.core.shared.errors import StateConflictError, ValidationError
+
+
+class EpisodeStatus(enum.StrEnum):
+    DRAFT = "DRAFT"
+    GENERATING = "GENERATING"
+    PUBLISHED = "PUBLISHED"
+    FAILED = "FAILED"
+
+
+class GenerationStage(enum.StrEnum):
+    RESEARCH = "research"
+    WRITING = "writing"
+    REVIEW = "review"
+
+
+STAGE_ORDER = (GenerationStage.RESEARCH, GenerationStage.WRITING, GenerationStage.REVIEW)
+
+# DRAFT -> FAILED: a slot whose worker vanished on its last attempt before starting.
+# GENERATING -> DRAFT: a failed attempt that will be retried waits as a draft again.
+# FAILED -> DRAFT: a reader asked to retry a generation that gave up.
+_ALLOWED: dict[EpisodeStatus, frozenset[EpisodeStatus]] = {
+    EpisodeStatus.DRAFT: frozenset({EpisodeStatus.GENERATING, EpisodeStatus.FAILED}),
+    EpisodeStatus.GENERATING: frozenset(
+        {EpisodeStatus.PUBLISHED, EpisodeStatus.FAILED, EpisodeStatus.DRAFT}
+    ),
+    EpisodeStatus.FAILED: frozenset({EpisodeStatus.DRAFT}),
+    EpisodeStatus.PUBLISHED: frozenset(),
+}
+
+
+class BlockType(enum.StrEnum):
+    MARKDOWN = "MARKDOWN"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(slots=True, kw_only=True)
+class Block:
+    id: str
+    episode_id: str
+    organization_id: str
+    type: BlockType = BlockType.MARKDOWN
+    content: str
+    position: int = 0
+    reasoning: str | None = None
+    confidence: float | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True, kw_only=True)
+class Episode:
+    id: str
+    organization_id: str
+    project_id: str
+    status: EpisodeStatus = EpisodeStatus.DRAFT
+    title: str | None = None
+    summary: str | None = None
+    scheduled_for: datetime
+    published_at: datetime | None = None
+    reading_minutes: int | None = None
+    sources: list[Source] = field(default_factory=list)
+    generation_attempts: int = 0
+    generation_errors: list[str] = field(default_factory=list)
+    progress_stage: GenerationStage | None = None
+    progress_percent: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_final(self) -> bool:
+        return self.status is EpisodeStatus.PUBLISHED
+
+    def _move(self, target: EpisodeStatus, now: datetime) -> None:
+        if target not in _ALLOWED[self.status]:
+            raise StateConflictError(
+                f"episode {self.id} cannot go from {self.status.value} to {target.value}"
+            )
+        self.status = target
+        self.updated_at = now
+
+    def start_generation(self, now: datetime) -> None:
+        self._move(EpisodeStatus.GENERATING, now)
+        self.generation_attempts += 1
+        self.progress_stage = GenerationStage.RESEARCH
+        self.progress_percent = 0
+
+    def report_progress(self, stage: GenerationStage, percent: int, now: datetime) -> bool:
+        """Apply progress if it moves forward; return False for stale or out-of-order reports."""
+        if not 0 <= percent <= 100:
+            raise ValidationError.for_field("percent", "percent must be between 0 and 100")
+        if self.status is not EpisodeStatus.GENERATING:
+            return False
+        current = (
+            STAGE_ORDER.index(self.progress_stage) if self.progress_stage else -1,
+            self.progress_percent,
+        )
+        if (STAGE_ORDER.index(stage), percent) <= current:
+            return False
+        self.progress_stage = stage
+        self.progress_percent = percent
+        self.updated_at = now
+        return True
+
+    def publish(
+        self,
+        *,
+        title: str,
+        summary: str,
+        sources: list[Source],
+        reading_minutes: int,
+        now: datetime,
+    ) -> None:
+        self._move(EpisodeStatus.PUBLISHED, now)
+        self.title = title
+        self.summary = summary
+        self.sources = list(sources)
+        self.reading_minutes = reading_minutes
+        self.published_at = now
+        self.progress_stage = GenerationStage.REVIEW
+        self.progress_percent = 100
+
+    def record_failed_attempt(self, error: str, will_retry: bool, now: datetime) -> None:
+        self.generation_errors.append(error)
+        self._move(EpisodeStatus.DRAFT if will_retry else EpisodeStatus.FAILED, now)
+        self.progress_stage = None
+        self.progress_percent = 0
+
+    def reset_for_retry(self, now: datetime) -> None:
+        self._move(EpisodeStatus.DRAFT, now)

@@ -1,0 +1,44 @@
+"""A generation run: one attempt at producing one episode.
+
+Callbacks name the run, not the episode, so a late answer to an old attempt can
+be recognised and ignored instead of overwriting a newer one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from manyfutures.core.shared.errors import StateConflictError
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(slots=True, kw_only=True)
+class GenerationRun:
+    id: str
+    organization_id: str
+    episode_id: str
+    queue_item_id: str
+    attempt: int
+    status: RunStatus = RunStatus.RUNNING
+    planning_note_ids: list[str] = field(default_factory=list)
+    error: str | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is RunStatus.RUNNING
+
+    def finish(self, status: RunStatus, now: datetime, error: str | None = None) -> None:
+        if not self.is_open:
+            raise StateConflictError(f"run {self.id} already finished as {self.status.value}")
+        self.status = status
+        self.error = error
+        self.finished_at = now

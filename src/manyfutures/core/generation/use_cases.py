@@ -1,0 +1,497 @@
+"""Generation use cases: request, start, progress, result, and episode reads.
+
+Every path into an episode's fate — the simulated generator, an n8n callback, a
+refused webhook POST, an expired lease — goes through the functions here, so a
+retry is decided in exactly one place.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from manyfutures.core.costs.model import Operation, TokenUsage
+from manyfutures.core.engagement.model import PlanningNoteStatus
+from manyfutures.core.engagement.ports import EmailMessage, EmailSender
+from manyfutures.core.engagement.recording import notify, record_audit, record_event
+from manyfutures.core.generation.episode import (
+    Block,
+    Episode,
+    EpisodeStatus,
+    GenerationStage,
+    Source,
+)
+from manyfutures.core.generation.ports import (
+    EpisodeGenerator,
+    GenerationRequest,
+    GeneratorUnavailableError,
+    MemoryForWriter,
+    NoteForWriter,
+    RecentEpisode,
+)
+from manyfutures.core.generation.reading_time import reading_minutes
+from manyfutures.core.generation.run import GenerationRun, RunStatus
+from manyfutures.core.identity.model import Actor
+from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
+from manyfutures.core.projects.model import MemoryStorage, Project, ProjectStatus
+from manyfutures.core.projects.use_cases import check_page_size, load_project
+from manyfutures.core.scheduling.backoff import RetryPolicy
+from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.scheduling.slots import ensure_slot
+from manyfutures.core.shared.errors import NotFoundError, StateConflictError
+from manyfutures.core.shared.ports import Clock, IdGenerator
+from manyfutures.core.shared.use_case import UseCase
+
+logger = logging.getLogger(__name__)
+RECENT_EPISODES_IN_PAYLOAD = 3
+
+
+def load_episode(uow: UnitOfWork, episode_id: str) -> Episode:
+    episode = uow.episodes.get(episode_id)
+    if episode is None or uow.projects.get(episode.project_id) is None:
+        raise NotFoundError("episode", episode_id)
+    return episode
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeCommand:
+    actor: Actor
+    episode_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEpisodeCommand:
+    actor: Actor
+    project_id: str
+
+
+class RequestEpisodeNow(UseCase):
+    """ "Generate now": a fresh DRAFT episode in a slot due immediately."""
+
+    def __call__(self, command: RequestEpisodeCommand) -> Episode:
+        now = self._clock.now()
+        with self._uow(command.actor.organization_id) as uow:
+            project = load_project(uow, command.project_id)
+            project.require_active()
+            item = ensure_slot(uow, self._ids, project, now, now)
+            episode = uow.episodes.get(item.episode_id)
+            assert episode is not None
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "episode.generate",
+                "episode",
+                episode.id,
+                new="DRAFT",
+            )
+            record_event(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "episode_requested",
+                {"projectId": project.id, "episodeId": episode.id},
+            )
+            uow.commit()
+            return episode
+
+
+class RetryEpisode(UseCase):
+    """A reader retries a generation that gave up: a new slot, attempts counted afresh."""
+
+    def __call__(self, command: EpisodeCommand) -> Episode:
+        now = self._clock.now()
+        with self._uow(command.actor.organization_id) as uow:
+            episode = load_episode(uow, command.episode_id)
+            if episode.status is not EpisodeStatus.FAILED:
+                raise StateConflictError(
+                    f"episode {episode.id} is {episode.status.value}; only FAILED episodes retry"
+                )
+            project = load_project(uow, episode.project_id)
+            project.require_active()
+            episode.reset_for_retry(now)
+            uow.episodes.update(episode)
+            item = ScheduleQueueItem(
+                id=self._ids.new_id("queue"),
+                organization_id=episode.organization_id,
+                project_id=project.id,
+                episode_id=episode.id,
+                scheduled_for=now,
+                available_at=now,
+                created_at=now,
+            )
+            uow.queue.add(item)
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "episode.retry",
+                "episode",
+                episode.id,
+                old="FAILED",
+                new="DRAFT",
+            )
+            uow.commit()
+            return episode
+
+
+@dataclass(frozen=True, slots=True)
+class StartGenerationCommand:
+    organization_id: str
+    queue_item_id: str
+    attempt: int
+
+
+class StartGeneration(UseCase):
+    """The worker's job: open a run for a claimed item and hand it to the generator."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        generator: EpisodeGenerator,
+        results: ApplyGenerationResult,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._generator = generator
+        self._results = results
+
+    def __call__(self, command: StartGenerationCommand) -> GenerationRun | None:
+        now = self._clock.now()
+        with self._uow(command.organization_id) as uow:
+            item = uow.queue.get(command.queue_item_id)
+            if item is None or item.status is not QueueStatus.PROCESSING:
+                return None
+            if item.attempt_count != command.attempt:
+                return None  # a newer claim owns this item; this job is stale
+            project = uow.projects.get(item.project_id)
+            episode = uow.episodes.get(item.episode_id)
+            if project is None or episode is None or project.status is not ProjectStatus.ACTIVE:
+                item.fail_permanently("project is no longer active", now)
+                uow.queue.update(item)
+                uow.commit()
+                return None
+            _supersede_open_run(uow, episode, now)
+            episode.start_generation(now)
+            notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
+            run = GenerationRun(
+                id=self._ids.new_id("run"),
+                organization_id=item.organization_id,
+                episode_id=episode.id,
+                queue_item_id=item.id,
+                attempt=item.attempt_count,
+                planning_note_ids=[note.id for note in notes],
+                started_at=now,
+            )
+            uow.runs.add(run)
+            uow.episodes.update(episode)
+            request = GenerationRequest(
+                run_id=run.id,
+                episode_id=episode.id,
+                project_id=project.id,
+                organization_id=project.organization_id,
+                attempt=run.attempt,
+                title=project.title,
+                brief=project.onboarding_brief,
+                cadence=project.cadence,
+                planning_notes=tuple(NoteForWriter(n.id, n.note) for n in notes),
+                memories=_memories_for_writer(uow, project, now),
+                recent_episodes=tuple(
+                    RecentEpisode(e.title or "", e.summary or "")
+                    for e in uow.episodes.recent_with_status(
+                        project.id, EpisodeStatus.PUBLISHED, RECENT_EPISODES_IN_PAYLOAD
+                    )
+                ),
+            )
+            uow.commit()
+        # Committed first: a generator that answers instantly must find the run.
+        try:
+            self._generator.start(request)
+        except GeneratorUnavailableError as error:
+            self._results(GenerationFailed(run.organization_id, run.id, str(error), True))
+        return run
+
+
+TIMED_OUT = "generation attempt timed out"
+
+
+def _supersede_open_run(uow: UnitOfWork, episode: Episode, now: datetime) -> None:
+    """A reclaimed item whose previous attempt never reported: that attempt timed out."""
+    previous = uow.runs.latest_for_episode(episode.id)
+    if previous is not None and previous.is_open:
+        previous.finish(RunStatus.FAILED, now, TIMED_OUT)
+        uow.runs.update(previous)
+    if episode.status is EpisodeStatus.GENERATING:
+        episode.record_failed_attempt(TIMED_OUT, will_retry=True, now=now)
+
+
+def _memories_for_writer(
+    uow: UnitOfWork, project: Project, now: datetime
+) -> tuple[MemoryForWriter, ...]:
+    if project.memory_storage is MemoryStorage.TABLE:
+        rows = [
+            m
+            for m in uow.agent_memories.list_for_project(project.id)
+            if m.expires_at is None or m.expires_at > now
+        ]
+        rows.sort(key=lambda m: m.importance, reverse=True)
+        return tuple(MemoryForWriter(m.content, m.memory_type, m.importance) for m in rows)
+    return tuple(
+        MemoryForWriter(m.content, m.memory_type, m.importance) for m in project.live_memories(now)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    organization_id: str
+    run_id: str
+    stage: GenerationStage
+    percent: int
+
+
+class ReportProgress(UseCase):
+    def __call__(self, report: ProgressReport) -> bool:
+        now = self._clock.now()
+        with self._uow(report.organization_id) as uow:
+            run = uow.runs.get(report.run_id)
+            if run is None:
+                raise NotFoundError("run", report.run_id)
+            episode = uow.episodes.get(run.episode_id)
+            if not run.is_open or episode is None:
+                return False
+            if not episode.report_progress(report.stage, report.percent, now):
+                return False
+            uow.episodes.update(episode)
+            uow.commit()
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_gbp: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSucceeded:
+    organization_id: str
+    run_id: str
+    title: str
+    summary: str
+    content: str
+    sources: tuple[Source, ...] = ()
+    reasoning: str | None = None
+    confidence: float | None = None
+    usage: tuple[ModelUsage, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationFailed:
+    organization_id: str
+    run_id: str
+    error: str
+    retryable: bool
+
+
+class ResultOutcome(enum.StrEnum):
+    PUBLISHED = "published"
+    RETRY_SCHEDULED = "retry_scheduled"
+    FAILED = "failed"
+    IGNORED = "ignored"
+
+
+class ApplyGenerationResult(UseCase):
+    """Publish or fail an episode from its run's result; duplicates change nothing."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        email: EmailSender,
+        policy: RetryPolicy,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._email = email
+        self._policy = policy
+
+    def __call__(self, result: GenerationSucceeded | GenerationFailed) -> ResultOutcome:
+        now = self._clock.now()
+        with self._uow(result.organization_id) as uow:
+            run = uow.runs.get(result.run_id)
+            if run is None:
+                raise NotFoundError("run", result.run_id)
+            episode = uow.episodes.get(run.episode_id)
+            item = uow.queue.get(run.queue_item_id)
+            if not run.is_open or episode is None or item is None or episode.is_final:
+                return ResultOutcome.IGNORED
+            project = uow.projects.get(episode.project_id)
+            if isinstance(result, GenerationSucceeded):
+                outcome = self._publish(uow, run, episode, item, project, result, now)
+            else:
+                outcome = self._fail(uow, run, episode, item, project, result, now)
+            uow.commit()
+        if outcome is ResultOutcome.PUBLISHED and project is not None:
+            self._email_reader(result.organization_id, project, episode)
+        return outcome
+
+    def _publish(
+        self,
+        uow: UnitOfWork,
+        run: GenerationRun,
+        episode: Episode,
+        item: ScheduleQueueItem,
+        project: Project | None,
+        result: GenerationSucceeded,
+        now: datetime,
+    ) -> ResultOutcome:
+        episode.publish(
+            title=result.title,
+            summary=result.summary,
+            sources=list(result.sources),
+            reading_minutes=reading_minutes(result.content),
+            now=now,
+        )
+        uow.episodes.update(episode)
+        uow.blocks.add(
+            Block(
+                id=self._ids.new_id("blk"),
+                episode_id=episode.id,
+                organization_id=episode.organization_id,
+                content=result.content,
+                reasoning=result.reasoning,
+                confidence=result.confidence,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        for usage in result.usage:
+            uow.token_usage.add(
+                TokenUsage(
+                    id=self._ids.new_id("usage"),
+                    organization_id=episode.organization_id,
+                    project_id=episode.project_id,
+                    episode_id=episode.id,
+                    operation=Operation.EPISODE_GENERATION,
+                    model=usage.model,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    cost_gbp=usage.cost_gbp,
+                    created_at=now,
+                )
+            )
+        item.complete(now)
+        uow.queue.update(item)
+        for note_id in run.planning_note_ids:
+            note = uow.planning_notes.get(note_id)
+            if note is not None and note.status is PlanningNoteStatus.PENDING:
+                note.incorporate(episode.id, now)
+                uow.planning_notes.update(note)
+        run.finish(RunStatus.SUCCEEDED, now)
+        uow.runs.update(run)
+        if project is not None:
+            notify(
+                uow,
+                self._ids,
+                now,
+                project.created_by,
+                "episode_published",
+                f"New episode: {result.title}",
+                result.summary,
+                link=f"/episodes/{episode.id}",
+            )
+        record_event(
+            uow,
+            self._ids,
+            now,
+            None,
+            "episode_published",
+            {"episodeId": episode.id, "projectId": episode.project_id},
+        )
+        return ResultOutcome.PUBLISHED
+
+    def _fail(
+        self,
+        uow: UnitOfWork,
+        run: GenerationRun,
+        episode: Episode,
+        item: ScheduleQueueItem,
+        project: Project | None,
+        result: GenerationFailed,
+        now: datetime,
+    ) -> ResultOutcome:
+        run.finish(RunStatus.FAILED, now, result.error)
+        uow.runs.update(run)
+        if result.retryable:
+            will_retry = item.record_failure(result.error, now, self._policy)
+        else:
+            item.fail_permanently(result.error, now)
+            will_retry = False
+        uow.queue.update(item)
+        episode.record_failed_attempt(result.error, will_retry, now)
+        uow.episodes.update(episode)
+        if will_retry:
+            return ResultOutcome.RETRY_SCHEDULED
+        if project is not None:
+            notify(
+                uow,
+                self._ids,
+                now,
+                project.created_by,
+                "episode_failed",
+                "An episode could not be generated",
+                f"{project.title}: {result.error}",
+                link=f"/episodes/{episode.id}/retry",
+            )
+        record_event(
+            uow,
+            self._ids,
+            now,
+            None,
+            "episode_failed",
+            {"episodeId": episode.id, "error": result.error},
+        )
+        return ResultOutcome.FAILED
+
+    def _email_reader(self, organization_id: str, project: Project, episode: Episode) -> None:
+        """Sent after commit, so a mail outage never undoes a published episode."""
+        with self._uow(organization_id) as uow:
+            reader = uow.users.get(project.created_by)
+        if reader is None or not reader.email:
+            return
+        try:
+            self._email.send(
+                EmailMessage(
+                    to=reader.email,
+                    subject=f"Your Many Futures episode is ready: {episode.title}",
+                    text=f"{episode.summary}\n\nRead it at /episodes/{episode.id}",
+                )
+            )
+        except Exception:
+            logger.exception("episode %s published but its email was not sent", episode.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ListEpisodesQuery:
+    actor: Actor
+    project_id: str
+    limit: int = 20
+    after_id: str | None = None
+
+
+class ListEpisodes(UseCase):
+    def __call__(self, query: ListEpisodesQuery) -> Sequence[Episode]:
+        limit = check_page_size(query.limit)
+        with self._uow(query.actor.organization_id) as uow:
+            load_project(uow, query.project_id)
+            return uow.episodes.list_for_project(query.project_id, limit, query.after_id)

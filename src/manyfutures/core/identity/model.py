@@ -1,0 +1,66 @@
+"""Organizations, users and memberships, mirrored from Clerk.
+
+Ids are Clerk's own strings (``org_…``, ``user_…``) so a webhook or a JWT claim
+can be matched without a lookup table.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+DEFAULT_DAILY_COST_LIMIT_GBP = Decimal("50.00")
+DEFAULT_TIMEZONE = "Europe/London"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+@dataclass(slots=True, kw_only=True)
+class Organization:
+    id: str
+    name: str
+    daily_cost_limit_gbp: Decimal = DEFAULT_DAILY_COST_LIMIT_GBP
+    enabled_features: list[str] = field(default_factory=list)
+    experimental_features: list[str] = field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+    def has_feature(self, feature: str) -> bool:
+        return feature in self.enabled_features or feature in self.experimental_features
+
+
+@dataclass(slots=True, kw_only=True)
+class User:
+    id: str
+    email: str
+    name: str
+    timezone: str = DEFAULT_TIMEZONE
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True, kw_only=True)
+class Membership:
+    id: str
+    organization_id: str
+    user_id: str
+    role: Role
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting and in which organization: the tenant scope of every use case."""
+
+    user_id: str
+    organization_id: str
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN

@@ -1,0 +1,27 @@
+"""Who is calling: turns request credentials into an authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from manyfutures.core.identity.model import Role
+from manyfutures.core.shared.errors import DomainError
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: str
+    organization_id: str | None
+    role: Role | None
+
+
+class AuthenticationError(DomainError):
+    """Missing, malformed, expired or untrusted credentials."""
+
+
+class IdentityVerifier(Protocol):
+    def verify(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal:
+        """Return the principal or raise AuthenticationError."""
+        ...

@@ -1,0 +1,133 @@
+"""Projects: the topics an organization follows, and how often it hears about them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from manyfutures.core.scheduling.cadence import Cadence
+from manyfutures.core.shared.errors import StateConflictError, ValidationError, VersionConflictError
+
+MAX_TITLE_LENGTH = 200
+MAX_BRIEF_LENGTH = 10_000
+
+
+class ProjectStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    ARCHIVED = "ARCHIVED"
+
+
+class MemoryStorage(enum.StrEnum):
+    """Where a project's memories live: JSON on the project (MVP) or the agent_memory table."""
+
+    JSON = "json"
+    TABLE = "table"
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectMemory:
+    content: str
+    memory_type: str = "preference"
+    importance: float = 0.5
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    def is_live(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+def validate_title(title: str) -> str:
+    cleaned = title.strip() if isinstance(title, str) else ""
+    if not cleaned:
+        raise ValidationError.for_field("title", "title must not be empty")
+    if len(cleaned) > MAX_TITLE_LENGTH:
+        raise ValidationError.for_field(
+            "title", f"title must be at most {MAX_TITLE_LENGTH} characters"
+        )
+    return cleaned
+
+
+def validate_brief(brief: str) -> str:
+    cleaned = brief.strip() if isinstance(brief, str) else ""
+    if not cleaned:
+        raise ValidationError.for_field("brief", "brief must not be empty")
+    if len(cleaned) > MAX_BRIEF_LENGTH:
+        raise ValidationError.for_field(
+            "brief", f"brief must be at most {MAX_BRIEF_LENGTH} characters"
+        )
+    return cleaned
+
+
+@dataclass(slots=True, kw_only=True)
+class Project:
+    id: str
+    organization_id: str
+    created_by: str
+    title: str
+    onboarding_brief: str
+    cadence: Cadence
+    status: ProjectStatus = ProjectStatus.ACTIVE
+    next_scheduled_at: datetime | None = None
+    memories: list[ProjectMemory] = field(default_factory=list)
+    memory_storage: MemoryStorage = MemoryStorage.JSON
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def check_version(self, expected: int | None) -> None:
+        if expected is not None and expected != self.version:
+            raise VersionConflictError("project", self.id, expected, self.version)
+
+    def touch(self, now: datetime) -> None:
+        """Every change bumps the version the optimistic lock compares."""
+        self.version += 1
+        self.updated_at = now
+
+    def require_active(self) -> None:
+        if self.status is not ProjectStatus.ACTIVE:
+            raise StateConflictError(f"project {self.id} is {self.status.value}, not ACTIVE")
+
+    def pause(self, now: datetime) -> None:
+        self.require_active()
+        self.status = ProjectStatus.PAUSED
+        self.next_scheduled_at = None
+        self.touch(now)
+
+    def resume(self, now: datetime) -> None:
+        if self.status is not ProjectStatus.PAUSED:
+            raise StateConflictError(f"project {self.id} is {self.status.value}, not PAUSED")
+        self.status = ProjectStatus.ACTIVE
+        self.touch(now)
+
+    def soft_delete(self, by_user: str, now: datetime) -> None:
+        self.status = ProjectStatus.ARCHIVED
+        self.next_scheduled_at = None
+        self.deleted_at = now
+        self.deleted_by = by_user
+        self.touch(now)
+
+    def settings_snapshot(self) -> dict[str, object]:
+        """The user-editable settings, for audit old/new values and events."""
+        return {
+            "title": self.title,
+            "brief": self.onboarding_brief,
+            "cadence": {"mode": self.cadence.mode.value, "days": list(self.cadence.days)},
+            "deliveryTime": self.cadence.delivery_time.strftime("%H:%M"),
+            "timezone": self.cadence.timezone,
+        }
+
+    def live_memories(self, now: datetime) -> list[ProjectMemory]:
+        """Most important first; expired memories never reach the writer."""
+        live = [m for m in self.memories if m.is_live(now)]
+        return sorted(live, key=lambda m: m.importance, reverse=True)
+
+    def copy(self) -> Project:
+        return replace(self, memories=list(self.memories))

@@ -1,0 +1,345 @@
+"""Project use cases: create, change settings, pause, resume, delete, read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from manyfutures.core.engagement.recording import record_audit, record_event
+from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Actor
+from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.projects.model import Project, validate_brief, validate_title
+from manyfutures.core.scheduling.cadence import DEFAULT_DELIVERY_TIME, MONDAY, Cadence
+from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.scheduling.slots import ensure_slot
+from manyfutures.core.shared.errors import FieldErrors, NotFoundError, ValidationError
+from manyfutures.core.shared.ports import IdGenerator
+from manyfutures.core.shared.use_case import UseCase
+
+MAX_PAGE_SIZE = 100
+
+
+def load_project(uow: UnitOfWork, project_id: str) -> Project:
+    project = uow.projects.get(project_id)
+    if project is None:
+        raise NotFoundError("project", project_id)
+    return project
+
+
+def check_page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationError.for_field("limit", f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    return limit
+
+
+@dataclass(frozen=True, slots=True)
+class CreateProjectCommand:
+    actor: Actor
+    title: str
+    brief: str
+    cadence_mode: str = "weekly"
+    days: tuple[int, ...] = (MONDAY,)
+    delivery_time: str | None = None
+    timezone: str | None = None
+    deliver_first_now: bool = False
+
+
+class CreateProject(UseCase):
+    """New projects default to weekly on Monday 09:00 in the creator's time zone."""
+
+    def __call__(self, command: CreateProjectCommand) -> Project:
+        actor = command.actor
+        now = self._clock.now()
+        with self._uow(actor.organization_id) as uow:
+            user = uow.users.get(actor.user_id)
+            timezone = command.timezone or (user.timezone if user else DEFAULT_TIMEZONE)
+            errors = FieldErrors()
+            title = errors.check(lambda: validate_title(command.title))
+            brief = errors.check(lambda: validate_brief(command.brief))
+            cadence = errors.check(
+                lambda: Cadence.create(
+                    command.cadence_mode,
+                    command.days,
+                    command.delivery_time or DEFAULT_DELIVERY_TIME,
+                    timezone,
+                )
+            )
+            errors.raise_if_any("the project is not valid")
+            assert title is not None and brief is not None and cadence is not None
+            first_slot = now if command.deliver_first_now else cadence.next_occurrence(now)
+            project = Project(
+                id=self._ids.new_id("proj"),
+                organization_id=actor.organization_id,
+                created_by=actor.user_id,
+                title=title,
+                onboarding_brief=brief,
+                cadence=cadence,
+                next_scheduled_at=first_slot,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.projects.add(project)
+            ensure_slot(uow, self._ids, project, first_slot, now)
+            record_event(
+                uow, self._ids, now, actor.user_id, "project_created", {"projectId": project.id}
+            )
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                actor.user_id,
+                "project.create",
+                "project",
+                project.id,
+                new=project.settings_snapshot(),
+            )
+            uow.commit()
+            return project
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProjectSettingsCommand:
+    """Fields left as ``None`` keep their current value."""
+
+    actor: Actor
+    project_id: str
+    expected_version: int | None
+    title: str | None = None
+    brief: str | None = None
+    cadence_mode: str | None = None
+    days: tuple[int, ...] | None = None
+    delivery_time: str | None = None
+    timezone: str | None = None
+
+
+class UpdateProjectSettings(UseCase):
+    def __call__(self, command: UpdateProjectSettingsCommand) -> Project:
+        actor = command.actor
+        now = self._clock.now()
+        with self._uow(actor.organization_id) as uow:
+            project = load_project(uow, command.project_id)
+            project.check_version(command.expected_version)
+            errors = FieldErrors()
+            title = errors.check(lambda: validate_title(_or(command.title, project.title)))
+            brief = errors.check(
+                lambda: validate_brief(_or(command.brief, project.onboarding_brief))
+            )
+            cadence = errors.check(lambda: _merged_cadence(project.cadence, command))
+            errors.raise_if_any("the settings are not valid")
+            assert title is not None and brief is not None and cadence is not None
+            before = project.settings_snapshot()
+            reschedule = cadence != project.cadence
+            project.title, project.onboarding_brief, project.cadence = title, brief, cadence
+            after = project.settings_snapshot()
+            changed = sorted(key for key in after if after[key] != before[key])
+            if not changed:
+                return project
+            project.touch(now)
+            if reschedule:
+                _move_upcoming_slot(uow, self._ids, project, now)
+            uow.projects.update(project)
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                actor.user_id,
+                "project.update",
+                "project",
+                project.id,
+                old={key: before[key] for key in changed},
+                new={key: after[key] for key in changed},
+            )
+            record_event(
+                uow,
+                self._ids,
+                now,
+                actor.user_id,
+                "settings_updated",
+                {"projectId": project.id, "changed": changed},
+            )
+            uow.commit()
+            return project
+
+
+def _or(given: str | None, current: str) -> str:
+    return current if given is None else given
+
+
+def _merged_cadence(current: Cadence, command: UpdateProjectSettingsCommand) -> Cadence:
+    mode_changed = command.cadence_mode is not None and command.cadence_mode != current.mode
+    if command.days is not None:
+        days = command.days
+    else:
+        # A new mode brings its own days (weekdays, daily); keep them only within a mode.
+        days = () if mode_changed else current.days
+    delivery: time | str = (
+        command.delivery_time if command.delivery_time is not None else current.delivery_time
+    )
+    return Cadence.create(
+        command.cadence_mode or current.mode, days, delivery, command.timezone or current.timezone
+    )
+
+
+def _move_upcoming_slot(uow: UnitOfWork, ids: IdGenerator, project: Project, now: datetime) -> None:
+    """Move the not-yet-due upcoming slot to the new cadence's next occurrence.
+
+    A slot that is already due is left alone: it still runs, and the next tick
+    advances the project using the new cadence. Paused projects have no slot.
+    """
+    old_slot = project.next_scheduled_at
+    if old_slot is None or old_slot <= now:
+        return
+    new_slot = project.cadence.next_occurrence(now)
+    project.next_scheduled_at = new_slot
+    item = uow.queue.find_for_slot(project.id, old_slot)
+    if item is None or item.status is not QueueStatus.PENDING or item.attempt_count:
+        ensure_slot(uow, ids, project, new_slot, now)
+        return
+    item.reschedule(new_slot)
+    uow.queue.update(item)
+    episode = uow.episodes.get(item.episode_id)
+    if episode is not None:
+        episode.scheduled_for = new_slot
+        episode.updated_at = now
+        uow.episodes.update(episode)
+
+
+def _cancel_pending_items(uow: UnitOfWork, project_id: str) -> int:
+    cancelled = 0
+    for item in uow.queue.list_for_project(project_id):
+        if item.status is QueueStatus.PENDING or item.status is QueueStatus.BLOCKED:
+            item.cancel()
+            uow.queue.update(item)
+            cancelled += 1
+    return cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectCommand:
+    actor: Actor
+    project_id: str
+    expected_version: int | None = None
+
+
+class PauseProject(UseCase):
+    """Stops deliveries; slots that have not started are cancelled, running ones finish."""
+
+    def __call__(self, command: ProjectCommand) -> Project:
+        now = self._clock.now()
+        with self._uow(command.actor.organization_id) as uow:
+            project = load_project(uow, command.project_id)
+            project.check_version(command.expected_version)
+            project.pause(now)
+            cancelled = _cancel_pending_items(uow, project.id)
+            uow.projects.update(project)
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "project.pause",
+                "project",
+                project.id,
+                old="ACTIVE",
+                new="PAUSED",
+            )
+            record_event(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "project_paused",
+                {"projectId": project.id, "cancelledSlots": cancelled},
+            )
+            uow.commit()
+            return project
+
+
+class ResumeProject(UseCase):
+    """Deliveries restart from the next occurrence; missed slots are not replayed."""
+
+    def __call__(self, command: ProjectCommand) -> Project:
+        now = self._clock.now()
+        with self._uow(command.actor.organization_id) as uow:
+            project = load_project(uow, command.project_id)
+            project.check_version(command.expected_version)
+            project.resume(now)
+            project.next_scheduled_at = project.cadence.next_occurrence(now)
+            ensure_slot(uow, self._ids, project, project.next_scheduled_at, now)
+            uow.projects.update(project)
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "project.resume",
+                "project",
+                project.id,
+                old="PAUSED",
+                new="ACTIVE",
+            )
+            record_event(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "project_resumed",
+                {"projectId": project.id},
+            )
+            uow.commit()
+            return project
+
+
+class DeleteProject(UseCase):
+    """Soft delete: the row stays for audit, but normal reads never see it again."""
+
+    def __call__(self, command: ProjectCommand) -> None:
+        now = self._clock.now()
+        with self._uow(command.actor.organization_id) as uow:
+            project = load_project(uow, command.project_id)
+            project.check_version(command.expected_version)
+            before = project.status.value
+            project.soft_delete(command.actor.user_id, now)
+            _cancel_pending_items(uow, project.id)
+            uow.projects.update(project)
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "project.delete",
+                "project",
+                project.id,
+                old=before,
+                new="DELETED",
+            )
+            record_event(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "project_deleted",
+                {"projectId": project.id},
+            )
+            uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class ListProjectsQuery:
+    actor: Actor
+    limit: int = 20
+    after_id: str | None = None
+
+
+class ListProjects(UseCase):
+    def __call__(self, query: ListProjectsQuery) -> Sequence[Project]:
+        limit = check_page_size(query.limit)
+        with self._uow(query.actor.organization_id) as uow:
+            return uow.projects.list(limit, query.after_id)
+
+
+class GetProject(UseCase):
+    def __call__(self, command: ProjectCommand) -> Project:
+        with self._uow(command.actor.organization_id) as uow:
+            return load_project(uow, command.project_id)

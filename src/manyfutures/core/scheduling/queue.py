@@ -1,0 +1,129 @@
+"""The schedule queue item: one delivery slot of one project, and its attempts.
+
+The queue (not the project's ``next_scheduled_at`` cache) is the source of truth
+for what runs when. ``scheduled_for`` identifies the slot and never changes once
+the slot is running; ``available_at`` is when the item may next be claimed, which
+backoff pushes forward between attempts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from manyfutures.core.scheduling.backoff import RetryPolicy
+from manyfutures.core.shared.errors import StateConflictError
+
+
+class QueueStatus(enum.StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    BLOCKED = "blocked"
+
+
+_ALLOWED: dict[QueueStatus, frozenset[QueueStatus]] = {
+    QueueStatus.PENDING: frozenset(
+        {QueueStatus.PROCESSING, QueueStatus.CANCELLED, QueueStatus.BLOCKED}
+    ),
+    QueueStatus.PROCESSING: frozenset(
+        {QueueStatus.COMPLETED, QueueStatus.FAILED, QueueStatus.PENDING, QueueStatus.PROCESSING}
+    ),
+    QueueStatus.BLOCKED: frozenset({QueueStatus.PENDING, QueueStatus.CANCELLED}),
+    QueueStatus.COMPLETED: frozenset(),
+    QueueStatus.FAILED: frozenset(),
+    QueueStatus.CANCELLED: frozenset(),
+}
+FINAL_QUEUE_STATUSES = frozenset({QueueStatus.COMPLETED, QueueStatus.FAILED, QueueStatus.CANCELLED})
+
+
+@dataclass(slots=True, kw_only=True)
+class ScheduleQueueItem:
+    id: str
+    organization_id: str
+    project_id: str
+    episode_id: str
+    scheduled_for: datetime
+    available_at: datetime
+    status: QueueStatus = QueueStatus.PENDING
+    attempt_count: int = 0
+    picked_up_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str | None = None
+    completed_at: datetime | None = None
+    created_at: datetime
+
+    def _move(self, target: QueueStatus) -> None:
+        if target not in _ALLOWED[self.status]:
+            raise StateConflictError(
+                f"queue item {self.id} cannot go from {self.status.value} to {target.value}"
+            )
+        self.status = target
+
+    def is_due(self, now: datetime) -> bool:
+        return self.status is QueueStatus.PENDING and self.available_at <= now
+
+    def lease_expired(self, now: datetime) -> bool:
+        return (
+            self.status is QueueStatus.PROCESSING
+            and self.lease_expires_at is not None
+            and self.lease_expires_at <= now
+        )
+
+    def claimable(self, now: datetime, policy: RetryPolicy) -> bool:
+        """Due and pending, or abandoned by a worker whose lease ran out — with attempts left."""
+        if not policy.can_retry(self.attempt_count):
+            return False
+        return self.is_due(now) or self.lease_expired(now)
+
+    def claim(self, now: datetime, lease: timedelta) -> None:
+        """Start an attempt: the worker holds the item until the lease deadline."""
+        self._move(QueueStatus.PROCESSING)
+        self.attempt_count += 1
+        self.picked_up_at = now
+        self.last_attempt_at = now
+        self.lease_expires_at = now + lease
+
+    def complete(self, now: datetime) -> None:
+        self._move(QueueStatus.COMPLETED)
+        self.completed_at = now
+        self.lease_expires_at = None
+
+    def record_failure(self, error: str, now: datetime, policy: RetryPolicy) -> bool:
+        """Record a failed attempt; return True if it will be retried."""
+        self.last_error = error
+        self.lease_expires_at = None
+        if policy.can_retry(self.attempt_count):
+            self._move(QueueStatus.PENDING)
+            self.available_at = now + policy.delay(self.attempt_count)
+            return True
+        self._move(QueueStatus.FAILED)
+        self.completed_at = now
+        return False
+
+    def fail_permanently(self, error: str, now: datetime) -> None:
+        self._move(QueueStatus.FAILED)
+        self.last_error = error
+        self.lease_expires_at = None
+        self.completed_at = now
+
+    def cancel(self) -> None:
+        self._move(QueueStatus.CANCELLED)
+
+    def reschedule(self, slot: datetime) -> None:
+        """Move a not-yet-started slot (settings changed before it ran)."""
+        if self.status is not QueueStatus.PENDING or self.attempt_count:
+            raise StateConflictError(f"queue item {self.id} has started and cannot move")
+        self.scheduled_for = slot
+        self.available_at = slot
+
+    def block(self, reason: str) -> None:
+        self._move(QueueStatus.BLOCKED)
+        self.last_error = reason
+
+    def unblock(self) -> None:
+        self._move(QueueStatus.PENDING)

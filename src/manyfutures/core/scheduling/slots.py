@@ -1,0 +1,78 @@
+"""Materialising delivery slots: a DRAFT episode plus a pending queue item.
+
+Each active project always has its *upcoming* slot in the queue, so the reader
+sees "next episode Monday 09:00" and settings changes can move it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from manyfutures.core.generation.episode import Episode, EpisodeStatus
+from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.projects.model import Project
+from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.shared.ports import IdGenerator
+
+
+def ensure_slot(
+    uow: UnitOfWork, ids: IdGenerator, project: Project, slot: datetime, now: datetime
+) -> ScheduleQueueItem:
+    """The queue item for ``slot``, creating it (and its draft) if missing. Idempotent."""
+    existing = uow.queue.find_for_slot(project.id, slot)
+    if existing is not None:
+        return existing
+    episode = uow.episodes.find_for_slot(project.id, slot) or _reusable_draft(uow, project.id)
+    if episode is None:
+        episode = Episode(
+            id=ids.new_id("ep"),
+            organization_id=project.organization_id,
+            project_id=project.id,
+            scheduled_for=slot,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.episodes.add(episode)
+    elif episode.scheduled_for != slot:
+        episode.scheduled_for = slot
+        episode.updated_at = now
+        uow.episodes.update(episode)
+    item = ScheduleQueueItem(
+        id=ids.new_id("queue"),
+        organization_id=project.organization_id,
+        project_id=project.id,
+        episode_id=episode.id,
+        scheduled_for=slot,
+        available_at=slot,
+        created_at=now,
+    )
+    uow.queue.add(item)
+    return item
+
+
+def upcoming_items(uow: UnitOfWork, project_id: str) -> list[ScheduleQueueItem]:
+    """Slots that have not started: the ones a settings change or pause may move."""
+    return [
+        item
+        for item in uow.queue.list_for_project(project_id)
+        if item.status is QueueStatus.PENDING and item.attempt_count == 0
+    ]
+
+
+def _reusable_draft(uow: UnitOfWork, project_id: str) -> Episode | None:
+    """A draft left behind by a cancelled slot (pause, reschedule) is reused, not orphaned."""
+    for item in reversed(uow.queue.list_for_project(project_id)):
+        if item.status is QueueStatus.CANCELLED and item.attempt_count == 0:
+            episode = uow.episodes.get(item.episode_id)
+            if episode is not None and episode.status is EpisodeStatus.DRAFT:
+                if _has_live_item(uow, project_id, episode.id):
+                    continue
+                return episode
+    return None
+
+
+def _has_live_item(uow: UnitOfWork, project_id: str, episode_id: str) -> bool:
+    return any(
+        item.episode_id == episode_id and item.status is not QueueStatus.CANCELLED
+        for item in uow.queue.list_for_project(project_id)
+    )
