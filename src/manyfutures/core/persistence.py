@@ -47,8 +47,15 @@ class UserRepository(Protocol):
 
 
 class MembershipRepository(Protocol):
-    def add(self, membership: Membership) -> None: ...
+    def add(self, membership: Membership) -> None:
+        """Raise DuplicateError if the user is already a member."""
+        ...
+
     def get_for_user(self, user_id: str) -> Membership | None: ...
+    def update(self, membership: Membership) -> None: ...
+    def remove(self, user_id: str) -> bool:
+        """Delete the user's membership; False if there was none."""
+        ...
 
 
 class ProjectRepository(Protocol):

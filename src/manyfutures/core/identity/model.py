@@ -29,6 +29,7 @@ class Organization:
     experimental_features: list[str] = field(default_factory=list)
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None
 
     def has_feature(self, feature: str) -> bool:
         return feature in self.enabled_features or feature in self.experimental_features
@@ -42,6 +43,7 @@ class User:
     timezone: str = DEFAULT_TIMEZONE
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -19,7 +19,7 @@ class RetryPolicy:
     max_attempts: int = 3
 
     def delay(self, attempt: int) -> timedelta:
-        """``min(base × 2^attempt, cap)`` for the attempt number that just failed."""
+        """``min(base * 2^attempt, cap)`` for the attempt number that just failed."""
         if attempt < 0:
             raise ValidationError.for_field("attempt", "attempt must not be negative")
         # Past 2**64 seconds every base exceeds any cap; skip the huge integer.

@@ -1,0 +1,21 @@
+"""Email in memory mode: kept in an outbox list and written to the log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from manyfutures.core.engagement.ports import EmailMessage
+
+logger = logging.getLogger(__name__)
+
+
+class ConsoleEmailSender:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        with self._lock:
+            self.sent.append(message)
+        logger.info("email to %s: %s", message.to, message.subject)

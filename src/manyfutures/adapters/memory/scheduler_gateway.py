@@ -1,0 +1,57 @@
+"""Cross-organization discovery and claiming over the in-memory store."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from manyfutures.adapters.memory.store import InMemoryStore
+from manyfutures.core.projects.model import ProjectStatus
+from manyfutures.core.scheduling.backoff import RetryPolicy
+from manyfutures.core.scheduling.ports import TenantRef
+from manyfutures.core.scheduling.queue import ScheduleQueueItem
+
+
+class InMemorySchedulerGateway:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def due_projects(self, now: datetime, limit: int) -> Sequence[TenantRef]:
+        with self._store.lock:
+            due = [
+                p
+                for p in self._store.tables["projects"].values()
+                if p.status is ProjectStatus.ACTIVE
+                and not p.is_deleted
+                and p.next_scheduled_at is not None
+                and p.next_scheduled_at <= now
+            ]
+        due.sort(key=lambda p: (p.next_scheduled_at, p.id))
+        return [TenantRef(p.organization_id, p.id) for p in due[:limit]]
+
+    def claim_due_items(
+        self, now: datetime, lease: timedelta, batch_size: int, max_attempts: int
+    ) -> Sequence[ScheduleQueueItem]:
+        policy = RetryPolicy(max_attempts=max_attempts)
+        with self._store.lock:
+            items = self._store.tables["episode_schedule_queue"]
+            claimable = sorted(
+                (i for i in items.values() if i.claimable(now, policy)),
+                key=lambda i: (i.available_at, i.id),
+            )[:batch_size]
+            claimed = []
+            for item in claimable:
+                updated = copy.deepcopy(item)
+                updated.claim(now, lease)
+                items[item.id] = updated
+                claimed.append(copy.deepcopy(updated))
+            return claimed
+
+    def abandoned_items(self, now: datetime, max_attempts: int) -> Sequence[TenantRef]:
+        with self._store.lock:
+            return [
+                TenantRef(i.organization_id, i.id)
+                for i in self._store.tables["episode_schedule_queue"].values()
+                if i.lease_expired(now) and i.attempt_count >= max_attempts
+            ]

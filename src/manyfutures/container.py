@@ -1,0 +1,135 @@
+"""The composition root: the one place that chooses adapters and builds use cases.
+
+Storage, generator, email, auth and dispatcher are each selected from settings,
+so later work adds a branch to a selector and touches nothing else. Nothing is
+connected at import time; providers build objects on first use.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from manyfutures.adapters.clock import SystemClock
+from manyfutures.adapters.ids import UlidGenerator
+from manyfutures.adapters.memory.dev_identity import DevHeaderVerifier
+from manyfutures.adapters.memory.dispatcher import ThreadPoolDispatcher
+from manyfutures.adapters.memory.email import ConsoleEmailSender
+from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
+from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
+from manyfutures.adapters.memory.store import InMemoryStore
+from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.core.engagement.use_cases import (
+    AddPlanningNote,
+    ArchivePlanningNote,
+    ListPlanningNotes,
+    TrackEvent,
+)
+from manyfutures.core.generation.use_cases import (
+    ApplyGenerationResult,
+    ListEpisodes,
+    ReportProgress,
+    RequestEpisodeNow,
+    RetryEpisode,
+    StartGeneration,
+)
+from manyfutures.core.identity.use_cases import AddMembership, UpsertOrganization, UpsertUser
+from manyfutures.core.projects.use_cases import (
+    CreateProject,
+    DeleteProject,
+    GetProject,
+    ListProjects,
+    PauseProject,
+    ResumeProject,
+    UpdateProjectSettings,
+)
+from manyfutures.core.scheduling.backoff import RetryPolicy
+from manyfutures.core.scheduling.use_cases import (
+    ClaimDueItems,
+    RecoverExpiredLeases,
+    RunSchedulerTick,
+    ScheduleDueProjects,
+)
+from manyfutures.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UlidGenerator)
+    retry_policy = providers.Singleton(RetryPolicy)
+
+    memory_store = providers.Singleton(InMemoryStore)
+    uow_factory = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryUnitOfWorkFactory, memory_store),
+    )
+    scheduler_gateway = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemorySchedulerGateway, memory_store),
+    )
+    email_sender = providers.Selector(
+        config.email,
+        console=providers.Singleton(ConsoleEmailSender),
+    )
+    identity_verifier = providers.Selector(
+        config.auth,
+        dev=providers.Singleton(DevHeaderVerifier),
+    )
+
+    # Use cases: a new instance per call site; they hold no state of their own.
+    create_project = providers.Factory(CreateProject, uow_factory, clock, ids)
+    update_project_settings = providers.Factory(UpdateProjectSettings, uow_factory, clock, ids)
+    pause_project = providers.Factory(PauseProject, uow_factory, clock, ids)
+    resume_project = providers.Factory(ResumeProject, uow_factory, clock, ids)
+    delete_project = providers.Factory(DeleteProject, uow_factory, clock, ids)
+    list_projects = providers.Factory(ListProjects, uow_factory, clock, ids)
+    get_project = providers.Factory(GetProject, uow_factory, clock, ids)
+    list_episodes = providers.Factory(ListEpisodes, uow_factory, clock, ids)
+    request_episode_now = providers.Factory(RequestEpisodeNow, uow_factory, clock, ids)
+    retry_episode = providers.Factory(RetryEpisode, uow_factory, clock, ids)
+    add_planning_note = providers.Factory(AddPlanningNote, uow_factory, clock, ids)
+    list_planning_notes = providers.Factory(ListPlanningNotes, uow_factory, clock, ids)
+    archive_planning_note = providers.Factory(ArchivePlanningNote, uow_factory, clock, ids)
+    track_event = providers.Factory(TrackEvent, uow_factory, clock, ids)
+    upsert_organization = providers.Factory(UpsertOrganization, uow_factory, clock, ids)
+    upsert_user = providers.Factory(UpsertUser, uow_factory, clock, ids)
+    add_membership = providers.Factory(AddMembership, uow_factory, clock, ids)
+
+    report_progress = providers.Factory(ReportProgress, uow_factory, clock, ids)
+    apply_generation_result = providers.Factory(
+        ApplyGenerationResult, uow_factory, clock, ids, email_sender, retry_policy
+    )
+    generator = providers.Selector(
+        config.generator,
+        simulated=providers.Singleton(
+            SimulatedGenerator,
+            report_progress,
+            apply_generation_result,
+            config.simulated_stage_seconds,
+        ),
+    )
+    start_generation = providers.Factory(
+        StartGeneration, uow_factory, clock, ids, generator, apply_generation_result
+    )
+    dispatcher = providers.Selector(
+        config.dispatcher,
+        threads=providers.Singleton(ThreadPoolDispatcher, start_generation, config.worker_threads),
+    )
+
+    schedule_due_projects = providers.Factory(
+        ScheduleDueProjects, uow_factory, clock, ids, scheduler_gateway
+    )
+    recover_expired_leases = providers.Factory(
+        RecoverExpiredLeases, uow_factory, clock, ids, scheduler_gateway, retry_policy
+    )
+    claim_due_items = providers.Factory(ClaimDueItems, clock, scheduler_gateway, retry_policy)
+    scheduler_tick = providers.Factory(
+        RunSchedulerTick, schedule_due_projects, recover_expired_leases, claim_due_items, dispatcher
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container()
+    container.config.from_dict(settings.as_config())
+    return container

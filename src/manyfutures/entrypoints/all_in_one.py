@@ -1,0 +1,39 @@
+"""Memory mode's single process: HTTP API, scheduler beat and worker threads together."""
+
+from __future__ import annotations
+
+import logging
+
+from werkzeug.serving import run_simple
+
+from manyfutures.container import build_container
+from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
+from manyfutures.entrypoints.http.app import create_app
+from manyfutures.entrypoints.scheduler_loop import SchedulerLoop
+from manyfutures.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def run_all_in_one(settings: Settings, host: str | None, port: int | None, demo: bool) -> None:
+    container = build_container(settings)
+    app = create_app(container)
+    if demo:
+        project = seed_demo(container)
+        logger.info(
+            "demo project %s created; try: curl -H 'X-Dev-User: %s' -H 'X-Dev-Org: %s' "
+            "http://%s:%s/v1/projects/%s/episodes",
+            project.id,
+            DEMO_USER,
+            DEMO_ORG,
+            host or settings.host,
+            port or settings.port,
+            project.id,
+        )
+    loop = SchedulerLoop(container.scheduler_tick(), settings.tick_seconds)
+    loop.start()
+    try:
+        run_simple(host or settings.host, port or settings.port, app, threaded=True)
+    finally:
+        loop.stop()
+        container.dispatcher().shutdown()

@@ -1,0 +1,38 @@
+"""The ``manyfutures`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from manyfutures.settings import Settings, SettingsError
+
+logger = logging.getLogger("manyfutures")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="manyfutures", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help="API, worker and scheduler in one process (memory mode by default)"
+    )
+    run.add_argument("--host", help="default: MANYFUTURES_HOST or 127.0.0.1")
+    run.add_argument("--port", type=int, help="default: MANYFUTURES_PORT or 8000")
+    run.add_argument("--no-demo", action="store_true", help="start without the demo tenant")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("MANYFUTURES_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    from manyfutures.entrypoints.all_in_one import run_all_in_one
+
+    run_all_in_one(settings, host=args.host, port=args.port, demo=not args.no_demo)
+    return 0

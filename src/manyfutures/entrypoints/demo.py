@@ -1,0 +1,34 @@
+"""The demo tenant memory mode starts with, created through the ordinary use cases."""
+
+from __future__ import annotations
+
+from manyfutures.container import Container
+from manyfutures.core.identity.model import Actor, Role
+from manyfutures.core.identity.use_cases import (
+    AddMembershipCommand,
+    UpsertOrganizationCommand,
+    UpsertUserCommand,
+)
+from manyfutures.core.projects.model import Project
+from manyfutures.core.projects.use_cases import CreateProjectCommand
+
+DEMO_ORG = "org_demo"
+DEMO_USER = "user_demo"
+
+
+def seed_demo(container: Container) -> Project:
+    container.upsert_organization()(UpsertOrganizationCommand(DEMO_ORG, "Demo Organization"))
+    container.upsert_user()(
+        UpsertUserCommand(DEMO_USER, "demo@example.org", "Demo Reader", "Europe/London")
+    )
+    container.add_membership()(AddMembershipCommand(DEMO_ORG, DEMO_USER, Role.ADMIN))
+    return container.create_project()(
+        CreateProjectCommand(
+            actor=Actor(DEMO_USER, DEMO_ORG, Role.ADMIN),
+            title="The future of work",
+            brief="How AI agents, remote work and regulation reshape white-collar work by 2030.",
+            cadence_mode="weekdays",
+            days=(),
+            deliver_first_now=True,
+        )
+    )

@@ -1,0 +1,28 @@
+"""Resolve the caller into an Actor (user + active organization + role) per request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import cast
+
+from flask import g, request
+
+from manyfutures.core.identity.model import Actor
+from manyfutures.core.identity.ports import IdentityVerifier
+from manyfutures.core.shared.errors import PermissionDeniedError
+
+
+def authenticate(verifier: IdentityVerifier) -> None:
+    # werkzeug's Headers is a case-insensitive mapping; it just does not register as one.
+    headers = cast(Mapping[str, str], request.headers)
+    principal = verifier.verify(headers, request.cookies)
+    if principal.organization_id is None or principal.role is None:
+        raise PermissionDeniedError(
+            "no active organization: select or create an organization, then retry"
+        )
+    g.actor = Actor(principal.user_id, principal.organization_id, principal.role)
+
+
+def current_actor() -> Actor:
+    actor: Actor = g.actor
+    return actor

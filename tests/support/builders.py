@@ -1,0 +1,100 @@
+"""Entity builders with sensible defaults, so tests state only what matters to them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from manyfutures.core.costs.model import Operation, TokenUsage
+from manyfutures.core.generation.episode import Episode
+from manyfutures.core.identity.model import Organization
+from manyfutures.core.projects.model import Project
+from manyfutures.core.scheduling.cadence import Cadence
+from manyfutures.core.scheduling.queue import ScheduleQueueItem
+
+T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def organization(org_id: str = "org_a", **overrides: Any) -> Organization:
+    fields: dict[str, Any] = {
+        "id": org_id,
+        "name": f"Org {org_id}",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    return Organization(**{**fields, **overrides})
+
+
+def project(project_id: str = "proj_1", org: str = "org_a", **overrides: Any) -> Project:
+    fields: dict[str, Any] = {
+        "id": project_id,
+        "organization_id": org,
+        "created_by": "user_1",
+        "title": "Future of energy",
+        "onboarding_brief": "Grid storage and policy",
+        "cadence": Cadence.create("weekly", [1], "09:00", "Europe/London"),
+        "next_scheduled_at": T0 + timedelta(hours=1),
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    return Project(**{**fields, **overrides})
+
+
+def episode(
+    episode_id: str = "ep_1", project_id: str = "proj_1", org: str = "org_a", **overrides: Any
+) -> Episode:
+    fields: dict[str, Any] = {
+        "id": episode_id,
+        "organization_id": org,
+        "project_id": project_id,
+        "scheduled_for": T0 + timedelta(hours=1),
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    return Episode(**{**fields, **overrides})
+
+
+def queue_item(
+    item_id: str = "queue_1",
+    project_id: str = "proj_1",
+    episode_id: str = "ep_1",
+    org: str = "org_a",
+    slot: datetime = T0,
+    **overrides: Any,
+) -> ScheduleQueueItem:
+    fields: dict[str, Any] = {
+        "id": item_id,
+        "organization_id": org,
+        "project_id": project_id,
+        "episode_id": episode_id,
+        "scheduled_for": slot,
+        "available_at": slot,
+        "created_at": T0,
+    }
+    return ScheduleQueueItem(**{**fields, **overrides})
+
+
+def usage(
+    usage_id: str,
+    org: str = "org_a",
+    episode_id: str | None = "ep_1",
+    at: datetime = T0,
+    cost: str = "0.10",
+    tokens: tuple[int, int] = (100, 50),
+    operation: Operation = Operation.EPISODE_GENERATION,
+    **overrides: Any,
+) -> TokenUsage:
+    fields: dict[str, Any] = {
+        "id": usage_id,
+        "organization_id": org,
+        "project_id": "proj_1",
+        "episode_id": episode_id,
+        "operation": operation,
+        "model": "gpt-4o",
+        "prompt_tokens": tokens[0],
+        "completion_tokens": tokens[1],
+        "cost_gbp": Decimal(cost),
+        "created_at": at,
+    }
+    return TokenUsage(**{**fields, **overrides})

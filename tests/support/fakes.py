@@ -1,0 +1,62 @@
+"""Hand-written fakes for the ports that memory mode does not already provide.
+
+They record what happened so tests assert on state, never on mock call lists.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+
+from manyfutures.core.generation.ports import GenerationRequest, GeneratorUnavailableError
+from manyfutures.core.scheduling.queue import ScheduleQueueItem
+
+
+class ManualClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set(self, instant: datetime) -> None:
+        self.current = instant
+
+
+class SequentialIds:
+    """Readable, sortable ids: ``proj_000001``, ``ep_000002``…"""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def new_id(self, prefix: str) -> str:
+        with self._lock:
+            return f"{prefix}_{next(self._counter):06d}"
+
+
+class RecordingGenerator:
+    """Accepts requests and keeps them; ``refuse`` makes it behave like a down n8n."""
+
+    def __init__(self) -> None:
+        self.requests: list[GenerationRequest] = []
+        self.refuse_with: str | None = None
+
+    def start(self, request: GenerationRequest) -> None:
+        if self.refuse_with is not None:
+            raise GeneratorUnavailableError(self.refuse_with)
+        self.requests.append(request)
+
+
+class RecordingDispatcher:
+    def __init__(self) -> None:
+        self.dispatched: list[ScheduleQueueItem] = []
+
+    def dispatch_generation(self, item: ScheduleQueueItem) -> None:
+        self.dispatched.append(item)
