@@ -1,0 +1,54 @@
+"""`make run`'s promise: the demo project's first episode gets published, via the queue."""
+
+from __future__ import annotations
+
+import time
+
+from manyfutures.container import build_container
+from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
+from manyfutures.entrypoints.http.app import create_app
+from manyfutures.entrypoints.scheduler_loop import SchedulerLoop
+from manyfutures.settings import Settings
+
+DEV_HEADERS = {"X-Dev-User": DEMO_USER, "X-Dev-Org": DEMO_ORG}
+
+
+def test_demo_episode_is_published_through_the_queue() -> None:
+    settings = Settings(tick_seconds=0.05, simulated_stage_seconds=0.01)
+    container = build_container(settings)
+    client = create_app(container).test_client()
+    project = seed_demo(container)
+    loop = SchedulerLoop(container.scheduler_tick(), settings.tick_seconds)
+    loop.start()
+    try:
+        deadline = time.monotonic() + 10
+        published: list[dict[str, object]] = []
+        while not published and time.monotonic() < deadline:
+            response = client.get(f"/v1/projects/{project.id}/episodes", headers=DEV_HEADERS)
+            assert response.status_code == 200
+            published = [e for e in response.json["items"] if e["status"] == "PUBLISHED"]
+            time.sleep(0.05)
+    finally:
+        loop.stop()
+        container.dispatcher().shutdown()
+        container.generator().join(5)
+    assert len(published) == 1
+    episode = published[0]
+    assert episode["generationAttempts"] == 1
+    assert episode["readingMinutes"] == 1
+    assert episode["stage"] == "review"
+    with container.uow_factory()(DEMO_ORG) as uow:
+        (item,) = [
+            i for i in uow.queue.list_for_project(project.id) if i.episode_id == episode["id"]
+        ]
+        assert item.status.value == "completed"
+        assert [e.event_type for e in uow.events.list("episode_published")] == ["episode_published"]
+
+
+def test_the_api_refuses_requests_without_dev_headers() -> None:
+    client = create_app(build_container(Settings())).test_client()
+    response = client.get("/v1/projects")
+    assert response.status_code == 401
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "/problems/unauthenticated"
+    assert client.get("/healthz").json == {"status": "ok"}

@@ -1,0 +1,328 @@
+"""From due slot to published (or failed) episode, through the real use cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from manyfutures.core.costs.model import Operation
+from manyfutures.core.engagement.model import PlanningNoteStatus
+from manyfutures.core.engagement.use_cases import AddPlanningNoteCommand
+from manyfutures.core.generation.episode import EpisodeStatus, GenerationStage, Source
+from manyfutures.core.generation.run import RunStatus
+from manyfutures.core.generation.use_cases import (
+    EpisodeCommand,
+    GenerationFailed,
+    GenerationSucceeded,
+    ModelUsage,
+    ProgressReport,
+    RequestEpisodeCommand,
+    ResultOutcome,
+    StartGenerationCommand,
+)
+from manyfutures.core.identity.model import Actor
+from manyfutures.core.projects.model import ProjectMemory
+from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
+from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.shared.errors import NotFoundError, StateConflictError
+from tests.support.builders import T0
+from tests.unit.use_cases.conftest import LEASE, Harness
+
+CONTENT = "# Title\n\n" + "word " * 450
+
+
+def start_now(harness: Harness, actor: Actor) -> str:
+    """A project whose first slot is due now, claimed and started; returns its run id."""
+    harness.create_project(CreateProjectCommand(actor, "Energy", "Grid", deliver_first_now=True))
+    harness.tick()
+    harness.run_dispatched()
+    return harness.generator.requests[-1].run_id
+
+
+def succeeded(run_id: str, org: str = "org_a", **overrides: object) -> GenerationSucceeded:
+    fields: dict[str, object] = {
+        "organization_id": org,
+        "run_id": run_id,
+        "title": "Grid week",
+        "summary": "Summary",
+        "content": CONTENT,
+        "sources": (Source("IEA", "https://iea.example"),),
+        "reasoning": "why",
+        "confidence": 0.8,
+        "usage": (
+            ModelUsage("gpt-4o", 1200, 800, Decimal("0.03")),
+            ModelUsage("claude", 100, 50, Decimal("0.01")),
+        ),
+    }
+    return GenerationSucceeded(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+def queue_item_for(harness: Harness, run_id: str, org: str = "org_a"):  # type: ignore[no-untyped-def]
+    with harness.uow(org) as uow:
+        run = uow.runs.get(run_id)
+        assert run is not None
+        return uow.queue.get(run.queue_item_id), uow.episodes.get(run.episode_id), run
+
+
+class TestStart:
+    def test_tick_claims_dispatches_and_the_worker_starts_a_run(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        item, episode, run = queue_item_for(harness, run_id)
+        assert item.status is QueueStatus.PROCESSING
+        assert item.attempt_count == 1
+        assert item.lease_expires_at == T0 + LEASE
+        assert episode.status is EpisodeStatus.GENERATING
+        assert episode.generation_attempts == 1
+        assert (run.status, run.attempt) == (RunStatus.RUNNING, 1)
+
+    def test_payload_carries_brief_notes_live_memories_and_recent_episodes(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        project = harness.create_project(CreateProjectCommand(alice, "Energy", "Grid brief"))
+        note = harness.add_note(AddPlanningNoteCommand(alice, project.id, "More on regulation"))
+        with harness.uow() as uow:
+            stored = uow.projects.get(project.id)
+            assert stored is not None
+            stored.memories = [
+                ProjectMemory("low", importance=0.2),
+                ProjectMemory("expired", importance=0.9, expires_at=T0 - timedelta(days=1)),
+                ProjectMemory("high", importance=0.8),
+            ]
+            uow.projects.update(stored)
+            uow.commit()
+        harness.request_now(RequestEpisodeCommand(alice, project.id))
+        harness.tick()
+        harness.run_dispatched()
+        (request,) = harness.generator.requests
+        assert (request.title, request.brief) == ("Energy", "Grid brief")
+        assert [(n.id, n.note) for n in request.planning_notes] == [(note.id, note.note)]
+        assert [m.content for m in request.memories] == ["high", "low"]
+        assert request.recent_episodes == ()
+        assert request.attempt == 1
+
+    def test_a_stale_job_for_an_older_attempt_does_nothing(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        item, _, _ = queue_item_for(harness, run_id)
+        assert harness.start_generation(StartGenerationCommand("org_a", item.id, 0)) is None
+        assert len(harness.generator.requests) == 1
+
+    def test_a_refused_webhook_is_a_failed_attempt_retried_with_backoff(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        harness.generator.refuse_with = "connection refused"
+        harness.create_project(CreateProjectCommand(alice, "E", "B", deliver_first_now=True))
+        harness.tick()
+        harness.run_dispatched()
+        with harness.uow() as uow:
+            (item,) = [
+                i
+                for i in uow.queue.list_for_project(uow.projects.list(limit=1)[0].id)
+                if i.scheduled_for == T0
+            ]
+            assert item.status is QueueStatus.PENDING
+            assert item.available_at == T0 + timedelta(seconds=2)
+            assert item.last_error == "connection refused"
+
+    def test_a_paused_project_fails_its_claimed_item_without_generating(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        project = harness.create_project(
+            CreateProjectCommand(alice, "E", "B", deliver_first_now=True)
+        )
+        harness.tick()
+        harness.pause(ProjectCommand(alice, project.id))
+        harness.run_dispatched()
+        assert harness.generator.requests == []
+        with harness.uow() as uow:
+            statuses = {i.scheduled_for: i.status for i in uow.queue.list_for_project(project.id)}
+            assert statuses[T0] is QueueStatus.FAILED
+
+
+class TestResults:
+    def test_publish_writes_block_usage_notes_notification_event_and_email(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        project = harness.create_project(
+            CreateProjectCommand(alice, "Energy", "Grid", deliver_first_now=True)
+        )
+        note = harness.add_note(AddPlanningNoteCommand(alice, project.id, "More on storage"))
+        harness.tick()
+        harness.run_dispatched()
+        run_id = harness.generator.requests[-1].run_id
+        harness.clock.advance(timedelta(minutes=3))
+        assert harness.apply_result(succeeded(run_id)) is ResultOutcome.PUBLISHED
+        item, episode, run = queue_item_for(harness, run_id)
+        assert episode.status is EpisodeStatus.PUBLISHED
+        assert (episode.title, episode.reading_minutes) == ("Grid week", 3)
+        assert episode.published_at == T0 + timedelta(minutes=3)
+        assert episode.sources == [Source("IEA", "https://iea.example")]
+        assert item.status is QueueStatus.COMPLETED
+        assert run.status is RunStatus.SUCCEEDED
+        with harness.uow() as uow:
+            (block,) = uow.blocks.list_for_episode(episode.id)
+            assert (block.content, block.confidence) == (CONTENT, 0.8)
+            daily = uow.token_usage.daily(T0.date())
+            assert daily is not None
+            assert daily.total_cost_gbp == Decimal("0.04")
+            assert daily.total_tokens == 2150
+            assert daily.episode_count == 1
+            assert set(daily.operation_breakdown) == {Operation.EPISODE_GENERATION}
+            stored_note = uow.planning_notes.get(note.id)
+            assert stored_note is not None
+            assert (stored_note.status, stored_note.episode_id) == (
+                PlanningNoteStatus.INCORPORATED,
+                episode.id,
+            )
+            (notification,) = uow.notifications.list_for_user(alice.user_id)
+            assert notification.link == f"/episodes/{episode.id}"
+            assert len(uow.events.list("episode_published")) == 1
+        (mail,) = harness.email.sent
+        assert mail.to == "user_alice@example.org"
+        assert "Grid week" in mail.subject
+
+    def test_notes_written_after_the_run_started_stay_pending(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        _, episode, _ = queue_item_for(harness, run_id)
+        late = harness.add_note(AddPlanningNoteCommand(alice, episode.project_id, "Later"))
+        harness.apply_result(succeeded(run_id))
+        with harness.uow() as uow:
+            stored = uow.planning_notes.get(late.id)
+            assert stored is not None
+            assert stored.status is PlanningNoteStatus.PENDING
+
+    def test_duplicate_and_late_callbacks_change_nothing(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        assert harness.apply_result(succeeded(run_id)) is ResultOutcome.PUBLISHED
+        assert harness.apply_result(succeeded(run_id, title="Again")) is ResultOutcome.IGNORED
+        assert (
+            harness.apply_result(GenerationFailed("org_a", run_id, "late", True))
+            is ResultOutcome.IGNORED
+        )
+        _, episode, _ = queue_item_for(harness, run_id)
+        assert episode.title == "Grid week"
+        with harness.uow() as uow:
+            assert len(uow.blocks.list_for_episode(episode.id)) == 1
+            daily = uow.token_usage.daily(T0.date())
+            assert daily is not None
+            assert daily.total_cost_gbp == Decimal("0.04")
+
+    def test_unknown_run_or_other_organizations_run_is_not_found(
+        self, harness: Harness, alice: Actor, bob: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        with pytest.raises(NotFoundError):
+            harness.apply_result(succeeded("run_missing"))
+        with pytest.raises(NotFoundError):
+            harness.apply_result(succeeded(run_id, org=bob.organization_id))
+
+    def test_retryable_failures_back_off_then_fail_for_good(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        for attempt in (1, 2):
+            outcome = harness.apply_result(
+                GenerationFailed("org_a", run_id, f"boom {attempt}", retryable=True)
+            )
+            assert outcome is ResultOutcome.RETRY_SCHEDULED
+            item, episode, _ = queue_item_for(harness, run_id)
+            assert item.status is QueueStatus.PENDING
+            assert item.available_at == harness.clock.now() + timedelta(seconds=2**attempt)
+            assert episode.status is EpisodeStatus.DRAFT
+            assert harness.tick().items_dispatched == 0  # still backing off
+            harness.clock.advance(timedelta(seconds=2**attempt))
+            assert harness.tick().items_dispatched == 1
+            harness.run_dispatched()
+            run_id = harness.generator.requests[-1].run_id
+        outcome = harness.apply_result(GenerationFailed("org_a", run_id, "boom 3", True))
+        assert outcome is ResultOutcome.FAILED
+        item, episode, _ = queue_item_for(harness, run_id)
+        assert (item.status, item.attempt_count) == (QueueStatus.FAILED, 3)
+        assert episode.status is EpisodeStatus.FAILED
+        assert episode.generation_errors == ["boom 1", "boom 2", "boom 3"]
+        assert episode.generation_attempts == 3
+        with harness.uow() as uow:
+            (notification,) = uow.notifications.list_for_user(alice.user_id)
+            assert notification.kind == "episode_failed"
+            assert notification.link == f"/episodes/{episode.id}/retry"
+
+    def test_non_retryable_failure_is_final_at_once(self, harness: Harness, alice: Actor) -> None:
+        run_id = start_now(harness, alice)
+        outcome = harness.apply_result(GenerationFailed("org_a", run_id, "bad brief", False))
+        assert outcome is ResultOutcome.FAILED
+        item, episode, _ = queue_item_for(harness, run_id)
+        assert (item.status, episode.status) == (QueueStatus.FAILED, EpisodeStatus.FAILED)
+
+    def test_failed_episode_can_be_retried_only_once_failed(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        _, episode, _ = queue_item_for(harness, run_id)
+        with pytest.raises(StateConflictError):
+            harness.retry_episode(EpisodeCommand(alice, episode.id))
+        harness.apply_result(GenerationFailed("org_a", run_id, "bad", False))
+        harness.clock.advance(timedelta(minutes=1))
+        retried = harness.retry_episode(EpisodeCommand(alice, episode.id))
+        assert retried.status is EpisodeStatus.DRAFT
+        assert harness.tick().items_dispatched == 1
+        harness.run_dispatched()
+        harness.apply_result(succeeded(harness.generator.requests[-1].run_id))
+        _, final, _ = queue_item_for(harness, harness.generator.requests[-1].run_id)
+        assert final.status is EpisodeStatus.PUBLISHED
+
+
+class TestProgress:
+    def test_progress_only_moves_forward(self, harness: Harness, alice: Actor) -> None:
+        run_id = start_now(harness, alice)
+        report = harness.report_progress
+        assert report(ProgressReport("org_a", run_id, GenerationStage.WRITING, 50)) is True
+        assert report(ProgressReport("org_a", run_id, GenerationStage.RESEARCH, 90)) is False
+        assert report(ProgressReport("org_a", run_id, GenerationStage.WRITING, 40)) is False
+        _, episode, _ = queue_item_for(harness, run_id)
+        assert (episode.progress_stage, episode.progress_percent) == (GenerationStage.WRITING, 50)
+        harness.apply_result(succeeded(run_id))
+        assert report(ProgressReport("org_a", run_id, GenerationStage.REVIEW, 99)) is False
+
+
+class TestLeases:
+    def test_an_expired_lease_is_reclaimed_and_the_old_run_superseded(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        first_run = start_now(harness, alice)
+        harness.clock.advance(LEASE)
+        assert harness.tick().items_dispatched == 1
+        harness.run_dispatched()
+        second_run = harness.generator.requests[-1].run_id
+        assert second_run != first_run
+        item, episode, run = queue_item_for(harness, second_run)
+        assert (item.attempt_count, run.attempt, episode.generation_attempts) == (2, 2, 2)
+        assert episode.generation_errors == ["generation attempt timed out"]
+        _, _, old = queue_item_for(harness, first_run)
+        assert old.status is RunStatus.FAILED
+        assert harness.apply_result(succeeded(first_run)) is ResultOutcome.IGNORED
+        assert harness.apply_result(succeeded(second_run)) is ResultOutcome.PUBLISHED
+
+    def test_an_abandoned_final_attempt_fails_the_episode(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        run_id = start_now(harness, alice)
+        for _ in range(2):
+            harness.clock.advance(LEASE)
+            harness.tick()
+            harness.run_dispatched()
+        harness.clock.advance(LEASE)
+        report = harness.tick()
+        assert (report.items_failed, report.items_dispatched) == (1, 0)
+        item, episode, _ = queue_item_for(harness, run_id)
+        assert (item.status, item.attempt_count) == (QueueStatus.FAILED, 3)
+        assert episode.status is EpisodeStatus.FAILED
+        assert harness.tick().items_failed == 0

@@ -1,0 +1,98 @@
+"""The scheduler tick: advancing due projects exactly once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from manyfutures.core.identity.model import Actor
+from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
+from manyfutures.core.scheduling.queue import QueueStatus
+from tests.unit.use_cases.conftest import Harness
+
+FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def daily_project(harness: Harness, actor: Actor) -> str:
+    command = CreateProjectCommand(actor, "Energy", "Grid", cadence_mode="daily", days=())
+    return harness.create_project(command).id
+
+
+def slots(harness: Harness, project_id: str) -> list[tuple[datetime, QueueStatus]]:
+    with harness.uow() as uow:
+        return [(i.scheduled_for, i.status) for i in uow.queue.list_for_project(project_id)]
+
+
+def test_nothing_happens_before_the_slot_is_due(harness: Harness, alice: Actor) -> None:
+    project_id = daily_project(harness, alice)
+    report = harness.tick()
+    assert (report.projects_advanced, report.items_dispatched) == (0, 0)
+    assert slots(harness, project_id) == [(FIRST_SLOT, QueueStatus.PENDING)]
+
+
+def test_a_due_project_advances_and_its_slot_is_dispatched(harness: Harness, alice: Actor) -> None:
+    project_id = daily_project(harness, alice)
+    harness.clock.set(FIRST_SLOT)
+    report = harness.tick()
+    assert (report.projects_advanced, report.items_dispatched) == (1, 1)
+    assert slots(harness, project_id) == [
+        (FIRST_SLOT, QueueStatus.PROCESSING),
+        (FIRST_SLOT + timedelta(days=1), QueueStatus.PENDING),
+    ]
+    project = harness.get_project(ProjectCommand(alice, project_id))
+    assert project.next_scheduled_at == FIRST_SLOT + timedelta(days=1)
+    with harness.uow() as uow:
+        assert len(uow.episodes.list_for_project(project_id, limit=10)) == 2
+
+
+def test_running_the_tick_twice_creates_nothing_new(harness: Harness, alice: Actor) -> None:
+    project_id = daily_project(harness, alice)
+    harness.clock.set(FIRST_SLOT)
+    harness.tick()
+    before = slots(harness, project_id)
+    report = harness.tick()
+    assert (report.projects_advanced, report.items_dispatched) == (0, 0)
+    assert slots(harness, project_id) == before
+
+
+def test_missed_slots_collapse_into_one_delivery(harness: Harness, alice: Actor) -> None:
+    project_id = daily_project(harness, alice)
+    harness.clock.set(FIRST_SLOT + timedelta(days=3, hours=2))
+    harness.tick()
+    assert slots(harness, project_id) == [
+        (FIRST_SLOT, QueueStatus.PROCESSING),
+        (FIRST_SLOT + timedelta(days=4), QueueStatus.PENDING),
+    ]
+
+
+def test_concurrent_ticks_never_duplicate_slots_or_dispatches(
+    harness: Harness, alice: Actor
+) -> None:
+    project_ids = [daily_project(harness, alice) for _ in range(20)]
+    harness.clock.set(FIRST_SLOT)
+    barrier = threading.Barrier(4)
+
+    def tick() -> None:
+        barrier.wait()
+        harness.tick()
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    dispatched = [item.id for item in harness.dispatcher.dispatched]
+    assert len(dispatched) == len(set(dispatched)) == 20
+    for project_id in project_ids:
+        assert [s for s, _ in slots(harness, project_id)] == [
+            FIRST_SLOT,
+            FIRST_SLOT + timedelta(days=1),
+        ]
+
+
+def test_paused_projects_are_not_scheduled(harness: Harness, alice: Actor) -> None:
+    project_id = daily_project(harness, alice)
+    harness.pause(ProjectCommand(alice, project_id))
+    harness.clock.set(FIRST_SLOT + timedelta(days=2))
+    assert harness.tick().projects_advanced == 0
+    assert slots(harness, project_id) == [(FIRST_SLOT, QueueStatus.CANCELLED)]
