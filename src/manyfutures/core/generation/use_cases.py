@@ -495,3 +495,28 @@ class ListEpisodes(UseCase):
         with self._uow(query.actor.organization_id) as uow:
             load_project(uow, query.project_id)
             return uow.episodes.list_for_project(query.project_id, limit, query.after_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeDetail:
+    """An episode with its content blocks, in reading order: what a reader opens."""
+
+    episode: Episode
+    blocks: tuple[Block, ...]
+
+
+class GetEpisode(UseCase):
+    def __call__(self, command: EpisodeCommand) -> EpisodeDetail:
+        with self._uow(command.actor.organization_id) as uow:
+            episode = load_episode(uow, command.episode_id)
+            return EpisodeDetail(episode, tuple(uow.blocks.list_for_episode(episode.id)))
+
+
+class GetEpisodeStatus(UseCase):
+    """Status, stage, percent and errors only: front ends poll it while a brief is written,
+    so it reads the episode row (and its project, for the tenant and soft-delete check)
+    and never the blocks."""
+
+    def __call__(self, command: EpisodeCommand) -> Episode:
+        with self._uow(command.actor.organization_id) as uow:
+            return load_episode(uow, command.episode_id)

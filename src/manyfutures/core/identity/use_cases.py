@@ -6,17 +6,27 @@ Upserts, because Clerk's webhooks may arrive more than once and out of order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
+from manyfutures.core.engagement.recording import record_audit
 from manyfutures.core.identity.model import (
     DEFAULT_DAILY_COST_LIMIT_GBP,
     DEFAULT_TIMEZONE,
+    Actor,
     Membership,
     Organization,
     Role,
     User,
 )
+from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.scheduling.cadence import load_timezone
+from manyfutures.core.shared.errors import (
+    FieldErrors,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from manyfutures.core.shared.use_case import UseCase
 
 
@@ -106,3 +116,438 @@ class AddMembership(UseCase):
             uow.memberships.add(membership)
             uow.commit()
             return membership
+
+
+# --- The caller and their organization (HTTP API) ---------------------------------------
+
+# Features an admin may switch on. Later capabilities (chat, highlights…) gate on these names,
+# so an unknown one is a typo that would silently gate nothing: it is rejected.
+KNOWN_FEATURES = frozenset({"chat", "highlights", "memories", "onboarding", "notifications"})
+MAX_DAILY_COST_LIMIT_GBP = Decimal("100000.00")
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDeniedError("only organization admins may do this")
+
+
+@dataclass(frozen=True, slots=True)
+class ActorQuery:
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class MeView:
+    """Who the caller is. Clerk is the source of truth, so the user or organization row may
+    not have arrived by webhook yet: unknown details are ``None`` rather than an error."""
+
+    user_id: str
+    email: str | None
+    name: str | None
+    timezone: str
+    organization_id: str
+    organization_name: str | None
+    role: Role
+    enabled_features: tuple[str, ...]
+    experimental_features: tuple[str, ...]
+
+
+class GetMe(UseCase):
+    def __call__(self, query: ActorQuery) -> MeView:
+        actor = query.actor
+        with self._uow(actor.organization_id) as uow:
+            user = uow.users.get(actor.user_id)
+            organization = uow.organizations.get()
+        org = organization if organization and organization.deleted_at is None else None
+        return MeView(
+            user_id=actor.user_id,
+            email=user.email if user else None,
+            name=user.name if user else None,
+            timezone=user.timezone if user else DEFAULT_TIMEZONE,
+            organization_id=actor.organization_id,
+            organization_name=org.name if org else None,
+            role=actor.role,
+            enabled_features=tuple(org.enabled_features) if org else (),
+            experimental_features=tuple(org.experimental_features) if org else (),
+        )
+
+
+def _load_organization(uow: UnitOfWork) -> Organization:
+    organization = uow.organizations.get()
+    if organization is None or organization.deleted_at is not None:
+        raise NotFoundError("organization", uow.organization_id)
+    return organization
+
+
+class GetOrganization(UseCase):
+    def __call__(self, query: ActorQuery) -> Organization:
+        require_admin(query.actor)
+        with self._uow(query.actor.organization_id) as uow:
+            return _load_organization(uow)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOrganizationCommand:
+    """Fields left as ``None`` keep their current value."""
+
+    actor: Actor
+    daily_cost_limit_gbp: str | None = None
+    enabled_features: tuple[str, ...] | None = None
+    experimental_features: tuple[str, ...] | None = None
+
+
+def validate_cost_limit(value: str) -> Decimal:
+    """Money is a Decimal with at most two places, from £0 (spend nothing) to a sanity cap."""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise ValidationError.for_field(
+            "dailyCostLimitGbp", "dailyCostLimitGbp must be a decimal amount such as '50.00'"
+        )
+    if amount < 0 or amount > MAX_DAILY_COST_LIMIT_GBP:
+        raise ValidationError.for_field(
+            "dailyCostLimitGbp",
+            f"dailyCostLimitGbp must be between 0 and {MAX_DAILY_COST_LIMIT_GBP}",
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError.for_field(
+            "dailyCostLimitGbp", "dailyCostLimitGbp has at most two decimal places"
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+def validate_features(field: str, names: tuple[str, ...]) -> list[str]:
+    unknown = sorted({n for n in names if n not in KNOWN_FEATURES})
+    if unknown:
+        raise ValidationError.for_field(
+            field, f"unknown feature(s) {unknown}; known features are {sorted(KNOWN_FEATURES)}"
+        )
+    return sorted(set(names))
+
+
+class UpdateOrganization(UseCase):
+    """Admins change the daily cost limit and feature flags; every change is audited."""
+
+    def __call__(self, command: UpdateOrganizationCommand) -> Organization:
+        require_admin(command.actor)
+        errors = FieldErrors()
+        limit = enabled = experimental = None
+        if command.daily_cost_limit_gbp is not None:
+            given_limit = command.daily_cost_limit_gbp
+            limit = errors.check(lambda: validate_cost_limit(given_limit))
+        if command.enabled_features is not None:
+            given_enabled = command.enabled_features
+            enabled = errors.check(lambda: validate_features("enabledFeatures", given_enabled))
+        if command.experimental_features is not None:
+            given_exp = command.experimental_features
+            experimental = errors.check(
+                lambda: validate_features("experimentalFeatures", given_exp)
+            )
+        errors.raise_if_any("the organization settings are not valid")
+        now = self._clock.now()
+        with self._uow(command.actor.organization_id) as uow:
+            organization = _load_organization(uow)
+            before = _org_settings(organization)
+            if limit is not None:
+                organization.daily_cost_limit_gbp = limit
+            if enabled is not None:
+                organization.enabled_features = enabled
+            if experimental is not None:
+                organization.experimental_features = experimental
+            after = _org_settings(organization)
+            changed = sorted(key for key in after if after[key] != before[key])
+            if not changed:
+                return organization
+            organization.updated_at = now
+            uow.organizations.update(organization)
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                command.actor.user_id,
+                "organization.update",
+                "organization",
+                organization.id,
+                old={key: before[key] for key in changed},
+                new={key: after[key] for key in changed},
+            )
+            uow.commit()
+            return organization
+
+
+def _org_settings(organization: Organization) -> dict[str, object]:
+    return {
+        "dailyCostLimitGbp": str(organization.daily_cost_limit_gbp),
+        "enabledFeatures": list(organization.enabled_features),
+        "experimentalFeatures": list(organization.experimental_features),
+    }
+
+
+# --- Keeping users, organizations and memberships in step with Clerk --------------------
+#
+# Clerk is the source of truth and its webhooks may be redelivered or arrive out of order.
+# Each sync is an upsert; a delete leaves a tombstone (``deleted_at``) that a late
+# "created"/"updated" for the same id never resurrects, because Clerk never reuses ids.
+# Each returns whether it changed anything, so the webhook can say "ignored".
+
+
+@dataclass(frozen=True, slots=True)
+class SyncUserCommand:
+    user_id: str
+    email: str
+    name: str
+    timezone: str | None = None
+
+
+def _valid_timezone(name: str | None) -> str | None:
+    """A bad zone in Clerk metadata must not block the sync; it is simply not applied."""
+    if not name:
+        return None
+    try:
+        load_timezone(name)
+    except ValidationError:
+        return None
+    return name
+
+
+def _ensure_user(uow: UnitOfWork, command: SyncUserCommand, now: datetime) -> User | None:
+    """The user row, created from what Clerk sent if it is new; None if it was deleted."""
+    user = uow.users.get(command.user_id)
+    if user is None:
+        user = User(
+            id=command.user_id,
+            email=command.email,
+            name=command.name,
+            timezone=_valid_timezone(command.timezone) or DEFAULT_TIMEZONE,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.users.add(user)
+        return user
+    return user if user.deleted_at is None else None
+
+
+class SyncUser(UseCase):
+    """``user.created`` / ``user.updated``."""
+
+    def __call__(self, command: SyncUserCommand) -> bool:
+        now = self._clock.now()
+        with self._uow("") as uow:  # users are global, as in UpsertUser
+            existing = uow.users.get(command.user_id)
+            user = _ensure_user(uow, command, now)
+            if user is None:
+                return False
+            if existing is not None:
+                user.email, user.name = command.email, command.name
+                user.timezone = _valid_timezone(command.timezone) or user.timezone
+                user.updated_at = now
+                uow.users.update(user)
+            uow.commit()
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteUserCommand:
+    user_id: str
+
+
+class DeleteUser(UseCase):
+    """``user.deleted``: a tombstone, so the person's history keeps its author."""
+
+    def __call__(self, command: DeleteUserCommand) -> bool:
+        now = self._clock.now()
+        with self._uow("") as uow:
+            user = uow.users.get(command.user_id)
+            if user is not None and user.deleted_at is not None:
+                return False
+            if user is None:
+                uow.users.add(
+                    User(
+                        id=command.user_id,
+                        email="",
+                        name="",
+                        created_at=now,
+                        updated_at=now,
+                        deleted_at=now,
+                    )
+                )
+            else:
+                user.deleted_at = user.updated_at = now
+                uow.users.update(user)
+            uow.commit()
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOrganizationCommand:
+    organization_id: str
+    name: str
+
+
+def _ensure_organization(
+    uow: UnitOfWork, command: SyncOrganizationCommand, now: datetime
+) -> Organization | None:
+    organization = uow.organizations.get()
+    if organization is None:
+        organization = Organization(
+            id=command.organization_id, name=command.name, created_at=now, updated_at=now
+        )
+        uow.organizations.add(organization)
+        return organization
+    return organization if organization.deleted_at is None else None
+
+
+class SyncOrganization(UseCase):
+    """``organization.created`` / ``organization.updated``: the name only; the cost limit
+    and features are ours, set by admins through the API."""
+
+    def __call__(self, command: SyncOrganizationCommand) -> bool:
+        now = self._clock.now()
+        with self._uow(command.organization_id) as uow:
+            existing = uow.organizations.get()
+            organization = _ensure_organization(uow, command, now)
+            if organization is None:
+                return False
+            if existing is not None:
+                if organization.name == command.name:
+                    return False
+                organization.name, organization.updated_at = command.name, now
+                uow.organizations.update(organization)
+            uow.commit()
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOrganizationCommand:
+    organization_id: str
+
+
+class DeleteOrganization(UseCase):
+    """``organization.deleted``: a tombstone; its projects stay for audit but the
+    organization's admin routes answer 404 from now on."""
+
+    def __call__(self, command: DeleteOrganizationCommand) -> bool:
+        now = self._clock.now()
+        with self._uow(command.organization_id) as uow:
+            organization = uow.organizations.get()
+            if organization is not None and organization.deleted_at is not None:
+                return False
+            if organization is None:
+                uow.organizations.add(
+                    Organization(
+                        id=command.organization_id,
+                        name="",
+                        created_at=now,
+                        updated_at=now,
+                        deleted_at=now,
+                    )
+                )
+            else:
+                organization.deleted_at = organization.updated_at = now
+                uow.organizations.update(organization)
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                None,
+                "organization.delete",
+                "organization",
+                command.organization_id,
+            )
+            uow.commit()
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class SyncMembershipCommand:
+    """``organizationMembership.created|updated``; carries enough of the organization and
+    user to create them if their own webhooks have not arrived yet."""
+
+    organization_id: str
+    organization_name: str
+    user_id: str
+    email: str
+    name: str
+    role: Role
+
+
+class SyncMembership(UseCase):
+    def __call__(self, command: SyncMembershipCommand) -> bool:
+        now = self._clock.now()
+        with self._uow("") as uow:
+            user = _ensure_user(
+                uow, SyncUserCommand(command.user_id, command.email, command.name), now
+            )
+            if user is None:
+                return False
+            uow.commit()
+        with self._uow(command.organization_id) as uow:
+            organization = _ensure_organization(
+                uow,
+                SyncOrganizationCommand(command.organization_id, command.organization_name),
+                now,
+            )
+            if organization is None:
+                return False
+            membership = uow.memberships.get_for_user(command.user_id)
+            if membership is None:
+                membership = Membership(
+                    id=self._ids.new_id("mem"),
+                    organization_id=command.organization_id,
+                    user_id=command.user_id,
+                    role=command.role,
+                    created_at=now,
+                )
+                uow.memberships.add(membership)
+                action, old = "membership.create", None
+            elif membership.role is not command.role:
+                old = membership.role.value
+                membership.role = command.role
+                uow.memberships.update(membership)
+                action = "membership.update"
+            else:
+                return False
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                None,
+                action,
+                "membership",
+                command.user_id,
+                old=old,
+                new=command.role.value,
+            )
+            uow.commit()
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMembershipCommand:
+    organization_id: str
+    user_id: str
+
+
+class RemoveMembership(UseCase):
+    """``organizationMembership.deleted``."""
+
+    def __call__(self, command: RemoveMembershipCommand) -> bool:
+        now = self._clock.now()
+        with self._uow(command.organization_id) as uow:
+            membership = uow.memberships.get_for_user(command.user_id)
+            if membership is None or not uow.memberships.remove(command.user_id):
+                return False
+            record_audit(
+                uow,
+                self._ids,
+                now,
+                None,
+                "membership.delete",
+                "membership",
+                command.user_id,
+                old=membership.role.value,
+            )
+            uow.commit()
+            return True
