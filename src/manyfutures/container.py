@@ -9,30 +9,52 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
+from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
 from manyfutures.adapters.clock import SystemClock
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.dev_identity import DevHeaderVerifier
 from manyfutures.adapters.memory.dispatcher import ThreadPoolDispatcher
 from manyfutures.adapters.memory.email import ConsoleEmailSender
+from manyfutures.adapters.memory.idempotency import InMemoryIdempotencyStore
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.readiness import configured
+from manyfutures.adapters.redis.client import redis_client, redis_probe
+from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
 from manyfutures.core.engagement.use_cases import (
     AddPlanningNote,
     ArchivePlanningNote,
+    ListAuditLog,
     ListPlanningNotes,
     TrackEvent,
 )
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
+    GetEpisode,
+    GetEpisodeStatus,
     ListEpisodes,
     ReportProgress,
     RequestEpisodeNow,
     RetryEpisode,
     StartGeneration,
 )
-from manyfutures.core.identity.use_cases import AddMembership, UpsertOrganization, UpsertUser
+from manyfutures.core.identity.use_cases import (
+    AddMembership,
+    DeleteOrganization,
+    DeleteUser,
+    GetMe,
+    GetOrganization,
+    RemoveMembership,
+    SyncMembership,
+    SyncOrganization,
+    SyncUser,
+    UpdateOrganization,
+    UpsertOrganization,
+    UpsertUser,
+)
 from manyfutures.core.projects.use_cases import (
     CreateProject,
     DeleteProject,
@@ -50,6 +72,16 @@ from manyfutures.core.scheduling.use_cases import (
     ScheduleDueProjects,
 )
 from manyfutures.settings import Settings
+
+
+def _shared_state_backend(redis_url: str) -> str:
+    """API state shared between processes (idempotency, rate limits) goes to Redis when
+    MANYFUTURES_REDIS_URL is set, else stays in this process (memory mode, tests)."""
+    return "redis" if redis_url else "memory"
+
+
+def _rate_limit_storage_uri(redis_url: str) -> str:
+    return redis_url or "memory://"
 
 
 class Container(containers.DeclarativeContainer):
@@ -75,7 +107,35 @@ class Container(containers.DeclarativeContainer):
     identity_verifier = providers.Selector(
         config.auth,
         dev=providers.Singleton(DevHeaderVerifier),
+        clerk=providers.Singleton(
+            ClerkSessionVerifier,
+            issuer=config.clerk_issuer,
+            authorized_parties=config.clerk_authorized_parties,
+            jwt_key=config.clerk_jwt_key,
+            jwks_url=config.clerk_jwks_url,
+        ),
     )
+
+    # HTTP API infrastructure.
+    shared_state = providers.Callable(_shared_state_backend, config.redis_url)
+    redis_connection = providers.Singleton(redis_client, config.redis_url)
+    idempotency_store = providers.Selector(
+        shared_state,
+        memory=providers.Singleton(InMemoryIdempotencyStore, clock),
+        redis=providers.Singleton(RedisIdempotencyStore, redis_connection),
+    )
+    rate_limit_storage_uri = providers.Callable(_rate_limit_storage_uri, config.redis_url)
+    webhook_verifier = providers.Singleton(SvixWebhookVerifier, config.clerk_webhook_signing_secret)
+    # Readiness (GET /readyz): a storage branch plugs its probe in here, e.g.
+    # postgres=providers.Singleton(CallableProbe, "database", <engine ping>);
+    # memory storage has nothing to probe.
+    database_probe = providers.Selector(config.storage, memory=providers.Object(None))
+    redis_readiness_probe = providers.Selector(
+        shared_state,
+        memory=providers.Object(None),
+        redis=providers.Singleton(redis_probe, redis_connection),
+    )
+    readiness_probes = providers.Callable(configured, database_probe, redis_readiness_probe)
 
     # Use cases: a new instance per call site; they hold no state of their own.
     create_project = providers.Factory(CreateProject, uow_factory, clock, ids)
@@ -95,6 +155,18 @@ class Container(containers.DeclarativeContainer):
     upsert_organization = providers.Factory(UpsertOrganization, uow_factory, clock, ids)
     upsert_user = providers.Factory(UpsertUser, uow_factory, clock, ids)
     add_membership = providers.Factory(AddMembership, uow_factory, clock, ids)
+    get_me = providers.Factory(GetMe, uow_factory, clock, ids)
+    get_organization = providers.Factory(GetOrganization, uow_factory, clock, ids)
+    update_organization = providers.Factory(UpdateOrganization, uow_factory, clock, ids)
+    list_audit_log = providers.Factory(ListAuditLog, uow_factory, clock, ids)
+    get_episode = providers.Factory(GetEpisode, uow_factory, clock, ids)
+    get_episode_status = providers.Factory(GetEpisodeStatus, uow_factory, clock, ids)
+    sync_user = providers.Factory(SyncUser, uow_factory, clock, ids)
+    delete_user = providers.Factory(DeleteUser, uow_factory, clock, ids)
+    sync_organization = providers.Factory(SyncOrganization, uow_factory, clock, ids)
+    delete_organization = providers.Factory(DeleteOrganization, uow_factory, clock, ids)
+    sync_membership = providers.Factory(SyncMembership, uow_factory, clock, ids)
+    remove_membership = providers.Factory(RemoveMembership, uow_factory, clock, ids)
 
     report_progress = providers.Factory(ReportProgress, uow_factory, clock, ids)
     apply_generation_result = providers.Factory(

@@ -7,13 +7,15 @@ as a confusing error on the first request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from limits import parse_many
 
 PREFIX = "MANYFUTURES_"
 CHOICES: dict[str, tuple[str, ...]] = {
     "storage": ("memory",),
-    "auth": ("dev",),
+    "auth": ("dev", "clerk"),
     "generator": ("simulated",),
     "email": ("console",),
     "dispatcher": ("threads",),
@@ -22,6 +24,14 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 class SettingsError(ValueError):
     pass
+
+
+def _env(name: str) -> dict[str, str]:
+    """Field metadata for a variable read under a name other than ``MANYFUTURES_<FIELD>``.
+
+    Clerk's own variable names are kept so its dashboard values paste in unchanged.
+    """
+    return {"env": name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +46,26 @@ class Settings:
     tick_seconds: float = 1.0
     simulated_stage_seconds: float = 1.0
     worker_threads: int = 2
+    # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
+    allow_dev_auth: bool = False
+    max_body_bytes: int = 1_048_576
+    rate_limit: str = "600 per minute"
+    redis_url: str = ""
+    web_workers: int = 2
+    web_threads: int = 4
+    clerk_issuer: str = field(default="", metadata=_env("CLERK_ISSUER"))
+    clerk_jwt_key: str = field(default="", metadata=_env("CLERK_JWT_KEY"))
+    clerk_jwks_url: str = field(default="", metadata=_env("CLERK_JWKS_URL"))
+    clerk_authorized_parties: str = field(default="", metadata=_env("CLERK_AUTHORIZED_PARTIES"))
+    clerk_webhook_signing_secret: str = field(
+        default="", metadata=_env("CLERK_WEBHOOK_SIGNING_SECRET")
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            raw = environ.get(PREFIX + spec.name.upper())
+            raw = environ.get(spec.metadata.get("env", PREFIX + spec.name.upper()))
             if raw is None or raw == "":
                 continue
             values[spec.name] = _parse(spec.name, raw, getattr(cls, spec.name))
@@ -56,6 +80,32 @@ class Settings:
                 raise SettingsError(
                     f"{PREFIX}{name.upper()}={value!r} is not one of {', '.join(allowed)}"
                 )
+        self._validate_http()
+
+    def _validate_http(self) -> None:
+        if self.auth == "dev" and self.storage != "memory" and not self.allow_dev_auth:
+            raise SettingsError(
+                f"{PREFIX}AUTH=dev trusts unsigned X-Dev-* headers and is only allowed with "
+                f"{PREFIX}STORAGE=memory; use {PREFIX}AUTH=clerk, or set "
+                f"{PREFIX}ALLOW_DEV_AUTH=true if you really mean it"
+            )
+        if self.auth == "clerk":
+            if not self.clerk_issuer:
+                raise SettingsError(f"{PREFIX}AUTH=clerk needs CLERK_ISSUER")
+            if not (self.clerk_jwt_key or self.clerk_jwks_url):
+                raise SettingsError(
+                    f"{PREFIX}AUTH=clerk needs CLERK_JWT_KEY (PEM) or CLERK_JWKS_URL"
+                )
+        if self.max_body_bytes <= 0:
+            raise SettingsError(f"{PREFIX}MAX_BODY_BYTES must be positive")
+        try:
+            parse_many(self.rate_limit)
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}RATE_LIMIT={self.rate_limit!r} is not a rate such as '600 per minute'"
+            ) from None
+        if self.web_workers < 1 or self.web_threads < 1:
+            raise SettingsError(f"{PREFIX}WEB_WORKERS and {PREFIX}WEB_THREADS must be at least 1")
 
     def as_config(self) -> dict[str, Any]:
         return asdict(self)

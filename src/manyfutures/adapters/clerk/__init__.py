@@ -1,0 +1,1 @@
+"""Clerk: session JWT verification and webhook signature verification."""

@@ -1,0 +1,1 @@
+"""Redis-backed stores shared by every API process: idempotency records and readiness."""
