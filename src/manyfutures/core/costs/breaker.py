@@ -47,6 +47,14 @@ class DailyBudget:
         return BreakerState.CLOSED
 
     def allows(self, estimate_gbp: Decimal) -> bool:
-        if estimate_gbp < 0:
-            raise ValidationError.for_field("estimate_gbp", "an estimate cannot be negative")
+        # Same checks as the stored amounts: comparing a NaN raises decimal.InvalidOperation
+        # (not a domain error), and an infinite estimate is a bug, not a refusal.
+        if (
+            not isinstance(estimate_gbp, Decimal)
+            or not estimate_gbp.is_finite()
+            or estimate_gbp < 0
+        ):
+            raise ValidationError.for_field(
+                "estimate_gbp", "an estimate must be a non-negative Decimal"
+            )
         return self.committed_gbp + estimate_gbp <= self.limit_gbp

@@ -134,8 +134,9 @@ class Episode:
         self.progress_percent = 100
 
     def record_failed_attempt(self, error: str, will_retry: bool, now: datetime) -> None:
-        self.generation_errors.append(error)
+        # Guard first: a refused transition must leave the episode (and its errors) untouched.
         self._move(EpisodeStatus.DRAFT if will_retry else EpisodeStatus.FAILED, now)
+        self.generation_errors.append(error)
         self.progress_stage = None
         self.progress_percent = 0
 

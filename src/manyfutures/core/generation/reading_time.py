@@ -9,6 +9,8 @@ WORDS_PER_MINUTE = 200
 _CODE_FENCE = re.compile(r"^(```|~~~).*$", re.MULTILINE)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# Bare and <autolinked> URLs: a reader skims them, they are not five or six words.
+_URL = re.compile(r"<?\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>]*>?")
 _MARKUP = re.compile(r"[#>*_`~|\-]+")
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
 
@@ -18,6 +20,7 @@ def count_words(markdown: str) -> int:
     text = _CODE_FENCE.sub(" ", markdown)
     text = _IMAGE.sub(" ", text)
     text = _LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
     text = _MARKUP.sub(" ", text)
     return len(_WORD.findall(text))
 

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from manyfutures.core.shared.errors import StateConflictError
+from manyfutures.core.shared.errors import StateConflictError, ValidationError
 
 
 class RunStatus(enum.StrEnum):
@@ -39,6 +39,9 @@ class GenerationRun:
     def finish(self, status: RunStatus, now: datetime, error: str | None = None) -> None:
         if not self.is_open:
             raise StateConflictError(f"run {self.id} already finished as {self.status.value}")
+        # "Finishing" as RUNNING would leave an open run with a finished_at.
+        if status is RunStatus.RUNNING:
+            raise ValidationError.for_field("status", "a run finishes as succeeded or failed")
         self.status = status
         self.error = error
         self.finished_at = now

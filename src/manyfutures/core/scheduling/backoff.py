@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from manyfutures.core.shared.errors import ValidationError
 
+_MICROSECOND = timedelta(microseconds=1)
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -22,10 +24,14 @@ class RetryPolicy:
         """``min(base * 2^attempt, cap)`` for the attempt number that just failed."""
         if attempt < 0:
             raise ValidationError.for_field("attempt", "attempt must not be negative")
-        # Past 2**64 seconds every base exceeds any cap; skip the huge integer.
-        if attempt >= 64:
+        # Compare in integer microseconds: Python ints do not overflow, timedelta does
+        # (one second * 2**47 is already past its range). Every timedelta is below 2**67
+        # microseconds, so from 2**128 on any non-zero base exceeds any cap; clamping the
+        # shift there keeps the integer small for absurd attempt numbers.
+        scaled = (self.base // _MICROSECOND) << min(attempt, 128)
+        if scaled >= self.cap // _MICROSECOND:
             return self.cap
-        return min(self.base * (1 << attempt), self.cap)
+        return timedelta(microseconds=scaled)
 
     def can_retry(self, attempts_made: int) -> bool:
         return attempts_made < self.max_attempts

@@ -26,10 +26,12 @@ DEFAULT_DELIVERY_TIME = time(9, 0)
 SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY = range(7)
 ALL_DAYS = (SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY)
 WEEKDAYS = (MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY)
-_TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-# A whole week plus a margin: every cadence has at least one day per week, and a
-# skipped (non-existent) local date can push the next slot one day further.
-_SEARCH_DAYS = 9
+# ASCII digits only, and \Z rather than $ (which would also accept a trailing newline).
+_TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])\Z")
+# Two whole weeks plus a margin: every cadence has at least one day per week, but
+# when that day's local date does not exist (a zone skipping a day, as Samoa did
+# on Friday 2011-12-30) a weekly cadence's next slot is one week further on.
+_SEARCH_DAYS = 16
 
 
 class CadenceMode(enum.StrEnum):
@@ -43,7 +45,8 @@ def load_timezone(name: str) -> ZoneInfo:
     """Resolve an IANA zone name or raise a ValidationError naming the field."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    # OSError: a name that is a tzdata directory ("Europe") or too long for the file system.
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         raise ValidationError.for_field(
             "timezone", f"unknown time zone {name!r}; use an IANA name such as 'Europe/London'"
         ) from None
@@ -137,7 +140,7 @@ class Cadence:
             instant = resolve_local_time(local_date, self.delivery_time, zone)
             if instant is not None and instant > after:
                 return instant
-        raise AssertionError("every cadence has a run day within any nine-day window")
+        raise AssertionError("every cadence has an existing run date within any 16-day window")
 
 
 def _sunday_based_weekday(local_date: date) -> int:

@@ -95,15 +95,16 @@ class ScheduleQueueItem:
 
     def record_failure(self, error: str, now: datetime, policy: RetryPolicy) -> bool:
         """Record a failed attempt; return True if it will be retried."""
+        # Guard first: a refused transition must leave the item untouched.
+        will_retry = policy.can_retry(self.attempt_count)
+        self._move(QueueStatus.PENDING if will_retry else QueueStatus.FAILED)
         self.last_error = error
         self.lease_expires_at = None
-        if policy.can_retry(self.attempt_count):
-            self._move(QueueStatus.PENDING)
+        if will_retry:
             self.available_at = now + policy.delay(self.attempt_count)
-            return True
-        self._move(QueueStatus.FAILED)
-        self.completed_at = now
-        return False
+        else:
+            self.completed_at = now
+        return will_retry
 
     def fail_permanently(self, error: str, now: datetime) -> None:
         self._move(QueueStatus.FAILED)
