@@ -1,32 +1,98 @@
-"""The Flask application factory: builds an app around an already-built container."""
+"""The Flask application factory: builds an app around an already-built container.
+
+Request pipeline for a /v1 route, in order: authenticate (401/403) → rate limit per
+user (429) → Idempotency-Key claim (replay/409/422) → the handler, which parses its
+input with a schema (400/413/415/422) and calls exactly one use case → domain errors
+mapped to problem+json. Unknown routes and wrong methods answer 404/405 before any
+of it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import logging
+
+from flask import Blueprint, Flask, request
+from flask_limiter import Limiter
 
 from manyfutures.container import Container
-from manyfutures.entrypoints.http import health, problems, projects
-from manyfutures.entrypoints.http.auth import authenticate
+from manyfutures.entrypoints.http import (
+    episodes,
+    events,
+    health,
+    me,
+    organization,
+    planning_notes,
+    problems,
+    projects,
+    webhooks,
+)
+from manyfutures.entrypoints.http.auth import authenticate, is_api_request, rate_limit_key
+from manyfutures.entrypoints.http.docs import publish_spec, register_docs
+from manyfutures.entrypoints.http.idempotency import register_idempotency
 
-API_BLUEPRINTS = (projects.blueprint,)
-WIRED_MODULES = (projects,)
+logger = logging.getLogger(__name__)
+
+API_BLUEPRINTS = (
+    me.blueprint,
+    projects.blueprint,
+    episodes.blueprint,
+    planning_notes.blueprint,
+    events.blueprint,
+    organization.blueprint,
+)
+WIRED_MODULES = (me, projects, episodes, planning_notes, events, organization, webhooks, health)
 
 
 def create_app(container: Container) -> Flask:
     app = Flask("manyfutures")
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = container.config.max_body_bytes()
     app.extensions["container"] = container
     container.wire(modules=list(WIRED_MODULES))
     problems.register_problem_handlers(app)
 
-    api = Blueprint("v1", __name__, url_prefix="/v1")
+    # Built now, not on the first request: a bad PEM or webhook secret stops start-up.
+    verifier = container.identity_verifier()
+    container.webhook_verifier()
+    _warn_about_dev_auth(container)
 
-    @api.before_request
+    @app.before_request
     def _authenticate() -> None:
-        authenticate(container.identity_verifier())
+        if request.method != "OPTIONS" and is_api_request():
+            authenticate(verifier)
 
+    # Registered after authentication so the key can be the user, not the address.
+    app.extensions["rate_limiter"] = Limiter(
+        rate_limit_key,
+        app=app,
+        application_limits=[container.config.rate_limit()],
+        application_limits_exempt_when=lambda: not is_api_request(),
+        storage_uri=container.rate_limit_storage_uri(),
+        strategy="fixed-window",
+        headers_enabled=True,
+        key_prefix="manyfutures",
+    )
+    register_idempotency(app)
+
+    api = Blueprint("v1", __name__, url_prefix="/v1")
     for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(api)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(webhooks.blueprint)
+    register_docs(app)
+    publish_spec(app)
     return app
+
+
+def _warn_about_dev_auth(container: Container) -> None:
+    if container.config.auth() != "dev":
+        return
+    logger.warning(
+        "\n%s\nDEV AUTHENTICATION IS ON (MANYFUTURES_AUTH=dev): any caller can act as any "
+        "user in any organization by sending X-Dev-User / X-Dev-Org headers. Never expose "
+        "this server to a network. Storage: %s.\n%s",
+        "!" * 78,
+        container.config.storage(),
+        "!" * 78,
+    )

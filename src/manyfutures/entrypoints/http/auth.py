@@ -11,6 +11,16 @@ from manyfutures.core.identity.model import Actor
 from manyfutures.core.identity.ports import IdentityVerifier
 from manyfutures.core.shared.errors import PermissionDeniedError
 
+API_BLUEPRINT = "v1"
+
+
+def is_api_request() -> bool:
+    """A matched route under /v1 (unknown routes answer 404/405 before any auth)."""
+    blueprint = request.blueprint or ""
+    return request.routing_exception is None and (
+        blueprint == API_BLUEPRINT or blueprint.startswith(API_BLUEPRINT + ".")
+    )
+
 
 def authenticate(verifier: IdentityVerifier) -> None:
     # werkzeug's Headers is a case-insensitive mapping; it just does not register as one.
@@ -26,3 +36,11 @@ def authenticate(verifier: IdentityVerifier) -> None:
 def current_actor() -> Actor:
     actor: Actor = g.actor
     return actor
+
+
+def rate_limit_key() -> str:
+    """Per user across organizations; an unauthenticated request falls back to its address."""
+    actor: Actor | None = g.get("actor")
+    if actor is not None:
+        return f"user:{actor.user_id}"
+    return f"addr:{request.remote_addr or 'unknown'}"

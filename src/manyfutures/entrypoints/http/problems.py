@@ -2,17 +2,22 @@
 
 Each domain error maps to one status and one stable ``type``, documented in
 ``docs/api-errors.md``, so clients can branch on ``type`` rather than parse text.
+Nothing a client sends can reach the catch-all 500: bad input is rejected as
+400/413/415/422 before a use case runs, and domain errors map below.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, json
+from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.exceptions import HTTPException
 
+from manyfutures.adapters.clerk.session_verifier import IdentityProviderUnavailableError
 from manyfutures.core.identity.ports import AuthenticationError
 from manyfutures.core.shared.errors import (
     DomainError,
@@ -38,6 +43,34 @@ _DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str, str], ...] = (
     (AuthenticationError, 401, "unauthenticated", "Authentication required"),
 )
 
+# Werkzeug's HTTP errors keep their status; these get a slug and title of our own.
+_HTTP_SLUGS: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Bad request"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+class ProblemError(Exception):
+    """An HTTP-level problem raised by the entrypoint itself (malformed JSON, idempotency)."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
 
 def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Response:
     body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
@@ -57,11 +90,22 @@ def _from_domain(error: DomainError) -> Response:
     return _unexpected(error)
 
 
+def _from_problem_error(error: ProblemError) -> Response:
+    response = problem(error.status, error.slug, error.title, error.detail, **error.extra)
+    response.headers.update(error.headers)
+    return response
+
+
 def _from_http(error: HTTPException) -> Response:
     status = error.code or 500
-    slug = (error.name or "error").lower().replace(" ", "-")
-    response = problem(status, slug, error.name or "Error", error.description or "")
-    if status == 405 and error.response is None:
+    slug, title = _HTTP_SLUGS.get(
+        status, ((error.name or "error").lower().replace(" ", "-"), error.name or "Error")
+    )
+    detail = error.description or ""
+    if isinstance(error, RateLimitExceeded):
+        detail = f"rate limit of {error.description} exceeded; retry after the Retry-After delay"
+    response = problem(status, slug, title, detail)
+    if status == 405:
         allowed = getattr(error, "valid_methods", None)
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
@@ -70,7 +114,8 @@ def _from_http(error: HTTPException) -> Response:
 
 def _from_schema(error: SchemaValidationError) -> Response:
     messages = error.messages if isinstance(error.messages, dict) else {"_body": error.messages}
-    errors = {field: _flatten(value) for field, value in messages.items()}
+    errors: dict[str, list[str]] = {}
+    _flatten(messages, "", errors)
     return problem(
         422,
         "validation-error",
@@ -80,12 +125,24 @@ def _from_schema(error: SchemaValidationError) -> Response:
     )
 
 
-def _flatten(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [str(item) for item in value]
+def _flatten(value: Any, path: str, into: dict[str, list[str]]) -> None:
+    """Nested marshmallow messages become dotted field paths: ``cadence.days.0``."""
     if isinstance(value, dict):
-        return [f"{key}: {message}" for key, inner in value.items() for message in _flatten(inner)]
-    return [str(value)]
+        for key, inner in value.items():
+            _flatten(inner, f"{path}.{key}" if path else str(key), into)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        into.setdefault(path or "_body", []).extend(value)
+    elif isinstance(value, list):
+        for item in value:
+            _flatten(item, path, into)
+    else:
+        into.setdefault(path or "_body", []).append(str(value))
+
+
+def _identity_provider_down(error: IdentityProviderUnavailableError) -> Response:
+    response = problem(503, "identity-provider-unavailable", "Service unavailable", str(error))
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _unexpected(error: Exception) -> Response:
@@ -100,6 +157,8 @@ def _unexpected(error: Exception) -> Response:
 
 def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _from_domain)
+    app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(SchemaValidationError, _from_schema)
+    app.register_error_handler(IdentityProviderUnavailableError, _identity_provider_down)
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(Exception, _unexpected)

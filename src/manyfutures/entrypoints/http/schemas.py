@@ -1,12 +1,31 @@
-"""Marshmallow schemas for request and response bodies: camelCase on the wire."""
+"""Marshmallow schemas for every request and response body: camelCase on the wire.
+
+The same classes validate input, serialize output and generate the OpenAPI document
+(``openapi.py``), so the published contract cannot drift from what the code does.
+Request schemas reject unknown fields (``StrictSchema``); response fields are all
+``required`` so the document promises their presence (``None`` where nullable).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate
 
+from manyfutures.core.engagement.model import PlanningNoteStatus
+from manyfutures.core.engagement.use_cases import MAX_EVENT_DATA_BYTES
+from manyfutures.core.generation.episode import BlockType, EpisodeStatus, GenerationStage
+from manyfutures.core.generation.use_cases import EpisodeDetail
+from manyfutures.core.identity.model import Role
+from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView
+from manyfutures.core.projects.model import MAX_BRIEF_LENGTH, MAX_TITLE_LENGTH, ProjectStatus
 from manyfutures.core.projects.use_cases import MAX_PAGE_SIZE
+from manyfutures.core.scheduling.cadence import CadenceMode
+
+ID_PATTERN = r"^[a-z]+_[0-9A-Za-z]{1,64}$"
+MONEY_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,2})?$"
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+FieldT = TypeVar("FieldT", bound=fields.Field)  # type: ignore[type-arg]
 
 
 class StrictSchema(Schema):
@@ -14,59 +33,363 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-class CadenceSchema(StrictSchema):
-    mode = fields.String(required=True)
-    days = fields.List(fields.Integer(), load_default=list)
+def _out(field: FieldT) -> FieldT:
+    """Response fields are always present; mark them so the document says so."""
+    field.required = True
+    return field
 
 
-class ProjectSchema(StrictSchema):
-    id = fields.String()
-    title = fields.String()
-    brief = fields.String(attribute="onboarding_brief")
-    status = fields.Function(lambda p: p.status.value)
-    cadence = fields.Function(
-        lambda p: {"mode": p.cadence.mode.value, "days": list(p.cadence.days)}
-    )
-    delivery_time = fields.Function(
-        lambda p: p.cadence.delivery_time.strftime("%H:%M"), data_key="deliveryTime"
-    )
-    timezone = fields.Function(lambda p: p.cadence.timezone)
-    next_scheduled_at = fields.AwareDateTime(data_key="nextScheduledAt", allow_none=True)
-    version = fields.Integer()
-    created_at = fields.AwareDateTime(data_key="createdAt")
-    updated_at = fields.AwareDateTime(data_key="updatedAt")
-
-
-class SourceSchema(StrictSchema):
-    title = fields.String()
-    url = fields.String()
-
-
-class EpisodeSchema(StrictSchema):
-    id = fields.String()
-    project_id = fields.String(data_key="projectId")
-    status = fields.Function(lambda e: e.status.value)
-    title = fields.String(allow_none=True)
-    summary = fields.String(allow_none=True)
-    scheduled_for = fields.AwareDateTime(data_key="scheduledFor")
-    published_at = fields.AwareDateTime(data_key="publishedAt", allow_none=True)
-    reading_minutes = fields.Integer(data_key="readingMinutes", allow_none=True)
-    sources = fields.List(fields.Nested(SourceSchema))
-    generation_attempts = fields.Integer(data_key="generationAttempts")
-    generation_errors = fields.List(fields.String(), data_key="generationErrors")
-    progress_stage = fields.Function(
-        lambda e: e.progress_stage.value if e.progress_stage else None, data_key="stage"
-    )
-    progress_percent = fields.Integer(data_key="percent")
-    created_at = fields.AwareDateTime(data_key="createdAt")
+# --- Shared ---------------------------------------------------------------------------
 
 
 class PageQuerySchema(StrictSchema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
-    cursor = fields.String(load_default=None)
+    limit = fields.Integer(
+        load_default=20,
+        validate=validate.Range(1, MAX_PAGE_SIZE),
+        metadata={"description": f"Page size, 1 to {MAX_PAGE_SIZE}."},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Regexp(ID_PATTERN),
+        metadata={"description": "The previous page's nextCursor; omit for the first page."},
+    )
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """A named ``{items, nextCursor}`` envelope for one item schema."""
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": _out(fields.List(fields.Nested(item))),
+            "next_cursor": _out(
+                fields.String(
+                    data_key="nextCursor",
+                    allow_none=True,
+                    metadata={"description": "Pass as ?cursor= for the next page; null at end."},
+                )
+            ),
+        },
+    )
 
 
 def page(items: list[Any], schema: Schema, limit: int) -> dict[str, Any]:
     """A page of results with the cursor for the next one (None when this is the last)."""
     next_cursor = items[-1].id if len(items) == limit else None
     return {"items": schema.dump(items, many=True), "nextCursor": next_cursor}
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details; ``errors`` maps field names to messages on 422."""
+
+    type = _out(fields.String())
+    title = _out(fields.String())
+    status = _out(fields.Integer())
+    detail = _out(fields.String())
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+# --- Me -------------------------------------------------------------------------------
+
+
+class MeUserSchema(Schema):
+    id = _out(fields.String(attribute="user_id"))
+    email = _out(fields.String(allow_none=True))
+    name = _out(fields.String(allow_none=True))
+    timezone = _out(fields.String())
+
+
+class MeOrganizationSchema(Schema):
+    id = _out(fields.String(attribute="organization_id"))
+    name = _out(fields.String(attribute="organization_name", allow_none=True))
+    enabled_features = _out(fields.List(fields.String(), data_key="enabledFeatures"))
+    experimental_features = _out(fields.List(fields.String(), data_key="experimentalFeatures"))
+
+
+class MeSchema(Schema):
+    user = _out(fields.Nested(MeUserSchema))
+    organization = _out(fields.Nested(MeOrganizationSchema))
+    role = _out(fields.Enum(Role, by_value=True))
+
+    @pre_dump
+    def _split(self, me: MeView, **_: Any) -> dict[str, Any]:
+        return {"user": me, "organization": me, "role": me.role}
+
+
+# --- Projects -------------------------------------------------------------------------
+
+
+class CadenceSchema(StrictSchema):
+    mode = fields.Enum(CadenceMode, by_value=True, required=True)
+    days = fields.List(
+        fields.Integer(validate=validate.Range(0, 6)),
+        load_default=list,
+        validate=validate.Length(max=7),
+        required=False,
+        metadata={"description": "0 = Sunday … 6 = Saturday; weekly needs one, custom 1+."},
+    )
+
+
+class CadenceOutSchema(Schema):
+    mode = _out(fields.Enum(CadenceMode, by_value=True))
+    days = _out(fields.List(fields.Integer()))
+
+
+class ProjectCreateSchema(StrictSchema):
+    title = fields.String(required=True, validate=validate.Length(1, MAX_TITLE_LENGTH))
+    brief = fields.String(required=True, validate=validate.Length(1, MAX_BRIEF_LENGTH))
+    cadence = fields.Nested(
+        CadenceSchema, metadata={"description": "Defaults to weekly on Monday."}
+    )
+    delivery_time = fields.String(
+        data_key="deliveryTime",
+        validate=validate.Regexp(TIME_PATTERN),
+        metadata={"description": "Local HH:MM, default 09:00."},
+    )
+    timezone = fields.String(
+        validate=validate.Length(1, 64),
+        metadata={"description": "IANA zone; defaults to the user's time zone."},
+    )
+
+
+class ProjectUpdateSchema(StrictSchema):
+    title = fields.String(validate=validate.Length(1, MAX_TITLE_LENGTH))
+    brief = fields.String(validate=validate.Length(1, MAX_BRIEF_LENGTH))
+    cadence = fields.Nested(CadenceSchema)
+    delivery_time = fields.String(data_key="deliveryTime", validate=validate.Regexp(TIME_PATTERN))
+    timezone = fields.String(validate=validate.Length(1, 64))
+
+
+class ProjectSchema(Schema):
+    id = _out(fields.String())
+    title = _out(fields.String())
+    brief = _out(fields.String(attribute="onboarding_brief"))
+    status = _out(fields.Enum(ProjectStatus, by_value=True))
+    cadence = _out(fields.Nested(CadenceOutSchema))
+    delivery_time = _out(
+        fields.Time(format="%H:%M", attribute="cadence.delivery_time", data_key="deliveryTime")
+    )
+    timezone = _out(fields.String(attribute="cadence.timezone"))
+    next_scheduled_at = _out(fields.AwareDateTime(data_key="nextScheduledAt", allow_none=True))
+    version = _out(
+        fields.Integer(metadata={"description": 'Also the ETag: send If-Match: "v<version>".'})
+    )
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+    updated_at = _out(fields.AwareDateTime(data_key="updatedAt"))
+
+
+# --- Episodes -------------------------------------------------------------------------
+
+
+class SourceSchema(Schema):
+    title = _out(fields.String())
+    url = _out(fields.String())
+
+
+class EpisodeSchema(Schema):
+    id = _out(fields.String())
+    project_id = _out(fields.String(data_key="projectId"))
+    status = _out(fields.Enum(EpisodeStatus, by_value=True))
+    title = _out(fields.String(allow_none=True))
+    summary = _out(fields.String(allow_none=True))
+    scheduled_for = _out(fields.AwareDateTime(data_key="scheduledFor"))
+    published_at = _out(fields.AwareDateTime(data_key="publishedAt", allow_none=True))
+    reading_minutes = _out(fields.Integer(data_key="readingMinutes", allow_none=True))
+    sources = _out(fields.List(fields.Nested(SourceSchema)))
+    generation_attempts = _out(fields.Integer(data_key="generationAttempts"))
+    generation_errors = _out(fields.List(fields.String(), data_key="generationErrors"))
+    progress_stage = _out(
+        fields.Enum(GenerationStage, by_value=True, data_key="stage", allow_none=True)
+    )
+    progress_percent = _out(fields.Integer(data_key="percent"))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+class BlockSchema(Schema):
+    id = _out(fields.String())
+    type = _out(fields.Enum(BlockType, by_value=True))
+    position = _out(fields.Integer())
+    content = _out(fields.String(metadata={"description": "Markdown."}))
+    reasoning = _out(fields.String(allow_none=True))
+    confidence = _out(fields.Float(allow_none=True))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+class _EpisodeWithBlocks:
+    """Lets one schema read the episode's fields and the detail's blocks side by side."""
+
+    def __init__(self, detail: EpisodeDetail) -> None:
+        self._episode = detail.episode
+        self.blocks = list(detail.blocks)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._episode, name)
+
+
+class EpisodeDetailSchema(EpisodeSchema):
+    blocks = _out(fields.List(fields.Nested(BlockSchema)))
+
+    @pre_dump
+    def _flatten(self, detail: EpisodeDetail, **_: Any) -> _EpisodeWithBlocks:
+        return _EpisodeWithBlocks(detail)
+
+
+class EpisodeStatusSchema(Schema):
+    id = _out(fields.String())
+    status = _out(fields.Enum(EpisodeStatus, by_value=True))
+    stage = _out(
+        fields.Enum(GenerationStage, by_value=True, attribute="progress_stage", allow_none=True)
+    )
+    percent = _out(fields.Integer(attribute="progress_percent"))
+    attempts = _out(fields.Integer(attribute="generation_attempts"))
+    errors = _out(fields.List(fields.String(), attribute="generation_errors"))
+    updated_at = _out(fields.AwareDateTime(data_key="updatedAt"))
+
+
+# --- Planning notes -------------------------------------------------------------------
+
+
+class PlanningNoteCreateSchema(StrictSchema):
+    note = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class PlanningNoteUpdateSchema(StrictSchema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf([PlanningNoteStatus.ARCHIVED.value]),
+        metadata={"description": "Only 'archived': notes are never edited, only withdrawn."},
+    )
+
+
+class PlanningNoteQuerySchema(StrictSchema):
+    status = fields.Enum(PlanningNoteStatus, by_value=True, load_default=None)
+
+
+class PlanningNoteSchema(Schema):
+    id = _out(fields.String())
+    project_id = _out(fields.String(data_key="projectId"))
+    author_id = _out(fields.String(attribute="user_id", data_key="authorId"))
+    note = _out(fields.String())
+    status = _out(fields.Enum(PlanningNoteStatus, by_value=True))
+    episode_id = _out(fields.String(data_key="episodeId", allow_none=True))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+    processed_at = _out(fields.AwareDateTime(data_key="processedAt", allow_none=True))
+
+
+class PlanningNoteListSchema(Schema):
+    items = _out(fields.List(fields.Nested(PlanningNoteSchema)))
+
+
+# --- Events ---------------------------------------------------------------------------
+
+
+class EventCreateSchema(StrictSchema):
+    event_type = fields.String(
+        data_key="eventType",
+        required=True,
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{2,63}$"),
+    )
+    event_data = fields.Dict(
+        data_key="eventData",
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": f"Any JSON object up to {MAX_EVENT_DATA_BYTES} bytes."},
+    )
+
+
+class EventSchema(Schema):
+    id = _out(fields.String())
+    event_type = _out(fields.String(data_key="eventType"))
+    event_data = _out(fields.Dict(data_key="eventData"))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+# --- Organization and audit log -------------------------------------------------------
+
+
+class OrganizationUpdateSchema(StrictSchema):
+    daily_cost_limit_gbp = fields.String(
+        data_key="dailyCostLimitGbp",
+        validate=validate.Regexp(MONEY_PATTERN),
+        metadata={"description": "GBP as a decimal string, e.g. '50.00'."},
+    )
+    enabled_features = fields.List(
+        fields.String(validate=validate.OneOf(sorted(KNOWN_FEATURES))),
+        data_key="enabledFeatures",
+    )
+    experimental_features = fields.List(
+        fields.String(validate=validate.OneOf(sorted(KNOWN_FEATURES))),
+        data_key="experimentalFeatures",
+    )
+
+
+class OrganizationSchema(Schema):
+    id = _out(fields.String())
+    name = _out(fields.String())
+    daily_cost_limit_gbp = _out(
+        fields.Decimal(
+            as_string=True,
+            places=2,
+            data_key="dailyCostLimitGbp",
+            metadata={"type": "string", "pattern": MONEY_PATTERN},
+        )
+    )
+    enabled_features = _out(fields.List(fields.String(), data_key="enabledFeatures"))
+    experimental_features = _out(fields.List(fields.String(), data_key="experimentalFeatures"))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+    updated_at = _out(fields.AwareDateTime(data_key="updatedAt"))
+
+
+class AuditLogQuerySchema(PageQuerySchema):
+    action = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 100),
+        metadata={"description": "e.g. project.update"},
+    )
+    resource_id = fields.String(
+        data_key="resourceId", load_default=None, validate=validate.Length(1, 100)
+    )
+    since = fields.AwareDateTime(
+        data_key="from", load_default=None, metadata={"description": "Inclusive, ISO 8601."}
+    )
+    until = fields.AwareDateTime(
+        data_key="to", load_default=None, metadata={"description": "Exclusive, ISO 8601."}
+    )
+
+
+class AuditLogEntrySchema(Schema):
+    id = _out(fields.String())
+    user_id = _out(fields.String(data_key="userId", allow_none=True))
+    action = _out(fields.String())
+    resource_type = _out(fields.String(data_key="resourceType"))
+    resource_id = _out(fields.String(data_key="resourceId", allow_none=True))
+    old_value = _out(fields.String(data_key="oldValue", allow_none=True))
+    new_value = _out(fields.String(data_key="newValue", allow_none=True))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+# --- Health and webhooks --------------------------------------------------------------
+
+
+class HealthSchema(Schema):
+    status = _out(fields.String())
+
+
+class ReadinessSchema(Schema):
+    status = _out(fields.String())
+    checks = _out(fields.Dict(keys=fields.String(), values=fields.String()))
+
+
+class WebhookResultSchema(Schema):
+    received = _out(fields.Boolean())
+    type = _out(fields.String())
+    applied = _out(fields.Boolean())
+    duplicate = _out(fields.Boolean())
+
+
+ProjectPageSchema = page_schema(ProjectSchema, "ProjectPageSchema")
+EpisodePageSchema = page_schema(EpisodeSchema, "EpisodePageSchema")
+AuditLogPageSchema = page_schema(AuditLogEntrySchema, "AuditLogPageSchema")

@@ -1,0 +1,30 @@
+"""Client-side events (``episode_opened``, …) recorded server-side."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response
+
+from manyfutures.container import Container
+from manyfutures.core.engagement.use_cases import TrackEvent, TrackEventCommand
+from manyfutures.entrypoints.http.auth import current_actor
+from manyfutures.entrypoints.http.openapi import operation
+from manyfutures.entrypoints.http.requests import json_body
+from manyfutures.entrypoints.http.responses import json_response
+from manyfutures.entrypoints.http.schemas import EventCreateSchema, EventSchema
+
+blueprint = Blueprint("events", __name__)
+
+
+@blueprint.post("/events")
+@operation(
+    "Events",
+    "Record an event (eventType ^[a-z][a-z0-9_]{2,63}$, eventData <= 8 KiB)",
+    body=EventCreateSchema,
+    responses={201: EventSchema},
+)
+@inject
+def track_event(use_case: TrackEvent = Provide[Container.track_event]) -> Response:
+    body = json_body(EventCreateSchema())
+    event = use_case(TrackEventCommand(current_actor(), body["event_type"], body["event_data"]))
+    return json_response(EventSchema(), event, 201)

@@ -1,0 +1,119 @@
+"""``Idempotency-Key`` for POSTs: a retried request returns the first response.
+
+Runs around every POST under /v1 (each one creates or changes something). The key
+is scoped to the caller, and the request is fingerprinted by method, path and
+canonical JSON body: a replay within 24 h with the same fingerprint returns the
+stored response (with ``Idempotent-Replayed: true``); the same key with a different
+request is a 422; a replay while the first is still running is a 409. Only 2xx
+responses are kept: after a 4xx/5xx the key is released, so the client can fix the
+request and retry with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from flask import Flask, Response, current_app, g, request
+
+from manyfutures.adapters.idempotency import ClaimOutcome, IdempotencyStore, StoredResponse
+from manyfutures.entrypoints.http.auth import current_actor, is_api_request
+from manyfutures.entrypoints.http.problems import ProblemError
+from manyfutures.entrypoints.http.requests import parse_json
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}\Z")
+_REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
+
+
+def fingerprint() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        body = json.dumps(parse_json(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        body = raw
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def _store() -> IdempotencyStore:
+    store: IdempotencyStore = current_app.extensions["container"].idempotency_store()
+    return store
+
+
+def _claim() -> Response | None:
+    if request.method != "POST" or not is_api_request():
+        return None
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not KEY_PATTERN.match(key):
+        raise ProblemError(
+            422,
+            "validation-error",
+            "Your request is not valid",
+            f"{HEADER} must be 1 to 255 visible ASCII characters",
+            errors={HEADER: ["must be 1 to 255 visible ASCII characters"]},
+        )
+    actor = current_actor()
+    scoped = f"{actor.organization_id}:{actor.user_id}:{key}"
+    print_ = fingerprint()
+    claim = _store().claim(scoped, print_)
+    if claim.outcome is ClaimOutcome.MISMATCH:
+        raise ProblemError(
+            422,
+            "idempotency-key-reused",
+            "Idempotency key reused",
+            f"this {HEADER} was already used for a different request; use a new key",
+        )
+    if claim.outcome is ClaimOutcome.IN_PROGRESS:
+        raise ProblemError(
+            409,
+            "idempotency-in-progress",
+            "Request in progress",
+            f"a request with this {HEADER} is still being processed; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+    if claim.outcome is ClaimOutcome.REPLAY:
+        assert claim.response is not None
+        replay = Response(claim.response.body, status=claim.response.status)
+        for name, value in claim.response.headers:
+            replay.headers[name] = value
+        replay.headers[REPLAYED_HEADER] = "true"
+        return replay
+    g.idempotency = (scoped, print_)
+    return None
+
+
+def _remember(response: Response) -> Response:
+    claimed: tuple[str, str] | None = g.pop("idempotency", None)
+    if claimed is None:
+        return response
+    key, print_ = claimed
+    if 200 <= response.status_code < 300 and not response.is_streamed:
+        headers = tuple(
+            (name, response.headers[name]) for name in _REPLAYED_HEADERS if name in response.headers
+        )
+        _store().complete(
+            key, print_, StoredResponse(response.status_code, headers, response.get_data())
+        )
+    else:
+        _store().release(key, print_)
+    return response
+
+
+def _release_on_crash(error: BaseException | None) -> None:
+    claimed: tuple[str, str] | None = g.pop("idempotency", None)
+    if claimed is not None:
+        _store().release(*claimed)
+
+
+def register_idempotency(app: Flask) -> None:
+    """Call after authentication's before_request: keys are scoped to the caller."""
+    app.before_request(_claim)
+    app.after_request(_remember)
+    app.teardown_request(_release_on_crash)

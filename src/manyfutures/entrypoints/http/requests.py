@@ -1,0 +1,63 @@
+"""Reading request input: JSON bodies and query strings, through marshmallow schemas.
+
+Every failure is a client error with a precise status: 415 for a body that is not
+JSON, 400 for JSON that does not parse, 413 (raised by werkzeug against
+MAX_CONTENT_LENGTH) for an oversized body, 422 for JSON that is not what the schema
+wants. None of them reaches a use case, so none can half-write anything.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+from flask import request
+from marshmallow import Schema
+from marshmallow import ValidationError as SchemaValidationError
+
+from manyfutures.entrypoints.http.problems import ProblemError
+
+
+def is_json_mimetype(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def _reject_constant(name: str) -> NoReturn:
+    # Python's json accepts NaN and Infinity; JSON does not, and Decimal/int fields would choke.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity; raises ValueError (also for nesting too deep)."""
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def json_body(schema: Schema) -> dict[str, Any]:
+    if not is_json_mimetype(request.mimetype):
+        raise ProblemError(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as JSON with 'Content-Type: application/json'",
+        )
+    raw = request.get_data(cache=True)
+    try:
+        data = parse_json(raw)
+    except ValueError as error:  # includes UnicodeDecodeError
+        raise ProblemError(
+            400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {error}"
+        ) from None
+    if not isinstance(data, dict):
+        raise SchemaValidationError({"_body": ["the body must be a JSON object"]})
+    loaded: dict[str, Any] = schema.load(data)
+    return loaded
+
+
+def query_args(schema: Schema) -> dict[str, Any]:
+    loaded: dict[str, Any] = schema.load(request.args.to_dict(flat=True))
+    return loaded
