@@ -22,6 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--host", help="default: MANYFUTURES_HOST or 127.0.0.1")
     run.add_argument("--port", type=int, help="default: MANYFUTURES_PORT or 8000")
     run.add_argument("--no-demo", action="store_true", help="start without the demo tenant")
+    serve_cmd = commands.add_parser("serve", help="the HTTP API under gunicorn (production)")
+    serve_cmd.add_argument("--host", help="default: MANYFUTURES_HOST or 127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, help="default: MANYFUTURES_PORT or 8000")
+    serve_cmd.add_argument("--workers", type=int, help="default: MANYFUTURES_WEB_WORKERS or 2")
+    serve_cmd.add_argument("--threads", type=int, help="default: MANYFUTURES_WEB_THREADS or 4")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("MANYFUTURES_LOG_LEVEL", "INFO"),
@@ -32,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    if args.command == "serve":
+        from manyfutures.entrypoints.http.server import serve
+
+        serve(settings, args.host, args.port, args.workers, args.threads)
+        return 0
     from manyfutures.entrypoints.all_in_one import run_all_in_one
 
     run_all_in_one(settings, host=args.host, port=args.port, demo=not args.no_demo)

@@ -1,0 +1,73 @@
+"""``manyfutures serve``: the API under gunicorn, for production.
+
+The app (container, connection pools, Redis clients) is built inside each worker
+after gunicorn forks, never in the master, so no pooled connection is shared across
+processes. Memory storage lives in one process, so it runs a single worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from manyfutures.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class ApiServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from manyfutures.container import build_container
+        from manyfutures.entrypoints.http.app import create_app
+
+        return create_app(build_container(self._settings))
+
+
+def gunicorn_options(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    workers = workers or settings.web_workers
+    if settings.storage == "memory" and workers > 1:
+        logger.warning("memory storage lives in one process: serving with 1 worker")
+        workers = 1
+    return {
+        "bind": f"{host or settings.host}:{port or settings.port}",
+        "workers": workers,
+        "threads": threads or settings.web_threads,
+        "worker_class": "gthread",
+        "preload_app": False,
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        # Bodies past MANYFUTURES_MAX_BODY_BYTES are refused by the app (413);
+        # these bound the request line and headers before it ever runs.
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+    }
+
+
+def serve(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> None:
+    ApiServer(settings, gunicorn_options(settings, host, port, workers, threads)).run()
