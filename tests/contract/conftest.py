@@ -3,6 +3,11 @@
 Each test receives a ``Storage`` bundle (unit-of-work factory plus the
 cross-tenant scheduler gateway) for every adapter in ``ADAPTERS``; the same
 assertions must hold for the in-memory fake and for PostgreSQL.
+
+PostgreSQL runs in a fresh database created (and migrated, and finally dropped)
+once per test session, emptied before each test, and is reached as the app role,
+so row-level security is in force exactly as in production. See
+tests/integration/postgres/database.py for where the server comes from.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import pytest
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
+from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.core.persistence import UnitOfWorkFactory
 from manyfutures.core.scheduling.ports import SchedulerGateway
+from tests.integration.postgres.database import MigratedDatabase, shared_test_database
 
 
 @dataclass
@@ -30,11 +38,26 @@ def _memory() -> Iterator[Storage]:
     yield Storage(InMemoryUnitOfWorkFactory(store), InMemorySchedulerGateway(store))
 
 
+def _postgres(request: pytest.FixtureRequest) -> Iterator[Storage]:
+    database: MigratedDatabase = request.getfixturevalue("postgres_database")
+    database.reset()
+    engine = database.app_engine
+    yield Storage(PostgresUnitOfWorkFactory(engine), PostgresSchedulerGateway(engine))
+
+
 ADAPTERS: dict[str, Callable[[pytest.FixtureRequest], Iterator[Storage]]] = {
     "memory": lambda request: _memory(),
+    "postgres": _postgres,
 }
+MARKS = {"postgres": [pytest.mark.integration]}
 
 
-@pytest.fixture(params=list(ADAPTERS))
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[MigratedDatabase]:
+    with shared_test_database() as database:
+        yield database
+
+
+@pytest.fixture(params=[pytest.param(name, marks=MARKS.get(name, [])) for name in ADAPTERS])
 def storage(request: pytest.FixtureRequest) -> Iterator[Storage]:
     yield from ADAPTERS[request.param](request)

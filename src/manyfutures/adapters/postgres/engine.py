@@ -1,0 +1,150 @@
+"""Building engines and URLs: the app's pooled engine and the owner's migration engine.
+
+Two identities touch the database. The *owner* (``MANYFUTURES_DATABASE_URL``) runs
+migrations and owns every table. The *app role* (default ``manyfutures_app``) is
+what the service connects as: NOSUPERUSER, NOBYPASSRLS, owning nothing, so
+row-level security always applies to it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
+DEFAULT_APP_ROLE = "manyfutures_app"
+DEFAULT_SCHEDULER_ROLE = "manyfutures_scheduler"
+
+
+class DatabaseConfigError(ValueError):
+    """A database setting that cannot work; raised before anything connects."""
+
+
+def check_role_name(name: str) -> str:
+    """Role names are spliced into DDL, so only plain lower-case identifiers are accepted."""
+    if not ROLE_NAME.match(name):
+        raise DatabaseConfigError(
+            f"role name {name!r} must be a lower-case identifier ([a-z_][a-z0-9_]*, ≤ 63 chars)"
+        )
+    return name
+
+
+def normalize_url(raw: str) -> URL:
+    """Accept the ``postgres://`` / ``postgresql://`` URLs hosts hand out; use psycopg 3."""
+    if not raw:
+        raise DatabaseConfigError("no database URL: set MANYFUTURES_DATABASE_URL")
+    url = make_url(raw)
+    if url.drivername in {"postgres", "postgresql", "postgresql+psycopg"}:
+        return url.set(drivername="postgresql+psycopg")
+    raise DatabaseConfigError(
+        f"database URL must be postgresql+psycopg://…, not {url.drivername}://…"
+    )
+
+
+def app_url(owner_url: str, app_database_url: str, app_role: str) -> URL:
+    """The URL the service connects with.
+
+    ``MANYFUTURES_APP_DATABASE_URL`` when given (production: the app role's own
+    password, or Supabase's pooler user ``manyfutures_app.<project-ref>``);
+    otherwise the owner URL with the app role as user and no password, which suits
+    local servers with trust or peer authentication.
+    """
+    if app_database_url:
+        return normalize_url(app_database_url)
+    return normalize_url(owner_url).set(username=check_role_name(app_role), password=None)
+
+
+def parse_prepare_threshold(raw: str) -> int | None:
+    """``none`` turns psycopg's server-side prepared statements off (transaction poolers)."""
+    value = raw.strip().lower()
+    if value in {"none", "off", "disabled", "null"}:
+        return None
+    try:
+        threshold = int(value)
+    except ValueError:
+        raise DatabaseConfigError(
+            f"prepare threshold {raw!r} must be a whole number or 'none'"
+        ) from None
+    if threshold < 0:
+        raise DatabaseConfigError("prepare threshold must not be negative; use 'none' to disable")
+    return threshold
+
+
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    size: int = 5
+    max_overflow: int = 5
+    timeout_seconds: float = 10.0
+    recycle_seconds: int = 1800
+    prepare_threshold: int | None = 5
+    application_name: str = "manyfutures"
+
+
+def create_app_engine(url: URL | str, options: PoolOptions | None = None) -> Engine:
+    """A pooled engine; ``pool_pre_ping`` replaces connections a pooler or failover dropped.
+
+    Engines are per process: after ``fork`` a child must build its own (or call
+    ``engine.dispose(close=False)``) so no pooled connection is shared across processes.
+    """
+    options = options or PoolOptions()
+    target = normalize_url(url) if isinstance(url, str) else url
+    return create_engine(
+        target,
+        pool_pre_ping=True,
+        pool_size=options.size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.timeout_seconds,
+        pool_recycle=options.recycle_seconds,
+        connect_args={
+            "prepare_threshold": options.prepare_threshold,
+            "application_name": options.application_name,
+            "connect_timeout": 10,
+        },
+    )
+
+
+def create_owner_engine(url: URL | str) -> Engine:
+    """Unpooled: migrations and maintenance connect once and leave."""
+    from sqlalchemy.pool import NullPool
+
+    target = normalize_url(url) if isinstance(url, str) else url
+    return create_engine(target, poolclass=NullPool, connect_args={"connect_timeout": 10})
+
+
+@dataclass(frozen=True, slots=True)
+class RoleFacts:
+    name: str
+    superuser: bool
+    bypass_rls: bool
+    owned_tables: int
+
+
+def current_role_facts(engine: Engine) -> RoleFacts:
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT r.rolname, r.rolsuper, r.rolbypassrls,"
+                " (SELECT count(*) FROM pg_tables t WHERE t.tableowner = r.rolname)"
+                " FROM pg_roles r WHERE r.rolname = current_user"
+            )
+        ).one()
+    return RoleFacts(str(row[0]), bool(row[1]), bool(row[2]), int(row[3]))
+
+
+def require_rls_subject(engine: Engine) -> None:
+    """Refuse to serve as a role that row-level security does not bind.
+
+    A superuser or BYPASSRLS role would silently see every tenant's rows, and a
+    table owner could switch RLS off; that is a misconfiguration to stop at
+    start-up, not a mode to run in.
+    """
+    facts = current_role_facts(engine)
+    if facts.superuser or facts.bypass_rls or facts.owned_tables:
+        why = "owns tables" if facts.owned_tables else "bypasses row-level security"
+        raise DatabaseConfigError(
+            f"the app connects as {facts.name!r}, which {why}; connect as the app role "
+            "(MANYFUTURES_APP_DATABASE_URL or MANYFUTURES_DB_APP_ROLE)"
+        )

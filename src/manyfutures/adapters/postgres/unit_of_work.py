@@ -1,0 +1,682 @@
+"""The PostgreSQL unit of work: one connection and transaction, scoped to one organization.
+
+Tenant scope. Every transaction the session begins, including the fresh one after
+a ``commit()`` or ``rollback()`` when a unit of work is reused, starts with
+``SELECT set_config('app.current_org_id', :org, true)``. The ``true`` makes the
+setting transaction-local: a session-level ``SET`` would stay on the pooled
+connection and leak the tenant into the next request that borrows it. Row-level
+security then limits every statement to that organization; the repositories
+*also* filter by ``organization_id`` (so indexes that lead with it are used) and
+refuse, in Python, to write another organization's row — the policies' WITH
+CHECK is defence in depth, not the first line.
+
+Writes are staged and sent in order at the next read or at ``commit()`` (the
+same "read your own writes, keep nothing without commit" contract as the
+in-memory adapter). Deferring them means two open units of work inserting the
+same schedule slot do not block each other on the unique index until one of them
+commits; the loser then gets ``DuplicateError``. An error while sending rolls the
+whole transaction back: the unit of work is clean again, as after ``rollback()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from manyfutures.adapters.postgres import mappers as m
+from manyfutures.adapters.postgres.tables import (
+    AgentMemoryRow,
+    AuditLogRow,
+    Base,
+    BlockRow,
+    EpisodeRow,
+    GenerationRunRow,
+    MembershipRow,
+    NotificationRow,
+    OrganizationRow,
+    PlanningNoteRow,
+    ProjectRow,
+    QueueItemRow,
+    TokenUsageDailyRow,
+    UserEventRow,
+    UserRow,
+)
+from manyfutures.core import persistence
+from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
+from manyfutures.core.engagement.model import (
+    AgentMemory,
+    AuditLog,
+    Notification,
+    PlanningNote,
+    PlanningNoteStatus,
+    UserEvent,
+)
+from manyfutures.core.generation.episode import Block, Episode, EpisodeStatus
+from manyfutures.core.generation.run import GenerationRun
+from manyfutures.core.identity.model import Membership, Organization, User
+from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.projects.model import Project
+from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.shared.errors import (
+    DuplicateError,
+    NotFoundError,
+    PermissionDeniedError,
+    VersionConflictError,
+)
+
+T = TypeVar("T")
+SET_TENANT = text("SELECT set_config('app.current_org_id', :org, true)")
+_UNIQUE_VIOLATION = "23505"
+_FOREIGN_KEY_VIOLATION = "23503"
+_INSUFFICIENT_PRIVILEGE = "42501"  # also what a row-level security WITH CHECK failure raises
+
+
+class TenantSession(Session):
+    """A session whose every transaction is scoped to ``info["organization_id"]``."""
+
+
+@event.listens_for(TenantSession, "after_begin")
+def _scope_transaction(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    connection.execute(SET_TENANT, {"org": session.info["organization_id"]})
+
+
+def tenant_sessions(engine: Engine) -> sessionmaker[TenantSession]:
+    # Nothing is ever added to these sessions (writes are explicit statements), so
+    # autoflush has nothing to do and loaded rows are only read once, then mapped.
+    return sessionmaker(engine, class_=TenantSession, autoflush=False, expire_on_commit=False)
+
+
+def _column_values(row: Base) -> dict[str, Any]:
+    table = _table(row)
+    return {column.key: getattr(row, column.key) for column in table.columns}
+
+
+def _table(row: Base | type[Base]) -> Table:
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def map_database_error(error: DBAPIError) -> Exception | None:
+    """The domain error a database refusal means, or None if it is a bug to surface."""
+    code = getattr(error.orig, "sqlstate", None)
+    detail = str(getattr(getattr(error.orig, "diag", None), "message_detail", "") or error.orig)
+    if code == _UNIQUE_VIOLATION:
+        return DuplicateError(detail)
+    if code == _FOREIGN_KEY_VIOLATION:
+        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+        return NotFoundError("referenced row", str(constraint or detail))
+    if code == _INSUFFICIENT_PRIVILEGE:
+        return PermissionDeniedError(str(error.orig))
+    return None
+
+
+@dataclass
+class _Insert:
+    table: Table
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self, connection: Connection) -> None:
+        connection.execute(sa_insert(self.table), self.rows)
+
+
+@dataclass
+class _Call:
+    action: Callable[[Connection], None]
+
+    def run(self, connection: Connection) -> None:
+        self.action(connection)
+
+
+class PostgresUnitOfWork:
+    def __init__(self, sessions: sessionmaker[TenantSession], organization_id: str) -> None:
+        self.organization_id = organization_id
+        self._session = sessions(info={"organization_id": organization_id})
+        self._staged: list[_Insert | _Call] = []
+        self.loaded_versions: dict[str, int] = {}
+        self.organizations: persistence.OrganizationRepository = _OrganizationRepository(self)
+        self.users: persistence.UserRepository = _UserRepository(self)
+        self.memberships: persistence.MembershipRepository = _MembershipRepository(self)
+        self.projects: persistence.ProjectRepository = _ProjectRepository(self)
+        self.episodes: persistence.EpisodeRepository = _EpisodeRepository(self)
+        self.blocks: persistence.BlockRepository = _BlockRepository(self)
+        self.queue: persistence.ScheduleQueueRepository = _QueueRepository(self)
+        self.runs: persistence.GenerationRunRepository = _RunRepository(self)
+        self.token_usage: persistence.TokenUsageRepository = _TokenUsageRepository(self)
+        self.planning_notes: persistence.PlanningNoteRepository = _PlanningNoteRepository(self)
+        self.agent_memories: persistence.AgentMemoryRepository = _AgentMemoryRepository(self)
+        self.events: persistence.UserEventRepository = _UserEventRepository(self)
+        self.audit_log: persistence.AuditLogRepository = _AuditLogRepository(self)
+        self.notifications: persistence.NotificationRepository = _NotificationRepository(self)
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._session.close()
+
+    def commit(self) -> None:
+        self.flush()
+        self._run(self._session.commit)
+        self.loaded_versions = {}
+
+    def rollback(self) -> None:
+        self._staged = []
+        self.loaded_versions = {}
+        self._session.rollback()
+
+    # --- for the repositories ---------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Send staged writes, in the order they were made."""
+        if not self._staged:
+            return
+        staged, self._staged = self._staged, []
+        connection = self._run(self._session.connection)
+        for write in staged:
+            self._run(partial(write.run, connection))
+
+    def insert(self, row: Base) -> None:
+        table = _table(row)
+        last = self._staged[-1] if self._staged else None
+        if not isinstance(last, _Insert) or last.table is not table:
+            last = _Insert(table)
+            self._staged.append(last)
+        last.rows.append(_column_values(row))
+
+    def later(self, action: Callable[[Connection], None]) -> None:
+        self._staged.append(_Call(action))
+
+    def now(self, action: Callable[[Connection], T]) -> T:
+        """Run a statement right away, after whatever is staged."""
+        self.flush()
+        connection = self._run(self._session.connection)
+        return self._run(partial(action, connection))
+
+    def scalars(self, statement: Select[T]) -> list[T]:
+        self.flush()
+        # populate_existing: a row read twice reflects the writes sent in between.
+        options = {"populate_existing": True}
+        return self._run(lambda: list(self._session.scalars(statement, execution_options=options)))
+
+    def check_tenant(self, table: str, row_id: str, organization_id: str) -> None:
+        if organization_id != self.organization_id:
+            raise PermissionDeniedError(f"{table} row {row_id} belongs to another organization")
+
+    def _run(self, action: Callable[[], T]) -> T:
+        """Any failure rolls the whole transaction back, so no half of it can be committed."""
+        try:
+            return action()
+        except DBAPIError as error:
+            mapped = map_database_error(error)
+            self.rollback()
+            if mapped is None:
+                raise
+            raise mapped from error
+        except BaseException:
+            self.rollback()
+            raise
+
+
+class PostgresUnitOfWorkFactory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = tenant_sessions(engine)
+
+    def __call__(self, organization_id: str) -> UnitOfWork:
+        return PostgresUnitOfWork(self._sessions, organization_id)
+
+
+# --- repositories ---------------------------------------------------------------------------
+
+
+class _Repository:
+    def __init__(self, uow: PostgresUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _org(self) -> str:
+        return self._uow.organization_id
+
+    def _update(
+        self,
+        row: Base,
+        *conditions: Any,
+        on_missing: Callable[[Connection], Exception],
+    ) -> None:
+        """Stage an UPDATE of every column but the keys; fail if it matched no row."""
+        table = _table(row)
+        values = _column_values(row)
+        keys = {"id", "organization_id"}
+        changes = {name: value for name, value in values.items() if name not in keys}
+        statement = (
+            update(table)
+            .where(table.c.id == values["id"], *conditions)
+            .values(changes)
+            .execution_options(synchronize_session=False)
+        )
+
+        def run(connection: Connection) -> None:
+            if connection.execute(statement).rowcount != 1:
+                raise on_missing(connection)
+
+        self._uow.later(run)
+
+
+class _OrganizationRepository(_Repository):
+    def add(self, organization: Organization) -> None:
+        self._uow.check_tenant("organizations", organization.id, organization.id)
+        self._uow.insert(m.organization_to_row(organization))
+
+    def get(self) -> Organization | None:
+        rows = self._uow.scalars(select(OrganizationRow).where(OrganizationRow.id == self._org))
+        return m.organization_from_row(rows[0]) if rows else None
+
+    def update(self, organization: Organization) -> None:
+        self._uow.check_tenant("organizations", organization.id, organization.id)
+        self._update(
+            m.organization_to_row(organization),
+            on_missing=lambda _: NotFoundError("organization", organization.id),
+        )
+
+
+class _UserRepository(_Repository):
+    def add(self, user: User) -> None:
+        self._uow.insert(m.user_to_row(user))
+
+    def get(self, user_id: str) -> User | None:
+        rows = self._uow.scalars(select(UserRow).where(UserRow.id == user_id))
+        return m.user_from_row(rows[0]) if rows else None
+
+    def update(self, user: User) -> None:
+        self._update(m.user_to_row(user), on_missing=lambda _: NotFoundError("user", user.id))
+
+
+class _MembershipRepository(_Repository):
+    def add(self, membership: Membership) -> None:
+        self._uow.check_tenant("memberships", membership.id, membership.organization_id)
+        self._uow.insert(m.membership_to_row(membership))
+
+    def get_for_user(self, user_id: str) -> Membership | None:
+        rows = self._uow.scalars(
+            select(MembershipRow).where(
+                MembershipRow.organization_id == self._org, MembershipRow.user_id == user_id
+            )
+        )
+        return m.membership_from_row(rows[0]) if rows else None
+
+    def update(self, membership: Membership) -> None:
+        self._uow.check_tenant("memberships", membership.id, membership.organization_id)
+        self._update(
+            m.membership_to_row(membership),
+            MembershipRow.organization_id == self._org,
+            on_missing=lambda _: NotFoundError("membership", membership.id),
+        )
+
+    def remove(self, user_id: str) -> bool:
+        statement = delete(MembershipRow).where(
+            MembershipRow.organization_id == self._org, MembershipRow.user_id == user_id
+        )
+        return self._uow.now(lambda connection: connection.execute(statement).rowcount > 0)
+
+
+class _ProjectRepository(_Repository):
+    """Optimistic locking: an update only lands on the version this unit of work read."""
+
+    def add(self, project: Project) -> None:
+        self._uow.check_tenant("projects", project.id, project.organization_id)
+        self._uow.insert(m.project_to_row(project))
+
+    def _live(self) -> Select[ProjectRow]:
+        return select(ProjectRow).where(
+            ProjectRow.organization_id == self._org, ProjectRow.deleted_at.is_(None)
+        )
+
+    def get(self, project_id: str) -> Project | None:
+        rows = self._uow.scalars(self._live().where(ProjectRow.id == project_id))
+        if not rows:
+            return None
+        project = m.project_from_row(rows[0])
+        self._uow.loaded_versions.setdefault(project.id, project.version)
+        return project
+
+    def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
+        statement = self._live().order_by(ProjectRow.id.desc()).limit(limit)
+        if after_id is not None:
+            statement = statement.where(ProjectRow.id < after_id)
+        return [m.project_from_row(r) for r in self._uow.scalars(statement)]
+
+    def update(self, project: Project) -> None:
+        self._uow.check_tenant("projects", project.id, project.organization_id)
+        loaded = self._uow.loaded_versions.get(project.id)
+        if loaded is None:
+            raise VersionConflictError("project", project.id, project.version, None)
+        # The next update in this unit of work builds on this one's version.
+        self._uow.loaded_versions[project.id] = project.version
+        self._update(
+            m.project_to_row(project),
+            ProjectRow.organization_id == self._org,
+            ProjectRow.version == loaded,
+            on_missing=lambda connection: VersionConflictError(
+                "project", project.id, loaded, self._current_version(connection, project.id)
+            ),
+        )
+
+    def _current_version(self, connection: Connection, project_id: str) -> int | None:
+        """For the error message: the version that won (None if the project is gone)."""
+        statement = select(ProjectRow.version).where(
+            ProjectRow.organization_id == self._org, ProjectRow.id == project_id
+        )
+        return connection.execute(statement).scalar_one_or_none()
+
+
+class _EpisodeRepository(_Repository):
+    def add(self, episode: Episode) -> None:
+        self._uow.check_tenant("episodes", episode.id, episode.organization_id)
+        self._uow.insert(m.episode_to_row(episode))
+
+    def _mine(self) -> Select[EpisodeRow]:
+        return select(EpisodeRow).where(EpisodeRow.organization_id == self._org)
+
+    def get(self, episode_id: str) -> Episode | None:
+        rows = self._uow.scalars(self._mine().where(EpisodeRow.id == episode_id))
+        return m.episode_from_row(rows[0]) if rows else None
+
+    def update(self, episode: Episode) -> None:
+        self._uow.check_tenant("episodes", episode.id, episode.organization_id)
+        self._update(
+            m.episode_to_row(episode),
+            EpisodeRow.organization_id == self._org,
+            on_missing=lambda _: NotFoundError("episode", episode.id),
+        )
+
+    def list_for_project(
+        self, project_id: str, limit: int, after_id: str | None = None
+    ) -> Sequence[Episode]:
+        statement = (
+            self._mine()
+            .where(EpisodeRow.project_id == project_id)
+            .order_by(EpisodeRow.id.desc())
+            .limit(limit)
+        )
+        if after_id is not None:
+            statement = statement.where(EpisodeRow.id < after_id)
+        return [m.episode_from_row(r) for r in self._uow.scalars(statement)]
+
+    def find_for_slot(self, project_id: str, scheduled_for: dt.datetime) -> Episode | None:
+        statement = (
+            self._mine()
+            .where(EpisodeRow.project_id == project_id, EpisodeRow.scheduled_for == scheduled_for)
+            .order_by(EpisodeRow.id)
+            .limit(1)
+        )
+        rows = self._uow.scalars(statement)
+        return m.episode_from_row(rows[0]) if rows else None
+
+    def recent_with_status(
+        self, project_id: str, status: EpisodeStatus, limit: int
+    ) -> Sequence[Episode]:
+        statement = (
+            self._mine()
+            .where(EpisodeRow.project_id == project_id, EpisodeRow.status == status.value)
+            .order_by(
+                func.coalesce(EpisodeRow.published_at, EpisodeRow.created_at).desc(),
+                EpisodeRow.id.desc(),
+            )
+            .limit(limit)
+        )
+        return [m.episode_from_row(r) for r in self._uow.scalars(statement)]
+
+
+class _BlockRepository(_Repository):
+    def add(self, block: Block) -> None:
+        self._uow.check_tenant("blocks", block.id, block.organization_id)
+        self._uow.insert(m.block_to_row(block))
+
+    def list_for_episode(self, episode_id: str) -> Sequence[Block]:
+        statement = (
+            select(BlockRow)
+            .where(BlockRow.organization_id == self._org, BlockRow.episode_id == episode_id)
+            .order_by(BlockRow.position, BlockRow.id)
+        )
+        return [m.block_from_row(r) for r in self._uow.scalars(statement)]
+
+
+class _QueueRepository(_Repository):
+    def add(self, item: ScheduleQueueItem) -> None:
+        """A second live item for the slot fails on the partial unique index."""
+        self._uow.check_tenant("episode_schedule_queue", item.id, item.organization_id)
+        self._uow.insert(m.queue_item_to_row(item))
+
+    def _mine(self) -> Select[QueueItemRow]:
+        return select(QueueItemRow).where(QueueItemRow.organization_id == self._org)
+
+    def get(self, item_id: str) -> ScheduleQueueItem | None:
+        rows = self._uow.scalars(self._mine().where(QueueItemRow.id == item_id))
+        return m.queue_item_from_row(rows[0]) if rows else None
+
+    def update(self, item: ScheduleQueueItem) -> None:
+        self._uow.check_tenant("episode_schedule_queue", item.id, item.organization_id)
+        self._update(
+            m.queue_item_to_row(item),
+            QueueItemRow.organization_id == self._org,
+            on_missing=lambda _: NotFoundError("queue item", item.id),
+        )
+
+    def find_for_slot(
+        self, project_id: str, scheduled_for: dt.datetime
+    ) -> ScheduleQueueItem | None:
+        statement = self._mine().where(
+            QueueItemRow.project_id == project_id,
+            QueueItemRow.scheduled_for == scheduled_for,
+            QueueItemRow.status != QueueStatus.CANCELLED.value,
+        )
+        rows = self._uow.scalars(statement)
+        return m.queue_item_from_row(rows[0]) if rows else None
+
+    def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
+        statement = (
+            self._mine()
+            .where(QueueItemRow.project_id == project_id)
+            .order_by(QueueItemRow.scheduled_for, QueueItemRow.id)
+        )
+        return [m.queue_item_from_row(r) for r in self._uow.scalars(statement)]
+
+
+class _RunRepository(_Repository):
+    def add(self, run: GenerationRun) -> None:
+        self._uow.check_tenant("generation_runs", run.id, run.organization_id)
+        self._uow.insert(m.run_to_row(run))
+
+    def get(self, run_id: str) -> GenerationRun | None:
+        rows = self._uow.scalars(
+            select(GenerationRunRow).where(
+                GenerationRunRow.organization_id == self._org, GenerationRunRow.id == run_id
+            )
+        )
+        return m.run_from_row(rows[0]) if rows else None
+
+    def update(self, run: GenerationRun) -> None:
+        self._uow.check_tenant("generation_runs", run.id, run.organization_id)
+        self._update(
+            m.run_to_row(run),
+            GenerationRunRow.organization_id == self._org,
+            on_missing=lambda _: NotFoundError("generation run", run.id),
+        )
+
+    def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
+        statement = (
+            select(GenerationRunRow)
+            .where(
+                GenerationRunRow.organization_id == self._org,
+                GenerationRunRow.episode_id == episode_id,
+            )
+            .order_by(GenerationRunRow.attempt.desc(), GenerationRunRow.id.desc())
+            .limit(1)
+        )
+        rows = self._uow.scalars(statement)
+        return m.run_from_row(rows[0]) if rows else None
+
+
+class _TokenUsageRepository(_Repository):
+    def add(self, usage: TokenUsage) -> None:
+        """The trigger on token_usage updates the daily aggregate in the same transaction."""
+        self._uow.check_tenant("token_usage", usage.id, usage.organization_id)
+        self._uow.insert(m.usage_to_row(usage))
+
+    def daily(self, day: dt.date) -> TokenUsageDaily | None:
+        rows = self._uow.scalars(
+            select(TokenUsageDailyRow).where(
+                TokenUsageDailyRow.organization_id == self._org, TokenUsageDailyRow.date == day
+            )
+        )
+        return m.daily_from_row(rows[0]) if rows else None
+
+
+class _PlanningNoteRepository(_Repository):
+    def add(self, note: PlanningNote) -> None:
+        self._uow.check_tenant("planning_notes", note.id, note.organization_id)
+        self._uow.insert(m.note_to_row(note))
+
+    def get(self, note_id: str) -> PlanningNote | None:
+        rows = self._uow.scalars(
+            select(PlanningNoteRow).where(
+                PlanningNoteRow.organization_id == self._org, PlanningNoteRow.id == note_id
+            )
+        )
+        return m.note_from_row(rows[0]) if rows else None
+
+    def update(self, note: PlanningNote) -> None:
+        self._uow.check_tenant("planning_notes", note.id, note.organization_id)
+        self._update(
+            m.note_to_row(note),
+            PlanningNoteRow.organization_id == self._org,
+            on_missing=lambda _: NotFoundError("planning note", note.id),
+        )
+
+    def list_for_project(
+        self, project_id: str, status: PlanningNoteStatus | None = None
+    ) -> Sequence[PlanningNote]:
+        statement = (
+            select(PlanningNoteRow)
+            .where(
+                PlanningNoteRow.organization_id == self._org,
+                PlanningNoteRow.project_id == project_id,
+            )
+            .order_by(PlanningNoteRow.id)
+        )
+        if status is not None:
+            statement = statement.where(PlanningNoteRow.status == status.value)
+        return [m.note_from_row(r) for r in self._uow.scalars(statement)]
+
+
+class _AgentMemoryRepository(_Repository):
+    def add(self, memory: AgentMemory) -> None:
+        self._uow.check_tenant("agent_memory", memory.id, memory.organization_id)
+        self._uow.insert(m.memory_to_row(memory))
+
+    def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
+        statement = (
+            select(AgentMemoryRow)
+            .where(
+                AgentMemoryRow.organization_id == self._org,
+                AgentMemoryRow.project_id == project_id,
+            )
+            .order_by(AgentMemoryRow.id)
+        )
+        return [m.memory_from_row(r) for r in self._uow.scalars(statement)]
+
+
+class _UserEventRepository(_Repository):
+    def add(self, event: UserEvent) -> None:
+        self._uow.check_tenant("user_events", event.id, event.organization_id)
+        self._uow.insert(m.event_to_row(event))
+
+    def list(self, event_type: str | None = None) -> Sequence[UserEvent]:
+        """Oldest first."""
+        statement = (
+            select(UserEventRow)
+            .where(UserEventRow.organization_id == self._org)
+            .order_by(UserEventRow.id)
+        )
+        if event_type is not None:
+            statement = statement.where(UserEventRow.event_type == event_type)
+        return [m.event_from_row(r) for r in self._uow.scalars(statement)]
+
+
+class _AuditLogRepository(_Repository):
+    def add(self, entry: AuditLog) -> None:
+        self._uow.check_tenant("audit_log", entry.id, entry.organization_id)
+        self._uow.insert(m.audit_to_row(entry))
+
+    def list(
+        self,
+        action: str | None = None,
+        resource_id: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[AuditLog]:
+        """Newest first, like the in-memory adapter and the contract suite."""
+        statement = (
+            select(AuditLogRow)
+            .where(AuditLogRow.organization_id == self._org)
+            .order_by(AuditLogRow.id.desc())
+            .limit(limit)
+        )
+        if action is not None:
+            statement = statement.where(AuditLogRow.action == action)
+        if resource_id is not None:
+            statement = statement.where(AuditLogRow.resource_id == resource_id)
+        if since is not None:
+            statement = statement.where(AuditLogRow.created_at >= since)
+        if until is not None:
+            statement = statement.where(AuditLogRow.created_at < until)
+        return [m.audit_from_row(r) for r in self._uow.scalars(statement)]
+
+
+class _NotificationRepository(_Repository):
+    def add(self, notification: Notification) -> None:
+        self._uow.check_tenant("notifications", notification.id, notification.organization_id)
+        self._uow.insert(m.notification_to_row(notification))
+
+    def list_for_user(self, user_id: str) -> Sequence[Notification]:
+        """Newest first."""
+        statement = (
+            select(NotificationRow)
+            .where(NotificationRow.organization_id == self._org, NotificationRow.user_id == user_id)
+            .order_by(NotificationRow.id.desc())
+        )
+        return [m.notification_from_row(r) for r in self._uow.scalars(statement)]
