@@ -25,7 +25,13 @@ from manyfutures.core.scheduling.cadence import (
 )
 from manyfutures.core.shared.errors import ValidationError
 
-ALL_ZONES = sorted(zoneinfo.available_timezones())
+# Zones a reader can live in: tzdata also ships the server's own zone and placeholders.
+NOT_PLACES = {"localtime", "Factory", "posixrules"}
+ALL_ZONES = sorted(
+    z
+    for z in zoneinfo.available_timezones()
+    if z not in NOT_PLACES and not z.startswith(("posix/", "right/"))
+)
 DST_HEAVY_ZONES = [
     "Europe/London",
     "America/New_York",
@@ -484,3 +490,10 @@ def test_unknown_mode_is_rejected() -> None:
 def test_naive_after_is_rejected() -> None:
     cadence = Cadence.create("daily")
     assert _field_of(lambda: cadence.next_occurrence(datetime(2026, 1, 5, 9, 0))) == {"after"}
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules", "right/UTC", "posix/UTC"])
+def test_server_and_placeholder_zones_are_refused(name: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        load_timezone(name)
+    assert "timezone" in raised.value.field_errors

@@ -24,7 +24,7 @@ from manyfutures.core.generation.episode import (
     Source,
 )
 from manyfutures.core.generation.run import GenerationRun, RunStatus
-from manyfutures.core.projects.model import ProjectStatus
+from manyfutures.core.projects.model import Project, ProjectStatus
 from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.shared.errors import (
@@ -88,6 +88,12 @@ def episode_expectation(before: Episode, op: tuple[Any, ...], now: datetime) -> 
         "reset": E.DRAFT,
     }[kind]
     if target not in EPISODE_MOVES[before.status]:
+        return "raises", StateConflictError
+    # Guards beyond the table: a failed attempt needs a running or waiting generation,
+    # and only a FAILED episode is retried by hand.
+    if kind == "fail" and before.status not in (E.GENERATING, E.DRAFT):
+        return "raises", StateConflictError
+    if kind == "reset" and before.status is not E.FAILED:
         return "raises", StateConflictError
     after.status, after.updated_at = target, now
     if kind == "start":
@@ -190,7 +196,7 @@ def test_failed_attempt_on_a_published_episode_changes_nothing() -> None:
 Q = QueueStatus
 QUEUE_MOVES = {
     Q.PENDING: {Q.PROCESSING, Q.CANCELLED, Q.BLOCKED},
-    Q.PROCESSING: {Q.COMPLETED, Q.FAILED, Q.PENDING, Q.PROCESSING},
+    Q.PROCESSING: {Q.COMPLETED, Q.FAILED, Q.PENDING, Q.PROCESSING, Q.CANCELLED},
     Q.BLOCKED: {Q.PENDING, Q.CANCELLED},
     Q.COMPLETED: set(),
     Q.FAILED: set(),
@@ -234,6 +240,12 @@ def queue_expectation(
         "unblock": Q.PENDING,
     }[kind]
     if target not in QUEUE_MOVES[before.status]:
+        return False, before, None
+    # Guards beyond the table: only a running attempt can fail and be retried, and only
+    # a blocked item can be unblocked.
+    if kind == "record_failure" and before.status is not Q.PROCESSING:
+        return False, before, None
+    if kind == "unblock" and before.status is not Q.BLOCKED:
         return False, before, None
     after.status = target
     returned = None
@@ -470,6 +482,13 @@ def test_a_run_cannot_finish_as_running() -> None:
 project_ops = st.sampled_from(["pause", "resume", "delete"])
 
 
+def apply_project(project: Project, op: str, now: datetime) -> None:
+    if op == "delete":
+        project.soft_delete("user_2", now)
+    else:
+        getattr(project, op)(now)
+
+
 @settings(max_examples=200)
 @given(st.lists(project_ops, max_size=12))
 def test_project_pause_resume_and_delete(ops: list[str]) -> None:
@@ -480,17 +499,14 @@ def test_project_pause_resume_and_delete(ops: list[str]) -> None:
         legal = {
             "pause": before.status is ProjectStatus.ACTIVE,
             "resume": before.status is ProjectStatus.PAUSED,
-            "delete": True,
+            "delete": not before.is_deleted,
         }[op]
         if not legal:
             with pytest.raises(StateConflictError):
-                getattr(project, op if op != "delete" else "soft_delete")(now)
+                apply_project(project, op, now)
             assert project == before
             continue
-        if op == "delete":
-            project.soft_delete("user_2", now)
-        else:
-            getattr(project, op)(now)
+        apply_project(project, op, now)
         assert project.version == before.version + 1
         assert project.updated_at == now
         assert (

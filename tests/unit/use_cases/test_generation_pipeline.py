@@ -129,7 +129,7 @@ class TestStart:
             assert item.available_at == T0 + timedelta(seconds=2)
             assert item.last_error == "connection refused"
 
-    def test_a_paused_project_fails_its_claimed_item_without_generating(
+    def test_a_paused_project_cancels_its_claimed_item_without_generating(
         self, harness: Harness, alice: Actor
     ) -> None:
         project = harness.create_project(
@@ -141,7 +141,7 @@ class TestStart:
         assert harness.generator.requests == []
         with harness.uow() as uow:
             statuses = {i.scheduled_for: i.status for i in uow.queue.list_for_project(project.id)}
-            assert statuses[T0] is QueueStatus.FAILED
+            assert statuses[T0] is QueueStatus.CANCELLED
 
 
 class TestResults:

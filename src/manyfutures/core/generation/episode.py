@@ -135,10 +135,17 @@ class Episode:
 
     def record_failed_attempt(self, error: str, will_retry: bool, now: datetime) -> None:
         # Guard first: a refused transition must leave the episode (and its errors) untouched.
+        if self.status not in (EpisodeStatus.GENERATING, EpisodeStatus.DRAFT):
+            raise StateConflictError(f"episode {self.id} is {self.status.value}; no attempt runs")
         self._move(EpisodeStatus.DRAFT if will_retry else EpisodeStatus.FAILED, now)
         self.generation_errors.append(error)
         self.progress_stage = None
         self.progress_percent = 0
 
     def reset_for_retry(self, now: datetime) -> None:
+        """Only a generation that gave up is retried by hand; a running one finishes first."""
+        if self.status is not EpisodeStatus.FAILED:
+            raise StateConflictError(
+                f"episode {self.id} is {self.status.value}; only FAILED episodes retry"
+            )
         self._move(EpisodeStatus.DRAFT, now)

@@ -175,7 +175,8 @@ class StartGeneration(UseCase):
             project = uow.projects.get(item.project_id)
             episode = uow.episodes.get(item.episode_id)
             if project is None or episode is None or project.status is not ProjectStatus.ACTIVE:
-                item.fail_permanently("project is no longer active", now)
+                # Paused or deleted meanwhile: the slot is dropped and its draft kept for reuse.
+                item.cancel()
                 uow.queue.update(item)
                 uow.commit()
                 return None

@@ -108,6 +108,8 @@ class Project:
         self.touch(now)
 
     def soft_delete(self, by_user: str, now: datetime) -> None:
+        if self.is_deleted:
+            raise StateConflictError(f"project {self.id} is already deleted")
         self.status = ProjectStatus.ARCHIVED
         self.next_scheduled_at = None
         self.deleted_at = now

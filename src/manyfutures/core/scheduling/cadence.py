@@ -41,8 +41,18 @@ class CadenceMode(enum.StrEnum):
     CUSTOM = "custom"
 
 
+# tzdata files that are not places: the server's own zone, placeholders, and the
+# alternative "posix/" and "right/" (leap-second) trees.
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+_NOT_PLACE_PREFIXES = ("posix/", "right/")
+
+
 def load_timezone(name: str) -> ZoneInfo:
     """Resolve an IANA zone name or raise a ValidationError naming the field."""
+    if isinstance(name, str) and (name in _NOT_PLACES or name.startswith(_NOT_PLACE_PREFIXES)):
+        raise ValidationError.for_field(
+            "timezone", f"{name!r} is not a place's time zone; use e.g. 'Europe/London'"
+        )
     try:
         return ZoneInfo(name)
     # OSError: a name that is a tzdata directory ("Europe") or too long for the file system.

@@ -29,8 +29,15 @@ _ALLOWED: dict[QueueStatus, frozenset[QueueStatus]] = {
     QueueStatus.PENDING: frozenset(
         {QueueStatus.PROCESSING, QueueStatus.CANCELLED, QueueStatus.BLOCKED}
     ),
+    # PROCESSING -> CANCELLED: the project was paused or deleted before the job started.
     QueueStatus.PROCESSING: frozenset(
-        {QueueStatus.COMPLETED, QueueStatus.FAILED, QueueStatus.PENDING, QueueStatus.PROCESSING}
+        {
+            QueueStatus.COMPLETED,
+            QueueStatus.FAILED,
+            QueueStatus.PENDING,
+            QueueStatus.PROCESSING,
+            QueueStatus.CANCELLED,
+        }
     ),
     QueueStatus.BLOCKED: frozenset({QueueStatus.PENDING, QueueStatus.CANCELLED}),
     QueueStatus.COMPLETED: frozenset(),
@@ -56,6 +63,14 @@ class ScheduleQueueItem:
     last_error: str | None = None
     completed_at: datetime | None = None
     created_at: datetime
+
+    def _expect(self, *statuses: QueueStatus) -> None:
+        """Operations that only make sense from particular states say so explicitly."""
+        if self.status not in statuses:
+            raise StateConflictError(
+                f"queue item {self.id} is {self.status.value}; expected "
+                + " or ".join(s.value for s in statuses)
+            )
 
     def _move(self, target: QueueStatus) -> None:
         if target not in _ALLOWED[self.status]:
@@ -96,6 +111,7 @@ class ScheduleQueueItem:
     def record_failure(self, error: str, now: datetime, policy: RetryPolicy) -> bool:
         """Record a failed attempt; return True if it will be retried."""
         # Guard first: a refused transition must leave the item untouched.
+        self._expect(QueueStatus.PROCESSING)
         will_retry = policy.can_retry(self.attempt_count)
         self._move(QueueStatus.PENDING if will_retry else QueueStatus.FAILED)
         self.last_error = error
@@ -127,4 +143,5 @@ class ScheduleQueueItem:
         self.last_error = reason
 
     def unblock(self) -> None:
+        self._expect(QueueStatus.BLOCKED)
         self._move(QueueStatus.PENDING)
