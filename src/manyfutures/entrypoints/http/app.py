@@ -69,7 +69,9 @@ def create_app(container: Container) -> Flask:
         application_limits_exempt_when=lambda: not is_api_request(),
         storage_uri=container.rate_limit_storage_uri(),
         strategy="fixed-window",
-        headers_enabled=True,
+        # Off: the extension would stamp its Retry-After on every response, overwriting
+        # ours (409s); problems.py sets Retry-After on the 429 itself.
+        headers_enabled=False,
         key_prefix="manyfutures",
     )
     register_idempotency(app)

@@ -1,0 +1,135 @@
+"""Requests that go wrong: every one is problem+json, none is a 500, none half-writes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dependency_injector import providers
+from flask import Flask
+
+from manyfutures.container import Container
+from manyfutures.entrypoints.http.app import create_app
+from tests.unit.http.conftest import (
+    TEST_SETTINGS,
+    Api,
+    assert_problem,
+    build_test_container,
+    seed_tenants,
+)
+
+
+def raw_post(
+    api: Api, path: str, data: bytes | str, content_type: str = "application/json"
+) -> object:
+    return api.post(path, data=data, content_type=content_type)
+
+
+def test_malformed_json_is_400(api: Api) -> None:
+    for data in (
+        b"{",
+        b'{"title": }',
+        b"\xff\xfe\x00",
+        b'{"title": NaN, "brief": "b"}',
+        b"[" * 100_000,
+    ):
+        body = assert_problem(
+            api.post("/v1/projects", data=data, content_type="application/json"),
+            400,
+            "malformed-json",
+        )
+        assert "not valid JSON" in body["detail"]
+    assert api.get("/v1/projects").get_json()["items"] == []
+
+
+def test_json_that_is_not_an_object_is_422(api: Api) -> None:
+    for data in ("[]", '"text"', "42", "null"):
+        body = assert_problem(
+            api.post("/v1/projects", data=data, content_type="application/json"),
+            422,
+            "validation-error",
+        )
+        assert body["errors"] == {"_body": ["the body must be a JSON object"]}
+
+
+def test_non_json_body_is_415(api: Api) -> None:
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        response = api.post("/v1/projects", data="title=x", content_type=content_type)
+        assert_problem(response, 415, "unsupported-media-type")
+    missing = api.client.post(
+        "/v1/projects", data=b'{"title": "t", "brief": "b"}', headers=api.headers()
+    )
+    assert_problem(missing, 415, "unsupported-media-type")
+    vendor = api.post(
+        "/v1/projects",
+        data=json.dumps({"title": "t", "brief": "b"}),
+        content_type="application/vnd.api+json",
+    )
+    assert vendor.status_code == 201
+
+
+def test_oversized_body_is_413(container: Container) -> None:
+    small = build_test_container(
+        TEST_SETTINGS.__class__(**{**TEST_SETTINGS.as_config(), "max_body_bytes": 200})
+    )
+    seed_tenants(small)
+    api = Api(create_app(small).test_client())
+    response = api.post("/v1/projects", json={"title": "t", "brief": "b" * 500})
+    body = assert_problem(response, 413, "payload-too-large")
+    assert body["status"] == 413
+    assert api.get("/v1/projects").get_json()["items"] == []
+    assert api.post("/v1/projects", json={"title": "t", "brief": "short"}).status_code == 201
+
+
+def test_default_body_limit_is_one_mebibyte(app: Flask, api: Api) -> None:
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    huge = {"eventType": "big_event", "eventData": {"x": "y" * (1024 * 1024)}}
+    assert_problem(api.post("/v1/events", json=huge), 413, "payload-too-large")
+
+
+def test_wrong_method_is_405_with_allow(api: Api) -> None:
+    response = api.request("PUT", "/v1/projects")
+    assert_problem(response, 405, "method-not-allowed")
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    response = api.delete("/v1/me")
+    assert_problem(response, 405, "method-not-allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_unknown_routes_are_404_problems_even_without_credentials(api: Api) -> None:
+    assert_problem(api.client.get("/v1/nothing-here"), 404, "not-found")
+    assert_problem(api.client.get("/nowhere"), 404, "not-found")
+    assert_problem(api.get("/v1/projects/a/b/c"), 404, "not-found")
+
+
+def test_an_unexpected_exception_is_a_logged_500_problem(
+    container: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Exploding:
+        def __call__(self, *_: object) -> None:
+            raise RuntimeError("database on fire")
+
+    container.get_me.override(providers.Object(Exploding()))
+    api = Api(create_app(container).test_client())
+    body = assert_problem(api.get("/v1/me"), 500, "internal-error")
+    assert "database on fire" not in body["detail"]
+    assert "database on fire" in caplog.text
+
+
+def test_rate_limit_is_per_user_across_routes() -> None:
+    settings = TEST_SETTINGS.__class__(
+        **{**TEST_SETTINGS.as_config(), "rate_limit": "3 per minute"}
+    )
+    container = build_test_container(settings)
+    seed_tenants(container)
+    api = Api(create_app(container).test_client())
+    assert api.get("/v1/me").status_code == 200
+    assert api.get("/v1/projects").status_code == 200
+    assert api.get("/v1/organization").status_code == 200
+    limited = api.get("/v1/me")
+    body = assert_problem(limited, 429, "rate-limited")
+    assert "3 per 1 minute" in body["detail"]
+    assert int(limited.headers["Retry-After"]) > 0
+    # Another user, and the unauthenticated health check, are unaffected.
+    assert api.as_("user_m", "org_a").get("/v1/me").status_code == 200
+    assert api.client.get("/healthz").status_code == 200
