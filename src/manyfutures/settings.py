@@ -68,7 +68,7 @@ class Settings:
             raw = environ.get(spec.metadata.get("env", PREFIX + spec.name.upper()))
             if raw is None or raw == "":
                 continue
-            values[spec.name] = _parse(spec.name, raw, getattr(cls, spec.name))
+            values[spec.name] = _parse(spec.name, raw, spec.default)
         settings = cls(**values)
         settings.validate()
         return settings

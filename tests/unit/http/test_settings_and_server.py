@@ -1,0 +1,89 @@
+"""The API's settings rules, the dev-auth warning, and the gunicorn options."""
+
+from __future__ import annotations
+
+import pytest
+
+from manyfutures.entrypoints.http.app import create_app
+from manyfutures.entrypoints.http.server import gunicorn_options
+from manyfutures.settings import Settings, SettingsError
+from tests.unit.http.conftest import build_test_container
+
+
+def test_dev_auth_is_refused_outside_memory_storage_unless_forced() -> None:
+    with pytest.raises(SettingsError, match="ALLOW_DEV_AUTH"):
+        Settings(storage="postgres", auth="dev")._validate_http()
+    Settings(storage="postgres", auth="dev", allow_dev_auth=True)._validate_http()
+    Settings(storage="memory", auth="dev")._validate_http()
+
+
+def test_clerk_auth_needs_an_issuer_and_a_key() -> None:
+    with pytest.raises(SettingsError, match="CLERK_ISSUER"):
+        Settings.from_env({"MANYFUTURES_AUTH": "clerk", "CLERK_JWKS_URL": "https://x/jwks"})
+    with pytest.raises(SettingsError, match="CLERK_JWT_KEY"):
+        Settings.from_env({"MANYFUTURES_AUTH": "clerk", "CLERK_ISSUER": "https://x"})
+    settings = Settings.from_env(
+        {
+            "MANYFUTURES_AUTH": "clerk",
+            "CLERK_ISSUER": "https://x",
+            "CLERK_JWKS_URL": "https://x/jwks",
+            "CLERK_AUTHORIZED_PARTIES": "https://a,https://b",
+            "CLERK_WEBHOOK_SIGNING_SECRET": "whsec_abc",
+        }
+    )
+    assert (settings.clerk_jwks_url, settings.clerk_authorized_parties) == (
+        "https://x/jwks",
+        "https://a,https://b",
+    )
+    assert settings.clerk_webhook_signing_secret == "whsec_abc"
+
+
+def test_http_settings_have_defaults_and_are_validated() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.max_body_bytes, defaults.rate_limit, defaults.redis_url) == (
+        1048576,
+        "600 per minute",
+        "",
+    )
+    assert Settings.from_env({"MANYFUTURES_MAX_BODY_BYTES": "2048"}).max_body_bytes == 2048
+    with pytest.raises(SettingsError, match="RATE_LIMIT"):
+        Settings.from_env({"MANYFUTURES_RATE_LIMIT": "often"})
+    with pytest.raises(SettingsError, match="MAX_BODY_BYTES"):
+        Settings.from_env({"MANYFUTURES_MAX_BODY_BYTES": "0"})
+
+
+def test_dev_auth_logs_a_loud_warning(caplog: pytest.LogCaptureFixture) -> None:
+    create_app(build_test_container())
+    assert "DEV AUTHENTICATION IS ON" in caplog.text
+    caplog.clear()
+
+
+def test_a_bad_webhook_secret_fails_at_start_up() -> None:
+    with pytest.raises(ValueError, match="CLERK_WEBHOOK_SIGNING_SECRET"):
+        create_app(
+            build_test_container(Settings(clerk_webhook_signing_secret="whsec_!!notbase64!!"))
+        )
+
+
+def test_gunicorn_runs_one_worker_for_memory_storage() -> None:
+    options = gunicorn_options(Settings(web_workers=4, web_threads=8), port=9000)
+    assert (options["workers"], options["threads"], options["bind"]) == (1, 8, "127.0.0.1:9000")
+    assert options["preload_app"] is False
+    shared = gunicorn_options(Settings(storage="postgres", web_workers=4), host="0.0.0.0")
+    assert (shared["workers"], shared["bind"]) == (4, "0.0.0.0:8000")
+
+
+def test_numbers_and_flags_are_parsed_not_kept_as_strings() -> None:
+    """A slots dataclass hides class-level defaults, so parsing must use the field's default."""
+    settings = Settings.from_env(
+        {
+            "MANYFUTURES_PORT": "9000",
+            "MANYFUTURES_ALLOW_DEV_AUTH": "false",
+            "MANYFUTURES_WEB_WORKERS": "3",
+        }
+    )
+    assert settings.port == 9000
+    assert settings.allow_dev_auth is False  # the string "false" would have been truthy
+    assert settings.web_workers == 3
+    with pytest.raises(SettingsError, match="MANYFUTURES_PORT"):
+        Settings.from_env({"MANYFUTURES_PORT": "eighty"})
