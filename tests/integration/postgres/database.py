@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL, make_url
 
 from manyfutures.adapters.postgres.engine import (
@@ -276,3 +276,15 @@ def shared_test_database() -> Iterator[MigratedDatabase]:
                     if _shared.server is not None:
                         _shared.server.stop()
                         _shared.server = None
+
+
+@contextmanager
+def tenant_transaction(engine: Engine, organization_id: str | None) -> Iterator[Connection]:
+    """A raw transaction scoped the way the unit of work scopes one (None: no org set at all)."""
+    with engine.begin() as connection:
+        if organization_id is not None:
+            connection.execute(
+                text("SELECT set_config('app.current_org_id', :org, true)"),
+                {"org": organization_id},
+            )
+        yield connection

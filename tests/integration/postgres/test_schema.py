@@ -1,0 +1,203 @@
+"""The migrated schema equals the models, and keeps the rules `db lint` will enforce."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import CheckConstraint, text
+
+from manyfutures.adapters.postgres.migrate import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    head_revision,
+    schema_drift,
+    upgrade,
+)
+from manyfutures.adapters.postgres.tables import GLOBAL_TABLES, TENANT_TABLES, Base
+from tests.integration.postgres.database import MigratedDatabase
+
+pytestmark = pytest.mark.integration
+
+
+def test_models_and_migrations_agree(db: MigratedDatabase) -> None:
+    """`alembic check` as a test: a model change without a migration fails here."""
+    with db.owner_engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+        assert schema_drift(connection) == []
+
+
+def test_drift_is_detected_when_the_database_differs(db: MigratedDatabase) -> None:
+    """The drift check can fail: an extra index in the database is reported."""
+    with db.owner_engine.connect() as connection:
+        connection.execute(text("CREATE INDEX ix_drift_probe ON users (email)"))
+        try:
+            drift = schema_drift(connection)
+        finally:
+            connection.rollback()
+    assert any("ix_drift_probe" in repr(change) for change in drift)
+
+
+def test_check_constraints_match_the_models(db: MigratedDatabase) -> None:
+    """Alembic does not compare CHECK constraints, so compare their names here."""
+    expected = {
+        str(constraint.name)
+        for table in Base.metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
+    with db.owner_engine.connect() as connection:
+        actual = set(
+            connection.execute(
+                text(
+                    "SELECT conname FROM pg_constraint c JOIN pg_namespace n "
+                    "ON n.oid = c.connamespace WHERE contype = 'c' "
+                    "AND n.nspname = current_schema()"
+                )
+            ).scalars()
+        )
+    assert actual == expected
+
+
+def test_history_is_linear() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    assert len(script.get_heads()) == 1
+    for revision in script.walk_revisions():
+        down = revision.down_revision
+        assert down is None or isinstance(down, str), f"{revision.revision} merges branches"
+
+
+def test_every_tenant_table_is_scoped_and_indexed(db: MigratedDatabase) -> None:
+    with db.owner_engine.connect() as connection:
+        tables = set(
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+        )
+        assert tables == set(TENANT_TABLES) | GLOBAL_TABLES
+        for table in TENANT_TABLES:
+            column = "id" if table == "organizations" else "organization_id"
+            nullable = connection.execute(
+                text(
+                    "SELECT is_nullable FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = :t AND column_name = :c"
+                ),
+                {"t": table, "c": column},
+            ).scalar_one()
+            assert nullable == "NO", table
+            enabled, forced = connection.execute(
+                text(
+                    "SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
+                    "WHERE oid = to_regclass(:t)"
+                ),
+                {"t": table},
+            ).one()
+            assert (enabled, forced) == (True, True), table
+            policy = connection.execute(
+                text(
+                    "SELECT qual, with_check FROM pg_policies "
+                    "WHERE tablename = :t AND policyname = 'tenant_isolation'"
+                ),
+                {"t": table},
+            ).one()
+            for clause in policy:
+                assert "current_setting('app.current_org_id'::text, true)" in clause, table
+                assert clause.startswith(f"({column} = NULLIF("), table
+            leading = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_index i JOIN pg_attribute a "
+                    "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+                    "WHERE i.indrelid = to_regclass(:t) AND a.attname = :c"
+                ),
+                {"t": table, "c": column},
+            ).scalar_one()
+            assert leading >= 1, f"{table}.{column} leads no index"
+
+
+UNINDEXED_FOREIGN_KEYS = text(
+    """
+    SELECT c.conrelid::regclass::text
+      FROM pg_constraint c
+      JOIN pg_namespace n ON n.oid = c.connamespace
+     WHERE c.contype = 'f' AND n.nspname = current_schema()
+       AND NOT EXISTS (
+           SELECT 1 FROM pg_index i
+            WHERE i.indrelid = c.conrelid
+              AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
+              AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey
+       )
+    """
+)
+
+
+def test_every_foreign_key_leads_an_index(db: MigratedDatabase) -> None:
+    """Unindexed foreign keys make parent deletes and joins scan the child table."""
+    with db.owner_engine.connect() as connection:
+        assert connection.execute(UNINDEXED_FOREIGN_KEYS).scalars().all() == []
+        # The check can fail: a foreign key nothing indexes is reported.
+        connection.execute(text("CREATE TABLE fk_probe (user_id text REFERENCES users (id))"))
+        try:
+            assert connection.execute(UNINDEXED_FOREIGN_KEYS).scalars().all() == ["fk_probe"]
+        finally:
+            connection.rollback()
+
+
+def test_every_identifier_fits_postgres(db: MigratedDatabase) -> None:
+    """Names over 63 bytes are silently truncated by PostgreSQL, then never match the model."""
+    names = [
+        str(item.name)
+        for table in Base.metadata.tables.values()
+        for item in [*table.constraints, *table.indexes]
+    ]
+    assert all(len(name) <= 63 for name in names)
+
+
+def test_upgrade_is_idempotent_and_downgrade_returns_to_empty(db: MigratedDatabase) -> None:
+    """Downgrade to base and back, in a scratch database of the same server."""
+    from sqlalchemy.engine import make_url
+
+    from manyfutures.adapters.postgres.engine import create_owner_engine
+
+    scratch = f"{db.name}_scratch"
+    admin = create_owner_engine(db.server_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+    url = make_url(db.server_url).set(database=scratch)
+    config = alembic_config(
+        url.render_as_string(hide_password=False),
+        app_role=db.app_role,
+        scheduler_role=db.scheduler_role,
+    )
+    engine = create_owner_engine(url)
+    try:
+        upgrade(config)
+        upgrade(config)  # already at head: nothing to do, no error
+        from alembic import command
+
+        command.downgrade(config, "base")
+        with engine.connect() as connection:
+            left = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalar_one()
+            functions = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_proc WHERE proname LIKE 'scheduler_%' "
+                    "OR proname = 'token_usage_fold_into_daily'"
+                )
+            ).scalar_one()
+        assert (left, functions) == (0, 0)
+        upgrade(config)
+        with engine.connect() as connection:
+            assert schema_drift(connection) == []
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        admin.dispose()
