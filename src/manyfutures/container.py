@@ -21,6 +21,9 @@ from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGatew
 from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
+from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.adapters.postgres.wiring import database_probe, service_engine
 from manyfutures.adapters.readiness import configured
 from manyfutures.adapters.redis.client import redis_client, redis_probe
 from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
@@ -92,13 +95,26 @@ class Container(containers.DeclarativeContainer):
     retry_policy = providers.Singleton(RetryPolicy)
 
     memory_store = providers.Singleton(InMemoryStore)
+    # Built on first use, once per process; it connects as the app role, never the owner.
+    postgres_engine = providers.Singleton(
+        service_engine,
+        database_url=config.database_url,
+        app_database_url=config.app_database_url,
+        app_role=config.db_app_role,
+        pool_size=config.db_pool_size,
+        max_overflow=config.db_max_overflow,
+        pool_timeout=config.db_pool_timeout,
+        prepare_threshold=config.db_prepare_threshold,
+    )
     uow_factory = providers.Selector(
         config.storage,
         memory=providers.Singleton(InMemoryUnitOfWorkFactory, memory_store),
+        postgres=providers.Singleton(PostgresUnitOfWorkFactory, postgres_engine),
     )
     scheduler_gateway = providers.Selector(
         config.storage,
         memory=providers.Singleton(InMemorySchedulerGateway, memory_store),
+        postgres=providers.Singleton(PostgresSchedulerGateway, postgres_engine),
     )
     email_sender = providers.Selector(
         config.email,
@@ -129,7 +145,11 @@ class Container(containers.DeclarativeContainer):
     # Readiness (GET /readyz): a storage branch plugs its probe in here, e.g.
     # postgres=providers.Singleton(CallableProbe, "database", <engine ping>);
     # memory storage has nothing to probe.
-    database_probe = providers.Selector(config.storage, memory=providers.Object(None))
+    database_probe = providers.Selector(
+        config.storage,
+        memory=providers.Object(None),
+        postgres=providers.Singleton(database_probe, postgres_engine),
+    )
     redis_readiness_probe = providers.Selector(
         shared_state,
         memory=providers.Object(None),

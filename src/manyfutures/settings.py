@@ -14,7 +14,7 @@ from limits import parse_many
 
 PREFIX = "MANYFUTURES_"
 CHOICES: dict[str, tuple[str, ...]] = {
-    "storage": ("memory",),
+    "storage": ("memory", "postgres"),
     "auth": ("dev", "clerk"),
     "generator": ("simulated",),
     "email": ("console",),
@@ -60,6 +60,18 @@ class Settings:
     clerk_webhook_signing_secret: str = field(
         default="", metadata=_env("CLERK_WEBHOOK_SIGNING_SECRET")
     )
+    # PostgreSQL (STORAGE=postgres). DATABASE_URL is the owner: `manyfutures db upgrade` runs
+    # as it. The service connects as the app role: APP_DATABASE_URL, or else DATABASE_URL with
+    # DB_APP_ROLE as the user and no password (local trust auth). See docs/postgres.md.
+    database_url: str = ""
+    app_database_url: str = ""
+    db_app_role: str = "manyfutures_app"
+    db_scheduler_role: str = "manyfutures_scheduler"
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    db_pool_timeout: float = 10.0
+    # "none" turns psycopg's prepared statements off: needed behind a transaction pooler.
+    db_prepare_threshold: str = "5"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -81,6 +93,7 @@ class Settings:
                     f"{PREFIX}{name.upper()}={value!r} is not one of {', '.join(allowed)}"
                 )
         self._validate_http()
+        self._validate_postgres()
 
     def _validate_http(self) -> None:
         if self.auth == "dev" and self.storage != "memory" and not self.allow_dev_auth:
@@ -106,6 +119,34 @@ class Settings:
             ) from None
         if self.web_workers < 1 or self.web_threads < 1:
             raise SettingsError(f"{PREFIX}WEB_WORKERS and {PREFIX}WEB_THREADS must be at least 1")
+
+    def _validate_postgres(self) -> None:
+        from manyfutures.adapters.postgres.engine import (
+            DatabaseConfigError,
+            check_role_name,
+            parse_prepare_threshold,
+        )
+
+        checks = (
+            ("db_app_role", check_role_name),
+            ("db_scheduler_role", check_role_name),
+            ("db_prepare_threshold", parse_prepare_threshold),
+        )
+        for name, check in checks:
+            try:
+                check(getattr(self, name))
+            except DatabaseConfigError as error:
+                raise SettingsError(f"{PREFIX}{name.upper()}: {error}") from None
+        if self.storage == "postgres" and not (self.database_url or self.app_database_url):
+            raise SettingsError(
+                f"{PREFIX}STORAGE=postgres needs {PREFIX}DATABASE_URL (the owner, for migrations) "
+                f"or {PREFIX}APP_DATABASE_URL (the app role)"
+            )
+        if self.db_pool_size < 1 or self.db_max_overflow < 0 or self.db_pool_timeout <= 0:
+            raise SettingsError(
+                f"{PREFIX}DB_POOL_SIZE must be at least 1, {PREFIX}DB_MAX_OVERFLOW not negative "
+                f"and {PREFIX}DB_POOL_TIMEOUT positive"
+            )
 
     def as_config(self) -> dict[str, Any]:
         return asdict(self)

@@ -27,6 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, help="default: MANYFUTURES_PORT or 8000")
     serve_cmd.add_argument("--workers", type=int, help="default: MANYFUTURES_WEB_WORKERS or 2")
     serve_cmd.add_argument("--threads", type=int, help="default: MANYFUTURES_WEB_THREADS or 4")
+    db_cmd = commands.add_parser("db", help="PostgreSQL maintenance, as the owner")
+    db_commands = db_cmd.add_subparsers(dest="db_command", required=True)
+    upgrade_cmd = db_commands.add_parser(
+        "upgrade",
+        help="apply migrations as MANYFUTURES_DATABASE_URL (the owner); creates the app role",
+    )
+    upgrade_cmd.add_argument("revision", nargs="?", default="head", help="default: head")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("MANYFUTURES_LOG_LEVEL", "INFO"),
@@ -37,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    if args.command == "db":
+        return _db(args, settings)
     if args.command == "serve":
         from manyfutures.entrypoints.http.server import serve
 
@@ -45,4 +54,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     from manyfutures.entrypoints.all_in_one import run_all_in_one
 
     run_all_in_one(settings, host=args.host, port=args.port, demo=not args.no_demo)
+    return 0
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    """``db upgrade [REV]``: migrations always run as the owner, never as the app role."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from manyfutures.adapters.postgres.engine import (
+        DatabaseConfigError,
+        create_owner_engine,
+        normalize_url,
+    )
+    from manyfutures.adapters.postgres.migrate import alembic_config, current_revision, upgrade
+
+    try:
+        url = normalize_url(settings.database_url)
+        config = alembic_config(
+            settings.database_url,
+            app_role=settings.db_app_role,
+            scheduler_role=settings.db_scheduler_role,
+        )
+        engine = create_owner_engine(url)
+        try:
+            with engine.connect() as connection:
+                before = current_revision(connection)
+            upgrade(config, args.revision)
+            with engine.connect() as connection:
+                after = current_revision(connection)
+        finally:
+            engine.dispose()
+    except (DatabaseConfigError, SQLAlchemyError) as error:
+        print(f"db {args.db_command} failed: {error}", file=sys.stderr)
+        return 1
+    print(f"{url.render_as_string()}: {before or 'empty'} -> {after or 'empty'}")
     return 0

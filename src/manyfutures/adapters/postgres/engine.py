@@ -122,15 +122,16 @@ class RoleFacts:
     owned_tables: int
 
 
+ROLE_FACTS_SQL = (
+    "SELECT r.rolname, r.rolsuper, r.rolbypassrls,"
+    " (SELECT count(*) FROM pg_tables t WHERE t.tableowner = r.rolname)"
+    " FROM pg_roles r WHERE r.rolname = current_user"
+)
+
+
 def current_role_facts(engine: Engine) -> RoleFacts:
     with engine.connect() as connection:
-        row = connection.execute(
-            text(
-                "SELECT r.rolname, r.rolsuper, r.rolbypassrls,"
-                " (SELECT count(*) FROM pg_tables t WHERE t.tableowner = r.rolname)"
-                " FROM pg_roles r WHERE r.rolname = current_user"
-            )
-        ).one()
+        row = connection.execute(text(ROLE_FACTS_SQL)).one()
     return RoleFacts(str(row[0]), bool(row[1]), bool(row[2]), int(row[3]))
 
 
@@ -141,9 +142,18 @@ def require_rls_subject(engine: Engine) -> None:
     table owner could switch RLS off; that is a misconfiguration to stop at
     start-up, not a mode to run in.
     """
-    facts = current_role_facts(engine)
+    check_role_facts(current_role_facts(engine))
+
+
+def check_role_facts(facts: RoleFacts) -> None:
     if facts.superuser or facts.bypass_rls or facts.owned_tables:
-        why = "owns tables" if facts.owned_tables else "bypasses row-level security"
+        why = (
+            "is a superuser"
+            if facts.superuser
+            else "has BYPASSRLS"
+            if facts.bypass_rls
+            else f"owns {facts.owned_tables} tables"
+        )
         raise DatabaseConfigError(
             f"the app connects as {facts.name!r}, which {why}; connect as the app role "
             "(MANYFUTURES_APP_DATABASE_URL or MANYFUTURES_DB_APP_ROLE)"

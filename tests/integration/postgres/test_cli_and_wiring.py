@@ -1,0 +1,122 @@
+"""`manyfutures db upgrade`, and the container running the real pipeline on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+
+from manyfutures.adapters.postgres.engine import create_owner_engine
+from manyfutures.adapters.postgres.migrate import current_revision, head_revision
+from manyfutures.container import build_container
+from manyfutures.core.generation.episode import EpisodeStatus
+from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.entrypoints.cli import main
+from manyfutures.entrypoints.demo import DEMO_ORG, seed_demo
+from manyfutures.settings import Settings
+from tests.integration.postgres.database import MigratedDatabase
+
+pytestmark = pytest.mark.integration
+
+
+def test_db_upgrade_migrates_an_empty_database_once(
+    db: MigratedDatabase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scratch = f"{db.name}_cli"
+    admin = create_owner_engine(db.server_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+    url = db.server_url.set(database=scratch)
+    monkeypatch.setenv("MANYFUTURES_DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("MANYFUTURES_DB_APP_ROLE", db.app_role)
+    monkeypatch.setenv("MANYFUTURES_DB_SCHEDULER_ROLE", db.scheduler_role)
+    try:
+        assert main(["db", "upgrade"]) == 0
+        assert "empty -> 0001" in capsys.readouterr().out
+        assert main(["db", "upgrade"]) == 0  # nothing pending: a no-op
+        assert "0001 -> 0001" in capsys.readouterr().out
+        engine = create_owner_engine(url)
+        with engine.connect() as connection:
+            assert current_revision(connection) == head_revision()
+        engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_db_upgrade_reports_an_unreachable_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MANYFUTURES_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert main(["db", "upgrade"]) == 1
+    assert "db upgrade failed" in capsys.readouterr().err
+
+
+def test_settings_refuse_postgres_storage_without_a_url() -> None:
+    from manyfutures.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        Settings.from_env({"MANYFUTURES_STORAGE": "postgres", "MANYFUTURES_ALLOW_DEV_AUTH": "1"})
+
+
+def _postgres_settings(db: MigratedDatabase) -> Settings:
+    return Settings.from_env(
+        {
+            "MANYFUTURES_STORAGE": "postgres",
+            "MANYFUTURES_ALLOW_DEV_AUTH": "true",
+            "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
+            "MANYFUTURES_SIMULATED_STAGE_SECONDS": "0",
+        }
+    )
+
+
+def test_the_container_refuses_an_owner_url(db: MigratedDatabase) -> None:
+    from manyfutures.adapters.postgres.engine import DatabaseConfigError
+
+    settings = Settings.from_env(
+        {
+            "MANYFUTURES_STORAGE": "postgres",
+            "MANYFUTURES_ALLOW_DEV_AUTH": "true",
+            "MANYFUTURES_APP_DATABASE_URL": db.owner_url.render_as_string(hide_password=False),
+        }
+    )
+    container = build_container(settings)
+    with pytest.raises(DatabaseConfigError), container.uow_factory()("org_a") as uow:
+        uow.organizations.get()
+    container.postgres_engine().dispose()
+
+
+def test_run_mode_publishes_the_demo_episode_on_postgres(db: MigratedDatabase) -> None:
+    """What `manyfutures run` does with MANYFUTURES_STORAGE=postgres, minus the HTTP server."""
+    container = build_container(_postgres_settings(db))
+    assert container.postgres_engine.provided is not None
+    project = seed_demo(container)
+    for probe in container.readiness_probes():
+        probe.check()
+    report = container.scheduler_tick()()
+    assert report.items_dispatched == 1
+    container.dispatcher().shutdown()  # waits for the worker thread's StartGeneration
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        container.generator().join(1)
+        with container.uow_factory()(DEMO_ORG) as uow:
+            episodes = uow.episodes.list_for_project(project.id, 10)
+        if any(e.status is EpisodeStatus.PUBLISHED for e in episodes):
+            break
+        time.sleep(0.05)
+    with container.uow_factory()(DEMO_ORG) as uow:
+        published = [
+            e
+            for e in uow.episodes.list_for_project(project.id, 10)
+            if e.status is EpisodeStatus.PUBLISHED
+        ]
+        assert len(published) == 1
+        assert uow.blocks.list_for_episode(published[0].id)
+        items = uow.queue.list_for_project(project.id)
+        assert QueueStatus.COMPLETED in {item.status for item in items}
+        published_at = published[0].published_at
+        assert published_at is not None
+        assert uow.token_usage.daily(published_at.date()) is not None
+    container.postgres_engine().dispose()
