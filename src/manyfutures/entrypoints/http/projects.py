@@ -48,6 +48,9 @@ from manyfutures.entrypoints.http.schemas import (
 
 blueprint = Blueprint("projects", __name__)
 TAG = "Projects"
+# Schemas are built once: instantiating one per request costs more than a page's SQL.
+_PROJECT, _EPISODE, _PAGEQUERY = ProjectSchema(), EpisodeSchema(), PageQuerySchema()
+_PROJECTCREATE, _PROJECTUPDATE = ProjectCreateSchema(), ProjectUpdateSchema()
 
 
 def _cadence(body: dict[str, Any]) -> dict[str, Any]:
@@ -63,9 +66,9 @@ def _cadence(body: dict[str, Any]) -> dict[str, Any]:
 )
 @inject
 def list_projects(use_case: ListProjects = Provide[Container.list_projects]) -> dict[str, Any]:
-    query = query_args(PageQuerySchema())
+    query = query_args(_PAGEQUERY)
     projects = use_case(ListProjectsQuery(current_actor(), query["limit"], query["cursor"]))
-    return page(list(projects), ProjectSchema(), query["limit"])
+    return page(list(projects), _PROJECT, query["limit"])
 
 
 @blueprint.post("/projects")
@@ -78,7 +81,7 @@ def list_projects(use_case: ListProjects = Provide[Container.list_projects]) -> 
 )
 @inject
 def create_project(use_case: CreateProject = Provide[Container.create_project]) -> Response:
-    body = json_body(ProjectCreateSchema())
+    body = json_body(_PROJECTCREATE)
     project = use_case(
         CreateProjectCommand(
             actor=current_actor(),
@@ -89,7 +92,7 @@ def create_project(use_case: CreateProject = Provide[Container.create_project]) 
             **_cadence(body),
         )
     )
-    response = with_project_etag(json_response(ProjectSchema(), project, 201), project)
+    response = with_project_etag(json_response(_PROJECT, project, 201), project)
     response.headers["Location"] = f"/v1/projects/{project.id}"
     return response
 
@@ -99,7 +102,7 @@ def create_project(use_case: CreateProject = Provide[Container.create_project]) 
 @inject
 def get_project(project_id: str, use_case: GetProject = Provide[Container.get_project]) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id))
-    return with_project_etag(json_response(ProjectSchema(), project), project)
+    return with_project_etag(json_response(_PROJECT, project), project)
 
 
 @blueprint.patch("/projects/<project_id>")
@@ -116,7 +119,7 @@ def update_project(
     project_id: str,
     use_case: UpdateProjectSettings = Provide[Container.update_project_settings],
 ) -> Response:
-    body = json_body(ProjectUpdateSchema())
+    body = json_body(_PROJECTUPDATE)
     cadence = _cadence(body)
     project = use_case(
         UpdateProjectSettingsCommand(
@@ -131,7 +134,7 @@ def update_project(
             timezone=body.get("timezone"),
         )
     )
-    return with_project_etag(json_response(ProjectSchema(), project), project)
+    return with_project_etag(json_response(_PROJECT, project), project)
 
 
 @blueprint.delete("/projects/<project_id>")
@@ -153,7 +156,7 @@ def pause_project(
     project_id: str, use_case: PauseProject = Provide[Container.pause_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
-    return with_project_etag(json_response(ProjectSchema(), project), project)
+    return with_project_etag(json_response(_PROJECT, project), project)
 
 
 @blueprint.post("/projects/<project_id>/resume")
@@ -170,7 +173,7 @@ def resume_project(
     project_id: str, use_case: ResumeProject = Provide[Container.resume_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
-    return with_project_etag(json_response(ProjectSchema(), project), project)
+    return with_project_etag(json_response(_PROJECT, project), project)
 
 
 @blueprint.post("/projects/<project_id>/episodes")
@@ -185,7 +188,7 @@ def generate_now(
     project_id: str, use_case: RequestEpisodeNow = Provide[Container.request_episode_now]
 ) -> Response:
     episode = use_case(RequestEpisodeCommand(current_actor(), project_id))
-    response = json_response(EpisodeSchema(), episode, 202)
+    response = json_response(_EPISODE, episode, 202)
     response.headers["Location"] = f"/v1/episodes/{episode.id}/status"
     return response
 
@@ -201,8 +204,8 @@ def generate_now(
 def list_episodes(
     project_id: str, use_case: ListEpisodes = Provide[Container.list_episodes]
 ) -> dict[str, Any]:
-    query = query_args(PageQuerySchema())
+    query = query_args(_PAGEQUERY)
     episodes = use_case(
         ListEpisodesQuery(current_actor(), project_id, query["limit"], query["cursor"])
     )
-    return page(list(episodes), EpisodeSchema(), query["limit"])
+    return page(list(episodes), _EPISODE, query["limit"])
