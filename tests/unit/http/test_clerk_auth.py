@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -91,20 +91,20 @@ def test_admin_role_reaches_admin_routes_and_member_does_not(client: FlaskClient
 
 
 @pytest.mark.parametrize(
-    ("token", "message"),
+    ("make_token", "message"),
     [
-        (KEY.token(exp=int(time.time()) - 10, iat=int(time.time()) - 70), "expired"),
-        (KEY.token(nbf=int(time.time()) + 30), "not valid yet"),
-        (KEY.token(iss="https://evil.example"), "another issuer"),
-        (KEY.token(azp="https://evil.example"), "another application"),
-        (OTHER_KEY.token(), "signature does not verify"),
-        (unsigned_token(), "RS256"),
-        (hs256_with_public_key(KEY.public_pem), "RS256"),
-        (KEY.token(sts="pending"), "pending"),
-        (KEY.token(exp=None), "not valid"),
-        (KEY.token(sub=None), "not valid"),
-        ("not.a.jwt", "well-formed"),
-        ("garbage", "well-formed"),
+        (lambda: KEY.token(exp=int(time.time()) - 10, iat=int(time.time()) - 70), "expired"),
+        (lambda: KEY.token(nbf=int(time.time()) + 30), "not valid yet"),
+        (lambda: KEY.token(iss="https://evil.example"), "another issuer"),
+        (lambda: KEY.token(azp="https://evil.example"), "another application"),
+        (lambda: OTHER_KEY.token(), "signature does not verify"),
+        (lambda: unsigned_token(), "RS256"),
+        (lambda: hs256_with_public_key(KEY.public_pem), "RS256"),
+        (lambda: KEY.token(sts="pending"), "pending"),
+        (lambda: KEY.token(exp=None), "not valid"),
+        (lambda: KEY.token(sub=None), "not valid"),
+        (lambda: "not.a.jwt", "well-formed"),
+        (lambda: "garbage", "well-formed"),
     ],
     ids=[
         "expired",
@@ -121,8 +121,12 @@ def test_admin_role_reaches_admin_routes_and_member_does_not(client: FlaskClient
         "garbage",
     ],
 )
-def test_bad_tokens_are_401(client: FlaskClient, token: str, message: str) -> None:
-    response = client.get("/v1/me", headers=bearer(token))
+def test_bad_tokens_are_401(
+    client: FlaskClient, make_token: Callable[[], str], message: str
+) -> None:
+    # Tokens are made when the test runs: a "not yet valid" token made at collection
+    # time would have become valid by the time a long suite reaches it.
+    response = client.get("/v1/me", headers=bearer(make_token()))
     body = assert_problem(response, 401, "unauthenticated")
     assert message in body["detail"]
     assert response.headers["WWW-Authenticate"] == "Bearer"
