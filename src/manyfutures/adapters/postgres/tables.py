@@ -309,13 +309,19 @@ class QueueItemRow(Base):
             unique=True,
             postgresql_where=text("status <> 'cancelled'"),
         ),
-        # The claim scan walks this in (available_at, id) order; finished, blocked and
-        # cancelled items are not in it, so the walk never wades through history.
+        # The claim reads pending items in due order from this index: claimed, finished,
+        # blocked and cancelled items are not in it, so no claim wades through them.
         Index(
-            "ix_episode_schedule_queue_claimable",
+            "ix_episode_schedule_queue_pending",
             "available_at",
             "id",
-            postgresql_where=text("status IN ('pending', 'processing')"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        # ... and finds expired leases (and abandoned items) among in-flight ones here.
+        Index(
+            "ix_episode_schedule_queue_leases",
+            "lease_expires_at",
+            postgresql_where=text("status = 'processing'"),
         ),
         one_of("status", QueueStatus),
         CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),

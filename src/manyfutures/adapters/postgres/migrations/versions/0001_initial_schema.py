@@ -260,6 +260,16 @@ def _create_scheduler_path(app_role: str, scheduler_role: str, schema: str) -> N
     ``episode_schedule_queue`` in every organization, through policies that name
     it; nobody can log in as it. The app role may only EXECUTE the functions, so
     what crosses tenants is exactly what their bodies do.
+
+    The claim is one statement (UPDATE … FROM … RETURNING) with two locking
+    reads, one per kind of claimable item, each walking its own partial index in
+    due order with ``FOR UPDATE SKIP LOCKED``, merged and cut to the batch. A
+    single ``WHERE (pending AND due) OR (processing AND lease expired)`` read would
+    have to walk an index that also holds every in-flight item, and step over
+    all of them on each claim; here claimed items leave the pending index and
+    only expired leases are looked at. At most one batch of extra rows stays
+    locked until the statement's transaction ends, which only makes concurrent
+    claimers skip them for that moment.
     """
     op.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {scheduler_role}')
     op.execute(
@@ -305,25 +315,37 @@ def _create_scheduler_path(app_role: str, scheduler_role: str, schema: str) -> N
         )
         RETURNS SETOF episode_schedule_queue
         LANGUAGE sql VOLATILE {definer} AS $$
-            WITH claimed AS (
+            WITH due AS (
+                SELECT c.id, c.available_at
+                  FROM episode_schedule_queue AS c
+                 WHERE c.status = 'pending'
+                   AND c.available_at <= p_now
+                   AND c.attempt_count < p_max_attempts
+                 ORDER BY c.available_at, c.id
+                 LIMIT p_batch
+                   FOR UPDATE SKIP LOCKED
+            ), expired AS (
+                SELECT c.id, c.available_at
+                  FROM episode_schedule_queue AS c
+                 WHERE c.status = 'processing'
+                   AND c.lease_expires_at <= p_now
+                   AND c.attempt_count < p_max_attempts
+                 ORDER BY c.available_at, c.id
+                 LIMIT p_batch
+                   FOR UPDATE SKIP LOCKED
+            ), chosen AS (
+                SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) AS both_kinds
+                 ORDER BY available_at, id
+                 LIMIT p_batch
+            ), claimed AS (
                 UPDATE episode_schedule_queue AS q
                    SET status = 'processing',
                        attempt_count = q.attempt_count + 1,
                        picked_up_at = p_now,
                        last_attempt_at = p_now,
                        lease_expires_at = p_now + p_lease
-                  FROM (
-                        SELECT c.id
-                          FROM episode_schedule_queue AS c
-                         WHERE c.status IN ('pending', 'processing')
-                           AND ((c.status = 'pending' AND c.available_at <= p_now)
-                             OR (c.status = 'processing' AND c.lease_expires_at <= p_now))
-                           AND c.attempt_count < p_max_attempts
-                         ORDER BY c.available_at, c.id
-                         LIMIT p_batch
-                           FOR UPDATE SKIP LOCKED
-                       ) AS due
-                 WHERE q.id = due.id
+                  FROM chosen
+                 WHERE q.id = chosen.id
                 RETURNING q.*
             )
             SELECT * FROM claimed ORDER BY available_at, id
@@ -864,11 +886,18 @@ def _create_tables() -> None:
         ),
     )
     op.create_index(
-        "ix_episode_schedule_queue_claimable",
+        "ix_episode_schedule_queue_pending",
         "episode_schedule_queue",
         ["available_at", "id"],
         unique=False,
-        postgresql_where=sa.text("status IN ('pending', 'processing')"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.create_index(
+        "ix_episode_schedule_queue_leases",
+        "episode_schedule_queue",
+        ["lease_expires_at"],
+        unique=False,
+        postgresql_where=sa.text("status = 'processing'"),
     )
     op.create_index(
         "ix_episode_schedule_queue_org_episode",
@@ -1083,9 +1112,14 @@ def _drop_tables() -> None:
     op.drop_index("ix_episode_schedule_queue_org_project_slot", table_name="episode_schedule_queue")
     op.drop_index("ix_episode_schedule_queue_org_episode", table_name="episode_schedule_queue")
     op.drop_index(
-        "ix_episode_schedule_queue_claimable",
+        "ix_episode_schedule_queue_pending",
         table_name="episode_schedule_queue",
-        postgresql_where=sa.text("status IN ('pending', 'processing')"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.drop_index(
+        "ix_episode_schedule_queue_leases",
+        table_name="episode_schedule_queue",
+        postgresql_where=sa.text("status = 'processing'"),
     )
     op.drop_table("episode_schedule_queue")
     op.drop_index("ix_chat_sessions_organization_id_project_id_id", table_name="chat_sessions")
