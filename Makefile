@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check
+.PHONY: run test lint typecheck check bench-postgres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,3 +27,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 check: test lint typecheck
+
+# PostgreSQL benchmarks (docs/postgres.md); pgqueuer comes from the `bench` extra.
+bench-postgres: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/queue_claim.py
+	$(BIN)/python bench/cost_check.py

@@ -1,0 +1,244 @@
+"""Reading an organization's spend for today, with 1 000 and with 1 000 000 raw usage rows.
+
+    .venv/bin/python bench/cost_check.py     # ~1-2 minutes on a 2-core machine
+
+The cost gate reads ``token_usage_daily`` (one row per organization and UTC day,
+kept by the trigger on ``token_usage``), never the raw rows, so the read should
+cost the same whatever the size of ``token_usage``. This measures that:
+
+* a fresh database (migrated as ``manyfutures db upgrade`` does) with 97
+  organizations;
+* raw rows are loaded **through the trigger**, with
+  ``INSERT … SELECT … FROM generate_series`` in 50 000-row statements, spread
+  over the organizations, the last 100 UTC days and every hour — so the daily
+  aggregate is built exactly as production builds it (nothing is written to
+  ``token_usage_daily`` directly). First 1 000 rows, then 999 000 more;
+* after each load, ``VACUUM ANALYZE``, 300 warm-up reads, then 3 000 timed reads
+  of one organization's spend for today through the production path: a unit of
+  work as the app role (``set_config`` + the aggregate's primary-key lookup +
+  rollback), ``uow.token_usage.daily(today)``;
+* the aggregate is checked against ``SUM`` over the raw rows, to the penny.
+
+Printed: median and p99 per read for both sizes, and their ratio (target ≤ 1.2).
+For contrast, the same spend summed from the raw rows is timed too (a plain
+transaction, not a unit of work). It is fast here because each organization has
+only ~100 rows a day and the (organization_id, created_at) index narrows to
+them; it grows with an organization's rows per day, the aggregate read does not.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+
+from manyfutures.adapters.postgres.engine import (
+    PoolOptions,
+    create_app_engine,
+    create_owner_engine,
+    normalize_url,
+)
+from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
+from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+ORGANIZATIONS = 97
+DAYS = 100
+CHUNK = 50_000
+SMALL, LARGE = 1_000, 1_000_000
+READS, WARM_UP = 3_000, 300
+TARGET_RATIO = 1.2
+TARGET_ORG = "org_001"  # has usage today in both sizes (rows 1, 9701, 19401, ...)
+
+# Row n: organization n % 97, day (n // 97) % 100 before today, hour n % 24; costs in
+# tenths of a penny (0.001-0.047) so sums are exact decimals. Inserted org by org with the tenant
+# set, as the app would, so the trigger runs under row-level security.
+LOAD = text(
+    """
+    INSERT INTO token_usage (id, organization_id, project_id, episode_id, operation, model,
+        prompt_tokens, completion_tokens, cost_gbp, created_at)
+    SELECT 'usage_' || lpad(n::text, 8, '0'), :org, 'proj_' || :org,
+           'ep_' || :org || '_' || ((n / 97) % 100) || '_' || (n % 5),
+           (ARRAY['episode_generation', 'project_onboarding', 'chat'])[1 + n % 3], 'gpt-4o',
+           100 + n % 900, 50 + n % 400, (n % 47 + 1) * 0.001,
+           :today - ((n / 97) % 100) * interval '1 day' + (n % 24) * interval '1 hour'
+                  + (n % 3600) * interval '1 second'
+      FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
+     WHERE n % 97 = :org_number
+    """
+)
+
+
+def _url(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _load(owner: Engine, first: int, last: int, today: datetime) -> float:
+    began = time.monotonic()
+    for start in range(first, last + 1, CHUNK):
+        end = min(start + CHUNK - 1, last)
+        with owner.begin() as connection:
+            for org_number in range(ORGANIZATIONS):
+                org = f"org_{org_number:03d}"
+                connection.execute(
+                    text("SELECT set_config('app.current_org_id', :org, true)"), {"org": org}
+                )
+                connection.execute(
+                    LOAD,
+                    {
+                        "org": org,
+                        "org_number": org_number,
+                        "first": start,
+                        "last": end,
+                        "today": today,
+                    },
+                )
+    with owner.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE token_usage, token_usage_daily"))
+    return time.monotonic() - began
+
+
+def _time_reads(factory: PostgresUnitOfWorkFactory, today: date) -> tuple[list[float], Decimal]:
+    spend = Decimal("0")
+    for _ in range(WARM_UP):
+        with factory(TARGET_ORG) as uow:
+            uow.token_usage.daily(today)
+    timings = []
+    for _ in range(READS):
+        began = time.perf_counter()
+        with factory(TARGET_ORG) as uow:
+            daily = uow.token_usage.daily(today)
+        timings.append((time.perf_counter() - began) * 1000)
+        spend = daily.total_cost_gbp if daily else Decimal("0")
+    return timings, spend
+
+
+def _raw_spend(app: Engine, today: datetime) -> tuple[float, Decimal]:
+    """The same question answered from the raw rows, for contrast."""
+    timings = []
+    total = Decimal("0")
+    for _ in range(200):
+        began = time.perf_counter()
+        with app.begin() as connection:
+            connection.execute(
+                text("SELECT set_config('app.current_org_id', :org, true)"), {"org": TARGET_ORG}
+            )
+            total = connection.execute(
+                text(
+                    "SELECT COALESCE(sum(cost_gbp), 0) FROM token_usage "
+                    "WHERE organization_id = :org AND created_at >= :start AND created_at < :end"
+                ),
+                {"org": TARGET_ORG, "start": today, "end": today + timedelta(days=1)},
+            ).scalar_one()
+        timings.append((time.perf_counter() - began) * 1000)
+    return statistics.median(timings), total
+
+
+def _p99(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.99) - 1]
+
+
+def main() -> int:
+    server = normalize_url(os.environ.get("MANYFUTURES_BENCH_DATABASE_URL") or DEFAULT_SERVER)
+    token = secrets.token_hex(4)
+    name = f"manyfutures_cost_{token}"
+    app_role, scheduler_role = f"bench_app_{token}", f"bench_scheduler_{token}"
+    password = secrets.token_urlsafe(16)
+    now = datetime.now(UTC)
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    admin = create_owner_engine(server).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        version = connection.execute(text("SHOW server_version")).scalar_one()
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    results: dict[int, dict[str, float]] = {}
+    try:
+        owner_url = server.set(database=name)
+        upgrade(alembic_config(_url(owner_url), app_role=app_role, scheduler_role=scheduler_role))
+        with admin.connect() as connection:
+            connection.execute(text(f"ALTER ROLE {app_role} PASSWORD '{password}'"))
+        owner = create_app_engine(owner_url, PoolOptions(size=1))
+        app = create_app_engine(
+            owner_url.set(username=app_role, password=password), PoolOptions(size=1)
+        )
+        factory = PostgresUnitOfWorkFactory(app)
+        with owner.begin() as connection:
+            for org_number in range(ORGANIZATIONS):
+                org = f"org_{org_number:03d}"
+                connection.execute(
+                    text("SELECT set_config('app.current_org_id', :org, true)"), {"org": org}
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO organizations (id, name, daily_cost_limit_gbp, created_at, "
+                        "updated_at) VALUES (:org, :org, 50, now(), now())"
+                    ),
+                    {"org": org},
+                )
+        print(f"PostgreSQL {version}; {ORGANIZATIONS} organizations, {DAYS} days of usage")
+        loaded = 0
+        for size in (SMALL, LARGE):
+            seconds = _load(owner, loaded + 1, size, today)
+            loaded = size
+            timings, spend = _time_reads(factory, today.date())
+            raw_ms, raw_spend = _raw_spend(app, today)
+            assert spend == raw_spend, f"aggregate {spend} != raw sum {raw_spend}"
+            results[size] = {
+                "load_seconds": round(seconds, 1),
+                "p50_ms": round(statistics.median(timings), 4),
+                "p99_ms": round(_p99(timings), 4),
+                "raw_sum_p50_ms": round(raw_ms, 4),
+                "spend_gbp": float(spend),
+            }
+            print(
+                f"{size:>9} raw rows: spend today {spend} GBP; read p50 "
+                f"{results[size]['p50_ms']:.3f} ms, p99 {results[size]['p99_ms']:.3f} ms "
+                f"(from raw rows: {raw_ms:.3f} ms); loaded through the trigger in "
+                f"{seconds:.1f} s"
+            )
+        app.dispose()
+        owner.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for role in (app_role, scheduler_role):
+                connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+    ratio = round(results[LARGE]["p50_ms"] / results[SMALL]["p50_ms"], 3)
+    print(f"ratio (1 000 000 / 1 000, median read): {ratio} (target <= {TARGET_RATIO})")
+    print(
+        json.dumps(
+            {
+                "bench": "cost_check",
+                "postgres": version,
+                "rows_small": SMALL,
+                "rows_large": LARGE,
+                "reads": READS,
+                "small_p50_ms": results[SMALL]["p50_ms"],
+                "large_p50_ms": results[LARGE]["p50_ms"],
+                "small_p99_ms": results[SMALL]["p99_ms"],
+                "large_p99_ms": results[LARGE]["p99_ms"],
+                "ratio": ratio,
+                "target_ratio": TARGET_RATIO,
+                "raw_sum_small_p50_ms": results[SMALL]["raw_sum_p50_ms"],
+                "raw_sum_large_p50_ms": results[LARGE]["raw_sum_p50_ms"],
+                "load": "INSERT ... SELECT generate_series through the token_usage trigger",
+                "load_seconds_large": results[LARGE]["load_seconds"],
+                "aggregate_matches_raw_sum": True,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
