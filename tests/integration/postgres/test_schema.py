@@ -201,3 +201,72 @@ def test_upgrade_is_idempotent_and_downgrade_returns_to_empty(db: MigratedDataba
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_hosted_data_api_roles_get_nothing(db: MigratedDatabase) -> None:
+    """Simulate Supabase: default privileges hand anon/authenticated every new object.
+
+    The migration takes them back, so the anon key cannot call the scheduler
+    functions (or read the tables, were RLS ever relaxed). Cluster roles are
+    shared, so this holds an advisory lock on the server's maintenance database
+    and only drops the roles it created itself.
+    """
+    from manyfutures.adapters.postgres.engine import create_owner_engine
+
+    api_roles = ("anon", "authenticated")
+    scratch = f"{db.name}_hosted"
+    admin = create_owner_engine(db.server_url).execution_options(isolation_level="AUTOCOMMIT")
+    url = db.server_url.set(database=scratch)
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(20260002)"))
+        existing = set(
+            connection.execute(
+                text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"),
+                {"names": list(api_roles)},
+            ).scalars()
+        )
+        created = [role for role in api_roles if role not in existing]
+        try:
+            for role in created:
+                connection.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+            connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+            owner = create_owner_engine(url)
+            with owner.begin() as setup:
+                for role in api_roles:
+                    setup.execute(text(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO {role}"))
+                    setup.execute(
+                        text(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO {role}")
+                    )
+            upgrade(
+                alembic_config(
+                    url.render_as_string(hide_password=False),
+                    app_role=db.app_role,
+                    scheduler_role=db.scheduler_role,
+                )
+            )
+            with owner.connect() as check:
+                granted = check.execute(
+                    text(
+                        "SELECT r.rolname, c.relname FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "CROSS JOIN pg_roles r "
+                        "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
+                        "AND c.relname <> 'alembic_version' AND r.rolname = ANY(:roles) "
+                        "AND has_table_privilege(r.oid, c.oid, 'SELECT,INSERT,UPDATE,DELETE')"
+                        " UNION ALL "
+                        "SELECT r.rolname, p.proname FROM pg_proc p "
+                        "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                        "CROSS JOIN pg_roles r "
+                        "WHERE n.nspname = current_schema() AND r.rolname = ANY(:roles) "
+                        "AND has_function_privilege(r.oid, p.oid, 'EXECUTE')"
+                    ),
+                    {"roles": list(api_roles)},
+                ).all()
+            owner.dispose()
+            assert granted == []
+        finally:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+            for role in created:
+                connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            connection.execute(text("SELECT pg_advisory_unlock(20260002)"))
+    admin.dispose()

@@ -96,6 +96,7 @@ def upgrade() -> None:
     _enable_row_level_security()
     _create_usage_trigger(schema)
     _create_scheduler_path(app_role, scheduler_role, schema)
+    _close_hosted_api_roles()
 
 
 def downgrade() -> None:
@@ -107,6 +108,46 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS token_usage_fold_into_daily ON token_usage")
     op.execute("DROP FUNCTION IF EXISTS token_usage_fold_into_daily()")
     _drop_tables()
+
+
+HOSTED_API_ROLES = ("anon", "authenticated")
+FUNCTIONS = (
+    "token_usage_fold_into_daily()",
+    "scheduler_due_projects(timestamptz, integer)",
+    "scheduler_claim_due_items(timestamptz, interval, integer, integer)",
+    "scheduler_abandoned_items(timestamptz, integer)",
+)
+
+
+def _close_hosted_api_roles() -> None:
+    """Take back what a hosted Data API's default privileges hand out.
+
+    Supabase exposes ``public`` through PostgREST as ``anon``/``authenticated`` and
+    its default privileges grant those roles everything on each new table and
+    function. Row-level security would still hide the rows (they cannot set
+    ``app.current_org_id``), but the scheduler functions would be callable by
+    anyone with the project's anon key. Where those roles exist, every privilege
+    on this schema's objects is revoked from them; elsewhere this does nothing.
+    """
+    objects = [f"TABLE {table}" for table in (*TENANT_TABLES, *GLOBAL_TABLES)]
+    objects += [f"FUNCTION {signature}" for signature in FUNCTIONS]
+    revokes = "\n".join(
+        f"EXECUTE format('REVOKE ALL ON {target} FROM %I', api_role);" for target in objects
+    )
+    op.execute(
+        f"""
+        DO $$
+        DECLARE api_role text;
+        BEGIN
+            FOREACH api_role IN ARRAY ARRAY{list(HOSTED_API_ROLES)!r}::text[] LOOP
+                IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = api_role) THEN
+                    {revokes}
+                END IF;
+            END LOOP;
+        END
+        $$
+        """
+    )
 
 
 def _create_roles(app_role: str, scheduler_role: str) -> None:
