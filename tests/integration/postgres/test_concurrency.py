@@ -142,3 +142,65 @@ def test_two_concurrent_settings_updates_of_one_version_one_wins(db: MigratedDat
         stored = uow.projects.get("proj_1")
         assert stored is not None
         assert (stored.title, stored.version) == ("Mine", 2)
+
+
+def test_two_concurrent_settings_use_cases_of_one_version_one_wins(db: MigratedDatabase) -> None:
+    """The same race through UpdateProjectSettings: both read version 1 before either writes."""
+    from manyfutures.adapters.clock import SystemClock
+    from manyfutures.adapters.ids import UlidGenerator
+    from manyfutures.core.identity.model import Actor, Role
+    from manyfutures.core.persistence import UnitOfWork
+    from manyfutures.core.projects.use_cases import (
+        UpdateProjectSettings,
+        UpdateProjectSettingsCommand,
+    )
+
+    base = PostgresUnitOfWorkFactory(db.app_engine)
+    with base("org_a") as uow:
+        uow.organizations.add(b.organization("org_a"))
+        uow.projects.add(b.project("proj_1"))
+        uow.commit()
+    both_read = threading.Barrier(2)
+
+    class ReadThenWait:
+        """Projects repository that holds each reader until both have read."""
+
+        def __init__(self, inner: object) -> None:
+            self._inner = inner
+
+        def get(self, project_id: str) -> object:
+            project = self._inner.get(project_id)  # type: ignore[attr-defined]
+            both_read.wait(10)
+            return project
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._inner, name)
+
+    def factory(organization_id: str) -> UnitOfWork:
+        uow = base(organization_id)
+        uow.projects = ReadThenWait(uow.projects)  # type: ignore[assignment]
+        return uow
+
+    update = UpdateProjectSettings(factory, SystemClock(), UlidGenerator())
+    actor = Actor("user_1", "org_a", Role.ADMIN)
+    outcomes: dict[str, str] = {}
+
+    def edit(title: str) -> None:
+        try:
+            project = update(UpdateProjectSettingsCommand(actor, "proj_1", 1, title=title))
+            outcomes[title] = f"saved v{project.version}"
+        except VersionConflictError:
+            outcomes[title] = "conflict"
+
+    threads = [threading.Thread(target=edit, args=(title,)) for title in ("Mine", "Theirs")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes.values()) == ["conflict", "saved v2"]
+    winner = next(title for title, outcome in outcomes.items() if outcome == "saved v2")
+    with base("org_a") as uow:
+        stored = uow.projects.get("proj_1")
+        assert stored is not None
+        assert (stored.title, stored.version) == (winner, 2)
+        assert len(uow.audit_log.list(action="project.update")) == 1  # the loser wrote nothing
