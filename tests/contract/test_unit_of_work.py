@@ -447,6 +447,8 @@ class TestQueries:
             )
             assert [a.id for a in window] == ["audit_3", "audit_2"]
             assert [a.id for a in uow.audit_log.list(limit=1)] == ["audit_4"]
+            next_page = uow.audit_log.list(limit=2, after_id="audit_3")
+            assert [a.id for a in next_page] == ["audit_2", "audit_1"]
 
 
 class TestOptimisticLocking:

@@ -152,8 +152,16 @@ class UserEventRepository(Protocol):
 
 class AuditLogRepository(Protocol):
     def add(self, entry: AuditLog) -> None: ...
-    def list(self, action: str | None = None, resource_id: str | None = None) -> Sequence[AuditLog]:
-        """Oldest first."""
+    def list(
+        self,
+        action: str | None = None,
+        resource_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        after_id: str | None = None,
+    ) -> Sequence[AuditLog]:
+        """Newest first; ``since`` inclusive, ``until`` exclusive, ``after_id`` continues a page."""
         ...
 
 

@@ -386,6 +386,7 @@ class _AuditLogRepository(_AppendOnly[AuditLog]):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 100,
+        after_id: str | None = None,
     ) -> Sequence[AuditLog]:
         matching = self._oldest_first(
             lambda a: (
@@ -395,7 +396,7 @@ class _AuditLogRepository(_AppendOnly[AuditLog]):
                 and (until is None or a.created_at < until)
             )
         )
-        return list(reversed(matching))[:limit]
+        return _newest_first(matching, limit, after_id)
 
 
 class _NotificationRepository(_AppendOnly[Notification]):

@@ -648,6 +648,7 @@ class _AuditLogRepository(_Repository):
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         limit: int = 100,
+        after_id: str | None = None,
     ) -> Sequence[AuditLog]:
         """Newest first, like the in-memory adapter and the contract suite."""
         statement = (
@@ -664,6 +665,8 @@ class _AuditLogRepository(_Repository):
             statement = statement.where(AuditLogRow.created_at >= since)
         if until is not None:
             statement = statement.where(AuditLogRow.created_at < until)
+        if after_id is not None:
+            statement = statement.where(AuditLogRow.id < after_id)
         return [m.audit_from_row(r) for r in self._uow.scalars(statement)]
 
 

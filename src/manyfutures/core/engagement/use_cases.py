@@ -165,12 +165,7 @@ class ListAuditLogQuery:
 
 
 class ListAuditLog(UseCase):
-    """Newest first, paged by id (ids sort by time).
-
-    The repository port filters by action and resource only, so the date range and the
-    page are applied here; fine for an admin screen, and the port can grow a range
-    filter without this contract changing.
-    """
+    """Newest first, paged by id (ids sort by time)."""
 
     def __call__(self, query: ListAuditLogQuery) -> Sequence[AuditLog]:
         require_admin(query.actor)
@@ -178,13 +173,11 @@ class ListAuditLog(UseCase):
         if query.since and query.until and query.since >= query.until:
             raise ValidationError.for_field("from", "from must be before to")
         with self._uow(query.actor.organization_id) as uow:
-            rows = uow.audit_log.list(action=query.action, resource_id=query.resource_id)
-        matching = [
-            row
-            for row in rows
-            if (query.since is None or row.created_at >= query.since)
-            and (query.until is None or row.created_at < query.until)
-            and (query.after_id is None or row.id < query.after_id)
-        ]
-        matching.sort(key=lambda row: row.id, reverse=True)
-        return matching[:limit]
+            return uow.audit_log.list(
+                action=query.action,
+                resource_id=query.resource_id,
+                since=query.since,
+                until=query.until,
+                limit=limit,
+                after_id=query.after_id,
+            )
