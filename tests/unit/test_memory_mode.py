@@ -52,3 +52,11 @@ def test_the_api_refuses_requests_without_dev_headers() -> None:
     assert response.content_type == "application/problem+json"
     assert response.json["type"] == "/problems/unauthenticated"
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_seeding_the_demo_twice_keeps_one_project() -> None:
+    container = build_container(Settings())
+    first = seed_demo(container)
+    assert seed_demo(container).id == first.id
+    with container.uow_factory()(DEMO_ORG) as uow:
+        assert [p.id for p in uow.projects.list(limit=10)] == [first.id]

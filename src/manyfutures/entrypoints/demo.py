@@ -10,21 +10,26 @@ from manyfutures.core.identity.use_cases import (
     UpsertUserCommand,
 )
 from manyfutures.core.projects.model import Project
-from manyfutures.core.projects.use_cases import CreateProjectCommand
+from manyfutures.core.projects.use_cases import CreateProjectCommand, ListProjectsQuery
 
 DEMO_ORG = "org_demo"
 DEMO_USER = "user_demo"
 
 
 def seed_demo(container: Container) -> Project:
+    """Idempotent: with persistent storage, a restart finds the demo project already there."""
+    actor = Actor(DEMO_USER, DEMO_ORG, Role.ADMIN)
     container.upsert_organization()(UpsertOrganizationCommand(DEMO_ORG, "Demo Organization"))
     container.upsert_user()(
         UpsertUserCommand(DEMO_USER, "demo@example.org", "Demo Reader", "Europe/London")
     )
     container.add_membership()(AddMembershipCommand(DEMO_ORG, DEMO_USER, Role.ADMIN))
+    existing = container.list_projects()(ListProjectsQuery(actor, limit=1))
+    if existing:
+        return existing[0]
     return container.create_project()(
         CreateProjectCommand(
-            actor=Actor(DEMO_USER, DEMO_ORG, Role.ADMIN),
+            actor=actor,
             title="The future of work",
             brief="How AI agents, remote work and regulation reshape white-collar work by 2030.",
             cadence_mode="weekdays",

@@ -133,3 +133,20 @@ def test_rate_limit_is_per_user_across_routes() -> None:
     # Another user, and the unauthenticated health check, are unaffected.
     assert api.as_("user_m", "org_a").get("/v1/me").status_code == 200
     assert api.client.get("/healthz").status_code == 200
+
+
+def test_nul_characters_are_refused_before_any_write(api: Api) -> None:
+    """PostgreSQL cannot store NUL; it must be a client error, never a 500."""
+    body = assert_problem(
+        api.post("/v1/projects", json={"title": "a\x00b", "brief": "b"}), 422, "validation-error"
+    )
+    assert body["errors"] == {"title": ["must not contain the NUL character"]}
+    nested = assert_problem(
+        api.post("/v1/events", json={"eventType": "opened", "eventData": {"k": ["x", "\x00"]}}),
+        422,
+        "validation-error",
+    )
+    assert list(nested["errors"]) == ["eventData.k.1"]
+    assert_problem(api.get("/v1/projects/proj_%00"), 400, "bad-request")
+    assert_problem(api.get("/v1/projects?cursor=%00"), 400, "bad-request")
+    assert api.get("/v1/projects").get_json()["items"] == []

@@ -29,6 +29,7 @@ from manyfutures.entrypoints.http import (
 from manyfutures.entrypoints.http.auth import authenticate, is_api_request, rate_limit_key
 from manyfutures.entrypoints.http.docs import publish_spec, register_docs
 from manyfutures.entrypoints.http.idempotency import register_idempotency
+from manyfutures.entrypoints.http.requests import reject_nul_in_url
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def create_app(container: Container) -> Flask:
     verifier = container.identity_verifier()
     container.webhook_verifier()
     _warn_about_dev_auth(container)
+
+    app.before_request(reject_nul_in_url)
 
     @app.before_request
     def _authenticate() -> None:

@@ -37,6 +37,43 @@ def parse_json(raw: bytes) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
+NUL = "\x00"
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """Where a NUL character hides in parsed JSON, as a dotted field path.
+
+    PostgreSQL text and jsonb cannot hold NUL, so such input must be refused as a
+    client error here rather than fail as a server error at the database.
+    """
+    if isinstance(value, str):
+        return path or "_body" if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if NUL in str(key):
+                return inner
+            found = nul_path(item, inner)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def reject_nul_in_url() -> None:
+    """The path and query string reach repositories as ids and filters: no NUL there either."""
+    if NUL in request.path or any(
+        NUL in key or NUL in value for key, value in request.args.items(multi=True)
+    ):
+        raise ProblemError(
+            400, "bad-request", "Bad request", "the URL must not contain NUL characters"
+        )
+
+
 def json_body(schema: Schema) -> dict[str, Any]:
     if not is_json_mimetype(request.mimetype):
         raise ProblemError(
@@ -54,6 +91,9 @@ def json_body(schema: Schema) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise SchemaValidationError({"_body": ["the body must be a JSON object"]})
+    field = nul_path(data)
+    if field is not None:
+        raise SchemaValidationError({field: ["must not contain the NUL character"]})
     loaded: dict[str, Any] = schema.load(data)
     return loaded
 
