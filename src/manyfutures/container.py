@@ -45,7 +45,6 @@ from manyfutures.core.generation.use_cases import (
     StartGeneration,
 )
 from manyfutures.core.identity.use_cases import (
-    AddMembership,
     DeleteOrganization,
     DeleteUser,
     GetMe,
@@ -55,8 +54,6 @@ from manyfutures.core.identity.use_cases import (
     SyncOrganization,
     SyncUser,
     UpdateOrganization,
-    UpsertOrganization,
-    UpsertUser,
 )
 from manyfutures.core.projects.use_cases import (
     CreateProject,
@@ -172,9 +169,6 @@ class Container(containers.DeclarativeContainer):
     list_planning_notes = providers.Factory(ListPlanningNotes, uow_factory, clock, ids)
     archive_planning_note = providers.Factory(ArchivePlanningNote, uow_factory, clock, ids)
     track_event = providers.Factory(TrackEvent, uow_factory, clock, ids)
-    upsert_organization = providers.Factory(UpsertOrganization, uow_factory, clock, ids)
-    upsert_user = providers.Factory(UpsertUser, uow_factory, clock, ids)
-    add_membership = providers.Factory(AddMembership, uow_factory, clock, ids)
     get_me = providers.Factory(GetMe, uow_factory, clock, ids)
     get_organization = providers.Factory(GetOrganization, uow_factory, clock, ids)
     update_organization = providers.Factory(UpdateOrganization, uow_factory, clock, ids)

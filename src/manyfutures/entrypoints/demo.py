@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from manyfutures.container import Container
 from manyfutures.core.identity.model import Actor, Role
-from manyfutures.core.identity.use_cases import (
-    AddMembershipCommand,
-    UpsertOrganizationCommand,
-    UpsertUserCommand,
-)
+from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
 from manyfutures.core.projects.model import Project
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ListProjectsQuery
 
@@ -19,11 +15,15 @@ DEMO_USER = "user_demo"
 def seed_demo(container: Container) -> Project:
     """Idempotent: with persistent storage, a restart finds the demo project already there."""
     actor = Actor(DEMO_USER, DEMO_ORG, Role.ADMIN)
-    container.upsert_organization()(UpsertOrganizationCommand(DEMO_ORG, "Demo Organization"))
-    container.upsert_user()(
-        UpsertUserCommand(DEMO_USER, "demo@example.org", "Demo Reader", "Europe/London")
+    # The same use cases Clerk's webhooks drive, so the demo tenant is an ordinary one.
+    container.sync_user()(
+        SyncUserCommand(DEMO_USER, "demo@example.org", "Demo Reader", "Europe/London")
     )
-    container.add_membership()(AddMembershipCommand(DEMO_ORG, DEMO_USER, Role.ADMIN))
+    container.sync_membership()(
+        SyncMembershipCommand(
+            DEMO_ORG, "Demo Organization", DEMO_USER, "demo@example.org", "Demo Reader", Role.ADMIN
+        )
+    )
     existing = container.list_projects()(ListProjectsQuery(actor, limit=1))
     if existing:
         return existing[0]

@@ -18,11 +18,7 @@ from werkzeug.test import TestResponse
 
 from manyfutures.container import Container, build_container
 from manyfutures.core.identity.model import Role
-from manyfutures.core.identity.use_cases import (
-    AddMembershipCommand,
-    UpsertOrganizationCommand,
-    UpsertUserCommand,
-)
+from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.support.builders import T0
@@ -83,17 +79,16 @@ def build_test_container(
 
 def seed_tenants(container: Container) -> None:
     """org_a: user_a (admin), user_m (member); org_b: user_b (admin)."""
-    for org in ("org_a", "org_b"):
-        container.upsert_organization()(UpsertOrganizationCommand(org, f"Org {org}"))
     for user, org, role in (
         ("user_a", "org_a", Role.ADMIN),
         ("user_m", "org_a", Role.MEMBER),
         ("user_b", "org_b", Role.ADMIN),
     ):
-        container.upsert_user()(
-            UpsertUserCommand(user, f"{user}@example.org", user, "Europe/Paris")
+        email = f"{user}@example.org"
+        container.sync_user()(SyncUserCommand(user, email, user, "Europe/Paris"))
+        container.sync_membership()(
+            SyncMembershipCommand(org, f"Org {org}", user, email, user, role)
         )
-        container.add_membership()(AddMembershipCommand(org, user, role))
 
 
 @pytest.fixture

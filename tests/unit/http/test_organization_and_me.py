@@ -101,6 +101,8 @@ def test_members_get_403_on_admin_routes(member: Api) -> None:
 
 
 def test_audit_log_filters_and_pages(api: Api, clock: ManualClock) -> None:
+    seeded = [row["action"] for row in api.get("/v1/audit-log").get_json()["items"]]
+    assert seeded == ["membership.create", "membership.create"]  # the tenant's two members
     first = create_project(api)
     clock.advance(timedelta(hours=1))
     second = create_project(api)
@@ -112,6 +114,7 @@ def test_audit_log_filters_and_pages(api: Api, clock: ManualClock) -> None:
         "project.update",
         "project.create",
         "project.create",
+        *seeded,
     ]
     updates = api.get("/v1/audit-log?action=project.update").get_json()["items"]
     assert [row["resourceId"] for row in updates] == [first["id"]]
@@ -126,8 +129,9 @@ def test_audit_log_filters_and_pages(api: Api, clock: ManualClock) -> None:
 
     page = api.get("/v1/audit-log?limit=2").get_json()
     assert len(page["items"]) == 2
-    rest = api.get(f"/v1/audit-log?limit=2&cursor={page['nextCursor']}").get_json()
-    assert [row["resourceId"] for row in rest["items"]] == [first["id"]]
+    rest = api.get(f"/v1/audit-log?limit=4&cursor={page['nextCursor']}").get_json()
+    assert [row["action"] for row in rest["items"]] == ["project.create", *seeded]
+    assert rest["items"][0]["resourceId"] == first["id"]
     assert rest["nextCursor"] is None
 
 
@@ -148,5 +152,7 @@ def test_audit_log_query_validation(api: Api) -> None:
 
 
 def test_audit_log_is_per_organization(api: Api, other_org: Api) -> None:
-    create_project(api)
-    assert other_org.get("/v1/audit-log").get_json()["items"] == []
+    project = create_project(api)
+    theirs = other_org.get("/v1/audit-log").get_json()["items"]
+    assert [row["action"] for row in theirs] == ["membership.create"]  # only their own member
+    assert project["id"] not in {row["resourceId"] for row in theirs}

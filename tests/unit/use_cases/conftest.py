@@ -28,12 +28,10 @@ from manyfutures.core.generation.use_cases import (
 )
 from manyfutures.core.identity.model import Actor, Role
 from manyfutures.core.identity.use_cases import (
-    AddMembership,
-    AddMembershipCommand,
-    UpsertOrganization,
-    UpsertOrganizationCommand,
-    UpsertUser,
-    UpsertUserCommand,
+    SyncMembership,
+    SyncMembershipCommand,
+    SyncUser,
+    SyncUserCommand,
 )
 from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.use_cases import (
@@ -104,13 +102,11 @@ class Harness:
         role: Role = Role.MEMBER,
         tz: str = "Europe/London",
     ) -> Actor:
-        UpsertOrganization(self.uow_factory, self.clock, self.ids)(
-            UpsertOrganizationCommand(org, f"Org {org}")
+        email = f"{user}@example.org"
+        SyncUser(self.uow_factory, self.clock, self.ids)(SyncUserCommand(user, email, user, tz))
+        SyncMembership(self.uow_factory, self.clock, self.ids)(
+            SyncMembershipCommand(org, f"Org {org}", user, email, user, role)
         )
-        UpsertUser(self.uow_factory, self.clock, self.ids)(
-            UpsertUserCommand(user, f"{user}@example.org", user, tz)
-        )
-        AddMembership(self.uow_factory, self.clock, self.ids)(AddMembershipCommand(org, user, role))
         return Actor(user, org, role)
 
     def run_dispatched(self) -> None:

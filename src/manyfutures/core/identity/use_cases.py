@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from manyfutures.core.engagement.recording import record_audit
 from manyfutures.core.identity.model import (
-    DEFAULT_DAILY_COST_LIMIT_GBP,
     DEFAULT_TIMEZONE,
     Actor,
     Membership,
@@ -28,97 +27,6 @@ from manyfutures.core.shared.errors import (
     ValidationError,
 )
 from manyfutures.core.shared.use_case import UseCase
-
-
-@dataclass(frozen=True, slots=True)
-class UpsertOrganizationCommand:
-    organization_id: str
-    name: str
-    daily_cost_limit_gbp: Decimal = DEFAULT_DAILY_COST_LIMIT_GBP
-
-
-class UpsertOrganization(UseCase):
-    def __call__(self, command: UpsertOrganizationCommand) -> Organization:
-        now = self._clock.now()
-        with self._uow(command.organization_id) as uow:
-            organization = uow.organizations.get()
-            if organization is None:
-                organization = Organization(
-                    id=command.organization_id,
-                    name=command.name,
-                    daily_cost_limit_gbp=command.daily_cost_limit_gbp,
-                    created_at=now,
-                    updated_at=now,
-                )
-                uow.organizations.add(organization)
-            else:
-                organization.name = command.name
-                organization.updated_at = now
-                uow.organizations.update(organization)
-            uow.commit()
-            return organization
-
-
-@dataclass(frozen=True, slots=True)
-class UpsertUserCommand:
-    user_id: str
-    email: str
-    name: str
-    timezone: str = DEFAULT_TIMEZONE
-
-
-class UpsertUser(UseCase):
-    def __call__(self, command: UpsertUserCommand) -> User:
-        load_timezone(command.timezone)
-        now = self._clock.now()
-        # Users are global; the scope only matters for tenant tables, which this does not touch.
-        with self._uow("") as uow:
-            user = uow.users.get(command.user_id)
-            if user is None:
-                user = User(
-                    id=command.user_id,
-                    email=command.email,
-                    name=command.name,
-                    timezone=command.timezone,
-                    created_at=now,
-                    updated_at=now,
-                )
-                uow.users.add(user)
-            else:
-                user.email, user.name, user.timezone = command.email, command.name, command.timezone
-                user.updated_at = now
-                uow.users.update(user)
-            uow.commit()
-            return user
-
-
-@dataclass(frozen=True, slots=True)
-class AddMembershipCommand:
-    organization_id: str
-    user_id: str
-    role: Role
-
-
-class AddMembership(UseCase):
-    def __call__(self, command: AddMembershipCommand) -> Membership:
-        now = self._clock.now()
-        with self._uow(command.organization_id) as uow:
-            existing = uow.memberships.get_for_user(command.user_id)
-            if existing is not None:
-                return existing
-            membership = Membership(
-                id=self._ids.new_id("mem"),
-                organization_id=command.organization_id,
-                user_id=command.user_id,
-                role=command.role,
-                created_at=now,
-            )
-            uow.memberships.add(membership)
-            uow.commit()
-            return membership
-
-
-# --- The caller and their organization (HTTP API) ---------------------------------------
 
 # Features an admin may switch on. Later capabilities (chat, highlights…) gate on these names,
 # so an unknown one is a typo that would silently gate nothing: it is rejected.
@@ -334,7 +242,7 @@ class SyncUser(UseCase):
 
     def __call__(self, command: SyncUserCommand) -> bool:
         now = self._clock.now()
-        with self._uow("") as uow:  # users are global, as in UpsertUser
+        with self._uow("") as uow:  # users are global: no tenant scope needed
             existing = uow.users.get(command.user_id)
             user = _ensure_user(uow, command, now)
             if user is None:
