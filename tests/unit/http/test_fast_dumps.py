@@ -1,0 +1,78 @@
+"""The hand-written page dumps give exactly what the schemas' own ``dump`` gives."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from manyfutures.core.generation.episode import EpisodeStatus, GenerationStage, Source
+from manyfutures.core.projects.model import ProjectStatus
+from manyfutures.core.scheduling.cadence import Cadence
+from manyfutures.entrypoints.http.schemas import (
+    EpisodeSchema,
+    ProjectSchema,
+    dump_episode,
+    dump_project,
+    page,
+)
+from tests.support.builders import T0, episode, project
+
+LATER = datetime(2026, 3, 1, 17, 45, 12, 123456, tzinfo=timezone(timedelta(hours=-5)))
+
+PROJECTS = [
+    project(),
+    project(
+        "proj_2",
+        title="Ünïcode — titles",
+        cadence=Cadence.create("custom", [0, 3, 6], "23:59", "America/New_York"),
+        status=ProjectStatus.PAUSED,
+        next_scheduled_at=None,
+        version=7,
+        updated_at=LATER,
+    ),
+    project("proj_3", cadence=Cadence.create("daily", [], "00:00", "UTC"), created_at=LATER),
+]
+
+EPISODES = [
+    episode(),
+    episode(
+        "ep_2",
+        status=EpisodeStatus.PUBLISHED,
+        title="A title",
+        summary="A summary",
+        published_at=LATER,
+        reading_minutes=4,
+        sources=[Source("One", "https://example.org/1"), Source("Two", "https://example.org/2")],
+        generation_attempts=2,
+        generation_errors=["timeout", "bad output"],
+        progress_stage=GenerationStage.REVIEW,
+        progress_percent=100,
+    ),
+    episode("ep_3", scheduled_for=T0.astimezone(UTC), progress_stage=None, reading_minutes=None),
+]
+
+
+@pytest.mark.parametrize("item", PROJECTS, ids=lambda p: p.id)
+def test_project_dump_matches_the_schema(item: object) -> None:
+    expected = ProjectSchema().dump(item)
+    assert dump_project(item) == expected
+    assert json.dumps(dump_project(item)) == json.dumps(expected)  # key order too
+
+
+@pytest.mark.parametrize("item", EPISODES, ids=lambda e: e.id)
+def test_episode_dump_matches_the_schema(item: object) -> None:
+    expected = EpisodeSchema().dump(item)
+    assert dump_episode(item) == expected
+    assert json.dumps(dump_episode(item)) == json.dumps(expected)  # key order too
+
+
+def test_page_uses_the_schema_when_it_is_restricted() -> None:
+    restricted = ProjectSchema(only=("id", "title"))
+    assert page(PROJECTS, restricted, 3)["items"] == restricted.dump(PROJECTS, many=True)
+    assert page(PROJECTS, ProjectSchema(), 3) == {
+        "items": ProjectSchema().dump(PROJECTS, many=True),
+        "nextCursor": "proj_3",
+    }
+    assert page(EPISODES, EpisodeSchema(), 20)["nextCursor"] is None
