@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Row
+
 from manyfutures.adapters.postgres.tables import (
     AgentMemoryRow,
     AuditLogRow,
@@ -303,7 +305,8 @@ def queue_item_to_row(i: ScheduleQueueItem) -> QueueItemRow:
     )
 
 
-def queue_item_from_row(r: QueueItemRow) -> ScheduleQueueItem:
+def queue_item_from_row(r: QueueItemRow | Row[Any]) -> ScheduleQueueItem:
+    """Also takes a Core row: the scheduler's claim returns plain rows, not ORM objects."""
     return ScheduleQueueItem(
         id=r.id,
         organization_id=r.organization_id,
