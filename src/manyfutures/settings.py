@@ -52,7 +52,7 @@ class Settings:
     rate_limit: str = "600 per minute"
     redis_url: str = ""
     web_workers: int = 2
-    web_threads: int = 4
+    web_threads: int = 2
     clerk_issuer: str = field(default="", metadata=_env("CLERK_ISSUER"))
     clerk_jwt_key: str = field(default="", metadata=_env("CLERK_JWT_KEY"))
     clerk_jwks_url: str = field(default="", metadata=_env("CLERK_JWKS_URL"))

@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument("--host", help="default: MANYFUTURES_HOST or 127.0.0.1")
     serve_cmd.add_argument("--port", type=int, help="default: MANYFUTURES_PORT or 8000")
     serve_cmd.add_argument("--workers", type=int, help="default: MANYFUTURES_WEB_WORKERS or 2")
-    serve_cmd.add_argument("--threads", type=int, help="default: MANYFUTURES_WEB_THREADS or 4")
+    serve_cmd.add_argument("--threads", type=int, help="default: MANYFUTURES_WEB_THREADS or 2")
     db_cmd = commands.add_parser("db", help="PostgreSQL maintenance, as the owner")
     db_commands = db_cmd.add_subparsers(dest="db_command", required=True)
     upgrade_cmd = db_commands.add_parser(
