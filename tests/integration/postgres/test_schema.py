@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import CheckConstraint, text
+from sqlalchemy import CheckConstraint, Engine, text
 
 from manyfutures.adapters.postgres.migrate import (
     MIGRATIONS,
@@ -156,6 +156,21 @@ def test_every_identifier_fits_postgres(db: MigratedDatabase) -> None:
     assert all(len(name) <= 63 for name in names)
 
 
+def claim_language(engine: Engine) -> tuple[str, bool]:
+    """The claim function's language, and whether its body is the PL/pgSQL wrapper."""
+    with engine.connect() as connection:
+        language, body = connection.execute(
+            text(
+                "SELECT l.lanname, p.prosrc FROM pg_proc AS p "
+                "JOIN pg_language AS l ON l.oid = p.prolang "
+                "WHERE p.proname = 'scheduler_claim_due_items'"
+            )
+        ).one()
+    wrapped = body.startswith("BEGIN RETURN QUERY ") and body.endswith("; END")
+    assert "FOR UPDATE SKIP LOCKED" in body
+    return str(language), wrapped
+
+
 def test_upgrade_is_idempotent_and_downgrade_returns_to_empty(db: MigratedDatabase) -> None:
     """Downgrade to base and back, in a scratch database of the same server."""
     from sqlalchemy.engine import make_url
@@ -178,6 +193,11 @@ def test_upgrade_is_idempotent_and_downgrade_returns_to_empty(db: MigratedDataba
         upgrade(config)  # already at head: nothing to do, no error
         from alembic import command
 
+        assert claim_language(engine) == ("plpgsql", True)
+        command.downgrade(config, "0001")
+        assert claim_language(engine) == ("sql", False)
+        upgrade(config)
+        assert claim_language(engine) == ("plpgsql", True)
         command.downgrade(config, "base")
         with engine.connect() as connection:
             left = connection.execute(
