@@ -325,4 +325,11 @@ class TestLeases:
         item, episode, _ = queue_item_for(harness, run_id)
         assert (item.status, item.attempt_count) == (QueueStatus.FAILED, 3)
         assert episode.status is EpisodeStatus.FAILED
+        assert episode.generation_errors[-1] == "generation lease expired on the final attempt"
+        with harness.uow() as uow:
+            (notification,) = uow.notifications.list_for_user(alice.user_id)
+            assert notification.link == f"/episodes/{episode.id}/retry"
+            (event,) = uow.events.list("episode_failed")
+            assert event.event_data["episodeId"] == episode.id
+            assert uow.runs.latest_for_episode(episode.id).status is RunStatus.FAILED  # type: ignore[union-attr]
         assert harness.tick().items_failed == 0

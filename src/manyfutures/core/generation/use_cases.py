@@ -41,8 +41,8 @@ from manyfutures.core.projects.model import MemoryStorage, Project, ProjectStatu
 from manyfutures.core.projects.use_cases import check_page_size, load_project
 from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
-from manyfutures.core.scheduling.slots import ensure_slot
-from manyfutures.core.shared.errors import NotFoundError, StateConflictError
+from manyfutures.core.scheduling.slots import ensure_slot, new_queue_item
+from manyfutures.core.shared.errors import NotFoundError
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.use_case import UseCase
 
@@ -109,23 +109,11 @@ class RetryEpisode(UseCase):
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
             episode = load_episode(uow, command.episode_id)
-            if episode.status is not EpisodeStatus.FAILED:
-                raise StateConflictError(
-                    f"episode {episode.id} is {episode.status.value}; only FAILED episodes retry"
-                )
             project = load_project(uow, episode.project_id)
             project.require_active()
             episode.reset_for_retry(now)
             uow.episodes.update(episode)
-            item = ScheduleQueueItem(
-                id=self._ids.new_id("queue"),
-                organization_id=episode.organization_id,
-                project_id=project.id,
-                episode_id=episode.id,
-                scheduled_for=now,
-                available_at=now,
-                created_at=now,
-            )
+            item = new_queue_item(self._ids, project, episode.id, now, now)
             uow.queue.add(item)
             record_audit(
                 uow,
@@ -311,6 +299,54 @@ class ResultOutcome(enum.StrEnum):
     IGNORED = "ignored"
 
 
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    item: ScheduleQueueItem
+    episode: Episode
+    project: Project | None
+    run: GenerationRun | None
+    error: str
+    retryable: bool
+
+
+def fail_attempt(
+    uow: UnitOfWork, ids: IdGenerator, now: datetime, policy: RetryPolicy, attempt: FailedAttempt
+) -> ResultOutcome:
+    """The one place a failed attempt is decided: retried with backoff, or failed for good.
+
+    n8n's failure callback, a refused webhook POST and an abandoned lease all end
+    here, so the reader is told (notification with a retry link, ``episode_failed``
+    event) the same way whatever went wrong.
+    """
+    item, episode, error = attempt.item, attempt.episode, attempt.error
+    if attempt.run is not None and attempt.run.is_open:
+        attempt.run.finish(RunStatus.FAILED, now, error)
+        uow.runs.update(attempt.run)
+    if attempt.retryable:
+        will_retry = item.record_failure(error, now, policy)
+    else:
+        item.fail_permanently(error, now)
+        will_retry = False
+    uow.queue.update(item)
+    episode.record_failed_attempt(error, will_retry, now)
+    uow.episodes.update(episode)
+    if will_retry:
+        return ResultOutcome.RETRY_SCHEDULED
+    if attempt.project is not None:
+        notify(
+            uow,
+            ids,
+            now,
+            attempt.project.created_by,
+            "episode_failed",
+            "An episode could not be generated",
+            f"{attempt.project.title}: {error}",
+            link=f"/episodes/{episode.id}/retry",
+        )
+    record_event(uow, ids, now, None, "episode_failed", {"episodeId": episode.id, "error": error})
+    return ResultOutcome.FAILED
+
+
 class ApplyGenerationResult(UseCase):
     """Publish or fail an episode from its run's result; duplicates change nothing."""
 
@@ -431,38 +467,13 @@ class ApplyGenerationResult(UseCase):
         result: GenerationFailed,
         now: datetime,
     ) -> ResultOutcome:
-        run.finish(RunStatus.FAILED, now, result.error)
-        uow.runs.update(run)
-        if result.retryable:
-            will_retry = item.record_failure(result.error, now, self._policy)
-        else:
-            item.fail_permanently(result.error, now)
-            will_retry = False
-        uow.queue.update(item)
-        episode.record_failed_attempt(result.error, will_retry, now)
-        uow.episodes.update(episode)
-        if will_retry:
-            return ResultOutcome.RETRY_SCHEDULED
-        if project is not None:
-            notify(
-                uow,
-                self._ids,
-                now,
-                project.created_by,
-                "episode_failed",
-                "An episode could not be generated",
-                f"{project.title}: {result.error}",
-                link=f"/episodes/{episode.id}/retry",
-            )
-        record_event(
+        return fail_attempt(
             uow,
             self._ids,
             now,
-            None,
-            "episode_failed",
-            {"episodeId": episode.id, "error": result.error},
+            self._policy,
+            FailedAttempt(item, episode, project, run, result.error, result.retryable),
         )
-        return ResultOutcome.FAILED
 
     def _email_reader(self, organization_id: str, project: Project, episode: Episode) -> None:
         """Sent after commit, so a mail outage never undoes a published episode."""

@@ -37,17 +37,24 @@ def ensure_slot(
         episode.scheduled_for = slot
         episode.updated_at = now
         uow.episodes.update(episode)
-    item = ScheduleQueueItem(
+    item = new_queue_item(ids, project, episode.id, slot, now)
+    uow.queue.add(item)
+    return item
+
+
+def new_queue_item(
+    ids: IdGenerator, project: Project, episode_id: str, slot: datetime, now: datetime
+) -> ScheduleQueueItem:
+    """A pending item for ``slot``, claimable from the slot's own time."""
+    return ScheduleQueueItem(
         id=ids.new_id("queue"),
         organization_id=project.organization_id,
         project_id=project.id,
-        episode_id=episode.id,
+        episode_id=episode_id,
         scheduled_for=slot,
         available_at=slot,
         created_at=now,
     )
-    uow.queue.add(item)
-    return item
 
 
 def upcoming_items(uow: UnitOfWork, project_id: str) -> list[ScheduleQueueItem]:

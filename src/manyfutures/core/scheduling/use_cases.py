@@ -10,9 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from manyfutures.core.engagement.recording import notify
-from manyfutures.core.generation.episode import EpisodeStatus
-from manyfutures.core.generation.run import RunStatus
+from manyfutures.core.generation.use_cases import FailedAttempt, fail_attempt
 from manyfutures.core.persistence import UnitOfWorkFactory
 from manyfutures.core.projects.model import ProjectStatus
 from manyfutures.core.scheduling.backoff import RetryPolicy
@@ -110,28 +108,23 @@ class RecoverExpiredLeases(UseCase):
                 item = uow.queue.get(ref.resource_id)
                 if item is None or not item.lease_expired(now):
                     continue
-                item.fail_permanently(LEASE_EXPIRED, now)
-                uow.queue.update(item)
-                run = uow.runs.latest_for_episode(item.episode_id)
-                if run is not None and run.is_open:
-                    run.finish(RunStatus.FAILED, now, LEASE_EXPIRED)
-                    uow.runs.update(run)
                 episode = uow.episodes.get(item.episode_id)
-                project = uow.projects.get(item.project_id)
-                if episode is not None and episode.status is not EpisodeStatus.FAILED:
-                    episode.record_failed_attempt(LEASE_EXPIRED, will_retry=False, now=now)
-                    uow.episodes.update(episode)
-                    if project is not None:
-                        notify(
-                            uow,
-                            self._ids,
-                            now,
-                            project.created_by,
-                            "episode_failed",
-                            "An episode could not be generated",
-                            f"{project.title}: {LEASE_EXPIRED}",
-                            link=f"/episodes/{episode.id}/retry",
-                        )
+                if episode is None:
+                    continue
+                fail_attempt(
+                    uow,
+                    self._ids,
+                    now,
+                    self._policy,
+                    FailedAttempt(
+                        item,
+                        episode,
+                        uow.projects.get(item.project_id),
+                        uow.runs.latest_for_episode(item.episode_id),
+                        LEASE_EXPIRED,
+                        retryable=False,
+                    ),
+                )
                 uow.commit()
                 failed += 1
         return failed
