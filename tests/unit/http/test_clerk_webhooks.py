@@ -257,3 +257,21 @@ def _no_secret() -> Any:
     return TEST_SETTINGS.__class__(
         **{**TEST_SETTINGS.as_config(), "clerk_webhook_signing_secret": ""}
     )
+
+
+def test_a_reused_message_id_with_a_different_body_is_422(
+    client: FlaskClient, container: Container
+) -> None:
+    assert deliver(client, user_event(), msg_id="msg_same").status_code == 200
+    other = deliver(client, user_event(first_name="Grace"), msg_id="msg_same")
+    assert_problem(other, 422, "webhook-id-reused")
+    assert user(container).name == "Ada Lovelace"
+
+
+def test_a_signed_payload_with_a_nul_character_is_422_and_writes_nothing(
+    client: FlaskClient, container: Container
+) -> None:
+    bad = deliver(client, user_event(first_name="A\x00da"), msg_id="msg_nul")
+    body = assert_problem(bad, 422, "validation-error")
+    assert list(body["errors"]) == ["data.first_name"]
+    assert user(container) is None

@@ -172,10 +172,10 @@ def _organization(claims: Mapping[str, Any]) -> tuple[str | None, Role | None]:
         organization_id, role_name = claims.get("org_id"), claims.get("org_role")
     if not isinstance(organization_id, str) or not organization_id:
         return None, None
-    return organization_id, _role(role_name)
+    return organization_id, clerk_role(role_name)
 
 
-def _role(name: object) -> Role:
+def clerk_role(name: object) -> Role:
     """``org:admin`` (v1) and ``admin`` (v2) are admins; anything else is least privilege."""
     if isinstance(name, str) and name.removeprefix("org:") == Role.ADMIN.value:
         return Role.ADMIN

@@ -82,7 +82,11 @@ def json_body(schema: Schema) -> dict[str, Any]:
             "Unsupported media type",
             "send the body as JSON with 'Content-Type: application/json'",
         )
-    raw = request.get_data(cache=True)
+    return load_json(request.get_data(cache=True), schema)
+
+
+def load_json(raw: bytes, schema: Schema) -> dict[str, Any]:
+    """Every JSON body, signed webhook or API call, is checked the same way."""
     try:
         data = parse_json(raw)
     except ValueError as error:  # includes UnicodeDecodeError

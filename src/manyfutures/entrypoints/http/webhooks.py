@@ -18,10 +18,10 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, request
 from marshmallow import EXCLUDE, Schema, fields
 
+from manyfutures.adapters.clerk.session_verifier import clerk_role
 from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
 from manyfutures.adapters.idempotency import ClaimOutcome, IdempotencyStore, StoredResponse
 from manyfutures.container import Container
-from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.use_cases import (
     DeleteOrganization,
     DeleteOrganizationCommand,
@@ -38,7 +38,7 @@ from manyfutures.core.identity.use_cases import (
 )
 from manyfutures.entrypoints.http.openapi import operation
 from manyfutures.entrypoints.http.problems import ProblemError
-from manyfutures.entrypoints.http.requests import parse_json
+from manyfutures.entrypoints.http.requests import load_json, parse_json
 from manyfutures.entrypoints.http.responses import json_response
 from manyfutures.entrypoints.http.schemas import WebhookResultSchema
 
@@ -96,10 +96,6 @@ def _name(first: str | None, last: str | None, fallback: str | None) -> str:
     return " ".join(part for part in (first, last) if part).strip() or (fallback or "")
 
 
-def _role(name: str) -> Role:
-    return Role.ADMIN if name.removeprefix("org:") == Role.ADMIN.value else Role.MEMBER
-
-
 def _user_command(data: dict[str, Any]) -> SyncUserCommand:
     user = _User().load(data)
     emails = {e["id"]: e["email_address"] for e in user["email_addresses"]}
@@ -122,7 +118,7 @@ def _membership_command(data: dict[str, Any]) -> SyncMembershipCommand:
         user_id=person["user_id"],
         email=person["identifier"] or "",
         name=_name(person["first_name"], person["last_name"], person["identifier"]),
-        role=_role(membership["role"]),
+        role=clerk_role(membership["role"]),
     )
 
 
@@ -133,7 +129,7 @@ def _membership_command(data: dict[str, Any]) -> SyncMembershipCommand:
     body=ClerkEventSchema,
     responses={200: WebhookResultSchema},
     public=True,
-    errors=(401, 409),
+    errors=(400, 401, 409, 422),
 )
 @inject
 def clerk_webhook(
@@ -159,11 +155,7 @@ def clerk_webhook(
         ),
         "organizationMembership.created": lambda d: sync_membership(_membership_command(d)),
         "organizationMembership.updated": lambda d: sync_membership(_membership_command(d)),
-        "organizationMembership.deleted": lambda d: remove_membership(
-            RemoveMembershipCommand(
-                _membership_command(d).organization_id, _membership_command(d).user_id
-            )
-        ),
+        "organizationMembership.deleted": lambda d: remove_membership(_removal_command(d)),
     }
     key, fingerprint = f"clerk-webhook:{message_id}", hashlib.sha256(raw).hexdigest()
     claim = store.claim(key, fingerprint)
@@ -173,7 +165,14 @@ def clerk_webhook(
             WebhookResultSchema(),
             {"received": True, "type": event_type, "applied": False, "duplicate": True},
         )
-    if claim.outcome is not ClaimOutcome.CLAIMED:
+    if claim.outcome is ClaimOutcome.MISMATCH:
+        raise ProblemError(
+            422,
+            "webhook-id-reused",
+            "Webhook id reused",
+            f"svix message {message_id} was already received with a different body",
+        )
+    if claim.outcome is ClaimOutcome.IN_PROGRESS:
         raise ProblemError(
             409,
             "webhook-in-progress",
@@ -181,10 +180,7 @@ def clerk_webhook(
             f"svix message {message_id} is being processed; it will be applied once",
         )
     try:
-        try:
-            event = ClerkEventSchema().load(parse_json(raw))
-        except ValueError as error:
-            raise ProblemError(400, "malformed-json", "Malformed JSON", str(error)) from None
+        event = load_json(raw, ClerkEventSchema())
         handler = handlers.get(event["type"])
         applied = handler(event["data"]) if handler is not None else False
         response = json_response(
@@ -196,6 +192,11 @@ def clerk_webhook(
         raise
     store.complete(key, fingerprint, StoredResponse(200, (), response.get_data()))
     return response
+
+
+def _removal_command(data: dict[str, Any]) -> RemoveMembershipCommand:
+    membership = _membership_command(data)
+    return RemoveMembershipCommand(membership.organization_id, membership.user_id)
 
 
 def _org(data: dict[str, Any]) -> dict[str, str]:
