@@ -139,8 +139,7 @@ class Container(containers.DeclarativeContainer):
     )
     rate_limit_storage_uri = providers.Callable(_rate_limit_storage_uri, config.redis_url)
     webhook_verifier = providers.Singleton(SvixWebhookVerifier, config.clerk_webhook_signing_secret)
-    # Readiness (GET /readyz): a storage branch plugs its probe in here, e.g.
-    # postgres=providers.Singleton(CallableProbe, "database", <engine ping>);
+    # Readiness (GET /readyz): each storage and Redis contributes a probe when configured;
     # memory storage has nothing to probe.
     database_probe = providers.Selector(
         config.storage,

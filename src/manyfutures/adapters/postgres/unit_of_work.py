@@ -260,7 +260,6 @@ class PostgresUnitOfWork:
 
 class PostgresUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
         self._sessions = tenant_sessions(engine)
 
     def __call__(self, organization_id: str) -> UnitOfWork:

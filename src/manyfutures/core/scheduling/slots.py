@@ -57,15 +57,6 @@ def new_queue_item(
     )
 
 
-def upcoming_items(uow: UnitOfWork, project_id: str) -> list[ScheduleQueueItem]:
-    """Slots that have not started: the ones a settings change or pause may move."""
-    return [
-        item
-        for item in uow.queue.list_for_project(project_id)
-        if item.status is QueueStatus.PENDING and item.attempt_count == 0
-    ]
-
-
 def _reusable_draft(uow: UnitOfWork, project_id: str) -> Episode | None:
     """A draft left behind by a cancelled slot (pause, reschedule) is reused, not orphaned."""
     for item in reversed(uow.queue.list_for_project(project_id)):

@@ -48,9 +48,9 @@ def readyz(
         except Exception as error:
             logger.warning("readiness probe %s failed: %s", probe.name, error)
             checks[probe.name] = f"unavailable: {type(error).__name__}"
-    if all(result == "ok" for result in checks.values()):
-        return {"status": "ready", "checks": checks}
     failing = sorted(name for name, result in checks.items() if result != "ok")
+    if not failing:
+        return {"status": "ready", "checks": checks}
     return problem(
         503, "not-ready", "Not ready", f"unreachable: {', '.join(failing)}", checks=checks
     )
