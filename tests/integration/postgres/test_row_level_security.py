@@ -234,3 +234,36 @@ def test_the_tenant_setting_does_not_outlive_its_transaction(db: MigratedDatabas
 
 def _backend_pid(connection: Connection) -> int:
     return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+# Written out here, not read back from the grants, so the tests above cannot pass by
+# comparing "no privilege" with "no privilege": every tenant table is readable, the
+# ledgers are append-only, the aggregate is maintained by its trigger alone.
+EXPECTED_PRIVILEGES = {
+    "token_usage_daily": {"SELECT"},
+    "token_usage_daily_episodes": set(),
+    "token_usage": {"SELECT", "INSERT"},
+    "audit_log": {"SELECT", "INSERT"},
+    "user_events": {"SELECT", "INSERT"},
+    "chat_messages": {"SELECT", "INSERT"},
+    "memberships": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "agent_memory": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "highlights": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+}
+DEFAULT_PRIVILEGES = {"SELECT", "INSERT", "UPDATE"}
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_the_app_role_has_exactly_the_intended_privileges(
+    seeded: MigratedDatabase, table: str
+) -> None:
+    with seeded.owner_engine.connect() as connection:
+        granted = {
+            privilege
+            for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")
+            if connection.execute(
+                text("SELECT has_table_privilege(:role, :table, :privilege)"),
+                {"role": seeded.app_role, "table": table, "privilege": privilege},
+            ).scalar_one()
+        }
+    assert granted == EXPECTED_PRIVILEGES.get(table, DEFAULT_PRIVILEGES)

@@ -160,4 +160,7 @@ def test_concurrent_writers_lose_nothing_to_the_penny(db: MigratedDatabase) -> N
     expected = expected_daily(rows)
     _assert_same(daily, expected)
     assert daily is not None
+    # Independent of the domain fold above: plain sums over the rows written.
     assert daily.total_cost_gbp == sum((u.cost_gbp for u in rows), Decimal("0"))
+    assert daily.total_tokens == sum(u.prompt_tokens + u.completion_tokens for u in rows)
+    assert daily.episode_count == len({u.episode_id for u in rows} - {None})
