@@ -8,9 +8,10 @@ from sqlalchemy.exc import ProgrammingError
 
 from manyfutures.adapters.postgres.engine import (
     DatabaseConfigError,
+    create_owner_engine,
     current_role_facts,
-    require_rls_subject,
 )
+from manyfutures.adapters.postgres.wiring import guard_row_level_security
 from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
 
 pytestmark = pytest.mark.integration
@@ -26,12 +27,20 @@ def test_the_app_role_is_bound_by_row_level_security(db: MigratedDatabase) -> No
     facts = current_role_facts(db.app_engine)
     assert facts.name == db.app_role
     assert (facts.superuser, facts.bypass_rls, facts.owned_tables) == (False, False, 0)
-    require_rls_subject(db.app_engine)  # what the service checks when it starts
+    guarded = create_owner_engine(db.app_url)  # the guard the service installs
+    guard_row_level_security(guarded)
+    with guarded.connect() as connection:
+        assert connection.execute(text("SELECT current_user")).scalar_one() == db.app_role
+    guarded.dispose()
 
 
 def test_the_service_refuses_to_run_as_the_owner(db: MigratedDatabase) -> None:
-    with pytest.raises(DatabaseConfigError):
-        require_rls_subject(db.owner_engine)
+    guarded = create_owner_engine(db.owner_url)
+    guard_row_level_security(guarded)
+    for _ in range(2):  # refused on every attempt, not only the first connection
+        with pytest.raises(DatabaseConfigError, match="superuser"), guarded.connect():
+            pass
+    guarded.dispose()
 
 
 def test_the_scheduler_role_cannot_log_in_and_the_app_cannot_become_it(

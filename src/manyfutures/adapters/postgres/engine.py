@@ -9,7 +9,9 @@ row-level security always applies to it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
@@ -129,23 +131,23 @@ ROLE_FACTS_SQL = (
 )
 
 
-def current_role_facts(engine: Engine) -> RoleFacts:
-    with engine.connect() as connection:
-        row = connection.execute(text(ROLE_FACTS_SQL)).one()
+def role_facts(row: Sequence[Any]) -> RoleFacts:
+    """A ``ROLE_FACTS_SQL`` row, from SQLAlchemy or straight from the driver."""
     return RoleFacts(str(row[0]), bool(row[1]), bool(row[2]), int(row[3]))
 
 
-def require_rls_subject(engine: Engine) -> None:
+def current_role_facts(engine: Engine) -> RoleFacts:
+    with engine.connect() as connection:
+        return role_facts(connection.execute(text(ROLE_FACTS_SQL)).one())
+
+
+def check_role_facts(facts: RoleFacts) -> None:
     """Refuse to serve as a role that row-level security does not bind.
 
     A superuser or BYPASSRLS role would silently see every tenant's rows, and a
     table owner could switch RLS off; that is a misconfiguration to stop at
     start-up, not a mode to run in.
     """
-    check_role_facts(current_role_facts(engine))
-
-
-def check_role_facts(facts: RoleFacts) -> None:
     if facts.superuser or facts.bypass_rls or facts.owned_tables:
         why = (
             "is a superuser"

@@ -13,11 +13,11 @@ from sqlalchemy import Engine, event, text
 from manyfutures.adapters.postgres.engine import (
     ROLE_FACTS_SQL,
     PoolOptions,
-    RoleFacts,
     app_url,
     check_role_facts,
     create_app_engine,
     parse_prepare_threshold,
+    role_facts,
 )
 from manyfutures.adapters.readiness import CallableProbe
 
@@ -58,11 +58,11 @@ def guard_row_level_security(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(ROLE_FACTS_SQL)
-            name, superuser, bypass_rls, owned = cursor.fetchone()
+            facts = role_facts(cursor.fetchone())
         finally:
             cursor.close()
         dbapi_connection.rollback()
-        check_role_facts(RoleFacts(str(name), bool(superuser), bool(bypass_rls), int(owned)))
+        check_role_facts(facts)
 
 
 def database_probe(engine: Engine) -> CallableProbe:
