@@ -81,3 +81,20 @@ def test_the_autocommit_connection_never_returns_to_the_pool(db: MigratedDatabas
         for connection in held:
             connection.close()
     seed_items(db, 1)  # a tenant-scoped write still passes row-level security
+
+
+def test_a_unit_of_work_on_a_killed_connection_reports_the_disconnect(
+    db: MigratedDatabase,
+) -> None:
+    """A dropped connection surfaces as the driver's disconnect, not a domain error."""
+    from sqlalchemy.exc import OperationalError
+
+    from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+
+    with PostgresUnitOfWorkFactory(db.app_engine)("org_a") as uow:
+        uow.projects.get("proj_none")  # opens the transaction on a pooled connection
+        pid = uow.now(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        with db.owner_engine.connect() as owner:
+            owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(OperationalError):
+            uow.projects.get("proj_none")
