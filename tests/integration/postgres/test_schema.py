@@ -166,7 +166,7 @@ def claim_language(engine: Engine) -> tuple[str, bool]:
                 "WHERE p.proname = 'scheduler_claim_due_items'"
             )
         ).one()
-    wrapped = body.startswith("BEGIN RETURN QUERY ") and body.endswith("; END")
+    wrapped = body.strip().startswith("BEGIN RETURN QUERY") and body.strip().endswith("END")
     assert "FOR UPDATE SKIP LOCKED" in body
     return str(language), wrapped
 
