@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -98,3 +99,25 @@ def test_a_unit_of_work_on_a_killed_connection_reports_the_disconnect(
             owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         with pytest.raises(OperationalError):
             uow.projects.get("proj_none")
+
+
+def _child_backend(gateway: PostgresSchedulerGateway, answer: Any) -> None:
+    answer.put(backend_pid(gateway))
+
+
+def test_a_forked_child_opens_its_own_connection_and_spares_the_parents(
+    db: MigratedDatabase,
+) -> None:
+    import multiprocessing
+
+    gateway = PostgresSchedulerGateway(db.app_engine)
+    parent = backend_pid(gateway)
+    context = multiprocessing.get_context("fork")
+    answer = context.Queue()
+    child = context.Process(target=_child_backend, args=(gateway, answer))
+    child.start()
+    child_pid = answer.get(timeout=30)
+    child.join(30)
+    assert child.exitcode == 0
+    assert child_pid != parent
+    assert backend_pid(gateway) == parent  # the parent's session survived the child

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,10 +54,11 @@ class PostgresSchedulerGateway:
         self._lock = threading.Lock()
         self._connection: PoolProxiedConnection | None = None
         self._driver: psycopg.Connection[Any]
-        self._owner_pid = 0
         # A connection inherited across fork() belongs to the parent: closing it here
         # would end the parent's session, so it is only kept from garbage collection.
         self._inherited: list[PoolProxiedConnection] = []
+        forget = weakref.WeakMethod(self._forget_parent_connection)
+        os.register_at_fork(after_in_child=lambda: _call_if_alive(forget))
 
     def due_projects(self, now: datetime, limit: int) -> Sequence[TenantRef]:
         rows = self._run(_DUE_PROJECTS, {"now": now, "limit": limit})
@@ -85,20 +87,30 @@ class PostgresSchedulerGateway:
                     self._discard()
         raise AssertionError("unreachable: the last try returns or raises")
 
-    def _driver_connection(self) -> psycopg.Connection[Any]:
-        if self._connection is not None and self._owner_pid != os.getpid():
+    def _forget_parent_connection(self) -> None:
+        """In a forked child: a fresh lock (the parent's may be held) and no connection."""
+        self._lock = threading.Lock()
+        if self._connection is not None:
             self._inherited.append(self._connection)
             self._connection = None
+
+    def _driver_connection(self) -> psycopg.Connection[Any]:
         if self._connection is None:
             connection = self._engine.raw_connection()
             driver = connection.driver_connection
             assert isinstance(driver, psycopg.Connection)
             connection.detach()
             driver.autocommit = True
-            self._connection, self._driver, self._owner_pid = connection, driver, os.getpid()
+            self._connection, self._driver = connection, driver
         return self._driver
 
     def _discard(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _call_if_alive(method: weakref.WeakMethod[Any]) -> None:
+    bound = method()
+    if bound is not None:
+        bound()
