@@ -22,6 +22,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class SettingsError(ValueError):
     pass
 
@@ -46,6 +49,7 @@ class Settings:
     tick_seconds: float = 1.0
     simulated_stage_seconds: float = 1.0
     worker_threads: int = 2
+    log_level: str = "INFO"
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False
     max_body_bytes: int = 1_048_576
@@ -92,6 +96,10 @@ class Settings:
                 raise SettingsError(
                     f"{PREFIX}{name.upper()}={value!r} is not one of {', '.join(allowed)}"
                 )
+        if self.log_level.upper() not in _LOG_LEVELS:
+            raise SettingsError(
+                f"{PREFIX}LOG_LEVEL={self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}"
+            )
         self._validate_http()
         self._validate_postgres()
 

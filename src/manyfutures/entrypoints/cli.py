@@ -35,15 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     upgrade_cmd.add_argument("revision", nargs="?", default="head", help="default: head")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("MANYFUTURES_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "db":
         return _db(args, settings)
     if args.command == "serve":

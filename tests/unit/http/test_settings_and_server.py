@@ -87,3 +87,9 @@ def test_numbers_and_flags_are_parsed_not_kept_as_strings() -> None:
     assert settings.web_workers == 3
     with pytest.raises(SettingsError, match="MANYFUTURES_PORT"):
         Settings.from_env({"MANYFUTURES_PORT": "eighty"})
+
+
+def test_the_log_level_is_a_validated_setting() -> None:
+    assert Settings.from_env({"MANYFUTURES_LOG_LEVEL": "debug"}).log_level == "debug"
+    with pytest.raises(SettingsError, match="MANYFUTURES_LOG_LEVEL='LOUD'"):
+        Settings.from_env({"MANYFUTURES_LOG_LEVEL": "LOUD"})
