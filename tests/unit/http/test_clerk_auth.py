@@ -32,6 +32,9 @@ from tests.unit.http.conftest import assert_problem, build_test_container, seed_
 
 KEY = SigningKey("ins_key_1")
 OTHER_KEY = SigningKey("ins_key_1")  # same kid, different key: a forged token
+# RSA key generation is the slow part of these tests: every key is made once, here.
+FIRST_KEY, ROTATED_KEY = SigningKey("kid_first"), SigningKey("kid_rotated")
+UNPUBLISHED_KEY = SigningKey("kid_never_published")
 
 
 def clerk_settings(**overrides: Any) -> Settings:
@@ -222,7 +225,7 @@ def jwks() -> Iterator[_Jwks]:
 
 
 def test_jwks_keys_are_cached_and_refreshed_on_an_unknown_kid(jwks: _Jwks) -> None:
-    first, rotated = SigningKey("kid_first"), SigningKey("kid_rotated")
+    first, rotated = FIRST_KEY, ROTATED_KEY
     jwks.keys = [first.jwk()]
     verifier = ClerkSessionVerifier(
         ISSUER, PARTIES, jwks_url=jwks.url, jwks_refresh_cooldown_seconds=0
@@ -238,7 +241,7 @@ def test_jwks_keys_are_cached_and_refreshed_on_an_unknown_kid(jwks: _Jwks) -> No
     assert jwks.fetches == 2  # one refresh for the new kid
 
     with pytest.raises(AuthenticationError, match="unknown key"):
-        verifier.verify(bearer(SigningKey("kid_never_published").token()), {})
+        verifier.verify(bearer(UNPUBLISHED_KEY.token()), {})
 
 
 def test_an_unreachable_jwks_is_503_not_401(jwks: _Jwks) -> None:

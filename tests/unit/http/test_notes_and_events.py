@@ -110,6 +110,9 @@ def test_event_validation(api: Api, container: Container) -> None:
             api.post("/v1/events", json={"eventType": bad}), 422, "validation-error"
         )
         assert "eventType" in body["errors"]
+    # {"blob":"…"} is 11 bytes of JSON around the value: this is exactly 8 KiB.
+    at_limit = {"eventType": "big_one", "eventData": {"blob": "x" * (8 * 1024 - 11)}}
+    assert api.post("/v1/events", json=at_limit).status_code == 201
     too_big = {"eventType": "big_one", "eventData": {"blob": "x" * (8 * 1024)}}
     body = assert_problem(api.post("/v1/events", json=too_big), 422, "validation-error")
     assert "eventData" in body["errors"]
@@ -119,4 +122,4 @@ def test_event_validation(api: Api, container: Container) -> None:
         "validation-error",
     )
     with container.uow_factory()("org_a") as uow:
-        assert [e.event_type for e in uow.events.list()] == []
+        assert [e.event_type for e in uow.events.list()] == ["big_one"]  # only the one at 8 KiB
