@@ -576,6 +576,17 @@ class TestTenantIsolation:
         with storage.uow("org_b") as uow:
             assert uow.projects.get("proj_x") is None
 
+    def test_an_update_cannot_move_a_row_to_another_organization(self, storage: Storage) -> None:
+        seed(storage, "org_a", "org_b")
+        with pytest.raises(PermissionDeniedError), storage.uow("org_a") as uow:
+            episode = uow.episodes.get("ep_org_a")
+            assert episode is not None
+            episode.organization_id = "org_b"
+            uow.episodes.update(episode)
+            uow.commit()
+        with storage.uow("org_b") as uow:
+            assert uow.episodes.get("ep_org_a") is None
+
     def test_a_unit_of_work_without_an_organization_sees_no_tenant_rows(
         self, storage: Storage
     ) -> None:

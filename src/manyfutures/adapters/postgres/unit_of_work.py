@@ -210,6 +210,7 @@ class PostgresUnitOfWork:
 
     def insert(self, row: Base) -> None:
         table = _table(row)
+        self.check_tenant(table, _column_values(row))
         last = self._staged[-1] if self._staged else None
         if not isinstance(last, _Insert) or last.table is not table:
             last = _Insert(table)
@@ -237,9 +238,18 @@ class PostgresUnitOfWork:
         rows = self.now(lambda connection: connection.execute(statement).all())
         return cast("list[T]", rows)
 
-    def check_tenant(self, table: str, row_id: str, organization_id: str) -> None:
-        if organization_id != self.organization_id:
-            raise PermissionDeniedError(f"{table} row {row_id} belongs to another organization")
+    def check_tenant(self, table: Table, values: dict[str, Any]) -> None:
+        """Every write passes here: refused in Python before row-level security has to.
+
+        ``users`` is the one global table; ``organizations`` is keyed by its own id.
+        """
+        if table.name == "users":
+            return
+        owner = values["id"] if table.name == "organizations" else values["organization_id"]
+        if owner != self.organization_id:
+            raise PermissionDeniedError(
+                f"{table.name} row {values['id']} belongs to another organization"
+            )
 
     def _run(self, action: Callable[[], T]) -> T:
         """Any failure rolls the whole transaction back, so no half of it can be committed."""
@@ -284,8 +294,11 @@ class _Repository:
         """Stage an UPDATE of every column but the keys; fail if it matched no row."""
         table = _table(row)
         values = _column_values(row)
+        self._uow.check_tenant(table, values)
         keys = {"id", "organization_id"}
         changes = {name: value for name, value in values.items() if name not in keys}
+        if "organization_id" in table.c:
+            conditions = (table.c.organization_id == self._org, *conditions)
         statement = (
             update(table)
             .where(table.c.id == values["id"], *conditions)
@@ -302,7 +315,6 @@ class _Repository:
 
 class _OrganizationRepository(_Repository):
     def add(self, organization: Organization) -> None:
-        self._uow.check_tenant("organizations", organization.id, organization.id)
         self._uow.insert(m.organization_to_row(organization))
 
     def get(self) -> Organization | None:
@@ -310,7 +322,6 @@ class _OrganizationRepository(_Repository):
         return m.organization_from_row(rows[0]) if rows else None
 
     def update(self, organization: Organization) -> None:
-        self._uow.check_tenant("organizations", organization.id, organization.id)
         self._update(
             m.organization_to_row(organization),
             on_missing=lambda _: NotFoundError("organization", organization.id),
@@ -331,7 +342,6 @@ class _UserRepository(_Repository):
 
 class _MembershipRepository(_Repository):
     def add(self, membership: Membership) -> None:
-        self._uow.check_tenant("memberships", membership.id, membership.organization_id)
         self._uow.insert(m.membership_to_row(membership))
 
     def get_for_user(self, user_id: str) -> Membership | None:
@@ -343,10 +353,8 @@ class _MembershipRepository(_Repository):
         return m.membership_from_row(rows[0]) if rows else None
 
     def update(self, membership: Membership) -> None:
-        self._uow.check_tenant("memberships", membership.id, membership.organization_id)
         self._update(
             m.membership_to_row(membership),
-            MembershipRow.organization_id == self._org,
             on_missing=lambda _: NotFoundError("membership", membership.id),
         )
 
@@ -361,7 +369,6 @@ class _ProjectRepository(_Repository):
     """Optimistic locking: an update only lands on the version this unit of work read."""
 
     def add(self, project: Project) -> None:
-        self._uow.check_tenant("projects", project.id, project.organization_id)
         self._uow.insert(m.project_to_row(project))
 
     def _live(self) -> Select[ProjectRow]:
@@ -384,7 +391,6 @@ class _ProjectRepository(_Repository):
         return [m.project_from_row(r) for r in self._uow.scalars(statement)]
 
     def update(self, project: Project) -> None:
-        self._uow.check_tenant("projects", project.id, project.organization_id)
         loaded = self._uow.loaded_versions.get(project.id)
         if loaded is None:
             raise VersionConflictError("project", project.id, project.version, None)
@@ -392,7 +398,6 @@ class _ProjectRepository(_Repository):
         self._uow.loaded_versions[project.id] = project.version
         self._update(
             m.project_to_row(project),
-            ProjectRow.organization_id == self._org,
             ProjectRow.version == loaded,
             on_missing=lambda connection: VersionConflictError(
                 "project", project.id, loaded, self._current_version(connection, project.id)
@@ -409,7 +414,6 @@ class _ProjectRepository(_Repository):
 
 class _EpisodeRepository(_Repository):
     def add(self, episode: Episode) -> None:
-        self._uow.check_tenant("episodes", episode.id, episode.organization_id)
         self._uow.insert(m.episode_to_row(episode))
 
     def _mine(self) -> Select[EpisodeRow]:
@@ -420,10 +424,8 @@ class _EpisodeRepository(_Repository):
         return m.episode_from_row(rows[0]) if rows else None
 
     def update(self, episode: Episode) -> None:
-        self._uow.check_tenant("episodes", episode.id, episode.organization_id)
         self._update(
             m.episode_to_row(episode),
-            EpisodeRow.organization_id == self._org,
             on_missing=lambda _: NotFoundError("episode", episode.id),
         )
 
@@ -467,7 +469,6 @@ class _EpisodeRepository(_Repository):
 
 class _BlockRepository(_Repository):
     def add(self, block: Block) -> None:
-        self._uow.check_tenant("blocks", block.id, block.organization_id)
         self._uow.insert(m.block_to_row(block))
 
     def list_for_episode(self, episode_id: str) -> Sequence[Block]:
@@ -482,7 +483,6 @@ class _BlockRepository(_Repository):
 class _QueueRepository(_Repository):
     def add(self, item: ScheduleQueueItem) -> None:
         """A second live item for the slot fails on the partial unique index."""
-        self._uow.check_tenant("episode_schedule_queue", item.id, item.organization_id)
         self._uow.insert(m.queue_item_to_row(item))
 
     def _mine(self) -> Select[QueueItemRow]:
@@ -493,10 +493,8 @@ class _QueueRepository(_Repository):
         return m.queue_item_from_row(rows[0]) if rows else None
 
     def update(self, item: ScheduleQueueItem) -> None:
-        self._uow.check_tenant("episode_schedule_queue", item.id, item.organization_id)
         self._update(
             m.queue_item_to_row(item),
-            QueueItemRow.organization_id == self._org,
             on_missing=lambda _: NotFoundError("queue item", item.id),
         )
 
@@ -522,7 +520,6 @@ class _QueueRepository(_Repository):
 
 class _RunRepository(_Repository):
     def add(self, run: GenerationRun) -> None:
-        self._uow.check_tenant("generation_runs", run.id, run.organization_id)
         self._uow.insert(m.run_to_row(run))
 
     def get(self, run_id: str) -> GenerationRun | None:
@@ -534,10 +531,8 @@ class _RunRepository(_Repository):
         return m.run_from_row(rows[0]) if rows else None
 
     def update(self, run: GenerationRun) -> None:
-        self._uow.check_tenant("generation_runs", run.id, run.organization_id)
         self._update(
             m.run_to_row(run),
-            GenerationRunRow.organization_id == self._org,
             on_missing=lambda _: NotFoundError("generation run", run.id),
         )
 
@@ -558,7 +553,6 @@ class _RunRepository(_Repository):
 class _TokenUsageRepository(_Repository):
     def add(self, usage: TokenUsage) -> None:
         """The trigger on token_usage updates the daily aggregate in the same transaction."""
-        self._uow.check_tenant("token_usage", usage.id, usage.organization_id)
         self._uow.insert(m.usage_to_row(usage))
 
     def daily(self, day: dt.date) -> TokenUsageDaily | None:
@@ -572,7 +566,6 @@ class _TokenUsageRepository(_Repository):
 
 class _PlanningNoteRepository(_Repository):
     def add(self, note: PlanningNote) -> None:
-        self._uow.check_tenant("planning_notes", note.id, note.organization_id)
         self._uow.insert(m.note_to_row(note))
 
     def get(self, note_id: str) -> PlanningNote | None:
@@ -584,10 +577,8 @@ class _PlanningNoteRepository(_Repository):
         return m.note_from_row(rows[0]) if rows else None
 
     def update(self, note: PlanningNote) -> None:
-        self._uow.check_tenant("planning_notes", note.id, note.organization_id)
         self._update(
             m.note_to_row(note),
-            PlanningNoteRow.organization_id == self._org,
             on_missing=lambda _: NotFoundError("planning note", note.id),
         )
 
@@ -609,7 +600,6 @@ class _PlanningNoteRepository(_Repository):
 
 class _AgentMemoryRepository(_Repository):
     def add(self, memory: AgentMemory) -> None:
-        self._uow.check_tenant("agent_memory", memory.id, memory.organization_id)
         self._uow.insert(m.memory_to_row(memory))
 
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
@@ -626,7 +616,6 @@ class _AgentMemoryRepository(_Repository):
 
 class _UserEventRepository(_Repository):
     def add(self, event: UserEvent) -> None:
-        self._uow.check_tenant("user_events", event.id, event.organization_id)
         self._uow.insert(m.event_to_row(event))
 
     def list(self, event_type: str | None = None) -> Sequence[UserEvent]:
@@ -643,7 +632,6 @@ class _UserEventRepository(_Repository):
 
 class _AuditLogRepository(_Repository):
     def add(self, entry: AuditLog) -> None:
-        self._uow.check_tenant("audit_log", entry.id, entry.organization_id)
         self._uow.insert(m.audit_to_row(entry))
 
     def list(
@@ -677,7 +665,6 @@ class _AuditLogRepository(_Repository):
 
 class _NotificationRepository(_Repository):
     def add(self, notification: Notification) -> None:
-        self._uow.check_tenant("notifications", notification.id, notification.organization_id)
         self._uow.insert(m.notification_to_row(notification))
 
     def list_for_user(self, user_id: str) -> Sequence[Notification]:
