@@ -101,7 +101,8 @@ class MigratedDatabase:
 
         A test that failed inside an open unit of work can leave a pooled connection
         idle in a transaction, holding locks TRUNCATE would wait on forever; those
-        sessions are ended first, and pre-ping replaces them in the pool.
+        sessions are ended first; the unit of work replaces such a dead pooled
+        connection on its first statement.
         """
         with self.owner_engine.begin() as connection:
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, Executable, create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 DEFAULT_APP_ROLE = "manyfutures_app"
@@ -86,7 +87,10 @@ class PoolOptions:
 
 
 def create_app_engine(url: URL | str, options: PoolOptions | None = None) -> Engine:
-    """A pooled engine; ``pool_pre_ping`` replaces connections a pooler or failover dropped.
+    """A pooled engine, without a ping per checkout.
+
+    A connection a pooler or failover dropped is noticed by the first statement on it
+    (``live_connection``), so no request pays a round trip for a ``pool_pre_ping``.
 
     Engines are per process: after ``fork`` a child must build its own (or call
     ``engine.dispose(close=False)``) so no pooled connection is shared across processes.
@@ -95,7 +99,6 @@ def create_app_engine(url: URL | str, options: PoolOptions | None = None) -> Eng
     target = normalize_url(url) if isinstance(url, str) else url
     return create_engine(
         target,
-        pool_pre_ping=True,
         pool_size=options.size,
         max_overflow=options.max_overflow,
         pool_timeout=options.timeout_seconds,
@@ -106,6 +109,32 @@ def create_app_engine(url: URL | str, options: PoolOptions | None = None) -> Eng
             "connect_timeout": 10,
         },
     )
+
+
+def live_connection(
+    engine: Engine, first: Executable, parameters: dict[str, Any] | None = None
+) -> Connection:
+    """A pooled connection on which ``first`` has run, which proved it alive.
+
+    Instead of pinging every checkout, the caller's own first statement is the check:
+    if it fails because the pooled connection was dead, nothing has happened on it
+    yet, so it is run once more on a fresh connection (SQLAlchemy has by then
+    invalidated every older pooled connection). A second failure is a real outage.
+    """
+    connection = engine.connect()
+    try:
+        connection.execute(first, parameters)
+    except DBAPIError as error:
+        connection.close()
+        if not error.connection_invalidated:
+            raise
+        connection = engine.connect()
+        try:
+            connection.execute(first, parameters)
+        except BaseException:
+            connection.close()
+            raise
+    return connection
 
 
 def create_owner_engine(url: URL | str) -> Engine:

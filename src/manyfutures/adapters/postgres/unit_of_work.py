@@ -1,7 +1,7 @@
 """The PostgreSQL unit of work: one connection and transaction, scoped to one organization.
 
-Tenant scope. Every transaction the session begins, including the fresh one after
-a ``commit()`` or ``rollback()`` when a unit of work is reused, starts with
+Tenant scope. Every transaction the unit of work begins, including the fresh one
+after a ``commit()`` or ``rollback()`` when a unit of work is reused, starts with
 ``SELECT set_config('app.current_org_id', :org, true)``. The ``true`` makes the
 setting transaction-local: a session-level ``SET`` would stay on the pooled
 connection and leak the tenant into the next request that borrows it. Row-level
@@ -16,6 +16,11 @@ in-memory adapter). Deferring them means two open units of work inserting the
 same schedule slot do not block each other on the unique index until one of them
 commits; the loser then gets ``DuplicateError``. An error while sending rolls the
 whole transaction back: the unit of work is clean again, as after ``rollback()``.
+
+Liveness. Pooled connections are not pinged at checkout (a round trip on every
+request); the tenant-scoping statement, always sent first, doubles as the check and
+is retried once on a fresh connection if the pooled one was dead
+(``engine.live_connection``).
 """
 
 from __future__ import annotations
@@ -33,7 +38,6 @@ from sqlalchemy import (
     Select,
     Table,
     delete,
-    event,
     func,
     select,
     text,
@@ -41,9 +45,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from manyfutures.adapters.postgres import mappers as m
+from manyfutures.adapters.postgres.engine import live_connection
 from manyfutures.adapters.postgres.tables import (
     AgentMemoryRow,
     AuditLogRow,
@@ -91,23 +95,6 @@ _FOREIGN_KEY_VIOLATION = "23503"
 _INSUFFICIENT_PRIVILEGE = "42501"  # also what a row-level security WITH CHECK failure raises
 
 
-class TenantSession(Session):
-    """A session whose every transaction is scoped to ``info["organization_id"]``."""
-
-
-@event.listens_for(TenantSession, "after_begin")
-def _scope_transaction(
-    session: Session, transaction: SessionTransaction, connection: Connection
-) -> None:
-    connection.execute(SET_TENANT, {"org": session.info["organization_id"]})
-
-
-def tenant_sessions(engine: Engine) -> sessionmaker[TenantSession]:
-    # Nothing is ever added to these sessions (writes are explicit statements), so
-    # autoflush has nothing to do and loaded rows are only read once, then mapped.
-    return sessionmaker(engine, class_=TenantSession, autoflush=False, expire_on_commit=False)
-
-
 def _column_values(row: Base) -> dict[str, Any]:
     table = _table(row)
     return {column.key: getattr(row, column.key) for column in table.columns}
@@ -151,9 +138,10 @@ class _Call:
 
 
 class PostgresUnitOfWork:
-    def __init__(self, sessions: sessionmaker[TenantSession], organization_id: str) -> None:
+    def __init__(self, engine: Engine, organization_id: str) -> None:
         self.organization_id = organization_id
-        self._session = sessions(info={"organization_id": organization_id})
+        self._engine = engine
+        self._open: Connection | None = None
         self._staged: list[_Insert | _Call] = []
         self.loaded_versions: dict[str, int] = {}
         self.organizations: persistence.OrganizationRepository = _OrganizationRepository(self)
@@ -185,17 +173,21 @@ class PostgresUnitOfWork:
         try:
             self.rollback()
         finally:
-            self._session.close()
+            if self._open is not None:
+                self._open.close()
+                self._open = None
 
     def commit(self) -> None:
         self.flush()
-        self._run(self._session.commit)
+        if self._open is not None:
+            self._run(self._open.commit)
         self.loaded_versions = {}
 
     def rollback(self) -> None:
         self._staged = []
         self.loaded_versions = {}
-        self._session.rollback()
+        if self._open is not None:
+            self._open.rollback()
 
     # --- for the repositories ---------------------------------------------------------------
 
@@ -204,7 +196,7 @@ class PostgresUnitOfWork:
         if not self._staged:
             return
         staged, self._staged = self._staged, []
-        connection = self._run(self._session.connection)
+        connection = self._run(self._scoped_connection)
         for write in staged:
             self._run(partial(write.run, connection))
 
@@ -223,13 +215,13 @@ class PostgresUnitOfWork:
     def now(self, action: Callable[[Connection], T]) -> T:
         """Run a statement right away, after whatever is staged."""
         self.flush()
-        connection = self._run(self._session.connection)
+        connection = self._run(self._scoped_connection)
         return self._run(partial(action, connection))
 
     def scalars(self, statement: Select[T]) -> list[T]:
         """The rows a ``select(SomeRow)`` matches, read straight from the database.
 
-        Executed on the session's connection as a Core statement: no identity map, no
+        Executed on the unit of work's connection as a Core statement: no identity map, no
         ORM instances (a row read twice always reflects the writes sent in between).
         What comes back are Core rows; they answer the same column attributes as the
         mapped class, which is all the mappers read (measured: ~0.8 ms less per
@@ -251,6 +243,14 @@ class PostgresUnitOfWork:
                 f"{table.name} row {values['id']} belongs to another organization"
             )
 
+    def _scoped_connection(self) -> Connection:
+        """The connection, inside a transaction already scoped to this organization."""
+        if self._open is None:
+            self._open = live_connection(self._engine, SET_TENANT, {"org": self.organization_id})
+        elif not self._open.in_transaction():
+            self._open.execute(SET_TENANT, {"org": self.organization_id})
+        return self._open
+
     def _run(self, action: Callable[[], T]) -> T:
         """Any failure rolls the whole transaction back, so no half of it can be committed."""
         try:
@@ -268,10 +268,10 @@ class PostgresUnitOfWork:
 
 class PostgresUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
-        self._sessions = tenant_sessions(engine)
+        self._engine = engine
 
     def __call__(self, organization_id: str) -> UnitOfWork:
-        return PostgresUnitOfWork(self._sessions, organization_id)
+        return PostgresUnitOfWork(self._engine, organization_id)
 
 
 # --- repositories ---------------------------------------------------------------------------
@@ -299,12 +299,7 @@ class _Repository:
         changes = {name: value for name, value in values.items() if name not in keys}
         if "organization_id" in table.c:
             conditions = (table.c.organization_id == self._org, *conditions)
-        statement = (
-            update(table)
-            .where(table.c.id == values["id"], *conditions)
-            .values(changes)
-            .execution_options(synchronize_session=False)
-        )
+        statement = update(table).where(table.c.id == values["id"], *conditions).values(changes)
 
         def run(connection: Connection) -> None:
             if connection.execute(statement).rowcount != 1:

@@ -16,6 +16,7 @@ from manyfutures.adapters.postgres.engine import (
     app_url,
     check_role_facts,
     create_app_engine,
+    live_connection,
     parse_prepare_threshold,
     role_facts,
 )
@@ -67,7 +68,6 @@ def guard_row_level_security(engine: Engine) -> None:
 
 def database_probe(engine: Engine) -> CallableProbe:
     def ping() -> None:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        live_connection(engine, text("SELECT 1")).close()
 
     return CallableProbe("database", ping)
