@@ -35,6 +35,7 @@ from typing import Any, Self, TypeVar, cast
 from sqlalchemy import (
     Connection,
     Engine,
+    Row,
     Select,
     Table,
     delete,
@@ -47,6 +48,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import DBAPIError
 
 from manyfutures.adapters.postgres import mappers as m
+from manyfutures.adapters.postgres import queries as q
 from manyfutures.adapters.postgres.engine import live_connection
 from manyfutures.adapters.postgres.tables import (
     AgentMemoryRow,
@@ -230,6 +232,11 @@ class PostgresUnitOfWork:
         rows = self.now(lambda connection: connection.execute(statement).all())
         return cast("list[T]", rows)
 
+    def rows(self, statement: Select[Any], **parameters: Any) -> Sequence[Row[Any]]:
+        """Run a prebuilt statement (queries.py) for this organization's ``:org``."""
+        parameters["org"] = self.organization_id
+        return self.now(lambda connection: connection.execute(statement, parameters).all())
+
     def check_tenant(self, table: Table, values: dict[str, Any]) -> None:
         """Every write passes here: refused in Python before row-level security has to.
 
@@ -366,13 +373,8 @@ class _ProjectRepository(_Repository):
     def add(self, project: Project) -> None:
         self._uow.insert(m.project_to_row(project))
 
-    def _live(self) -> Select[ProjectRow]:
-        return select(ProjectRow).where(
-            ProjectRow.organization_id == self._org, ProjectRow.deleted_at.is_(None)
-        )
-
     def get(self, project_id: str) -> Project | None:
-        rows = self._uow.scalars(self._live().where(ProjectRow.id == project_id))
+        rows = self._uow.rows(q.PROJECT, id=project_id)
         if not rows:
             return None
         project = m.project_from_row(rows[0])
@@ -380,10 +382,11 @@ class _ProjectRepository(_Repository):
         return project
 
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
-        statement = self._live().order_by(ProjectRow.id.desc()).limit(limit)
-        if after_id is not None:
-            statement = statement.where(ProjectRow.id < after_id)
-        return [m.project_from_row(r) for r in self._uow.scalars(statement)]
+        if after_id is None:
+            rows = self._uow.rows(q.PROJECT_PAGE, limit=limit)
+        else:
+            rows = self._uow.rows(q.PROJECT_PAGE_AFTER, limit=limit, after=after_id)
+        return [m.project_from_row(r) for r in rows]
 
     def update(self, project: Project) -> None:
         loaded = self._uow.loaded_versions.get(project.id)
