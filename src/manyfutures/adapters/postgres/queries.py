@@ -7,7 +7,7 @@ Built once, only its parameters change.
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import String, Table, bindparam, select
 
 from manyfutures.adapters.postgres.tables import ProjectRow
 
@@ -18,7 +18,7 @@ def _table(row: type) -> Table:
     return table
 
 
-ORG = bindparam("org")
+ORG = bindparam("org", type_=String)
 _projects = _table(ProjectRow)
 _live_projects = select(_projects).where(
     _projects.c.organization_id == ORG, _projects.c.deleted_at.is_(None)

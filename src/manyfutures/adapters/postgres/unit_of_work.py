@@ -35,7 +35,6 @@ from typing import Any, Self, TypeVar, cast
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
     Select,
     Table,
     delete,
@@ -232,8 +231,12 @@ class PostgresUnitOfWork:
         rows = self.now(lambda connection: connection.execute(statement).all())
         return cast("list[T]", rows)
 
-    def rows(self, statement: Select[Any], **parameters: Any) -> Sequence[Row[Any]]:
-        """Run a prebuilt statement (queries.py) for this organization's ``:org``."""
+    def rows(self, statement: Select[Any], **parameters: Any) -> Sequence[Any]:
+        """Run a prebuilt statement (queries.py) for this organization's ``:org``.
+
+        The rows are Core rows; they answer the same column attributes as the mapped
+        class, which is all the mappers read.
+        """
         parameters["org"] = self.organization_id
         return self.now(lambda connection: connection.execute(statement, parameters).all())
 
