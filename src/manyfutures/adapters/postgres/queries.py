@@ -3,13 +3,34 @@
 Building a SELECT costs more Python than sending it: a statement object made per
 call is constructed, then hashed for SQLAlchemy's compiled cache, on every request.
 Built once, only its parameters change.
+
+``users`` is the one global table (no ``:org``); an organization is its own tenant.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import String, Table, bindparam, select
+from functools import cache
+from typing import Any
 
-from manyfutures.adapters.postgres.tables import ProjectRow
+from sqlalchemy import ColumnElement, Select, String, Table, bindparam, func, select
+
+from manyfutures.adapters.postgres.tables import (
+    AgentMemoryRow,
+    AuditLogRow,
+    BlockRow,
+    EpisodeRow,
+    GenerationRunRow,
+    MembershipRow,
+    NotificationRow,
+    OrganizationRow,
+    PlanningNoteRow,
+    ProjectRow,
+    QueueItemRow,
+    TokenUsageDailyRow,
+    UserEventRow,
+    UserRow,
+)
+from manyfutures.core.scheduling.queue import QueueStatus
 
 
 def _table(row: type) -> Table:
@@ -19,6 +40,18 @@ def _table(row: type) -> Table:
 
 
 ORG = bindparam("org", type_=String)
+
+_organizations = _table(OrganizationRow)
+ORGANIZATION = select(_organizations).where(_organizations.c.id == ORG)
+
+_users = _table(UserRow)
+USER = select(_users).where(_users.c.id == bindparam("id"))
+
+_memberships = _table(MembershipRow)
+MEMBERSHIP_FOR_USER = select(_memberships).where(
+    _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
+)
+
 _projects = _table(ProjectRow)
 _live_projects = select(_projects).where(
     _projects.c.organization_id == ORG, _projects.c.deleted_at.is_(None)
@@ -26,3 +59,131 @@ _live_projects = select(_projects).where(
 PROJECT = _live_projects.where(_projects.c.id == bindparam("id"))
 PROJECT_PAGE = _live_projects.order_by(_projects.c.id.desc()).limit(bindparam("limit"))
 PROJECT_PAGE_AFTER = PROJECT_PAGE.where(_projects.c.id < bindparam("after"))
+# Deleted projects included: it names the version that beat a failed update.
+PROJECT_VERSION = select(_projects.c.version).where(
+    _projects.c.organization_id == ORG, _projects.c.id == bindparam("id")
+)
+
+_episodes = _table(EpisodeRow)
+_my_episodes = select(_episodes).where(_episodes.c.organization_id == ORG)
+EPISODE = _my_episodes.where(_episodes.c.id == bindparam("id"))
+EPISODE_PAGE = (
+    _my_episodes.where(_episodes.c.project_id == bindparam("project_id"))
+    .order_by(_episodes.c.id.desc())
+    .limit(bindparam("limit"))
+)
+EPISODE_PAGE_AFTER = EPISODE_PAGE.where(_episodes.c.id < bindparam("after"))
+EPISODE_FOR_SLOT = (
+    _my_episodes.where(
+        _episodes.c.project_id == bindparam("project_id"),
+        _episodes.c.scheduled_for == bindparam("scheduled_for"),
+    )
+    .order_by(_episodes.c.id)
+    .limit(1)
+)
+EPISODES_RECENT_WITH_STATUS = (
+    _my_episodes.where(
+        _episodes.c.project_id == bindparam("project_id"),
+        _episodes.c.status == bindparam("status"),
+    )
+    .order_by(
+        func.coalesce(_episodes.c.published_at, _episodes.c.created_at).desc(),
+        _episodes.c.id.desc(),
+    )
+    .limit(bindparam("limit"))
+)
+
+_blocks = _table(BlockRow)
+BLOCKS_FOR_EPISODE = (
+    select(_blocks)
+    .where(_blocks.c.organization_id == ORG, _blocks.c.episode_id == bindparam("episode_id"))
+    .order_by(_blocks.c.position, _blocks.c.id)
+)
+
+_queue = _table(QueueItemRow)
+_my_queue = select(_queue).where(_queue.c.organization_id == ORG)
+QUEUE_ITEM = _my_queue.where(_queue.c.id == bindparam("id"))
+QUEUE_ITEM_FOR_SLOT = _my_queue.where(
+    _queue.c.project_id == bindparam("project_id"),
+    _queue.c.scheduled_for == bindparam("scheduled_for"),
+    _queue.c.status != QueueStatus.CANCELLED.value,
+)
+QUEUE_ITEMS_FOR_PROJECT = _my_queue.where(_queue.c.project_id == bindparam("project_id")).order_by(
+    _queue.c.scheduled_for, _queue.c.id
+)
+
+_runs = _table(GenerationRunRow)
+RUN = select(_runs).where(_runs.c.organization_id == ORG, _runs.c.id == bindparam("id"))
+RUN_LATEST_FOR_EPISODE = (
+    select(_runs)
+    .where(_runs.c.organization_id == ORG, _runs.c.episode_id == bindparam("episode_id"))
+    .order_by(_runs.c.attempt.desc(), _runs.c.id.desc())
+    .limit(1)
+)
+
+_daily_usage = _table(TokenUsageDailyRow)
+TOKEN_USAGE_DAILY = select(_daily_usage).where(
+    _daily_usage.c.organization_id == ORG, _daily_usage.c.date == bindparam("day")
+)
+
+_notes = _table(PlanningNoteRow)
+PLANNING_NOTE = select(_notes).where(
+    _notes.c.organization_id == ORG, _notes.c.id == bindparam("id")
+)
+PLANNING_NOTES_FOR_PROJECT = (
+    select(_notes)
+    .where(_notes.c.organization_id == ORG, _notes.c.project_id == bindparam("project_id"))
+    .order_by(_notes.c.id)
+)
+PLANNING_NOTES_FOR_PROJECT_WITH_STATUS = PLANNING_NOTES_FOR_PROJECT.where(
+    _notes.c.status == bindparam("status")
+)
+
+_memories = _table(AgentMemoryRow)
+AGENT_MEMORIES_FOR_PROJECT = (
+    select(_memories)
+    .where(_memories.c.organization_id == ORG, _memories.c.project_id == bindparam("project_id"))
+    .order_by(_memories.c.id)
+)
+
+_events = _table(UserEventRow)
+EVENTS = select(_events).where(_events.c.organization_id == ORG).order_by(_events.c.id)
+EVENTS_OF_TYPE = EVENTS.where(_events.c.event_type == bindparam("event_type"))
+
+_audit_log = _table(AuditLogRow)
+_AUDIT_LOG_PAGE = (
+    select(_audit_log)
+    .where(_audit_log.c.organization_id == ORG)
+    .order_by(_audit_log.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_AUDIT_LOG_FILTERS: dict[str, ColumnElement[bool]] = {
+    "action": _audit_log.c.action == bindparam("action"),
+    "resource_id": _audit_log.c.resource_id == bindparam("resource_id"),
+    "since": _audit_log.c.created_at >= bindparam("since"),
+    "until": _audit_log.c.created_at < bindparam("until"),
+    "after": _audit_log.c.id < bindparam("after"),
+}
+
+
+@cache
+def audit_log_page(filters: frozenset[str]) -> Select[Any]:
+    """The page for the filters given, each of the 32 combinations built on first use.
+
+    Prebuilding every combination by hand would be 32 names; an ``(:x IS NULL OR ...)``
+    statement would be one, but would hide the filters from the planner.
+    """
+    return _AUDIT_LOG_PAGE.where(
+        *(clause for name, clause in _AUDIT_LOG_FILTERS.items() if name in filters)
+    )
+
+
+_notifications = _table(NotificationRow)
+NOTIFICATIONS_FOR_USER = (
+    select(_notifications)
+    .where(
+        _notifications.c.organization_id == ORG,
+        _notifications.c.user_id == bindparam("user_id"),
+    )
+    .order_by(_notifications.c.id.desc())
+)
