@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, String, Table, bindparam, func, select, text
 
 from manyfutures.adapters.postgres.tables import (
     AgentMemoryRow,
@@ -106,7 +106,9 @@ QUEUE_ITEM = _my_queue.where(_queue.c.id == bindparam("id"))
 QUEUE_ITEM_FOR_SLOT = _my_queue.where(
     _queue.c.project_id == bindparam("project_id"),
     _queue.c.scheduled_for == bindparam("scheduled_for"),
-    _queue.c.status != QueueStatus.CANCELLED.value,
+    # Written out, not bound: a prepared statement's generic plan can then still
+    # prove the partial unique index's predicate and use it.
+    text(f"status <> '{QueueStatus.CANCELLED.value}'"),
 )
 QUEUE_ITEMS_FOR_PROJECT = _my_queue.where(_queue.c.project_id == bindparam("project_id")).order_by(
     _queue.c.scheduled_for, _queue.c.id
