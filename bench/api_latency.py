@@ -32,6 +32,7 @@ in memory); the output says which. Workers and threads default to what
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -172,37 +173,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(
-    owner_url: str, app_url: str, redis_url: str, workers: int, threads: int
-) -> Iterator[int]:
+def _serving(argv: list[str], env: dict[str, str]) -> Iterator[int]:
+    """Run a server on a free loopback port until the block ends; yields the port."""
     port = free_port()
-    env = {
-        **os.environ,
-        "MANYFUTURES_STORAGE": "postgres",
-        "MANYFUTURES_DATABASE_URL": owner_url,
-        "MANYFUTURES_APP_DATABASE_URL": app_url,
-        # Loopback-only bench: dev headers stand in for Clerk, forced explicitly.
-        "MANYFUTURES_AUTH": "dev",
-        "MANYFUTURES_ALLOW_DEV_AUTH": "true",
-        "MANYFUTURES_RATE_LIMIT": "10000000 per minute",
-        "MANYFUTURES_LOG_LEVEL": "WARNING",
-        # Production keeps rate-limit counters (and idempotency keys) in Redis; "" is the
-        # in-process fallback, whose expiry timer thread production never runs.
-        "MANYFUTURES_REDIS_URL": redis_url,
-    }
     process = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "manyfutures"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-        ],
+        [arg.replace("{port}", str(port)) for arg in argv],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -222,6 +197,41 @@ def server(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def service(
+    owner_url: str, app_url: str, redis_url: str, workers: int, threads: int
+) -> contextlib.AbstractContextManager[int]:
+    """``manyfutures serve``, as production runs it."""
+    env = {
+        **os.environ,
+        "MANYFUTURES_STORAGE": "postgres",
+        "MANYFUTURES_DATABASE_URL": owner_url,
+        "MANYFUTURES_APP_DATABASE_URL": app_url,
+        # Loopback-only bench: dev headers stand in for Clerk, forced explicitly.
+        "MANYFUTURES_AUTH": "dev",
+        "MANYFUTURES_ALLOW_DEV_AUTH": "true",
+        "MANYFUTURES_RATE_LIMIT": "10000000 per minute",
+        "MANYFUTURES_LOG_LEVEL": "WARNING",
+        # Production keeps rate-limit counters (and idempotency keys) in Redis; "" is the
+        # in-process fallback, whose expiry timer thread production never runs.
+        "MANYFUTURES_REDIS_URL": redis_url,
+    }
+    argv = [str(ROOT / ".venv" / "bin" / "manyfutures"), "serve", "--host", "127.0.0.1"]
+    argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
+    return _serving(argv, env)
+
+
+def floor(app_url: str, workers: int, threads: int) -> contextlib.AbstractContextManager[int]:
+    """The same SQL behind the same gunicorn and nothing else (bench/api_floor_app.py)."""
+    env = {
+        **os.environ,
+        "MANYFUTURES_APP_DATABASE_URL": app_url,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]),
+    }
+    argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", "127.0.0.1:{port}"]
+    argv += ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread"]
+    return _serving([*argv, "api_floor_app:create_app()"], env)
 
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -319,42 +329,29 @@ def load(
 def direct_sql(app_engine: Any, project_ids: list[str]) -> dict[str, float]:
     """p50 (ms) of the statements behind each route, as the app role with the tenant set.
 
-    The same statements the repositories send (tenant filter included, so the same
-    plans), in one transaction each with the tenant's ``set_config`` first, as the app's
-    unit of work does; only the pool checkout, HTTP and Python around them are missing.
+    The statements the repositories send (queries.py), in one transaction each with
+    the tenant's ``set_config`` first, as the unit of work does; only the pool
+    checkout, HTTP and Python around them are missing.
     """
-    from sqlalchemy import select, text
+    from manyfutures.adapters.postgres import queries as q
+    from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
 
-    from manyfutures.adapters.postgres.tables import EpisodeRow, ProjectRow
-
-    projects_table, episodes_table = ProjectRow.__table__, EpisodeRow.__table__
-    set_tenant = text("SELECT set_config('app.current_org_id', :org, true)")
-    live = select(projects_table).where(
-        projects_table.c.organization_id == ORG, projects_table.c.deleted_at.is_(None)
-    )
-    projects = live.order_by(projects_table.c.id.desc()).limit(20)
     rng = random.Random(7)
     timings: dict[str, list[float]] = {"projects": [], "episodes": []}
     with app_engine.connect() as conn:
         for _ in range(SQL_SAMPLES):
             started = time.perf_counter()
             with conn.begin():
-                conn.execute(set_tenant, {"org": ORG})
-                conn.execute(projects).fetchall()
+                conn.execute(SET_TENANT, {"org": ORG})
+                conn.execute(q.PROJECT_PAGE, {"org": ORG, "limit": 20}).fetchall()
             timings["projects"].append((time.perf_counter() - started) * 1000)
             pid = rng.choice(project_ids)
-            project_check = live.where(projects_table.c.id == pid)
-            episode_page = (
-                select(episodes_table)
-                .where(episodes_table.c.organization_id == ORG, episodes_table.c.project_id == pid)
-                .order_by(episodes_table.c.id.desc())
-                .limit(20)
-            )
             started = time.perf_counter()
             with conn.begin():
-                conn.execute(set_tenant, {"org": ORG})
-                conn.execute(project_check).fetchall()
-                conn.execute(episode_page).fetchall()
+                conn.execute(SET_TENANT, {"org": ORG})
+                conn.execute(q.PROJECT, {"org": ORG, "id": pid}).fetchall()
+                page = {"org": ORG, "project_id": pid, "limit": 20}
+                conn.execute(q.EPISODE_PAGE, page).fetchall()
             timings["episodes"].append((time.perf_counter() - started) * 1000)
     return {key: statistics.median(values) for key, values in timings.items()}
 
@@ -384,13 +381,16 @@ def main() -> int:
         print(f"seeded {PROJECTS} projects / {EPISODES} episodes in {took:.1f} s")
         redis = redis_url()
         print(f"rate limits and idempotency keys: {'Redis ' + redis if redis else 'in memory'}")
-        with server(owner_url, app_url, redis, args.workers, args.threads) as port:
+        with service(owner_url, app_url, redis, args.workers, args.threads) as port:
             load(port, 3.0, args.connections, "mixed", project_ids)  # warm-up: pools, caches
             mixed = load(port, args.seconds, args.connections, "mixed", project_ids)
             routes = {
                 route: load(port, args.route_seconds, args.connections, route, project_ids)
                 for route in ("projects", "episodes")
             }
+        with floor(app_url, args.workers, args.threads) as port:
+            load(port, 3.0, args.connections, "mixed", project_ids)
+            bare = load(port, args.seconds, args.connections, "mixed", project_ids)
         sql = direct_sql(app_engine, project_ids)
 
     result: dict[str, Any] = {
@@ -404,6 +404,13 @@ def main() -> int:
         "p99_ms": round(mixed["p99_ms"], 2),
         "target_p99_ms": TARGET_P99_MS,
         "meets_target": mixed["p99_ms"] < TARGET_P99_MS,
+        "floor": {
+            "requests_per_second": round(bare["requests_per_second"], 1),
+            "p50_ms": round(bare["p50_ms"], 2),
+            "p99_ms": round(bare["p99_ms"], 2),
+            "meets_target": bare["p99_ms"] < TARGET_P99_MS,
+        },
+        "p99_to_floor_ratio": round(mixed["p99_ms"] / bare["p99_ms"], 2),
         "routes": {},
     }
     print(
@@ -425,6 +432,11 @@ def main() -> int:
             f"  p50 {shown['p50_ms']:6.2f} ms  p99 {shown['p99_ms']:6.2f} ms"
             f"  | SQL p50 {shown['sql_p50_ms']:6.3f} ms  ratio {shown['http_to_sql_p50_ratio']}x"
         )
+    print(
+        f"floor (same SQL and gunicorn, nothing else): {result['floor']['requests_per_second']}"
+        f" req/s, p50 {result['floor']['p50_ms']} ms, p99 {result['floor']['p99_ms']} ms;"
+        f" service p99 / floor p99 = {result['p99_to_floor_ratio']}"
+    )
     print(
         f"overall p99 {result['p99_ms']} ms "
         f"(target p99 < {TARGET_P99_MS} ms: {'met' if result['meets_target'] else 'NOT met'})"
