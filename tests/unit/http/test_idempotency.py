@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+
+import pytest
 
 from manyfutures.container import Container
 from tests.support.fakes import ManualClock
@@ -120,3 +123,30 @@ def test_generate_now_replay_creates_one_episode(api: Api) -> None:
     assert first.get_json()["id"] == second.get_json()["id"]
     episodes = api.get(path).get_json()["items"]
     assert [e["id"] for e in episodes].count(first.get_json()["id"]) == 1
+
+
+def test_the_body_is_parsed_once_for_the_fingerprint_and_the_handler(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = json.dumps(BODY).encode()
+    parses: list[object] = []
+    original = json.loads
+
+    def counting(raw: object, **options: object) -> object:
+        if raw == body:
+            parses.append(raw)
+        return original(raw, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(json, "loads", counting)
+    response = api.post(
+        "/v1/projects", data=body, content_type="application/json", headers=key("once")
+    )
+    assert response.status_code == 201
+    assert len(parses) == 1
+
+
+def test_malformed_json_with_a_key_is_still_400_and_frees_the_key(api: Api) -> None:
+    bad = api.post("/v1/projects", data="{", content_type="application/json", headers=key("m"))
+    assert_problem(bad, 400, "malformed-json")
+    good = api.post("/v1/projects", json=BODY, headers=key("m"))
+    assert good.status_code == 201

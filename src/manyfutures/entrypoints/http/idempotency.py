@@ -20,7 +20,7 @@ from flask import Flask, Response, current_app, g, request
 from manyfutures.adapters.idempotency import ClaimOutcome, IdempotencyStore, StoredResponse
 from manyfutures.entrypoints.http.auth import current_actor, is_api_request
 from manyfutures.entrypoints.http.problems import ProblemError
-from manyfutures.entrypoints.http.requests import parse_json
+from manyfutures.entrypoints.http.requests import parsed_body
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -29,11 +29,10 @@ _REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
 
 
 def fingerprint() -> str:
-    raw = request.get_data(cache=True)
     try:
-        body = json.dumps(parse_json(raw), sort_keys=True, separators=(",", ":")).encode()
+        body = json.dumps(parsed_body(), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
-        body = raw
+        body = request.get_data(cache=True)
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big") + part)

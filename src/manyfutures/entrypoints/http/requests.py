@@ -9,9 +9,10 @@ wants. None of them reaches a use case, so none can half-write anything.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, NoReturn
 
-from flask import request
+from flask import g, request
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaValidationError
 
@@ -74,6 +75,23 @@ def reject_nul_in_url() -> None:
         )
 
 
+def parsed_body() -> Any:
+    """The request body as JSON, parsed once per request and shared.
+
+    The Idempotency-Key fingerprint and the handler's schema both need it; a body
+    that does not parse raises the same ValueError to each.
+    """
+    if "parsed_body" not in g:
+        try:
+            g.parsed_body = (parse_json(request.get_data(cache=True)), None)
+        except ValueError as error:  # includes UnicodeDecodeError
+            g.parsed_body = (None, error)
+    value, failure = g.parsed_body
+    if failure is not None:
+        raise failure
+    return value
+
+
 def json_body(schema: Schema) -> dict[str, Any]:
     if not is_json_mimetype(request.mimetype):
         raise ProblemError(
@@ -82,14 +100,18 @@ def json_body(schema: Schema) -> dict[str, Any]:
             "Unsupported media type",
             "send the body as JSON with 'Content-Type: application/json'",
         )
-    return load_json(request.get_data(cache=True), schema)
+    return _validated(parsed_body, schema)
 
 
 def load_json(raw: bytes, schema: Schema) -> dict[str, Any]:
     """Every JSON body, signed webhook or API call, is checked the same way."""
+    return _validated(lambda: parse_json(raw), schema)
+
+
+def _validated(parse: Callable[[], Any], schema: Schema) -> dict[str, Any]:
     try:
-        data = parse_json(raw)
-    except ValueError as error:  # includes UnicodeDecodeError
+        data = parse()
+    except ValueError as error:
         raise ProblemError(
             400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {error}"
         ) from None
