@@ -33,7 +33,7 @@ from manyfutures.entrypoints.http.requests import json_body, query_args
 from manyfutures.entrypoints.http.responses import (
     expected_version,
     json_response,
-    with_project_etag,
+    project_response,
 )
 from manyfutures.entrypoints.http.schemas import (
     EpisodePageSchema,
@@ -92,7 +92,7 @@ def create_project(use_case: CreateProject = Provide[Container.create_project]) 
             **_cadence(body),
         )
     )
-    response = with_project_etag(json_response(_PROJECT, project, 201), project)
+    response = project_response(_PROJECT, project, 201)
     response.headers["Location"] = f"/v1/projects/{project.id}"
     return response
 
@@ -102,7 +102,7 @@ def create_project(use_case: CreateProject = Provide[Container.create_project]) 
 @inject
 def get_project(project_id: str, use_case: GetProject = Provide[Container.get_project]) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id))
-    return with_project_etag(json_response(_PROJECT, project), project)
+    return project_response(_PROJECT, project)
 
 
 @blueprint.patch("/projects/<project_id>")
@@ -134,7 +134,7 @@ def update_project(
             timezone=body.get("timezone"),
         )
     )
-    return with_project_etag(json_response(_PROJECT, project), project)
+    return project_response(_PROJECT, project)
 
 
 @blueprint.delete("/projects/<project_id>")
@@ -156,7 +156,7 @@ def pause_project(
     project_id: str, use_case: PauseProject = Provide[Container.pause_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
-    return with_project_etag(json_response(_PROJECT, project), project)
+    return project_response(_PROJECT, project)
 
 
 @blueprint.post("/projects/<project_id>/resume")
@@ -173,7 +173,7 @@ def resume_project(
     project_id: str, use_case: ResumeProject = Provide[Container.resume_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
-    return with_project_etag(json_response(_PROJECT, project), project)
+    return project_response(_PROJECT, project)
 
 
 @blueprint.post("/projects/<project_id>/episodes")

@@ -18,8 +18,9 @@ def json_response(schema: Schema, value: Any, status: int = 200) -> Response:
     return make_response(schema.dump(value), status)
 
 
-def with_project_etag(response: Response, project: Project) -> Response:
+def project_response(schema: Schema, project: Project, status: int = 200) -> Response:
     """The ETag is the project's version, so If-Match maps straight onto the optimistic lock."""
+    response = json_response(schema, project, status)
     response.set_etag(f"v{project.version}")
     return response
 
