@@ -45,13 +45,10 @@ from manyfutures.core.generation.use_cases import (
     StartGeneration,
 )
 from manyfutures.core.identity.use_cases import (
-    DeleteOrganization,
-    DeleteUser,
+    ApplyIdentityChange,
     GetMe,
     GetOrganization,
-    RemoveMembership,
     SyncMembership,
-    SyncOrganization,
     SyncUser,
     UpdateOrganization,
 )
@@ -175,11 +172,8 @@ class Container(containers.DeclarativeContainer):
     get_episode = providers.Factory(GetEpisode, uow_factory, clock, ids)
     get_episode_status = providers.Factory(GetEpisodeStatus, uow_factory, clock, ids)
     sync_user = providers.Factory(SyncUser, uow_factory, clock, ids)
-    delete_user = providers.Factory(DeleteUser, uow_factory, clock, ids)
-    sync_organization = providers.Factory(SyncOrganization, uow_factory, clock, ids)
-    delete_organization = providers.Factory(DeleteOrganization, uow_factory, clock, ids)
     sync_membership = providers.Factory(SyncMembership, uow_factory, clock, ids)
-    remove_membership = providers.Factory(RemoveMembership, uow_factory, clock, ids)
+    apply_identity_change = providers.Factory(ApplyIdentityChange, uow_factory, clock, ids)
 
     report_progress = providers.Factory(ReportProgress, uow_factory, clock, ids)
     apply_generation_result = providers.Factory(

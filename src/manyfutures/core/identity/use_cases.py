@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypeAlias, assert_never
 
 from manyfutures.core.engagement.recording import record_audit
 from manyfutures.core.identity.model import (
@@ -18,7 +19,7 @@ from manyfutures.core.identity.model import (
     Role,
     User,
 )
-from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
 from manyfutures.core.scheduling.cadence import load_timezone
 from manyfutures.core.shared.errors import (
     FieldErrors,
@@ -26,6 +27,7 @@ from manyfutures.core.shared.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.use_case import UseCase
 
 # Features an admin may switch on. Later capabilities (chat, highlights…) gate on these names,
@@ -459,3 +461,44 @@ class RemoveMembership(UseCase):
             )
             uow.commit()
             return True
+
+
+IdentityChange: TypeAlias = (
+    SyncUserCommand
+    | DeleteUserCommand
+    | SyncOrganizationCommand
+    | DeleteOrganizationCommand
+    | SyncMembershipCommand
+    | RemoveMembershipCommand
+)
+
+
+class ApplyIdentityChange(UseCase):
+    """The one door for Clerk's changes, so an entrypoint need not know which sync each
+    event needs; a new kind of change that is not routed here fails the type check."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        super().__init__(uow, clock, ids)
+        self._sync_user = SyncUser(uow, clock, ids)
+        self._delete_user = DeleteUser(uow, clock, ids)
+        self._sync_organization = SyncOrganization(uow, clock, ids)
+        self._delete_organization = DeleteOrganization(uow, clock, ids)
+        self._sync_membership = SyncMembership(uow, clock, ids)
+        self._remove_membership = RemoveMembership(uow, clock, ids)
+
+    def __call__(self, change: IdentityChange) -> bool:
+        match change:
+            case SyncUserCommand():
+                return self._sync_user(change)
+            case DeleteUserCommand():
+                return self._delete_user(change)
+            case SyncOrganizationCommand():
+                return self._sync_organization(change)
+            case DeleteOrganizationCommand():
+                return self._delete_organization(change)
+            case SyncMembershipCommand():
+                return self._sync_membership(change)
+            case RemoveMembershipCommand():
+                return self._remove_membership(change)
+            case _:
+                assert_never(change)

@@ -1,0 +1,92 @@
+"""Applying Clerk's identity changes: each kind of change reaches its sync, and what
+each sync reports (applied or ignored) is what the caller gets back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from manyfutures.core.identity.model import Role
+from manyfutures.core.identity.use_cases import (
+    ApplyIdentityChange,
+    DeleteOrganizationCommand,
+    DeleteUserCommand,
+    RemoveMembershipCommand,
+    SyncMembershipCommand,
+    SyncOrganizationCommand,
+    SyncUserCommand,
+)
+from tests.unit.use_cases.conftest import Harness
+
+
+@pytest.fixture
+def apply(harness: Harness) -> ApplyIdentityChange:
+    return ApplyIdentityChange(harness.uow_factory, harness.clock, harness.ids)
+
+
+def test_a_user_is_created_updated_and_tombstoned(
+    harness: Harness, apply: ApplyIdentityChange
+) -> None:
+    assert apply(SyncUserCommand("user_ada", "ada@example.org", "Ada", "Europe/Rome"))
+    harness.clock.advance(timedelta(minutes=1))
+    assert apply(SyncUserCommand("user_ada", "ada@new.example", "Ada Lovelace", None))
+    with harness.uow("") as uow:
+        user = uow.users.get("user_ada")
+    assert user is not None
+    assert (user.email, user.name, user.timezone) == (
+        "ada@new.example",
+        "Ada Lovelace",
+        "Europe/Rome",
+    )
+
+    assert apply(DeleteUserCommand("user_ada"))
+    assert not apply(DeleteUserCommand("user_ada"))
+    assert not apply(SyncUserCommand("user_ada", "ada@example.org", "Zombie"))
+    with harness.uow("") as uow:
+        tombstone = uow.users.get("user_ada")
+    assert tombstone is not None and tombstone.deleted_at is not None
+    assert tombstone.name == "Ada Lovelace"
+
+
+def test_an_organization_is_created_renamed_and_tombstoned(
+    harness: Harness, apply: ApplyIdentityChange
+) -> None:
+    assert apply(SyncOrganizationCommand("org_acme", "Acme"))
+    assert not apply(SyncOrganizationCommand("org_acme", "Acme"))
+    assert apply(SyncOrganizationCommand("org_acme", "Acme Ltd"))
+    assert apply(DeleteOrganizationCommand("org_acme"))
+    assert not apply(DeleteOrganizationCommand("org_acme"))
+    assert not apply(SyncOrganizationCommand("org_acme", "Zombie"))
+    with harness.uow("org_acme") as uow:
+        organization = uow.organizations.get()
+        deletions = uow.audit_log.list(action="organization.delete")
+    assert organization is not None
+    assert (organization.name, organization.deleted_at is not None) == ("Acme Ltd", True)
+    assert [row.resource_id for row in deletions] == ["org_acme"]
+
+
+def test_a_membership_is_synced_changed_and_removed(
+    harness: Harness, apply: ApplyIdentityChange
+) -> None:
+    def membership(role: Role) -> SyncMembershipCommand:
+        return SyncMembershipCommand("org_acme", "Acme", "user_ada", "ada@example.org", "Ada", role)
+
+    assert apply(membership(Role.ADMIN))
+    assert not apply(membership(Role.ADMIN))
+    assert apply(membership(Role.MEMBER))
+    with harness.uow("org_acme") as uow:
+        organization = uow.organizations.get()
+        stored = uow.memberships.get_for_user("user_ada")
+    with harness.uow("") as uow:
+        user = uow.users.get("user_ada")
+    assert organization is not None and organization.name == "Acme"
+    assert user is not None and user.email == "ada@example.org"
+    assert stored is not None and stored.role is Role.MEMBER
+
+    assert apply(RemoveMembershipCommand("org_acme", "user_ada"))
+    assert not apply(RemoveMembershipCommand("org_acme", "user_ada"))
+    with harness.uow("org_acme") as uow:
+        assert uow.memberships.get_for_user("user_ada") is None
+        actions = [row.action for row in sorted(uow.audit_log.list(), key=lambda r: r.id)]
+    assert actions == ["membership.create", "membership.update", "membership.delete"]
