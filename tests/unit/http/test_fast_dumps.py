@@ -68,11 +68,22 @@ def test_episode_dump_matches_the_schema(item: object) -> None:
     assert json.dumps(dump_episode(item)) == json.dumps(expected)  # key order too
 
 
-def test_page_uses_the_schema_when_it_is_restricted() -> None:
-    restricted = ProjectSchema(only=("id", "title"))
-    assert page(PROJECTS, restricted, 3)["items"] == restricted.dump(PROJECTS, many=True)
-    assert page(PROJECTS, ProjectSchema(), 3) == {
+def test_a_page_of_a_hot_schema_is_what_the_schema_would_dump() -> None:
+    assert page(PROJECTS, ProjectSchema, 3) == {
         "items": ProjectSchema().dump(PROJECTS, many=True),
         "nextCursor": "proj_3",
     }
-    assert page(EPISODES, EpisodeSchema(), 20)["nextCursor"] is None
+    assert page(EPISODES, EpisodeSchema, 20) == {
+        "items": EpisodeSchema().dump(EPISODES, many=True),
+        "nextCursor": None,
+    }
+
+
+def test_a_schema_without_a_hand_written_dump_dumps_itself() -> None:
+    class TitleOnly(ProjectSchema):
+        class Meta:
+            fields = ("id", "title")
+
+    assert page(PROJECTS, TitleOnly, 3)["items"] == [
+        {"id": p.id, "title": p.title} for p in PROJECTS
+    ]

@@ -29,9 +29,7 @@ TAG = "Episodes"
 @operation(TAG, "Read an episode with its blocks and sources", responses={200: EpisodeDetailSchema})
 @inject
 def get_episode(episode_id: str, use_case: GetEpisode = Provide[Container.get_episode]) -> Response:
-    return json_response(
-        EpisodeDetailSchema(), use_case(EpisodeCommand(current_actor(), episode_id))
-    )
+    return json_response(EpisodeDetailSchema, use_case(EpisodeCommand(current_actor(), episode_id)))
 
 
 @blueprint.get("/episodes/<episode_id>/status")
@@ -45,7 +43,7 @@ def get_episode_status(
     episode_id: str, use_case: GetEpisodeStatus = Provide[Container.get_episode_status]
 ) -> Response:
     episode = use_case(EpisodeCommand(current_actor(), episode_id))
-    response = json_response(EpisodeStatusSchema(), episode)
+    response = json_response(EpisodeStatusSchema, episode)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -62,6 +60,6 @@ def retry_episode(
     episode_id: str, use_case: RetryEpisode = Provide[Container.retry_episode]
 ) -> Response:
     episode = use_case(EpisodeCommand(current_actor(), episode_id))
-    response = json_response(EpisodeSchema(), episode, 202)
+    response = json_response(EpisodeSchema, episode, 202)
     response.headers["Location"] = f"/v1/episodes/{episode.id}/status"
     return response

@@ -25,6 +25,6 @@ blueprint = Blueprint("events", __name__)
 )
 @inject
 def track_event(use_case: TrackEvent = Provide[Container.track_event]) -> Response:
-    body = json_body(EventCreateSchema())
+    body = json_body(EventCreateSchema)
     event = use_case(TrackEventCommand(current_actor(), body["event_type"], body["event_data"]))
-    return json_response(EventSchema(), event, 201)
+    return json_response(EventSchema, event, 201)

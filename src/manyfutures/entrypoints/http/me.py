@@ -21,4 +21,4 @@ blueprint = Blueprint("me", __name__)
 )
 @inject
 def get_me(use_case: GetMe = Provide[Container.get_me]) -> Response:
-    return json_response(MeSchema(), use_case(ActorQuery(current_actor())))
+    return json_response(MeSchema, use_case(ActorQuery(current_actor())))

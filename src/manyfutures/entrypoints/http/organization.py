@@ -40,7 +40,7 @@ TAG = "Organization (admins)"
 def get_organization(
     use_case: GetOrganization = Provide[Container.get_organization],
 ) -> Response:
-    return json_response(OrganizationSchema(), use_case(ActorQuery(current_actor())))
+    return json_response(OrganizationSchema, use_case(ActorQuery(current_actor())))
 
 
 @blueprint.patch("/organization")
@@ -55,7 +55,7 @@ def get_organization(
 def update_organization(
     use_case: UpdateOrganization = Provide[Container.update_organization],
 ) -> Response:
-    body = json_body(OrganizationUpdateSchema())
+    body = json_body(OrganizationUpdateSchema)
     features = {
         name: tuple(body[name])
         for name in ("enabled_features", "experimental_features")
@@ -66,7 +66,7 @@ def update_organization(
             current_actor(), daily_cost_limit_gbp=body.get("daily_cost_limit_gbp"), **features
         )
     )
-    return json_response(OrganizationSchema(), organization)
+    return json_response(OrganizationSchema, organization)
 
 
 @blueprint.get("/audit-log")
@@ -78,7 +78,7 @@ def update_organization(
 )
 @inject
 def list_audit_log(use_case: ListAuditLog = Provide[Container.list_audit_log]) -> dict[str, Any]:
-    query = query_args(AuditLogQuerySchema())
+    query = query_args(AuditLogQuerySchema)
     rows = use_case(
         ListAuditLogQuery(
             current_actor(),
@@ -90,4 +90,4 @@ def list_audit_log(use_case: ListAuditLog = Provide[Container.list_audit_log]) -
             after_id=query["cursor"],
         )
     )
-    return page(list(rows), AuditLogEntrySchema(), query["limit"])
+    return page(list(rows), AuditLogEntrySchema, query["limit"])

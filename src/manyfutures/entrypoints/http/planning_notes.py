@@ -41,9 +41,9 @@ TAG = "Planning notes"
 def list_planning_notes(
     project_id: str, use_case: ListPlanningNotes = Provide[Container.list_planning_notes]
 ) -> Response:
-    query = query_args(PlanningNoteQuerySchema())
+    query = query_args(PlanningNoteQuerySchema)
     notes = use_case(ListPlanningNotesQuery(current_actor(), project_id, query["status"]))
-    return json_response(PlanningNoteListSchema(), {"items": list(notes)})
+    return json_response(PlanningNoteListSchema, {"items": list(notes)})
 
 
 @blueprint.post("/projects/<project_id>/planning-notes")
@@ -57,9 +57,9 @@ def list_planning_notes(
 def add_planning_note(
     project_id: str, use_case: AddPlanningNote = Provide[Container.add_planning_note]
 ) -> Response:
-    body = json_body(PlanningNoteCreateSchema())
+    body = json_body(PlanningNoteCreateSchema)
     note = use_case(AddPlanningNoteCommand(current_actor(), project_id, body["note"]))
-    return json_response(PlanningNoteSchema(), note, 201)
+    return json_response(PlanningNoteSchema, note, 201)
 
 
 @blueprint.patch("/planning-notes/<note_id>")
@@ -74,6 +74,6 @@ def add_planning_note(
 def archive_planning_note(
     note_id: str, use_case: ArchivePlanningNote = Provide[Container.archive_planning_note]
 ) -> Response:
-    json_body(PlanningNoteUpdateSchema())  # the only change a note accepts is archiving
+    json_body(PlanningNoteUpdateSchema)  # the only change a note accepts is archiving
     note = use_case(ArchivePlanningNoteCommand(current_actor(), note_id))
-    return json_response(PlanningNoteSchema(), note)
+    return json_response(PlanningNoteSchema, note)

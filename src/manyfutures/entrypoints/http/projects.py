@@ -48,9 +48,6 @@ from manyfutures.entrypoints.http.schemas import (
 
 blueprint = Blueprint("projects", __name__)
 TAG = "Projects"
-# Schemas are built once: instantiating one per request costs more than a page's SQL.
-_PROJECT, _EPISODE, _PAGEQUERY = ProjectSchema(), EpisodeSchema(), PageQuerySchema()
-_PROJECTCREATE, _PROJECTUPDATE = ProjectCreateSchema(), ProjectUpdateSchema()
 
 
 def _cadence(body: dict[str, Any]) -> dict[str, Any]:
@@ -66,9 +63,9 @@ def _cadence(body: dict[str, Any]) -> dict[str, Any]:
 )
 @inject
 def list_projects(use_case: ListProjects = Provide[Container.list_projects]) -> dict[str, Any]:
-    query = query_args(_PAGEQUERY)
+    query = query_args(PageQuerySchema)
     projects = use_case(ListProjectsQuery(current_actor(), query["limit"], query["cursor"]))
-    return page(list(projects), _PROJECT, query["limit"])
+    return page(list(projects), ProjectSchema, query["limit"])
 
 
 @blueprint.post("/projects")
@@ -81,7 +78,7 @@ def list_projects(use_case: ListProjects = Provide[Container.list_projects]) -> 
 )
 @inject
 def create_project(use_case: CreateProject = Provide[Container.create_project]) -> Response:
-    body = json_body(_PROJECTCREATE)
+    body = json_body(ProjectCreateSchema)
     project = use_case(
         CreateProjectCommand(
             actor=current_actor(),
@@ -92,7 +89,7 @@ def create_project(use_case: CreateProject = Provide[Container.create_project]) 
             **_cadence(body),
         )
     )
-    response = project_response(_PROJECT, project, 201)
+    response = project_response(project, 201)
     response.headers["Location"] = f"/v1/projects/{project.id}"
     return response
 
@@ -102,7 +99,7 @@ def create_project(use_case: CreateProject = Provide[Container.create_project]) 
 @inject
 def get_project(project_id: str, use_case: GetProject = Provide[Container.get_project]) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id))
-    return project_response(_PROJECT, project)
+    return project_response(project)
 
 
 @blueprint.patch("/projects/<project_id>")
@@ -119,7 +116,7 @@ def update_project(
     project_id: str,
     use_case: UpdateProjectSettings = Provide[Container.update_project_settings],
 ) -> Response:
-    body = json_body(_PROJECTUPDATE)
+    body = json_body(ProjectUpdateSchema)
     cadence = _cadence(body)
     project = use_case(
         UpdateProjectSettingsCommand(
@@ -134,7 +131,7 @@ def update_project(
             timezone=body.get("timezone"),
         )
     )
-    return project_response(_PROJECT, project)
+    return project_response(project)
 
 
 @blueprint.delete("/projects/<project_id>")
@@ -156,7 +153,7 @@ def pause_project(
     project_id: str, use_case: PauseProject = Provide[Container.pause_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
-    return project_response(_PROJECT, project)
+    return project_response(project)
 
 
 @blueprint.post("/projects/<project_id>/resume")
@@ -173,7 +170,7 @@ def resume_project(
     project_id: str, use_case: ResumeProject = Provide[Container.resume_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
-    return project_response(_PROJECT, project)
+    return project_response(project)
 
 
 @blueprint.post("/projects/<project_id>/episodes")
@@ -188,7 +185,7 @@ def generate_now(
     project_id: str, use_case: RequestEpisodeNow = Provide[Container.request_episode_now]
 ) -> Response:
     episode = use_case(RequestEpisodeCommand(current_actor(), project_id))
-    response = json_response(_EPISODE, episode, 202)
+    response = json_response(EpisodeSchema, episode, 202)
     response.headers["Location"] = f"/v1/episodes/{episode.id}/status"
     return response
 
@@ -204,8 +201,8 @@ def generate_now(
 def list_episodes(
     project_id: str, use_case: ListEpisodes = Provide[Container.list_episodes]
 ) -> dict[str, Any]:
-    query = query_args(_PAGEQUERY)
+    query = query_args(PageQuerySchema)
     episodes = use_case(
         ListEpisodesQuery(current_actor(), project_id, query["limit"], query["cursor"])
     )
-    return page(list(episodes), _EPISODE, query["limit"])
+    return page(list(episodes), EpisodeSchema, query["limit"])

@@ -17,6 +17,7 @@ from marshmallow import Schema
 from marshmallow import ValidationError as SchemaValidationError
 
 from manyfutures.entrypoints.http.problems import ProblemError
+from manyfutures.entrypoints.http.schemas import instance
 
 
 def is_json_mimetype(mimetype: str) -> bool:
@@ -92,7 +93,7 @@ def parsed_body() -> Any:
     return value
 
 
-def json_body(schema: Schema) -> dict[str, Any]:
+def json_body(schema: type[Schema]) -> dict[str, Any]:
     if not is_json_mimetype(request.mimetype):
         raise ProblemError(
             415,
@@ -103,12 +104,12 @@ def json_body(schema: Schema) -> dict[str, Any]:
     return _validated(parsed_body, schema)
 
 
-def load_json(raw: bytes, schema: Schema) -> dict[str, Any]:
+def load_json(raw: bytes, schema: type[Schema]) -> dict[str, Any]:
     """Every JSON body, signed webhook or API call, is checked the same way."""
     return _validated(lambda: parse_json(raw), schema)
 
 
-def _validated(parse: Callable[[], Any], schema: Schema) -> dict[str, Any]:
+def _validated(parse: Callable[[], Any], schema: type[Schema]) -> dict[str, Any]:
     try:
         data = parse()
     except ValueError as error:
@@ -120,10 +121,10 @@ def _validated(parse: Callable[[], Any], schema: Schema) -> dict[str, Any]:
     field = nul_path(data)
     if field is not None:
         raise SchemaValidationError({field: ["must not contain the NUL character"]})
-    loaded: dict[str, Any] = schema.load(data)
+    loaded: dict[str, Any] = instance(schema).load(data)
     return loaded
 
 
-def query_args(schema: Schema) -> dict[str, Any]:
-    loaded: dict[str, Any] = schema.load(request.args.to_dict(flat=True))
+def query_args(schema: type[Schema]) -> dict[str, Any]:
+    loaded: dict[str, Any] = instance(schema).load(request.args.to_dict(flat=True))
     return loaded

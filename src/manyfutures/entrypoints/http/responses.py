@@ -9,18 +9,19 @@ from flask import Response, make_response, request
 from marshmallow import Schema
 
 from manyfutures.core.projects.model import Project
+from manyfutures.entrypoints.http.schemas import ProjectSchema, instance
 
 _VERSION_TAG = re.compile(r"^v([0-9]{1,18})$")
 UNMATCHABLE_VERSION = -1
 
 
-def json_response(schema: Schema, value: Any, status: int = 200) -> Response:
-    return make_response(schema.dump(value), status)
+def json_response(schema: type[Schema], value: Any, status: int = 200) -> Response:
+    return make_response(instance(schema).dump(value), status)
 
 
-def project_response(schema: Schema, project: Project, status: int = 200) -> Response:
+def project_response(project: Project, status: int = 200) -> Response:
     """The ETag is the project's version, so If-Match maps straight onto the optimistic lock."""
-    response = json_response(schema, project, status)
+    response = json_response(ProjectSchema, project, status)
     response.set_etag(f"v{project.version}")
     return response
 

@@ -52,7 +52,7 @@ def clerk_webhook(
     if claim.outcome is ClaimOutcome.REPLAY:
         event_type = _event_type(raw)
         return json_response(
-            WebhookResultSchema(),
+            WebhookResultSchema,
             {"received": True, "type": event_type, "applied": False, "duplicate": True},
         )
     if claim.outcome is ClaimOutcome.MISMATCH:
@@ -70,11 +70,11 @@ def clerk_webhook(
             f"svix message {message_id} is being processed; it will be applied once",
         )
     try:
-        event = load_json(raw, ClerkEventSchema())
+        event = load_json(raw, ClerkEventSchema)
         change = identity_change(event["type"], event["data"])
         applied = apply_identity_change(change) if change is not None else False
         response = json_response(
-            WebhookResultSchema(),
+            WebhookResultSchema,
             {"received": True, "type": event["type"], "applied": applied, "duplicate": False},
         )
     except BaseException:
