@@ -215,6 +215,13 @@ class PostgresUnitOfWork:
         parameters["org"] = self.organization_id
         return self.now(lambda connection: connection.execute(statement, parameters).all())
 
+    def first(
+        self, statement: Select[Any], mapper: Callable[[Any], T], **parameters: Any
+    ) -> T | None:
+        """The first row a prebuilt statement matches, mapped; None if it matches none."""
+        rows = self.rows(statement, **parameters)
+        return mapper(rows[0]) if rows else None
+
     def check_tenant(self, table: Table, values: dict[str, Any]) -> None:
         """Every write passes here: refused in Python before row-level security has to.
 
@@ -298,8 +305,7 @@ class _OrganizationRepository(_Repository):
         self._uow.insert(m.organization_to_row(organization))
 
     def get(self) -> Organization | None:
-        rows = self._uow.rows(q.ORGANIZATION)
-        return m.organization_from_row(rows[0]) if rows else None
+        return self._uow.first(q.ORGANIZATION, m.organization_from_row)
 
     def update(self, organization: Organization) -> None:
         self._update(
@@ -313,8 +319,7 @@ class _UserRepository(_Repository):
         self._uow.insert(m.user_to_row(user))
 
     def get(self, user_id: str) -> User | None:
-        rows = self._uow.rows(q.USER, id=user_id)
-        return m.user_from_row(rows[0]) if rows else None
+        return self._uow.first(q.USER, m.user_from_row, id=user_id)
 
     def update(self, user: User) -> None:
         self._update(m.user_to_row(user), on_missing=lambda _: NotFoundError("user", user.id))
@@ -325,8 +330,7 @@ class _MembershipRepository(_Repository):
         self._uow.insert(m.membership_to_row(membership))
 
     def get_for_user(self, user_id: str) -> Membership | None:
-        rows = self._uow.rows(q.MEMBERSHIP_FOR_USER, user_id=user_id)
-        return m.membership_from_row(rows[0]) if rows else None
+        return self._uow.first(q.MEMBERSHIP_FOR_USER, m.membership_from_row, user_id=user_id)
 
     def update(self, membership: Membership) -> None:
         self._update(
@@ -387,8 +391,7 @@ class _EpisodeRepository(_Repository):
         self._uow.insert(m.episode_to_row(episode))
 
     def get(self, episode_id: str) -> Episode | None:
-        rows = self._uow.rows(q.EPISODE, id=episode_id)
-        return m.episode_from_row(rows[0]) if rows else None
+        return self._uow.first(q.EPISODE, m.episode_from_row, id=episode_id)
 
     def update(self, episode: Episode) -> None:
         self._update(
@@ -408,10 +411,12 @@ class _EpisodeRepository(_Repository):
         return [m.episode_from_row(r) for r in rows]
 
     def find_for_slot(self, project_id: str, scheduled_for: dt.datetime) -> Episode | None:
-        rows = self._uow.rows(
-            q.EPISODE_FOR_SLOT, project_id=project_id, scheduled_for=scheduled_for
+        return self._uow.first(
+            q.EPISODE_FOR_SLOT,
+            m.episode_from_row,
+            project_id=project_id,
+            scheduled_for=scheduled_for,
         )
-        return m.episode_from_row(rows[0]) if rows else None
 
     def recent_with_status(
         self, project_id: str, status: EpisodeStatus, limit: int
@@ -437,8 +442,7 @@ class _QueueRepository(_Repository):
         self._uow.insert(m.queue_item_to_row(item))
 
     def get(self, item_id: str) -> ScheduleQueueItem | None:
-        rows = self._uow.rows(q.QUEUE_ITEM, id=item_id)
-        return m.queue_item_from_row(rows[0]) if rows else None
+        return self._uow.first(q.QUEUE_ITEM, m.queue_item_from_row, id=item_id)
 
     def update(self, item: ScheduleQueueItem) -> None:
         self._update(
@@ -449,10 +453,12 @@ class _QueueRepository(_Repository):
     def find_for_slot(
         self, project_id: str, scheduled_for: dt.datetime
     ) -> ScheduleQueueItem | None:
-        rows = self._uow.rows(
-            q.QUEUE_ITEM_FOR_SLOT, project_id=project_id, scheduled_for=scheduled_for
+        return self._uow.first(
+            q.QUEUE_ITEM_FOR_SLOT,
+            m.queue_item_from_row,
+            project_id=project_id,
+            scheduled_for=scheduled_for,
         )
-        return m.queue_item_from_row(rows[0]) if rows else None
 
     def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
         rows = self._uow.rows(q.QUEUE_ITEMS_FOR_PROJECT, project_id=project_id)
@@ -464,8 +470,7 @@ class _RunRepository(_Repository):
         self._uow.insert(m.run_to_row(run))
 
     def get(self, run_id: str) -> GenerationRun | None:
-        rows = self._uow.rows(q.RUN, id=run_id)
-        return m.run_from_row(rows[0]) if rows else None
+        return self._uow.first(q.RUN, m.run_from_row, id=run_id)
 
     def update(self, run: GenerationRun) -> None:
         self._update(
@@ -474,8 +479,7 @@ class _RunRepository(_Repository):
         )
 
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
-        rows = self._uow.rows(q.RUN_LATEST_FOR_EPISODE, episode_id=episode_id)
-        return m.run_from_row(rows[0]) if rows else None
+        return self._uow.first(q.RUN_LATEST_FOR_EPISODE, m.run_from_row, episode_id=episode_id)
 
 
 class _TokenUsageRepository(_Repository):
@@ -484,8 +488,7 @@ class _TokenUsageRepository(_Repository):
         self._uow.insert(m.usage_to_row(usage))
 
     def daily(self, day: dt.date) -> TokenUsageDaily | None:
-        rows = self._uow.rows(q.TOKEN_USAGE_DAILY, day=day)
-        return m.daily_from_row(rows[0]) if rows else None
+        return self._uow.first(q.TOKEN_USAGE_DAILY, m.daily_from_row, day=day)
 
 
 class _PlanningNoteRepository(_Repository):
@@ -493,8 +496,7 @@ class _PlanningNoteRepository(_Repository):
         self._uow.insert(m.note_to_row(note))
 
     def get(self, note_id: str) -> PlanningNote | None:
-        rows = self._uow.rows(q.PLANNING_NOTE, id=note_id)
-        return m.note_from_row(rows[0]) if rows else None
+        return self._uow.first(q.PLANNING_NOTE, m.note_from_row, id=note_id)
 
     def update(self, note: PlanningNote) -> None:
         self._update(
