@@ -18,41 +18,7 @@ from manyfutures.core.identity.use_cases import (
     SyncOrganizationCommand,
     SyncUserCommand,
 )
-
-
-def user_data(**overrides: Any) -> dict[str, Any]:
-    return {
-        "id": "user_ada",
-        "object": "user",
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "username": "ada",
-        "primary_email_address_id": "idn_2",
-        "email_addresses": [
-            {"id": "idn_1", "email_address": "old@example.org"},
-            {"id": "idn_2", "email_address": "ada@example.org", "verification": None},
-        ],
-        "public_metadata": {"timezone": "Europe/Rome"},
-        "image_url": "https://img.example/ada.png",
-        **overrides,
-    }
-
-
-def membership_data(role: str = "org:admin", **person: Any) -> dict[str, Any]:
-    return {
-        "id": "orgmem_1",
-        "object": "organization_membership",
-        "role": role,
-        "organization": {"id": "org_acme", "name": "Acme", "slug": "acme"},
-        "public_user_data": {
-            "user_id": "user_ada",
-            "identifier": "ada@example.org",
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-            "image_url": "https://img.example/ada.png",
-            **person,
-        },
-    }
+from tests.support.clerk_payloads import membership_data, user_data
 
 
 @pytest.mark.parametrize("kind", ["user.created", "user.updated"])

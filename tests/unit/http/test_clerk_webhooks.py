@@ -13,6 +13,7 @@ from svix.webhooks import Webhook
 from manyfutures.container import Container
 from manyfutures.core.identity.model import Role
 from manyfutures.entrypoints.http.app import create_app
+from tests.support.clerk_payloads import event, membership_data, user_data
 from tests.unit.http.conftest import WEBHOOK_SECRET, assert_problem, build_test_container
 
 SIGNER = Webhook(WEBHOOK_SECRET)
@@ -51,41 +52,11 @@ def deliver(
 
 
 def user_event(kind: str = "user.created", **data: Any) -> dict[str, Any]:
-    user = {
-        "id": "user_ada",
-        "object": "user",
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "username": None,
-        "primary_email_address_id": "idn_2",
-        "email_addresses": [
-            {"id": "idn_1", "email_address": "old@example.org"},
-            {"id": "idn_2", "email_address": "ada@example.org"},
-        ],
-        "public_metadata": {"timezone": "Europe/Rome"},
-        "image_url": "https://img.example/ada.png",
-        **data,
-    }
-    return {"type": kind, "object": "event", "data": user}
+    return event(kind, user_data(**data))
 
 
 def membership_event(kind: str, role: str = "org:admin") -> dict[str, Any]:
-    return {
-        "type": kind,
-        "object": "event",
-        "data": {
-            "id": "orgmem_1",
-            "object": "organization_membership",
-            "role": role,
-            "organization": {"id": "org_acme", "name": "Acme", "slug": "acme"},
-            "public_user_data": {
-                "user_id": "user_ada",
-                "identifier": "ada@example.org",
-                "first_name": "Ada",
-                "last_name": "Lovelace",
-            },
-        },
-    }
+    return event(kind, membership_data(role))
 
 
 def user(container: Container, user_id: str = "user_ada") -> Any:
