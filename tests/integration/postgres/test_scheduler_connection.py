@@ -121,3 +121,30 @@ def test_a_forked_child_opens_its_own_connection_and_spares_the_parents(
     assert child.exitcode == 0
     assert child_pid != parent
     assert backend_pid(gateway) == parent  # the parent's session survived the child
+
+
+def test_after_a_restart_the_gateway_gets_past_every_dead_pooled_connection(
+    db: MigratedDatabase,
+) -> None:
+    """A restart kills the gateway's connection and every pooled one at once."""
+    from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
+
+    engine = create_app_engine(db.app_url, PoolOptions(size=3, max_overflow=0))
+    try:
+        held = [engine.connect() for _ in range(3)]
+        for connection in held:
+            connection.execute(text("SELECT 1"))
+            connection.close()  # three live connections now wait in the pool
+        gateway = PostgresSchedulerGateway(engine)
+        gateway.due_projects(T0, 10)
+        with db.owner_engine.connect() as owner:
+            owner.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND usename = :role"
+                ),
+                {"role": db.app_role},
+            )
+        assert gateway.due_projects(T0, 10) == []
+    finally:
+        engine.dispose()

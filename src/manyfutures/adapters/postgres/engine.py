@@ -8,6 +8,7 @@ row-level security always applies to it.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, Engine, Executable, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
+logger = logging.getLogger(__name__)
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 DEFAULT_APP_ROLE = "manyfutures_app"
 DEFAULT_SCHEDULER_ROLE = "manyfutures_scheduler"
@@ -120,21 +122,20 @@ def live_connection(
     if it fails because the pooled connection was dead, nothing has happened on it
     yet, so it is run once more on a fresh connection (SQLAlchemy has by then
     invalidated every older pooled connection). A second failure is a real outage.
+    ``first`` is run twice in that case, so it must not change anything.
     """
-    connection = engine.connect()
-    try:
-        connection.execute(first, parameters)
-    except DBAPIError as error:
-        connection.close()
-        if not error.connection_invalidated:
-            raise
+    for attempt in (1, 2):
         connection = engine.connect()
         try:
             connection.execute(first, parameters)
-        except BaseException:
+            return connection
+        except BaseException as error:
             connection.close()
-            raise
-    return connection
+            retry = isinstance(error, DBAPIError) and error.connection_invalidated
+            if not retry or attempt == 2:
+                raise
+            logger.warning("a pooled database connection was dead; retrying on a fresh one")
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def create_owner_engine(url: URL | str) -> Engine:
