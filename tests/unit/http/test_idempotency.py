@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 
 from manyfutures.container import Container
 from tests.support.fakes import ManualClock
@@ -150,3 +151,12 @@ def test_malformed_json_with_a_key_is_still_400_and_frees_the_key(api: Api) -> N
     assert_problem(bad, 400, "malformed-json")
     good = api.post("/v1/projects", json=BODY, headers=key("m"))
     assert good.status_code == 201
+
+
+def test_each_request_reads_its_own_body_inside_a_shared_app_context(app: Flask, api: Api) -> None:
+    """Flask reuses an open app context (and its ``g``) for every request pushed in it."""
+    with app.app_context():
+        first = api.post("/v1/projects", json=BODY, headers=key("a"))
+        second = api.post("/v1/projects", json={**BODY, "title": "Second"}, headers=key("b"))
+    assert first.get_json()["title"] == BODY["title"]
+    assert second.get_json()["title"] == "Second"

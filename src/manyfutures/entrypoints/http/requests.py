@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from flask import g, request
+from flask import request
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaValidationError
 
@@ -76,18 +76,24 @@ def reject_nul_in_url() -> None:
         )
 
 
+_PARSED_BODY = "manyfutures.parsed_body"
+
+
 def parsed_body() -> Any:
     """The request body as JSON, parsed once per request and shared.
 
     The Idempotency-Key fingerprint and the handler's schema both need it; a body
-    that does not parse raises the same ValueError to each.
+    that does not parse raises the same ValueError to each. It is kept in the WSGI
+    environ, which lives exactly as long as the request (``g`` can outlive it when
+    an app context is already open).
     """
-    if "parsed_body" not in g:
+    environ = request.environ
+    if _PARSED_BODY not in environ:
         try:
-            g.parsed_body = (parse_json(request.get_data(cache=True)), None)
+            environ[_PARSED_BODY] = (parse_json(request.get_data(cache=True)), None)
         except ValueError as error:  # includes UnicodeDecodeError
-            g.parsed_body = (None, error)
-    value, failure = g.parsed_body
+            environ[_PARSED_BODY] = (None, error)
+    value, failure = environ[_PARSED_BODY]
     if failure is not None:
         raise failure
     return value
@@ -105,7 +111,7 @@ def json_body(schema: type[Schema]) -> dict[str, Any]:
 
 
 def load_json(raw: bytes, schema: type[Schema]) -> dict[str, Any]:
-    """Every JSON body, signed webhook or API call, is checked the same way."""
+    """A body read outside ``json_body`` (a signed webhook's), checked the same way."""
     return _validated(lambda: parse_json(raw), schema)
 
 
