@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import ProgrammingError
@@ -17,7 +19,7 @@ BACKEND_PID = text("SELECT pg_backend_pid()")
 
 
 @pytest.fixture
-def engine(db: MigratedDatabase) -> Engine:
+def engine(db: MigratedDatabase) -> Iterator[Engine]:
     """One pooled connection, so the next checkout is always the connection last used."""
     engine = create_app_engine(db.app_url, PoolOptions(size=1, max_overflow=0))
     yield engine

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, Table, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Select, String, bindparam, func, select
 
 from manyfutures.adapters.postgres.tables import (
     AgentMemoryRow,
@@ -29,30 +29,24 @@ from manyfutures.adapters.postgres.tables import (
     TokenUsageDailyRow,
     UserEventRow,
     UserRow,
+    table_of,
 )
 from manyfutures.core.scheduling.queue import QueueStatus
 
-
-def _table(row: type) -> Table:
-    table = row.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
 ORG = bindparam("org", type_=String)
 
-_organizations = _table(OrganizationRow)
+_organizations = table_of(OrganizationRow)
 ORGANIZATION = select(_organizations).where(_organizations.c.id == ORG)
 
-_users = _table(UserRow)
+_users = table_of(UserRow)
 USER = select(_users).where(_users.c.id == bindparam("id"))
 
-_memberships = _table(MembershipRow)
+_memberships = table_of(MembershipRow)
 MEMBERSHIP_FOR_USER = select(_memberships).where(
     _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
 )
 
-_projects = _table(ProjectRow)
+_projects = table_of(ProjectRow)
 _live_projects = select(_projects).where(
     _projects.c.organization_id == ORG, _projects.c.deleted_at.is_(None)
 )
@@ -64,7 +58,7 @@ PROJECT_VERSION = select(_projects.c.version).where(
     _projects.c.organization_id == ORG, _projects.c.id == bindparam("id")
 )
 
-_episodes = _table(EpisodeRow)
+_episodes = table_of(EpisodeRow)
 _my_episodes = select(_episodes).where(_episodes.c.organization_id == ORG)
 EPISODE = _my_episodes.where(_episodes.c.id == bindparam("id"))
 EPISODE_PAGE = (
@@ -93,28 +87,26 @@ EPISODES_RECENT_WITH_STATUS = (
     .limit(bindparam("limit"))
 )
 
-_blocks = _table(BlockRow)
+_blocks = table_of(BlockRow)
 BLOCKS_FOR_EPISODE = (
     select(_blocks)
     .where(_blocks.c.organization_id == ORG, _blocks.c.episode_id == bindparam("episode_id"))
     .order_by(_blocks.c.position, _blocks.c.id)
 )
 
-_queue = _table(QueueItemRow)
+_queue = table_of(QueueItemRow)
 _my_queue = select(_queue).where(_queue.c.organization_id == ORG)
 QUEUE_ITEM = _my_queue.where(_queue.c.id == bindparam("id"))
 QUEUE_ITEM_FOR_SLOT = _my_queue.where(
     _queue.c.project_id == bindparam("project_id"),
     _queue.c.scheduled_for == bindparam("scheduled_for"),
-    # Written out, not bound: a prepared statement's generic plan can then still
-    # prove the partial unique index's predicate and use it.
-    text(f"status <> '{QueueStatus.CANCELLED.value}'"),
+    _queue.c.status != QueueStatus.CANCELLED.value,
 )
 QUEUE_ITEMS_FOR_PROJECT = _my_queue.where(_queue.c.project_id == bindparam("project_id")).order_by(
     _queue.c.scheduled_for, _queue.c.id
 )
 
-_runs = _table(GenerationRunRow)
+_runs = table_of(GenerationRunRow)
 RUN = select(_runs).where(_runs.c.organization_id == ORG, _runs.c.id == bindparam("id"))
 RUN_LATEST_FOR_EPISODE = (
     select(_runs)
@@ -123,12 +115,12 @@ RUN_LATEST_FOR_EPISODE = (
     .limit(1)
 )
 
-_daily_usage = _table(TokenUsageDailyRow)
+_daily_usage = table_of(TokenUsageDailyRow)
 TOKEN_USAGE_DAILY = select(_daily_usage).where(
     _daily_usage.c.organization_id == ORG, _daily_usage.c.date == bindparam("day")
 )
 
-_notes = _table(PlanningNoteRow)
+_notes = table_of(PlanningNoteRow)
 PLANNING_NOTE = select(_notes).where(
     _notes.c.organization_id == ORG, _notes.c.id == bindparam("id")
 )
@@ -141,18 +133,18 @@ PLANNING_NOTES_FOR_PROJECT_WITH_STATUS = PLANNING_NOTES_FOR_PROJECT.where(
     _notes.c.status == bindparam("status")
 )
 
-_memories = _table(AgentMemoryRow)
+_memories = table_of(AgentMemoryRow)
 AGENT_MEMORIES_FOR_PROJECT = (
     select(_memories)
     .where(_memories.c.organization_id == ORG, _memories.c.project_id == bindparam("project_id"))
     .order_by(_memories.c.id)
 )
 
-_events = _table(UserEventRow)
+_events = table_of(UserEventRow)
 EVENTS = select(_events).where(_events.c.organization_id == ORG).order_by(_events.c.id)
 EVENTS_OF_TYPE = EVENTS.where(_events.c.event_type == bindparam("event_type"))
 
-_audit_log = _table(AuditLogRow)
+_audit_log = table_of(AuditLogRow)
 _AUDIT_LOG_PAGE = (
     select(_audit_log)
     .where(_audit_log.c.organization_id == ORG)
@@ -175,12 +167,15 @@ def audit_log_page(filters: frozenset[str]) -> Select[Any]:
     Prebuilding every combination by hand would be 32 names; an ``(:x IS NULL OR ...)``
     statement would be one, but would hide the filters from the planner.
     """
+    unknown = filters - _AUDIT_LOG_FILTERS.keys()
+    if unknown:
+        raise ValueError(f"no audit log filter named {', '.join(sorted(unknown))}")
     return _AUDIT_LOG_PAGE.where(
         *(clause for name, clause in _AUDIT_LOG_FILTERS.items() if name in filters)
     )
 
 
-_notifications = _table(NotificationRow)
+_notifications = table_of(NotificationRow)
 NOTIFICATIONS_FOR_USER = (
     select(_notifications)
     .where(

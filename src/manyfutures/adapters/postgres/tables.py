@@ -47,6 +47,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     SmallInteger,
+    Table,
     Text,
     Time,
     UniqueConstraint,
@@ -92,6 +93,13 @@ class Base(MappedAsDataclass, DeclarativeBase):
         dict[str, Any]: JSONB(),
         list[dict[str, Any]]: JSONB(),
     }
+
+
+def table_of(row: Base | type[Base]) -> Table:
+    """The Core table behind a mapped row class (or row), for statements built from it."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:

@@ -51,6 +51,7 @@ from manyfutures.adapters.postgres.tables import (
     Base,
     MembershipRow,
     ProjectRow,
+    table_of,
 )
 from manyfutures.core import persistence
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
@@ -83,14 +84,8 @@ _INSUFFICIENT_PRIVILEGE = "42501"  # also what a row-level security WITH CHECK f
 
 
 def _column_values(row: Base) -> dict[str, Any]:
-    table = _table(row)
+    table = table_of(row)
     return {column.key: getattr(row, column.key) for column in table.columns}
-
-
-def _table(row: Base | type[Base]) -> Table:
-    table = row.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def map_database_error(error: DBAPIError) -> Exception | None:
@@ -188,7 +183,7 @@ class PostgresUnitOfWork:
             self._run(partial(write.run, connection))
 
     def insert(self, row: Base) -> None:
-        table = _table(row)
+        table = table_of(row)
         self.check_tenant(table, _column_values(row))
         last = self._staged[-1] if self._staged else None
         if not isinstance(last, _Insert) or last.table is not table:
@@ -284,7 +279,7 @@ class _Repository:
         on_missing: Callable[[Connection], Exception],
     ) -> None:
         """Stage an UPDATE of every column but the keys; fail if it matched no row."""
-        table = _table(row)
+        table = table_of(row)
         values = _column_values(row)
         self._uow.check_tenant(table, values)
         keys = {"id", "organization_id"}
