@@ -71,12 +71,16 @@ class _Membership(_Lenient):
     public_user_data = fields.Nested(_PublicUser, required=True)
 
 
+# Built once: a schema instance keeps no per-call state.
+_USER, _DELETED, _ORGANIZATION, _MEMBERSHIP = _User(), _Deleted(), _Organization(), _Membership()
+
+
 def _name(first: str | None, last: str | None, fallback: str | None) -> str:
     return " ".join(part for part in (first, last) if part).strip() or (fallback or "")
 
 
 def _sync_user(data: dict[str, Any]) -> SyncUserCommand:
-    user = _User().load(data)
+    user = _USER.load(data)
     emails = {e["id"]: e["email_address"] for e in user["email_addresses"]}
     email = emails.get(user["primary_email_address_id"] or "") or next(iter(emails.values()), "")
     timezone = (user["public_metadata"] or {}).get("timezone")
@@ -89,20 +93,20 @@ def _sync_user(data: dict[str, Any]) -> SyncUserCommand:
 
 
 def _delete_user(data: dict[str, Any]) -> DeleteUserCommand:
-    return DeleteUserCommand(_Deleted().load(data)["id"])
+    return DeleteUserCommand(_DELETED.load(data)["id"])
 
 
 def _sync_organization(data: dict[str, Any]) -> SyncOrganizationCommand:
-    organization = _Organization().load(data)
+    organization = _ORGANIZATION.load(data)
     return SyncOrganizationCommand(organization["id"], organization["name"])
 
 
 def _delete_organization(data: dict[str, Any]) -> DeleteOrganizationCommand:
-    return DeleteOrganizationCommand(_Deleted().load(data)["id"])
+    return DeleteOrganizationCommand(_DELETED.load(data)["id"])
 
 
 def _sync_membership(data: dict[str, Any]) -> SyncMembershipCommand:
-    membership = _Membership().load(data)
+    membership = _MEMBERSHIP.load(data)
     person = membership["public_user_data"]
     return SyncMembershipCommand(
         organization_id=membership["organization"]["id"],
