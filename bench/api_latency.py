@@ -21,8 +21,8 @@ Usage::
 
     .venv/bin/python bench/api_latency.py
 
-The database is a throwaway one (created, migrated and dropped) on the server the
-Postgres test suite uses: MANYFUTURES_TEST_DATABASE_URL, default the local server.
+The database is a throwaway one (bench/_scratch.py: created, migrated and dropped
+with its roles) on MANYFUTURES_BENCH_DATABASE_URL, default the local server.
 
 It needs the PostgreSQL storage wired into the container (MANYFUTURES_STORAGE=postgres);
 without it the bench says so and exits 2. Traffic goes to 127.0.0.1 only.
@@ -44,7 +44,6 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -53,7 +52,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 TARGET_P99_MS = 25.0
 ORG, USER = "org_bench", "user_bench"
@@ -64,14 +62,6 @@ CONNECTIONS, SECONDS = 16, 20.0
 SQL_SAMPLES = 2_000
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def postgres_wired() -> bool:
     from manyfutures.settings import CHOICES
 
@@ -80,16 +70,24 @@ def postgres_wired() -> bool:
 
 @contextmanager
 def database() -> Iterator[tuple[str, str, Any, Any]]:
-    """(owner URL, app URL, owner engine, app engine) for a migrated database."""
-    from tests.integration.postgres.database import shared_test_database
+    """(owner URL, app URL, owner engine, app engine) for a throwaway migrated database."""
+    from _scratch import scratch_database
 
-    with shared_test_database() as db:
-        yield (
-            db.owner_url.render_as_string(hide_password=False),
-            db.app_url.render_as_string(hide_password=False),
-            db.owner_engine,
-            db.app_engine,
-        )
+    from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
+
+    with scratch_database("manyfutures_api") as scratch:
+        owner_engine = create_app_engine(scratch.owner_url, PoolOptions(size=2))
+        app_engine = create_app_engine(scratch.app_url, PoolOptions(size=4, max_overflow=8))
+        try:
+            yield (
+                scratch.owner_url.render_as_string(hide_password=False),
+                scratch.app_url.render_as_string(hide_password=False),
+                owner_engine,
+                app_engine,
+            )
+        finally:
+            app_engine.dispose()
+            owner_engine.dispose()
 
 
 def seed(owner_engine: Any) -> list[str]:

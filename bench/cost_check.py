@@ -6,8 +6,8 @@ The cost gate reads ``token_usage_daily`` (one row per organization and UTC day,
 kept by the trigger on ``token_usage``), never the raw rows, so the read should
 cost the same whatever the size of ``token_usage``. This measures that:
 
-* a fresh database (migrated as ``manyfutures db upgrade`` does) with 97
-  organizations;
+* a throwaway database (bench/_scratch.py: on ``MANYFUTURES_BENCH_DATABASE_URL``,
+  migrated as ``manyfutures db upgrade`` does) with 97 organizations;
 * raw rows are loaded **through the trigger**, with
   ``INSERT … SELECT … FROM generate_series`` in 50 000-row statements, spread
   over the organizations, the last 100 UTC days and every hour — so the daily
@@ -30,27 +30,18 @@ The last line is one JSON object.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import statistics
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from _scratch import scratch_database
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import URL
 
-from manyfutures.adapters.postgres.engine import (
-    PoolOptions,
-    create_app_engine,
-    create_owner_engine,
-    normalize_url,
-)
-from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
+from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ORGANIZATIONS = 97
 DAYS = 100
 CHUNK = 50_000
@@ -76,10 +67,6 @@ LOAD = text(
      WHERE n % 97 = :org_number
     """
 )
-
-
-def _url(url: URL) -> str:
-    return url.render_as_string(hide_password=False)
 
 
 def _load(owner: Engine, first: int, last: int, today: datetime) -> float:
@@ -148,27 +135,13 @@ def _p99(values: list[float]) -> float:
 
 
 def main() -> int:
-    server = normalize_url(os.environ.get("MANYFUTURES_BENCH_DATABASE_URL") or DEFAULT_SERVER)
-    token = secrets.token_hex(4)
-    name = f"manyfutures_cost_{token}"
-    app_role, scheduler_role = f"bench_app_{token}", f"bench_scheduler_{token}"
-    password = secrets.token_urlsafe(16)
     now = datetime.now(UTC)
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    admin = create_owner_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        version = connection.execute(text("SHOW server_version")).scalar_one()
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     results: dict[int, dict[str, float]] = {}
-    try:
-        owner_url = server.set(database=name)
-        upgrade(alembic_config(_url(owner_url), app_role=app_role, scheduler_role=scheduler_role))
-        with admin.connect() as connection:
-            connection.execute(text(f"ALTER ROLE {app_role} PASSWORD '{password}'"))
-        owner = create_app_engine(owner_url, PoolOptions(size=1))
-        app = create_app_engine(
-            owner_url.set(username=app_role, password=password), PoolOptions(size=1)
-        )
+    with scratch_database("manyfutures_cost") as scratch:
+        version = scratch.server_version
+        owner = create_app_engine(scratch.owner_url, PoolOptions(size=1))
+        app = create_app_engine(scratch.app_url, PoolOptions(size=1))
         factory = PostgresUnitOfWorkFactory(app)
         with owner.begin() as connection:
             for org_number in range(ORGANIZATIONS):
@@ -206,12 +179,6 @@ def main() -> int:
             )
         app.dispose()
         owner.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in (app_role, scheduler_role):
-                connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
-        admin.dispose()
 
     ratio = round(results[LARGE]["p50_ms"] / results[SMALL]["p50_ms"], 3)
     print(f"ratio (1 000 000 / 1 000, median read): {ratio} (target <= {TARGET_RATIO})")

@@ -6,9 +6,10 @@
 Both sides get the same shape of work: 20 000 claimable rows, 5 worker
 *processes* (one connection each, released together by a barrier), batches of
 10, each worker looping until a claim comes back empty. Ours is in its own
-database (20 000 due items in ``episode_schedule_queue`` spread over 50
-organizations); pgqueuer is in another database on the same server, over
-psycopg 3 like ours. Every mode starts from a freshly loaded queue on both sides.
+throwaway database (bench/_scratch.py, on ``MANYFUTURES_BENCH_DATABASE_URL``; 20 000
+due items in ``episode_schedule_queue`` spread over 50 organizations); pgqueuer is
+in another one on the same server, dropped with it, over psycopg 3 like ours.
+Every mode starts from a freshly loaded queue on both sides.
 
 Headline — **claim vs claim** (``ours_per_s``, ``peer_per_s``, ``ratio``):
 
@@ -67,7 +68,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -81,21 +81,15 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
+from _scratch import scratch_database
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from manyfutures.adapters.postgres.engine import (
-    PoolOptions,
-    create_app_engine,
-    create_owner_engine,
-    normalize_url,
-)
-from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
+from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine, create_owner_engine
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ORGANIZATIONS = 50
 LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
@@ -506,28 +500,17 @@ def main() -> int:
         print("pgqueuer is missing: pip install -e '.[bench]'", file=sys.stderr)
         return 2
 
-    server = normalize_url(os.environ.get("MANYFUTURES_BENCH_DATABASE_URL") or DEFAULT_SERVER)
-    token = secrets.token_hex(4)
-    ours_db, peer_db = f"manyfutures_bench_{token}", f"pgqueuer_bench_{token}"
-    app_role, scheduler_role = f"bench_app_{token}", f"bench_scheduler_{token}"
-    password = secrets.token_urlsafe(16)
-    admin = create_owner_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        pg_version = connection.execute(text("SHOW server_version")).scalar_one()
-        connection.execute(text(f'CREATE DATABASE "{ours_db}"'))
-        connection.execute(text(f'CREATE DATABASE "{peer_db}"'))
     runs = Runs()
     load_before = round(os.getloadavg()[0], 2)  # other work on the machine skews every figure
     n, workers, batch = args.items, args.workers, args.batch
-    try:
-        owner = server.set(database=ours_db)
-        upgrade(alembic_config(_url(owner), app_role=app_role, scheduler_role=scheduler_role))
-        with admin.connect() as connection:
-            connection.execute(text(f"ALTER ROLE {app_role} PASSWORD '{password}'"))
-        app = _url(owner.set(username=app_role, password=password))
+    with scratch_database("manyfutures_bench", peers=["pgqueuer_bench"]) as scratch:
+        pg_version = scratch.server_version
+        owner = scratch.owner_url
+        app = _url(scratch.app_url)
         _load_tenants(owner)
-        _create_complete_helper(owner, app_role)
-        dsn = _pgqueuer_dsn(server.set(database=peer_db))
+        _create_complete_helper(owner, scratch.app_role)
+        (peer_url,) = scratch.peer_urls
+        dsn = _pgqueuer_dsn(peer_url)
         asyncio.run(_install_peer(dsn))
         print(
             f"PostgreSQL {pg_version}; pgqueuer {peer_version}; {n} items, {workers} worker "
@@ -566,13 +549,6 @@ def main() -> int:
                 second()
         ours("ours claim + complete via unit of work", OURS_UOW)
         peer("pgqueuer drain (QueueManager, drain mode)", "qm")
-    finally:
-        with admin.connect() as connection:
-            for name in (ours_db, peer_db):
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in (app_role, scheduler_role):
-                connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
-        admin.dispose()
 
     ours_claim = runs.median("ours claim (gateway)")
     peer_claim = runs.median("pgqueuer claim (Queries.dequeue)")
