@@ -1,48 +1,63 @@
 """The floor for bench/api_latency.py: the same SQL behind the same gunicorn, and nothing else.
 
 Same routes, same statements (the repositories' own, from queries.py), same app
-role and tenant ``set_config``, same pool, same gunicorn workers and threads; but no
-authentication, rate limit, unit of work, domain objects or schemas, and the rows
-go out as plain JSON. Whatever latency this has, the service cannot go below it on
-the machine the bench runs on, so the bench reports the two side by side.
+role and tenant ``set_config``, the engine built from the same settings (pool,
+prepared statements, row-level security guard) and gunicorn run with the same
+options as ``manyfutures serve`` (workers, threads, keep-alive, access log); but
+no authentication, rate limit, unit of work, domain objects or schemas, and the
+rows go out as plain JSON. Whatever latency this has, the service cannot go below
+it on the machine the bench runs on, so the bench reports the two side by side.
 
-Run by the bench as ``gunicorn 'api_floor_app:create_app()'`` with the app role's
-URL in ``MANYFUTURES_APP_DATABASE_URL``.
+Run by the bench as ``python bench/api_floor_app.py --port P --workers W --threads T``
+with the service's ``MANYFUTURES_*`` environment.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine
 
 from manyfutures.adapters.postgres import queries as q
-from manyfutures.adapters.postgres.engine import create_app_engine
 from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
+from manyfutures.adapters.postgres.wiring import service_engine
+from manyfutures.entrypoints.http.server import ApiServer, gunicorn_options
+from manyfutures.settings import Settings
 
 ORG = "org_bench"
 PAGE = 20
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _rows(engine: Engine, *statements: tuple[Any, dict[str, Any]]) -> list[dict[str, Any]]:
     """Run the statements in one tenant-scoped transaction; the last one's rows."""
     with engine.connect() as connection:
         connection.execute(SET_TENANT, {"org": ORG})
-        rows: list[Any] = []
+        rows: Sequence[Any] = ()
         for statement, parameters in statements:
             rows = connection.execute(statement, {"org": ORG, **parameters}).all()
         connection.rollback()
-    return [
-        {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row}
-        for row in (r._mapping.items() for r in rows)
-    ]
+    return [{key: _json_value(value) for key, value in row._mapping.items()} for row in rows]
 
 
-def create_app() -> Flask:
+def create_app(settings: Settings) -> Flask:
     app = Flask("floor")
-    engine = create_app_engine(os.environ["MANYFUTURES_APP_DATABASE_URL"])
+    engine = service_engine(
+        settings.database_url,
+        settings.app_database_url,
+        settings.db_app_role,
+        settings.db_pool_size,
+        settings.db_max_overflow,
+        settings.db_pool_timeout,
+        settings.db_prepare_threshold,
+    )
 
     @app.get("/v1/projects")
     def projects() -> dict[str, Any]:
@@ -58,3 +73,25 @@ def create_app() -> Flask:
         return {"items": items}
 
     return app
+
+
+class FloorServer(ApiServer):
+    """``manyfutures serve``'s gunicorn, options and all, serving the floor app instead."""
+
+    def load(self) -> Any:
+        return create_app(self._settings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    args = parser.parse_args()
+    settings = Settings.from_env(os.environ)
+    options = gunicorn_options(settings, "127.0.0.1", args.port, args.workers, args.threads)
+    FloorServer(settings, options).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,9 +6,10 @@ service's own (creation time first, then randomness, as ULIDs are), spread over 
 year, so the tenants' rows interleave in every id index as they do in production.
 16 keep-alive connections alternate ``GET /v1/projects`` and
 ``GET /v1/projects/<id>/episodes`` (random projects) for 20 s, in four 5 s slices
-that alternate with the same load on the *floor* (bench/api_floor_app.py: the same
-SQL behind the same gunicorn, and nothing else), so a shared machine's slow spells
-hit both alike; each figure is the median over the slices. Then each route alone
+that alternate (in turn first) with the same load on the *floor*
+(bench/api_floor_app.py: the same SQL behind the same gunicorn, options and pool
+settings, and nothing else), so a shared machine's slow spells hit both alike; each
+figure is the median over the slices. Then each route alone
 for 10 s. Printed: requests/s, p50 and p99 for the service and the floor, and the
 p50 of the same SQL executed directly (as the app role, tenant set) with the
 HTTP/SQL ratio. The last line is one JSON object with every figure and the target
@@ -24,8 +25,7 @@ Usage::
 The database is a throwaway one (bench/_scratch.py: created, migrated and dropped
 with its roles) on MANYFUTURES_BENCH_DATABASE_URL, default the local server.
 
-It needs the PostgreSQL storage wired into the container (MANYFUTURES_STORAGE=postgres);
-without it the bench says so and exits 2. Traffic goes to 127.0.0.1 only.
+Traffic goes to 127.0.0.1 only.
 
 Rate-limit counters and idempotency keys go to Redis as in production
 (MANYFUTURES_REDIS_URL, else the local Redis on 127.0.0.1:6379 if it answers, else
@@ -60,12 +60,6 @@ PROJECTS, EPISODES = 10_000, 200_000
 OTHER_PROJECTS, OTHER_EPISODES = 2_000, 20_000
 CONNECTIONS, SECONDS = 16, 20.0
 SQL_SAMPLES = 2_000
-
-
-def postgres_wired() -> bool:
-    from manyfutures.settings import CHOICES
-
-    return "postgres" in CHOICES["storage"]
 
 
 @contextmanager
@@ -201,11 +195,9 @@ def _serving(argv: list[str], env: dict[str, str]) -> Iterator[int]:
         process.wait(timeout=30)
 
 
-def service(
-    owner_url: str, app_url: str, redis_url: str, workers: int, threads: int
-) -> contextlib.AbstractContextManager[int]:
-    """``manyfutures serve``, as production runs it."""
-    env = {
+def service_env(owner_url: str, app_url: str, redis_url: str) -> dict[str, str]:
+    """The settings ``manyfutures serve`` runs with here; the floor gets the same."""
+    return {
         **os.environ,
         "MANYFUTURES_STORAGE": "postgres",
         "MANYFUTURES_DATABASE_URL": owner_url,
@@ -219,21 +211,24 @@ def service(
         # in-process fallback, whose expiry timer thread production never runs.
         "MANYFUTURES_REDIS_URL": redis_url,
     }
+
+
+def service(
+    env: dict[str, str], workers: int, threads: int
+) -> contextlib.AbstractContextManager[int]:
+    """``manyfutures serve``, as production runs it."""
     argv = [str(ROOT / ".venv" / "bin" / "manyfutures"), "serve", "--host", "127.0.0.1"]
     argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
     return _serving(argv, env)
 
 
-def floor(app_url: str, workers: int, threads: int) -> contextlib.AbstractContextManager[int]:
+def floor(
+    env: dict[str, str], workers: int, threads: int
+) -> contextlib.AbstractContextManager[int]:
     """The same SQL behind the same gunicorn and nothing else (bench/api_floor_app.py)."""
-    env = {
-        **os.environ,
-        "MANYFUTURES_APP_DATABASE_URL": app_url,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]),
-    }
-    argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", "127.0.0.1:{port}"]
-    argv += ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread"]
-    return _serving([*argv, "api_floor_app:create_app()"], env)
+    argv = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "bench" / "api_floor_app.py")]
+    argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
+    return _serving(argv, env)
 
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -304,7 +299,7 @@ def load(
                 "-c",
                 str(connections),
                 "-d",
-                f"{round(seconds)}s",
+                f"{max(1, round(seconds))}s",
                 "--timeout",
                 "10s",
                 "-s",
@@ -377,12 +372,9 @@ def main() -> int:
     parser.add_argument("--route-seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    if not postgres_wired():
-        print(
-            "MANYFUTURES_STORAGE=postgres is not wired into the container yet; nothing to measure"
-        )
-        print(json.dumps({"bench": "api_latency", "skipped": "postgres storage not wired"}))
-        return 2
+    if args.rounds < 1 or args.seconds / args.rounds < 1:
+        parser.error("--rounds must be at least 1, with slices of at least one second")
+    slice_seconds = args.seconds / args.rounds
 
     with database() as (owner_url, app_url, owner_engine, app_engine):
         started = time.perf_counter()
@@ -391,24 +383,20 @@ def main() -> int:
         print(f"seeded {PROJECTS} projects / {EPISODES} episodes in {took:.1f} s")
         redis = redis_url()
         print(f"rate limits and idempotency keys: {'Redis ' + redis if redis else 'in memory'}")
+        env = service_env(owner_url, app_url, redis)
         with (
-            service(owner_url, app_url, redis, args.workers, args.threads) as port,
-            floor(app_url, args.workers, args.threads) as floor_port,
+            service(env, args.workers, args.threads) as port,
+            floor(env, args.workers, args.threads) as floor_port,
         ):
             for warm in (port, floor_port):  # pools, prepared statements, caches
                 load(warm, 3.0, args.connections, "mixed", project_ids)
             # Alternating slices: a shared machine's slow spells hit both sides alike.
             slices: dict[int, list[dict[str, float]]] = {port: [], floor_port: []}
-            for _ in range(args.rounds):
-                for target in (port, floor_port):
+            for round_number in range(args.rounds):
+                order = (port, floor_port) if round_number % 2 == 0 else (floor_port, port)
+                for target in order:
                     slices[target].append(
-                        load(
-                            target,
-                            args.seconds / args.rounds,
-                            args.connections,
-                            "mixed",
-                            project_ids,
-                        )
+                        load(target, slice_seconds, args.connections, "mixed", project_ids)
                     )
             mixed, bare = median_figures(slices[port]), median_figures(slices[floor_port])
             routes = {
@@ -416,9 +404,9 @@ def main() -> int:
                 for route in ("projects", "episodes")
             }
         sql = direct_sql(app_engine, project_ids)
-        for name, figures in (("service", slices[port]), ("floor", slices[floor_port])):
+        for name, side in (("service", slices[port]), ("floor", slices[floor_port])):
             shown = ", ".join(
-                f"{f['requests_per_second']:.0f} req/s p99 {f['p99_ms']:.1f} ms" for f in figures
+                f"{f['requests_per_second']:.0f} req/s p99 {f['p99_ms']:.1f} ms" for f in side
             )
             print(f"{name} slices: {shown}")
 
