@@ -14,11 +14,10 @@ Every mode starts from a freshly loaded queue on both sides.
 Headline — **claim vs claim** (``ours_per_s``, ``peer_per_s``, ``ratio``):
 
 * **ours** — ``PostgresSchedulerGateway.claim_due_items(batch_size=10)``, the
-  production path: the app role (RLS on), a pooled connection (pre-pinged on
-  checkout), one transaction (BEGIN, the tenant ``set_config``, the claim,
-  COMMIT), one claiming statement (``scheduler_claim_due_items``: UPDATE … FROM
-  (SELECT … FOR UPDATE SKIP LOCKED) … RETURNING), rows mapped to domain objects
-  through the ORM. Items become ``processing`` with a 15-minute lease.
+  production path: the app role (RLS on), the gateway's dedicated autocommit
+  connection, one claiming statement (``scheduler_claim_due_items``: UPDATE … FROM
+  (SELECT … FOR UPDATE SKIP LOCKED) … RETURNING), rows mapped to domain objects.
+  Items become ``processing`` with a 15-minute lease.
 * **pgqueuer** — ``Queries.dequeue(batch_size=10, …)``, the batch claim its
   ``QueueManager`` runs: one autocommit statement that locks queued jobs with
   FOR UPDATE SKIP LOCKED, marks them ``picked`` and logs the pick, rows
