@@ -110,6 +110,7 @@ def test_retry_is_409_unless_failed(
     retried = api.post(f"/v1/episodes/{episode_id}/retry")
     assert retried.status_code == 202
     assert retried.get_json()["status"] == "DRAFT"
+    assert retried.headers["Location"] == f"/v1/episodes/{episode_id}/status"
     assert_problem(api.post(f"/v1/episodes/{episode_id}/retry"), 409, "state-conflict")
 
 

@@ -14,7 +14,7 @@ from manyfutures.core.generation.use_cases import (
 )
 from manyfutures.entrypoints.http.auth import current_actor
 from manyfutures.entrypoints.http.openapi import operation
-from manyfutures.entrypoints.http.responses import json_response
+from manyfutures.entrypoints.http.responses import accepted_episode, json_response
 from manyfutures.entrypoints.http.schemas import (
     EpisodeDetailSchema,
     EpisodeSchema,
@@ -59,7 +59,4 @@ def get_episode_status(
 def retry_episode(
     episode_id: str, use_case: RetryEpisode = Provide[Container.retry_episode]
 ) -> Response:
-    episode = use_case(EpisodeCommand(current_actor(), episode_id))
-    response = json_response(EpisodeSchema, episode, 202)
-    response.headers["Location"] = f"/v1/episodes/{episode.id}/status"
-    return response
+    return accepted_episode(use_case(EpisodeCommand(current_actor(), episode_id)))

@@ -31,8 +31,8 @@ from manyfutures.entrypoints.http.auth import current_actor
 from manyfutures.entrypoints.http.openapi import operation
 from manyfutures.entrypoints.http.requests import json_body, query_args
 from manyfutures.entrypoints.http.responses import (
+    accepted_episode,
     expected_version,
-    json_response,
     project_response,
 )
 from manyfutures.entrypoints.http.schemas import (
@@ -184,10 +184,7 @@ def resume_project(
 def generate_now(
     project_id: str, use_case: RequestEpisodeNow = Provide[Container.request_episode_now]
 ) -> Response:
-    episode = use_case(RequestEpisodeCommand(current_actor(), project_id))
-    response = json_response(EpisodeSchema, episode, 202)
-    response.headers["Location"] = f"/v1/episodes/{episode.id}/status"
-    return response
+    return accepted_episode(use_case(RequestEpisodeCommand(current_actor(), project_id)))
 
 
 @blueprint.get("/projects/<project_id>/episodes")

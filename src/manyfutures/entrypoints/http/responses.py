@@ -8,8 +8,9 @@ from typing import Any
 from flask import Response, make_response, request
 from marshmallow import Schema
 
+from manyfutures.core.generation.episode import Episode
 from manyfutures.core.projects.model import Project
-from manyfutures.entrypoints.http.schemas import ProjectSchema, instance
+from manyfutures.entrypoints.http.schemas import EpisodeSchema, ProjectSchema, instance
 
 _VERSION_TAG = re.compile(r"^v([0-9]{1,18})$")
 UNMATCHABLE_VERSION = -1
@@ -17,6 +18,13 @@ UNMATCHABLE_VERSION = -1
 
 def json_response(schema: type[Schema], value: Any, status: int = 200) -> Response:
     return make_response(instance(schema).dump(value), status)
+
+
+def accepted_episode(episode: Episode) -> Response:
+    """202 for a generation that has been queued, pointing at the status to poll."""
+    response = json_response(EpisodeSchema, episode, 202)
+    response.headers["Location"] = f"/v1/episodes/{episode.id}/status"
+    return response
 
 
 def project_response(project: Project, status: int = 200) -> Response:
