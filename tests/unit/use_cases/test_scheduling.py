@@ -96,3 +96,24 @@ def test_paused_projects_are_not_scheduled(harness: Harness, alice: Actor) -> No
     harness.clock.set(FIRST_SLOT + timedelta(days=2))
     assert harness.tick().projects_advanced == 0
     assert slots(harness, project_id) == [(FIRST_SLOT, QueueStatus.CANCELLED)]
+
+
+def test_a_reused_draft_is_not_handed_to_the_next_slot_too(harness: Harness, alice: Actor) -> None:
+    project_id = daily_project(harness, alice)
+    harness.pause(ProjectCommand(alice, project_id))
+    resumed = harness.resume(ProjectCommand(alice, project_id))
+    assert resumed.next_scheduled_at is not None
+    harness.clock.set(resumed.next_scheduled_at)
+    harness.tick()
+    with harness.uow() as uow:
+        live = [
+            i
+            for i in uow.queue.list_for_project(project_id)
+            if i.status is not QueueStatus.CANCELLED
+        ]
+        assert len(live) == 2
+        assert len({i.episode_id for i in live}) == 2
+        for item in live:
+            episode = uow.episodes.get(item.episode_id)
+            assert episode is not None
+            assert episode.scheduled_for == item.scheduled_for

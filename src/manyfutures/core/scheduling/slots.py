@@ -58,19 +58,19 @@ def new_queue_item(
 
 
 def _reusable_draft(uow: UnitOfWork, project_id: str) -> Episode | None:
-    """A draft left behind by a cancelled slot (pause, reschedule) is reused, not orphaned."""
-    for item in reversed(uow.queue.list_for_project(project_id)):
-        if item.status is QueueStatus.CANCELLED and item.attempt_count == 0:
-            episode = uow.episodes.get(item.episode_id)
-            if episode is not None and episode.status is EpisodeStatus.DRAFT:
-                if _has_live_item(uow, project_id, episode.id):
-                    continue
-                return episode
+    """A draft left behind by a cancelled slot (pause, reschedule) is reused, not orphaned.
+
+    The scheduler runs this for every due project, so the queue is read once and an
+    episode that another slot still holds is ruled out before its row is fetched.
+    """
+    items = uow.queue.list_for_project(project_id)
+    held = {item.episode_id for item in items if item.status is not QueueStatus.CANCELLED}
+    for item in reversed(items):
+        if item.status is not QueueStatus.CANCELLED or item.attempt_count:
+            continue
+        if item.episode_id in held:
+            continue
+        episode = uow.episodes.get(item.episode_id)
+        if episode is not None and episode.status is EpisodeStatus.DRAFT:
+            return episode
     return None
-
-
-def _has_live_item(uow: UnitOfWork, project_id: str, episode_id: str) -> bool:
-    return any(
-        item.episode_id == episode_id and item.status is not QueueStatus.CANCELLED
-        for item in uow.queue.list_for_project(project_id)
-    )
