@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from manyfutures.adapters.idempotency import Claim, IdempotencyStore, StoredResponse
 from manyfutures.container import Container, build_container
 from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
@@ -66,6 +67,22 @@ class Api:
 
     def delete(self, path: str, **kwargs: Any) -> TestResponse:
         return self.request("DELETE", path, **kwargs)
+
+
+class StoreThatCannotComplete:
+    """Redis failing between the commit and storing the response: claims still work."""
+
+    def __init__(self, inner: IdempotencyStore) -> None:
+        self._inner = inner
+
+    def claim(self, key: str, fingerprint: str) -> Claim:
+        return self._inner.claim(key, fingerprint)
+
+    def complete(self, key: str, fingerprint: str, response: StoredResponse) -> None:
+        raise ConnectionError("redis went away")
+
+    def release(self, key: str, fingerprint: str) -> None:
+        self._inner.release(key, fingerprint)
 
 
 def build_test_container(

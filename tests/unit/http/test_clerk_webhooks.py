@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from flask.testing import FlaskClient
 from svix.webhooks import Webhook
 
@@ -14,7 +15,12 @@ from manyfutures.container import Container
 from manyfutures.core.identity.model import Role
 from manyfutures.entrypoints.http.app import create_app
 from tests.support.clerk_payloads import event, membership_data, user_data
-from tests.unit.http.conftest import WEBHOOK_SECRET, assert_problem, build_test_container
+from tests.unit.http.conftest import (
+    WEBHOOK_SECRET,
+    StoreThatCannotComplete,
+    assert_problem,
+    build_test_container,
+)
 
 SIGNER = Webhook(WEBHOOK_SECRET)
 
@@ -95,6 +101,21 @@ def test_a_redelivered_message_is_applied_once(client: FlaskClient, container: C
     assert again.get_json()["duplicate"] is True
     assert again.get_json()["applied"] is False
     assert user(container).deleted_at is not None  # the replayed create did not resurrect
+
+
+def test_a_store_failure_after_applying_still_acknowledges_once(
+    container: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing = StoreThatCannotComplete(container.idempotency_store())
+    container.idempotency_store.override(providers.Object(failing))
+    client = create_app(container).test_client()
+
+    response = deliver(client, user_event())
+
+    assert response.status_code == 200
+    assert response.get_json()["applied"] is True
+    assert user(container) is not None
+    assert "redis went away" in caplog.text
 
 
 @pytest.mark.parametrize(

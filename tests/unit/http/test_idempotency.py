@@ -6,11 +6,13 @@ import json
 from datetime import timedelta
 
 import pytest
+from dependency_injector import providers
 from flask import Flask
 
 from manyfutures.container import Container
+from manyfutures.entrypoints.http.app import create_app
 from tests.support.fakes import ManualClock
-from tests.unit.http.conftest import Api, assert_problem
+from tests.unit.http.conftest import Api, StoreThatCannotComplete, assert_problem
 
 BODY = {"title": "Future of energy", "brief": "Grid storage"}
 
@@ -90,6 +92,20 @@ def test_a_failed_request_frees_its_key_for_the_corrected_retry(api: Api) -> Non
     fixed = api.post("/v1/projects", json=BODY, headers=key("fixme"))
     assert fixed.status_code == 201
     assert project_count(api) == 1
+
+
+def test_a_store_failure_after_the_commit_still_answers_the_2xx(
+    container: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing = StoreThatCannotComplete(container.idempotency_store())
+    container.idempotency_store.override(providers.Object(failing))
+    api = Api(create_app(container).test_client())
+
+    response = api.post("/v1/projects", json=BODY, headers=key("committed"))
+
+    assert response.status_code == 201
+    assert project_count(api) == 1
+    assert "redis went away" in caplog.text
 
 
 def test_a_request_still_running_makes_the_replay_wait(api: Api, container: Container) -> None:

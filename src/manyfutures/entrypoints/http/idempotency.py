@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 
 from flask import Flask, Response, current_app, g, request
@@ -22,6 +23,7 @@ from manyfutures.entrypoints.http.auth import current_actor, is_api_request
 from manyfutures.entrypoints.http.problems import ProblemError
 from manyfutures.entrypoints.http.requests import parsed_body
 
+logger = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}\Z")
@@ -97,12 +99,27 @@ def _remember(response: Response) -> Response:
         headers = tuple(
             (name, response.headers[name]) for name in _REPLAYED_HEADERS if name in response.headers
         )
-        _store().complete(
-            key, print_, StoredResponse(response.status_code, headers, response.get_data())
+        keep_response(
+            _store(),
+            key,
+            print_,
+            StoredResponse(response.status_code, headers, response.get_data()),
         )
     else:
         _store().release(key, print_)
     return response
+
+
+def keep_response(
+    store: IdempotencyStore, key: str, fingerprint: str, response: StoredResponse
+) -> None:
+    """Called once the change is committed: a store failure now must not turn the 2xx into
+    a 500, which the client would retry into a 409 and later a duplicate. It is logged, and
+    the pending claim expires by itself."""
+    try:
+        store.complete(key, fingerprint, response)
+    except Exception:
+        logger.exception("could not keep the response for idempotency key %r", key)
 
 
 def _release_on_crash(error: BaseException | None) -> None:

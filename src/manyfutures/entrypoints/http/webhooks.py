@@ -21,6 +21,7 @@ from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
 from manyfutures.adapters.idempotency import ClaimOutcome, IdempotencyStore, StoredResponse
 from manyfutures.container import Container
 from manyfutures.core.identity.use_cases import ApplyIdentityChange
+from manyfutures.entrypoints.http.idempotency import keep_response
 from manyfutures.entrypoints.http.openapi import operation
 from manyfutures.entrypoints.http.problems import ProblemError
 from manyfutures.entrypoints.http.requests import load_json, parse_json
@@ -80,7 +81,7 @@ def clerk_webhook(
     except BaseException:
         store.release(key, fingerprint)
         raise
-    store.complete(key, fingerprint, StoredResponse(200, (), response.get_data()))
+    keep_response(store, key, fingerprint, StoredResponse(200, (), response.get_data()))
     return response
 
 
