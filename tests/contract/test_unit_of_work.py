@@ -12,7 +12,6 @@ from manyfutures.core.engagement.model import (
     AgentMemory,
     AuditLog,
     Notification,
-    PlanningNote,
     PlanningNoteStatus,
     UserEvent,
 )
@@ -22,7 +21,7 @@ from manyfutures.core.generation.episode import (
     GenerationStage,
     Source,
 )
-from manyfutures.core.generation.run import GenerationRun, RunStatus
+from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.identity.model import Membership, Role, User
 from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.scheduling.queue import QueueStatus
@@ -236,15 +235,7 @@ class TestRoundTrips:
             lease_expires_at=T0 + timedelta(minutes=15),
             last_error="x",
         )
-        run = GenerationRun(
-            id="run_1",
-            organization_id="org_a",
-            episode_id="ep_org_a",
-            queue_item_id="queue_1",
-            attempt=1,
-            planning_note_ids=["note_1"],
-            started_at=T0,
-        )
+        run = b.generation_run("run_1", "ep_org_a", planning_note_ids=["note_1"])
         with storage.uow("org_a") as uow:
             uow.queue.add(item)
             uow.runs.add(run)
@@ -263,16 +254,7 @@ class TestRoundTrips:
         with storage.uow("org_a") as uow:
             uow.queue.add(b.queue_item("queue_1", "proj_org_a", "ep_org_a"))
             for attempt in (1, 3, 2):
-                uow.runs.add(
-                    GenerationRun(
-                        id=f"run_{attempt}",
-                        organization_id="org_a",
-                        episode_id="ep_org_a",
-                        queue_item_id="queue_1",
-                        attempt=attempt,
-                        started_at=T0,
-                    )
-                )
+                uow.runs.add(b.generation_run(f"run_{attempt}", "ep_org_a", attempt=attempt))
             uow.commit()
         with storage.uow("org_a") as uow:
             latest = uow.runs.latest_for_episode("ep_org_a")
@@ -282,14 +264,7 @@ class TestRoundTrips:
 
     def test_engagement_rows(self, storage: Storage) -> None:
         seed(storage)
-        note = PlanningNote(
-            id="note_1",
-            organization_id="org_a",
-            project_id="proj_org_a",
-            user_id="user_1",
-            note="More on regulation",
-            created_at=T0,
-        )
+        note = b.planning_note("note_1", "proj_org_a", note="More on regulation")
         memory = AgentMemory(
             id="mem_1",
             organization_id="org_a",
@@ -389,15 +364,7 @@ class TestQueries:
                 (3, PlanningNoteStatus.PENDING),
             ):
                 uow.planning_notes.add(
-                    PlanningNote(
-                        id=f"note_{n}",
-                        organization_id="org_a",
-                        project_id="proj_org_a",
-                        user_id="user_1",
-                        note=f"n{n}",
-                        status=status,
-                        created_at=T0,
-                    )
+                    b.planning_note(f"note_{n}", "proj_org_a", note=f"n{n}", status=status)
                 )
             uow.commit()
         with storage.uow("org_a") as uow:

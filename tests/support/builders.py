@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from manyfutures.core.costs.model import Operation, TokenUsage
+from manyfutures.core.engagement.model import PlanningNote
 from manyfutures.core.generation.episode import Episode
+from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Organization
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.cadence import Cadence
@@ -73,6 +75,38 @@ def queue_item(
         "created_at": T0,
     }
     return ScheduleQueueItem(**{**fields, **overrides})
+
+
+def generation_run(
+    run_id: str = "run_1",
+    episode_id: str = "ep_1",
+    queue_item_id: str = "queue_1",
+    org: str = "org_a",
+    **overrides: Any,
+) -> GenerationRun:
+    fields: dict[str, Any] = {
+        "id": run_id,
+        "organization_id": org,
+        "episode_id": episode_id,
+        "queue_item_id": queue_item_id,
+        "attempt": 1,
+        "started_at": T0,
+    }
+    return GenerationRun(**{**fields, **overrides})
+
+
+def planning_note(
+    note_id: str = "note_1", project_id: str = "proj_1", org: str = "org_a", **overrides: Any
+) -> PlanningNote:
+    fields: dict[str, Any] = {
+        "id": note_id,
+        "organization_id": org,
+        "project_id": project_id,
+        "user_id": "user_1",
+        "note": "Cover grid storage next",
+        "created_at": T0,
+    }
+    return PlanningNote(**{**fields, **overrides})
 
 
 def usage(

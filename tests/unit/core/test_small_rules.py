@@ -21,8 +21,7 @@ from manyfutures.core.projects.model import (
 from manyfutures.core.shared.errors import FieldErrors, ValidationError
 from manyfutures.core.shared.time import ensure_utc
 from tests.support import builders
-
-T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+from tests.support.builders import T0
 
 
 @given(st.text(max_size=MAX_TITLE_LENGTH + 20))

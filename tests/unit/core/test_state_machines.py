@@ -9,7 +9,7 @@ exactly on the state the model predicts.
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from manyfutures.core.generation.episode import (
     GenerationStage,
     Source,
 )
-from manyfutures.core.generation.run import GenerationRun, RunStatus
+from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.projects.model import Project, ProjectStatus
 from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
@@ -33,8 +33,8 @@ from manyfutures.core.shared.errors import (
     VersionConflictError,
 )
 from tests.support import builders
+from tests.support.builders import T0
 
-T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 POLICY = RetryPolicy()
 steps = st.integers(min_value=0, max_value=900)  # seconds the clock moves before an operation
 
@@ -375,21 +375,10 @@ def test_a_started_slot_cannot_be_rescheduled() -> None:
 # ------------------------------------------------------------------------ planning note
 
 
-def planning_note() -> PlanningNote:
-    return PlanningNote(
-        id="note_1",
-        organization_id="org_a",
-        project_id="proj_1",
-        user_id="user_1",
-        note="Cover grid storage next",
-        created_at=T0,
-    )
-
-
 @settings(max_examples=100)
 @given(st.lists(st.sampled_from(["incorporate", "archive"]), min_size=1, max_size=5))
 def test_a_planning_note_is_processed_once(ops: list[str]) -> None:
-    note = planning_note()
+    note = builders.planning_note()
     for index, op in enumerate(ops):
         now = T0 + timedelta(minutes=index + 1)
         if index == 0:
@@ -440,17 +429,6 @@ def test_planning_note_text_limits() -> None:
 # ------------------------------------------------------------------------ generation run
 
 
-def generation_run() -> GenerationRun:
-    return GenerationRun(
-        id="run_1",
-        organization_id="org_a",
-        episode_id="ep_1",
-        queue_item_id="queue_1",
-        attempt=1,
-        started_at=T0,
-    )
-
-
 @settings(max_examples=50)
 @given(
     st.sampled_from([RunStatus.SUCCEEDED, RunStatus.FAILED]),
@@ -458,7 +436,7 @@ def generation_run() -> GenerationRun:
     st.one_of(st.none(), st.text(max_size=20)),
 )
 def test_a_run_finishes_once(first: RunStatus, second: RunStatus, error: str | None) -> None:
-    run = generation_run()
+    run = builders.generation_run()
     assert run.is_open
     run.finish(first, T0 + timedelta(minutes=1), error)
     assert (run.status, run.error, run.finished_at) == (first, error, T0 + timedelta(minutes=1))
@@ -470,7 +448,7 @@ def test_a_run_finishes_once(first: RunStatus, second: RunStatus, error: str | N
 
 
 def test_a_run_cannot_finish_as_running() -> None:
-    run = generation_run()
+    run = builders.generation_run()
     before = copy.deepcopy(run)
     with pytest.raises(ValidationError):
         run.finish(RunStatus.RUNNING, T0 + timedelta(minutes=1))
