@@ -6,7 +6,7 @@ import json
 
 import pytest
 from dependency_injector import providers
-from flask import Flask
+from flask import Flask, Response
 
 from manyfutures.container import Container
 from manyfutures.entrypoints.http.app import create_app
@@ -114,6 +114,29 @@ def test_an_unexpected_exception_is_a_logged_500_problem(
     body = assert_problem(api.get("/v1/me"), 500, "internal-error")
     assert "database on fire" not in body["detail"]
     assert "database on fire" in caplog.text
+
+
+def test_a_500_outside_a_view_is_the_same_problem_logged_once(
+    container: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flask wraps it in InternalServerError, which is an HTTPException like a 404."""
+    app = create_app(container)
+    raised: list[bool] = []
+
+    @app.after_request
+    def explode_once(response: Response) -> Response:
+        # Flask runs the hooks again on the error response; like idempotency's, this one
+        # has nothing left to do the second time.
+        if not raised:
+            raised.append(True)
+            raise RuntimeError("after the view")
+        return response
+
+    body = assert_problem(Api(app.test_client()).get("/v1/me"), 500, "internal-error")
+    assert "after the view" not in body["detail"]
+    logged = [record for record in caplog.records if record.exc_info]
+    assert len(logged) == 1
+    assert "after the view" in caplog.text
 
 
 def test_rate_limit_is_per_user_across_routes() -> None:

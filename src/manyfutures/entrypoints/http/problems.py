@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, current_app, json
 from flask_limiter import Limiter, RateLimitExceeded
 from marshmallow import ValidationError as SchemaValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from manyfutures.adapters.clerk.session_verifier import IdentityProviderUnavailableError
 from manyfutures.core.identity.ports import AuthenticationError
@@ -159,6 +159,16 @@ def _identity_provider_down(error: IdentityProviderUnavailableError) -> Response
 
 def _unexpected(error: Exception) -> Response:
     logger.exception("unhandled error", exc_info=error)
+    return _internal_error()
+
+
+def _internal_server_error(error: InternalServerError) -> Response:
+    """What raised outside a view (an after_request hook): Flask logged it before wrapping
+    it, so this only answers, with the same problem as any other unexpected error."""
+    return _internal_error()
+
+
+def _internal_error() -> Response:
     return problem(
         500,
         "internal-error",
@@ -172,5 +182,6 @@ def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(SchemaValidationError, _from_schema)
     app.register_error_handler(IdentityProviderUnavailableError, _identity_provider_down)
+    app.register_error_handler(InternalServerError, _internal_server_error)
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(Exception, _unexpected)
