@@ -103,6 +103,17 @@ def test_a_redelivered_message_is_applied_once(client: FlaskClient, container: C
     assert user(container).deleted_at is not None  # the replayed create did not resurrect
 
 
+def test_a_redelivery_answers_with_the_first_deliverys_event_type(client: FlaskClient) -> None:
+    deliver(client, membership_event("organizationMembership.created"), msg_id="msg_m")
+    again = deliver(client, membership_event("organizationMembership.created"), msg_id="msg_m")
+    assert again.get_json() == {
+        "received": True,
+        "type": "organizationMembership.created",
+        "applied": False,
+        "duplicate": True,
+    }
+
+
 def test_a_store_failure_after_applying_still_acknowledges_once(
     container: Container, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -18,7 +18,12 @@ import re
 
 from flask import Flask, Response, current_app, g, request
 
-from manyfutures.adapters.idempotency import ClaimOutcome, IdempotencyStore, StoredResponse
+from manyfutures.adapters.idempotency import (
+    Claim,
+    ClaimOutcome,
+    IdempotencyStore,
+    StoredResponse,
+)
 from manyfutures.entrypoints.http.auth import current_actor, is_api_request
 from manyfutures.entrypoints.http.problems import ProblemError
 from manyfutures.entrypoints.http.requests import parsed_body
@@ -46,6 +51,22 @@ def _store() -> IdempotencyStore:
     return store
 
 
+def proceed_or_replay(
+    claim: Claim, reused: ProblemError, in_progress: ProblemError
+) -> StoredResponse | None:
+    """What a claim means for the request: None to proceed (it holds the key), else the
+    stored response to replay; a different request under the key raises ``reused``, and
+    one still running raises ``in_progress``. Shared with the Clerk webhook's svix-id."""
+    if claim.outcome is ClaimOutcome.MISMATCH:
+        raise reused
+    if claim.outcome is ClaimOutcome.IN_PROGRESS:
+        raise in_progress
+    if claim.outcome is ClaimOutcome.REPLAY:
+        assert claim.response is not None
+        return claim.response
+    return None
+
+
 def _claim() -> Response | None:
     if request.method != "POST" or not is_api_request():
         return None
@@ -63,26 +84,25 @@ def _claim() -> Response | None:
     actor = current_actor()
     scoped = f"{actor.organization_id}:{actor.user_id}:{key}"
     print_ = fingerprint()
-    claim = _store().claim(scoped, print_)
-    if claim.outcome is ClaimOutcome.MISMATCH:
-        raise ProblemError(
+    stored = proceed_or_replay(
+        _store().claim(scoped, print_),
+        reused=ProblemError(
             422,
             "idempotency-key-reused",
             "Idempotency key reused",
             f"this {HEADER} was already used for a different request; use a new key",
-        )
-    if claim.outcome is ClaimOutcome.IN_PROGRESS:
-        raise ProblemError(
+        ),
+        in_progress=ProblemError(
             409,
             "idempotency-in-progress",
             "Request in progress",
             f"a request with this {HEADER} is still being processed; retry shortly",
             headers={"Retry-After": "1"},
-        )
-    if claim.outcome is ClaimOutcome.REPLAY:
-        assert claim.response is not None
-        replay = Response(claim.response.body, status=claim.response.status)
-        for name, value in claim.response.headers:
+        ),
+    )
+    if stored is not None:
+        replay = Response(stored.body, status=stored.status)
+        for name, value in stored.headers:
             replay.headers[name] = value
         replay.headers[REPLAYED_HEADER] = "true"
         return replay

@@ -18,10 +18,10 @@ from flask import Blueprint, Response, request
 
 from manyfutures.adapters.clerk.webhook_events import ClerkEventSchema, identity_change
 from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
-from manyfutures.adapters.idempotency import ClaimOutcome, IdempotencyStore, StoredResponse
+from manyfutures.adapters.idempotency import IdempotencyStore, StoredResponse
 from manyfutures.container import Container
 from manyfutures.core.identity.use_cases import ApplyIdentityChange
-from manyfutures.entrypoints.http.idempotency import keep_response
+from manyfutures.entrypoints.http.idempotency import keep_response, proceed_or_replay
 from manyfutures.entrypoints.http.openapi import operation
 from manyfutures.entrypoints.http.problems import ProblemError
 from manyfutures.entrypoints.http.requests import load_json, parse_json
@@ -49,26 +49,26 @@ def clerk_webhook(
     raw = request.get_data(cache=True)
     message_id = verifier.verify(raw, cast(Mapping[str, str], request.headers))
     key, fingerprint = f"clerk-webhook:{message_id}", hashlib.sha256(raw).hexdigest()
-    claim = store.claim(key, fingerprint)
-    if claim.outcome is ClaimOutcome.REPLAY:
-        event_type = _event_type(raw)
-        return json_response(
-            WebhookResultSchema,
-            {"received": True, "type": event_type, "applied": False, "duplicate": True},
-        )
-    if claim.outcome is ClaimOutcome.MISMATCH:
-        raise ProblemError(
+    stored = proceed_or_replay(
+        store.claim(key, fingerprint),
+        reused=ProblemError(
             422,
             "webhook-id-reused",
             "Webhook id reused",
             f"svix message {message_id} was already received with a different body",
-        )
-    if claim.outcome is ClaimOutcome.IN_PROGRESS:
-        raise ProblemError(
+        ),
+        in_progress=ProblemError(
             409,
             "webhook-in-progress",
             "Already being processed",
             f"svix message {message_id} is being processed; it will be applied once",
+        ),
+    )
+    if stored is not None:
+        first = parse_json(stored.body)
+        return json_response(
+            WebhookResultSchema,
+            {"received": True, "type": first["type"], "applied": False, "duplicate": True},
         )
     try:
         event = load_json(raw, ClerkEventSchema)
@@ -83,12 +83,3 @@ def clerk_webhook(
         raise
     keep_response(store, key, fingerprint, StoredResponse(200, (), response.get_data()))
     return response
-
-
-def _event_type(raw: bytes) -> str:
-    try:
-        event = parse_json(raw)
-    except ValueError:
-        return ""
-    value = event.get("type") if isinstance(event, dict) else None
-    return value if isinstance(value, str) else ""
