@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,10 +24,12 @@ from manyfutures.core.generation.episode import (
 )
 from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.identity.model import Membership, Role, User
+from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.shared.errors import (
     DuplicateError,
+    NotFoundError,
     PermissionDeniedError,
     VersionConflictError,
 )
@@ -302,6 +305,68 @@ class TestRoundTrips:
             assert list(uow.agent_memories.list_for_project("proj_org_a")) == [memory]
             assert list(uow.events.list()) == [event]
             assert list(uow.notifications.list_for_user("user_1")) == [notification]
+
+
+MISSING_ROW_UPDATES = [
+    pytest.param(
+        lambda uow: uow.users.update(
+            User(id="user_missing", email="", name="", created_at=T0, updated_at=T0)
+        ),
+        id="user",
+    ),
+    pytest.param(
+        lambda uow: uow.memberships.update(
+            Membership(
+                id="mem_missing",
+                organization_id="org_a",
+                user_id="user_missing",
+                role=Role.MEMBER,
+                created_at=T0,
+            )
+        ),
+        id="membership",
+    ),
+    pytest.param(
+        lambda uow: uow.episodes.update(b.episode("ep_missing", "proj_org_a")), id="episode"
+    ),
+    pytest.param(
+        lambda uow: uow.queue.update(b.queue_item("queue_missing", "proj_org_a", "ep_org_a")),
+        id="queue item",
+    ),
+    pytest.param(
+        lambda uow: uow.runs.update(b.generation_run("run_missing", "ep_org_a")), id="run"
+    ),
+    pytest.param(
+        lambda uow: uow.planning_notes.update(b.planning_note("note_missing", "proj_org_a")),
+        id="planning note",
+    ),
+]
+
+
+class TestUpdatingAMissingRow:
+    """Postgres only learns a row is missing when its UPDATE matches nothing; the fake must
+    fail the same way, or memory mode hides a fault that production surfaces."""
+
+    @pytest.mark.parametrize("update", MISSING_ROW_UPDATES)
+    def test_is_not_found(self, storage: Storage, update: Callable[[UnitOfWork], None]) -> None:
+        seed(storage)
+        with pytest.raises(NotFoundError), storage.uow("org_a") as uow:
+            update(uow)
+            uow.commit()
+
+    def test_an_organization_never_created_is_not_found(self, storage: Storage) -> None:
+        seed(storage)
+        with pytest.raises(NotFoundError), storage.uow("org_b") as uow:
+            uow.organizations.update(b.organization("org_b"))
+            uow.commit()
+
+    def test_a_project_is_a_version_conflict(self, storage: Storage) -> None:
+        """The optimistic lock speaks first: an update not based on a version this unit of
+        work read conflicts, whether or not the project exists."""
+        seed(storage)
+        with pytest.raises(VersionConflictError), storage.uow("org_a") as uow:
+            uow.projects.update(b.project("proj_missing"))
+            uow.commit()
 
 
 class TestQueries:

@@ -32,6 +32,7 @@ from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.shared.errors import (
     DuplicateError,
+    NotFoundError,
     PermissionDeniedError,
     VersionConflictError,
 )
@@ -88,7 +89,7 @@ class _Table(Generic[RowT]):
 
     def update(self, row: RowT) -> None:
         if self.get(row.id) is None:
-            raise DuplicateError(f"{self._name} {row.id} does not exist here")
+            raise NotFoundError(self._name, row.id)
         self.put(row)
 
     def delete(self, row: RowT) -> None:
