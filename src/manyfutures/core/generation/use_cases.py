@@ -50,11 +50,14 @@ logger = logging.getLogger(__name__)
 RECENT_EPISODES_IN_PAYLOAD = 3
 
 
-def load_episode(uow: UnitOfWork, episode_id: str) -> Episode:
+def load_episode_and_project(uow: UnitOfWork, episode_id: str) -> tuple[Episode, Project]:
+    """A deleted project takes its episodes with it, so the project is read either way;
+    callers that act on it get it from this one read."""
     episode = uow.episodes.get(episode_id)
-    if episode is None or uow.projects.get(episode.project_id) is None:
+    project = uow.projects.get(episode.project_id) if episode is not None else None
+    if episode is None or project is None:
         raise NotFoundError("episode", episode_id)
-    return episode
+    return episode, project
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +111,7 @@ class RetryEpisode(UseCase):
     def __call__(self, command: EpisodeCommand) -> Episode:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
-            episode = load_episode(uow, command.episode_id)
-            project = load_project(uow, episode.project_id)
+            episode, project = load_episode_and_project(uow, command.episode_id)
             project.require_active()
             episode.reset_for_retry(now)
             uow.episodes.update(episode)
@@ -520,7 +522,7 @@ class EpisodeDetail:
 class GetEpisode(UseCase):
     def __call__(self, command: EpisodeCommand) -> EpisodeDetail:
         with self._uow(command.actor.organization_id) as uow:
-            episode = load_episode(uow, command.episode_id)
+            episode, _ = load_episode_and_project(uow, command.episode_id)
             return EpisodeDetail(episode, tuple(uow.blocks.list_for_episode(episode.id)))
 
 
@@ -531,4 +533,5 @@ class GetEpisodeStatus(UseCase):
 
     def __call__(self, command: EpisodeCommand) -> Episode:
         with self._uow(command.actor.organization_id) as uow:
-            return load_episode(uow, command.episode_id)
+            episode, _ = load_episode_and_project(uow, command.episode_id)
+            return episode
