@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from manyfutures.adapters.postgres.engine import create_owner_engine, normalize_url
+from manyfutures.adapters.postgres.engine import (
+    PoolOptions,
+    create_app_engine,
+    create_owner_engine,
+    normalize_url,
+)
 from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
+from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.core.identity.model import Organization
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -85,3 +93,30 @@ def scratch_database(prefix: str, peers: Sequence[str] = ()) -> Iterator[Scratch
                     connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
     finally:
         admin.dispose()
+
+
+def tenant_ids(count: int) -> list[str]:
+    """``org_000``, ``org_001``, …: benches derive a row's organization from its number."""
+    return [f"org_{number:03d}" for number in range(count)]
+
+
+def add_organizations(app: URL | Engine, org_ids: Iterable[str], at: datetime) -> None:
+    """Create the organizations the way the service does, each named after its id.
+
+    Through a unit of work per organization as the app role, so the rows are what
+    production writes (defaults included) and row-level security checks each one;
+    the owner would bypass it if it is a superuser. A URL gets an engine of its own,
+    disposed of afterwards.
+    """
+    engine = create_app_engine(app, PoolOptions(size=1)) if isinstance(app, URL) else app
+    try:
+        factory = PostgresUnitOfWorkFactory(engine)
+        for org_id in org_ids:
+            with factory(org_id) as uow:
+                uow.organizations.add(
+                    Organization(id=org_id, name=org_id, created_at=at, updated_at=at)
+                )
+                uow.commit()
+    finally:
+        if engine is not app:
+            engine.dispose()

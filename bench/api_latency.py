@@ -48,6 +48,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,12 @@ def database() -> Iterator[tuple[str, str, Any, Any]]:
             owner_engine.dispose()
 
 
-def seed(owner_engine: Any) -> list[str]:
+def seed(owner_engine: Any, app_engine: Any) -> list[str]:
     """Load the tenants; returns the bench organization's project ids."""
+    from _scratch import add_organizations
     from sqlalchemy import text
+
+    from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
 
     tenants = [(ORG, PROJECTS, EPISODES)] + [
         (o, OTHER_PROJECTS, OTHER_EPISODES) for o in OTHER_ORGS
@@ -99,18 +103,11 @@ def seed(owner_engine: Any) -> list[str]:
             ),
             {"id": USER},
         )
+    add_organizations(app_engine, [org for org, _, _ in tenants], datetime.now(UTC))
     for org, projects, episodes in tenants:
         per_project = episodes // projects
         with owner_engine.begin() as conn:
-            conn.execute(text("SELECT set_config('app.current_org_id', :org, true)"), {"org": org})
-            conn.execute(
-                text(
-                    "INSERT INTO organizations"
-                    " (id, name, daily_cost_limit_gbp, created_at, updated_at)"
-                    " VALUES (:org, :org, 50, now(), now())"
-                ),
-                {"org": org},
-            )
+            conn.execute(SET_TENANT, {"org": org})
             conn.execute(
                 text(
                     "INSERT INTO memberships (id, organization_id, user_id, role, created_at)"
@@ -152,7 +149,7 @@ def seed(owner_engine: Any) -> list[str]:
             )
     with owner_engine.begin() as conn:
         conn.execute(text("ANALYZE"))
-        conn.execute(text("SELECT set_config('app.current_org_id', :org, true)"), {"org": ORG})
+        conn.execute(SET_TENANT, {"org": ORG})
         return list(
             conn.execute(
                 text("SELECT id FROM projects WHERE organization_id = :org ORDER BY id"),
@@ -378,7 +375,7 @@ def main() -> int:
 
     with database() as (owner_url, app_url, owner_engine, app_engine):
         started = time.perf_counter()
-        project_ids = seed(owner_engine)
+        project_ids = seed(owner_engine, app_engine)
         took = time.perf_counter() - started
         print(f"seeded {PROJECTS} projects / {EPISODES} episodes in {took:.1f} s")
         redis = redis_url()

@@ -36,11 +36,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from _scratch import scratch_database
+from _scratch import add_organizations, scratch_database, tenant_ids
 from sqlalchemy import Engine, text
 
 from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
-from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.adapters.postgres.unit_of_work import SET_TENANT, PostgresUnitOfWorkFactory
 
 ORGANIZATIONS = 97
 DAYS = 100
@@ -74,11 +74,8 @@ def _load(owner: Engine, first: int, last: int, today: datetime) -> float:
     for start in range(first, last + 1, CHUNK):
         end = min(start + CHUNK - 1, last)
         with owner.begin() as connection:
-            for org_number in range(ORGANIZATIONS):
-                org = f"org_{org_number:03d}"
-                connection.execute(
-                    text("SELECT set_config('app.current_org_id', :org, true)"), {"org": org}
-                )
+            for org_number, org in enumerate(tenant_ids(ORGANIZATIONS)):
+                connection.execute(SET_TENANT, {"org": org})
                 connection.execute(
                     LOAD,
                     {
@@ -116,9 +113,7 @@ def _raw_spend(app: Engine, today: datetime) -> tuple[float, Decimal]:
     for _ in range(200):
         began = time.perf_counter()
         with app.begin() as connection:
-            connection.execute(
-                text("SELECT set_config('app.current_org_id', :org, true)"), {"org": TARGET_ORG}
-            )
+            connection.execute(SET_TENANT, {"org": TARGET_ORG})
             total = connection.execute(
                 text(
                     "SELECT COALESCE(sum(cost_gbp), 0) FROM token_usage "
@@ -143,19 +138,7 @@ def main() -> int:
         owner = create_app_engine(scratch.owner_url, PoolOptions(size=1))
         app = create_app_engine(scratch.app_url, PoolOptions(size=1))
         factory = PostgresUnitOfWorkFactory(app)
-        with owner.begin() as connection:
-            for org_number in range(ORGANIZATIONS):
-                org = f"org_{org_number:03d}"
-                connection.execute(
-                    text("SELECT set_config('app.current_org_id', :org, true)"), {"org": org}
-                )
-                connection.execute(
-                    text(
-                        "INSERT INTO organizations (id, name, daily_cost_limit_gbp, created_at, "
-                        "updated_at) VALUES (:org, :org, 50, now(), now())"
-                    ),
-                    {"org": org},
-                )
+        add_organizations(app, tenant_ids(ORGANIZATIONS), now)
         print(f"PostgreSQL {version}; {ORGANIZATIONS} organizations, {DAYS} days of usage")
         loaded = 0
         for size in (SMALL, LARGE):

@@ -80,13 +80,13 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
-from _scratch import scratch_database
+from _scratch import add_organizations, scratch_database, tenant_ids
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine, create_owner_engine
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
-from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.adapters.postgres.unit_of_work import SET_TENANT, PostgresUnitOfWorkFactory
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
 ORGANIZATIONS = 50
@@ -110,26 +110,17 @@ def _url(url: URL) -> str:
 # --- ours ---------------------------------------------------------------------------------
 
 
-def _load_tenants(owner: URL) -> None:
+def _load_tenants(owner: URL, app: URL) -> None:
     """Organizations, one project and draft episode each; loaded once.
 
-    One organization per transaction with the tenant set, so it works whether or
-    not the owner bypasses RLS.
+    The tenant is set before each organization's rows, so it works whether or not
+    the owner bypasses RLS.
     """
+    add_organizations(app, tenant_ids(ORGANIZATIONS), NOW)
     engine = create_owner_engine(owner)
     with engine.begin() as connection:
-        for org in range(ORGANIZATIONS):
-            org_id = f"org_{org:03d}"
-            connection.execute(
-                text("SELECT set_config('app.current_org_id', :org, true)"), {"org": org_id}
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO organizations (id, name, daily_cost_limit_gbp, created_at, "
-                    "updated_at) VALUES (:org, :org, 50, :now, :now)"
-                ),
-                {"org": org_id, "now": NOW},
-            )
+        for org_id in tenant_ids(ORGANIZATIONS):
+            connection.execute(SET_TENANT, {"org": org_id})
             connection.execute(
                 text(
                     "INSERT INTO projects (id, organization_id, created_by, title, "
@@ -162,11 +153,8 @@ def _load_ours(owner: URL, items: int) -> None:
     with engine.begin() as connection:
         # CASCADE: generation_runs references the queue (empty here).
         connection.execute(text("TRUNCATE episode_schedule_queue CASCADE"))
-        for org in range(ORGANIZATIONS):
-            org_id = f"org_{org:03d}"
-            connection.execute(
-                text("SELECT set_config('app.current_org_id', :org, true)"), {"org": org_id}
-            )
+        for org, org_id in enumerate(tenant_ids(ORGANIZATIONS)):
+            connection.execute(SET_TENANT, {"org": org_id})
             connection.execute(
                 text(
                     "INSERT INTO episode_schedule_queue (id, organization_id, project_id, "
@@ -506,7 +494,7 @@ def main() -> int:
         pg_version = scratch.server_version
         owner = scratch.owner_url
         app = _url(scratch.app_url)
-        _load_tenants(owner)
+        _load_tenants(owner, scratch.app_url)
         _create_complete_helper(owner, scratch.app_role)
         (peer_url,) = scratch.peer_urls
         dsn = _pgqueuer_dsn(peer_url)
