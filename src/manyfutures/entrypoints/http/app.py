@@ -48,7 +48,6 @@ def create_app(container: Container) -> Flask:
     app = Flask("manyfutures")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = container.config.max_body_bytes()
-    app.extensions["container"] = container
     container.wire(modules=list(WIRED_MODULES))
     problems.register_problem_handlers(app)
 
@@ -77,7 +76,7 @@ def create_app(container: Container) -> Flask:
         headers_enabled=False,
         key_prefix="manyfutures",
     )
-    register_idempotency(app)
+    register_idempotency(app, container.idempotency_store())
 
     api = Blueprint("v1", __name__, url_prefix="/v1")
     for blueprint in API_BLUEPRINTS:

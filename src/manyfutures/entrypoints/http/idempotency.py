@@ -15,8 +15,9 @@ import hashlib
 import json
 import logging
 import re
+from functools import partial
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from manyfutures.adapters.idempotency import (
     Claim,
@@ -46,11 +47,6 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _store() -> IdempotencyStore:
-    store: IdempotencyStore = current_app.extensions["container"].idempotency_store()
-    return store
-
-
 def proceed_or_replay(
     claim: Claim, reused: ProblemError, in_progress: ProblemError
 ) -> StoredResponse | None:
@@ -67,7 +63,7 @@ def proceed_or_replay(
     return None
 
 
-def _claim() -> Response | None:
+def _claim(store: IdempotencyStore) -> Response | None:
     if request.method != "POST" or not is_api_request():
         return None
     key = request.headers.get(HEADER)
@@ -85,7 +81,7 @@ def _claim() -> Response | None:
     scoped = f"{actor.organization_id}:{actor.user_id}:{key}"
     print_ = fingerprint()
     stored = proceed_or_replay(
-        _store().claim(scoped, print_),
+        store.claim(scoped, print_),
         reused=ProblemError(
             422,
             "idempotency-key-reused",
@@ -110,7 +106,7 @@ def _claim() -> Response | None:
     return None
 
 
-def _remember(response: Response) -> Response:
+def _remember(store: IdempotencyStore, response: Response) -> Response:
     claimed: tuple[str, str] | None = g.pop("idempotency", None)
     if claimed is None:
         return response
@@ -120,13 +116,13 @@ def _remember(response: Response) -> Response:
             (name, response.headers[name]) for name in _REPLAYED_HEADERS if name in response.headers
         )
         keep_response(
-            _store(),
+            store,
             key,
             print_,
             StoredResponse(response.status_code, headers, response.get_data()),
         )
     else:
-        _store().release(key, print_)
+        store.release(key, print_)
     return response
 
 
@@ -142,14 +138,14 @@ def keep_response(
         logger.exception("could not keep the response for idempotency key %r", key)
 
 
-def _release_on_crash(error: BaseException | None) -> None:
+def _release_on_crash(store: IdempotencyStore, error: BaseException | None) -> None:
     claimed: tuple[str, str] | None = g.pop("idempotency", None)
     if claimed is not None:
-        _store().release(*claimed)
+        store.release(*claimed)
 
 
-def register_idempotency(app: Flask) -> None:
+def register_idempotency(app: Flask, store: IdempotencyStore) -> None:
     """Call after authentication's before_request: keys are scoped to the caller."""
-    app.before_request(_claim)
-    app.after_request(_remember)
-    app.teardown_request(_release_on_crash)
+    app.before_request(partial(_claim, store))
+    app.after_request(partial(_remember, store))
+    app.teardown_request(partial(_release_on_crash, store))
