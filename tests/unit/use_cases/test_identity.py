@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from manyfutures.core.identity.model import Role
+from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Role
 from manyfutures.core.identity.use_cases import (
     ApplyIdentityChange,
     DeleteOrganizationCommand,
@@ -47,6 +47,34 @@ def test_a_user_is_created_updated_and_tombstoned(
         tombstone = uow.users.get("user_ada")
     assert tombstone is not None and tombstone.deleted_at is not None
     assert tombstone.name == "Ada Lovelace"
+
+
+def test_a_user_sync_that_changes_nothing_is_ignored_and_writes_nothing(
+    harness: Harness, apply: ApplyIdentityChange
+) -> None:
+    assert apply(SyncUserCommand("user_ada", "ada@example.org", "Ada", "Europe/Rome"))
+    created_at = harness.clock.now()
+    harness.clock.advance(timedelta(minutes=1))
+    assert not apply(SyncUserCommand("user_ada", "ada@example.org", "Ada", "Europe/Rome"))
+    # No zone in Clerk's metadata keeps ours, so that is no change either.
+    assert not apply(SyncUserCommand("user_ada", "ada@example.org", "Ada", None))
+    with harness.uow("") as uow:
+        user = uow.users.get("user_ada")
+    assert user is not None
+    assert user.updated_at == created_at
+
+
+def test_a_bad_time_zone_from_clerk_is_not_applied_but_the_rest_is(
+    harness: Harness, apply: ApplyIdentityChange
+) -> None:
+    assert apply(SyncUserCommand("user_new", "new@example.org", "New", "Mars/Olympus"))
+    assert apply(SyncUserCommand("user_ada", "ada@example.org", "Ada", "Europe/Rome"))
+    assert apply(SyncUserCommand("user_ada", "ada@new.example", "Ada", "Mars/Olympus"))
+    with harness.uow("") as uow:
+        new, ada = uow.users.get("user_new"), uow.users.get("user_ada")
+    assert new is not None and new.timezone == DEFAULT_TIMEZONE
+    assert ada is not None
+    assert (ada.email, ada.timezone) == ("ada@new.example", "Europe/Rome")
 
 
 def test_an_organization_is_created_renamed_and_tombstoned(

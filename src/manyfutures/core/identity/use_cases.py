@@ -222,20 +222,23 @@ def _valid_timezone(name: str | None) -> str | None:
     return name
 
 
+def _new_user(command: SyncUserCommand, now: datetime) -> User:
+    return User(
+        id=command.user_id,
+        email=command.email,
+        name=command.name,
+        timezone=_valid_timezone(command.timezone) or DEFAULT_TIMEZONE,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def _ensure_user(uow: UnitOfWork, command: SyncUserCommand, now: datetime) -> User | None:
     """The user row, created from what Clerk sent if it is new; None if it was deleted."""
     user = uow.users.get(command.user_id)
     if user is None:
-        user = User(
-            id=command.user_id,
-            email=command.email,
-            name=command.name,
-            timezone=_valid_timezone(command.timezone) or DEFAULT_TIMEZONE,
-            created_at=now,
-            updated_at=now,
-        )
+        user = _new_user(command, now)
         uow.users.add(user)
-        return user
     return user if user.deleted_at is None else None
 
 
@@ -245,13 +248,17 @@ class SyncUser(UseCase):
     def __call__(self, command: SyncUserCommand) -> bool:
         now = self._clock.now()
         with self._uow("") as uow:  # users are global: no tenant scope needed
-            existing = uow.users.get(command.user_id)
-            user = _ensure_user(uow, command, now)
+            user = uow.users.get(command.user_id)
             if user is None:
+                uow.users.add(_new_user(command, now))
+            elif user.deleted_at is not None:
                 return False
-            if existing is not None:
-                user.email, user.name = command.email, command.name
-                user.timezone = _valid_timezone(command.timezone) or user.timezone
+            else:
+                timezone = _valid_timezone(command.timezone) or user.timezone
+                synced = (command.email, command.name, timezone)
+                if synced == (user.email, user.name, user.timezone):
+                    return False
+                user.email, user.name, user.timezone = synced
                 user.updated_at = now
                 uow.users.update(user)
             uow.commit()
@@ -296,16 +303,19 @@ class SyncOrganizationCommand:
     name: str
 
 
+def _new_organization(command: SyncOrganizationCommand, now: datetime) -> Organization:
+    return Organization(
+        id=command.organization_id, name=command.name, created_at=now, updated_at=now
+    )
+
+
 def _ensure_organization(
     uow: UnitOfWork, command: SyncOrganizationCommand, now: datetime
 ) -> Organization | None:
     organization = uow.organizations.get()
     if organization is None:
-        organization = Organization(
-            id=command.organization_id, name=command.name, created_at=now, updated_at=now
-        )
+        organization = _new_organization(command, now)
         uow.organizations.add(organization)
-        return organization
     return organization if organization.deleted_at is None else None
 
 
@@ -316,13 +326,12 @@ class SyncOrganization(UseCase):
     def __call__(self, command: SyncOrganizationCommand) -> bool:
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
-            existing = uow.organizations.get()
-            organization = _ensure_organization(uow, command, now)
+            organization = uow.organizations.get()
             if organization is None:
+                uow.organizations.add(_new_organization(command, now))
+            elif organization.deleted_at is not None or organization.name == command.name:
                 return False
-            if existing is not None:
-                if organization.name == command.name:
-                    return False
+            else:
                 organization.name, organization.updated_at = command.name, now
                 uow.organizations.update(organization)
             uow.commit()
