@@ -35,7 +35,7 @@ from manyfutures.core.generation.ports import (
 )
 from manyfutures.core.generation.reading_time import reading_minutes
 from manyfutures.core.generation.run import GenerationRun, RunStatus
-from manyfutures.core.identity.model import Actor
+from manyfutures.core.identity.model import Actor, User
 from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
 from manyfutures.core.projects.model import MemoryStorage, Project, ProjectStatus
 from manyfutures.core.projects.use_cases import check_page_size, load_project
@@ -375,13 +375,16 @@ class ApplyGenerationResult(UseCase):
             if not run.is_open or episode is None or item is None or episode.is_final:
                 return ResultOutcome.IGNORED
             project = uow.projects.get(episode.project_id)
+            reader = None
             if isinstance(result, GenerationSucceeded):
                 outcome = self._publish(uow, run, episode, item, project, result, now)
+                reader = uow.users.get(project.created_by) if project is not None else None
             else:
-                outcome = self._fail(uow, run, episode, item, project, result, now)
+                failed = FailedAttempt(item, episode, project, run, result.error, result.retryable)
+                outcome = fail_attempt(uow, self._ids, now, self._policy, failed)
             uow.commit()
-        if outcome is ResultOutcome.PUBLISHED and project is not None:
-            self._email_reader(result.organization_id, project, episode)
+        if reader is not None:
+            self._email_reader(reader, episode)
         return outcome
 
     def _publish(
@@ -459,29 +462,9 @@ class ApplyGenerationResult(UseCase):
         )
         return ResultOutcome.PUBLISHED
 
-    def _fail(
-        self,
-        uow: UnitOfWork,
-        run: GenerationRun,
-        episode: Episode,
-        item: ScheduleQueueItem,
-        project: Project | None,
-        result: GenerationFailed,
-        now: datetime,
-    ) -> ResultOutcome:
-        return fail_attempt(
-            uow,
-            self._ids,
-            now,
-            self._policy,
-            FailedAttempt(item, episode, project, run, result.error, result.retryable),
-        )
-
-    def _email_reader(self, organization_id: str, project: Project, episode: Episode) -> None:
+    def _email_reader(self, reader: User, episode: Episode) -> None:
         """Sent after commit, so a mail outage never undoes a published episode."""
-        with self._uow(organization_id) as uow:
-            reader = uow.users.get(project.created_by)
-        if reader is None or not reader.email:
+        if not reader.email:
             return
         try:
             self._email.send(
