@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask
@@ -88,9 +89,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--threads", type=int, required=True)
     args = parser.parse_args()
-    settings = Settings.from_env(os.environ)
-    options = gunicorn_options(settings, "127.0.0.1", args.port, args.workers, args.threads)
-    FloorServer(settings, options).run()
+    settings = replace(
+        Settings.from_env(os.environ),
+        host="127.0.0.1",
+        port=args.port,
+        web_workers=args.workers,
+        web_threads=args.threads,
+    )
+    settings.validate()
+    FloorServer(settings, gunicorn_options(settings)).run()
 
 
 if __name__ == "__main__":

@@ -125,8 +125,13 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}RATE_LIMIT={self.rate_limit!r} is not a rate such as '600 per minute'"
             ) from None
-        if self.web_workers < 1 or self.web_threads < 1:
-            raise SettingsError(f"{PREFIX}WEB_WORKERS and {PREFIX}WEB_THREADS must be at least 1")
+        for name in ("web_workers", "web_threads"):
+            if getattr(self, name) < 1:
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()}={getattr(self, name)} must be at least 1"
+                )
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"{PREFIX}PORT={self.port} is not a TCP port (1 to 65535)")
 
     def _validate_postgres(self) -> None:
         from manyfutures.adapters.postgres.engine import (

@@ -15,7 +15,7 @@ from manyfutures.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def run_all_in_one(settings: Settings, host: str | None, port: int | None, demo: bool) -> None:
+def run_all_in_one(settings: Settings, demo: bool) -> None:
     container = build_container(settings)
     app = create_app(container)
     if demo:
@@ -26,14 +26,14 @@ def run_all_in_one(settings: Settings, host: str | None, port: int | None, demo:
             project.id,
             DEMO_USER,
             DEMO_ORG,
-            host or settings.host,
-            port or settings.port,
+            settings.host,
+            settings.port,
             project.id,
         )
     loop = SchedulerLoop(container.scheduler_tick(), settings.tick_seconds)
     loop.start()
     try:
-        run_simple(host or settings.host, port or settings.port, app, threaded=True)
+        run_simple(settings.host, settings.port, app, threaded=True)
     finally:
         loop.stop()
         container.dispatcher().shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     upgrade_cmd.add_argument("revision", nargs="?", default="head", help="default: head")
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env(os.environ)
+        settings = _with_options(Settings.from_env(os.environ), args)
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
@@ -48,12 +49,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from manyfutures.entrypoints.http.server import serve
 
-        serve(settings, args.host, args.port, args.workers, args.threads)
+        serve(settings)
         return 0
     from manyfutures.entrypoints.all_in_one import run_all_in_one
 
-    run_all_in_one(settings, host=args.host, port=args.port, demo=not args.no_demo)
+    run_all_in_one(settings, demo=not args.no_demo)
     return 0
+
+
+# Command-line option -> the setting it overrides.
+_OPTIONS = {"host": "host", "port": "port", "workers": "web_workers", "threads": "web_threads"}
+
+
+def _with_options(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Options win over the environment, applied here once and checked by the same rules,
+    so ``--workers 0`` fails like ``MANYFUTURES_WEB_WORKERS=0`` instead of reaching gunicorn."""
+    overrides = {
+        setting: value
+        for option, setting in _OPTIONS.items()
+        if (value := getattr(args, option, None)) is not None
+    }
+    settings = dataclasses.replace(settings, **overrides)
+    settings.validate()
+    return settings
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:

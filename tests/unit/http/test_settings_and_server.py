@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from manyfutures.entrypoints import cli
+from manyfutures.entrypoints.http import server
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.entrypoints.http.server import gunicorn_options
 from manyfutures.settings import Settings, SettingsError
@@ -66,10 +68,10 @@ def test_a_bad_webhook_secret_fails_at_start_up() -> None:
 
 
 def test_gunicorn_runs_one_worker_for_memory_storage() -> None:
-    options = gunicorn_options(Settings(web_workers=4, web_threads=8), port=9000)
+    options = gunicorn_options(Settings(web_workers=4, web_threads=8, port=9000))
     assert (options["workers"], options["threads"], options["bind"]) == (1, 8, "127.0.0.1:9000")
     assert options["preload_app"] is False
-    shared = gunicorn_options(Settings(storage="postgres", web_workers=4), host="0.0.0.0")
+    shared = gunicorn_options(Settings(storage="postgres", web_workers=4, host="0.0.0.0"))
     assert (shared["workers"], shared["bind"]) == (4, "0.0.0.0:8000")
 
 
@@ -93,3 +95,42 @@ def test_the_log_level_is_a_validated_setting() -> None:
     assert Settings.from_env({"MANYFUTURES_LOG_LEVEL": "debug"}).log_level == "debug"
     with pytest.raises(SettingsError, match="MANYFUTURES_LOG_LEVEL='LOUD'"):
         Settings.from_env({"MANYFUTURES_LOG_LEVEL": "LOUD"})
+
+
+def test_serve_options_override_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[Settings] = []
+    monkeypatch.setattr(server, "serve", served.append)
+    monkeypatch.setenv("MANYFUTURES_WEB_WORKERS", "5")
+    monkeypatch.setenv("MANYFUTURES_PORT", "8100")
+    argv = ["serve", "--host", "0.0.0.0", "--workers", "3", "--threads", "4"]
+    assert cli.main(argv) == 0
+    assert [(s.host, s.port, s.web_workers, s.web_threads) for s in served] == [
+        ("0.0.0.0", 8100, 3, 4)
+    ]
+
+
+@pytest.mark.parametrize(
+    "option", [["--workers", "0"], ["--workers", "-1"], ["--threads", "0"], ["--port", "0"]]
+)
+def test_serve_options_are_validated_like_the_environment(
+    option: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[Settings] = []
+    monkeypatch.setattr(server, "serve", served.append)
+    assert cli.main(["serve", *option]) == 2
+    assert served == []
+    assert "configuration error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MANYFUTURES_WEB_WORKERS", "0"),
+        ("MANYFUTURES_WEB_THREADS", "-2"),
+        ("MANYFUTURES_PORT", "0"),
+        ("MANYFUTURES_PORT", "65536"),
+    ],
+)
+def test_workers_threads_and_port_must_be_positive(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})

@@ -34,21 +34,15 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
         return create_app(build_container(self._settings))
 
 
-def gunicorn_options(
-    settings: Settings,
-    host: str | None = None,
-    port: int | None = None,
-    workers: int | None = None,
-    threads: int | None = None,
-) -> dict[str, Any]:
-    workers = workers or settings.web_workers
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    workers = settings.web_workers
     if settings.storage == "memory" and workers > 1:
         logger.warning("memory storage lives in one process: serving with 1 worker")
         workers = 1
     return {
-        "bind": f"{host or settings.host}:{port or settings.port}",
+        "bind": f"{settings.host}:{settings.port}",
         "workers": workers,
-        "threads": threads or settings.web_threads,
+        "threads": settings.web_threads,
         "worker_class": "gthread",
         "preload_app": False,
         "accesslog": "-",
@@ -63,11 +57,5 @@ def gunicorn_options(
     }
 
 
-def serve(
-    settings: Settings,
-    host: str | None = None,
-    port: int | None = None,
-    workers: int | None = None,
-    threads: int | None = None,
-) -> None:
-    ApiServer(settings, gunicorn_options(settings, host, port, workers, threads)).run()
+def serve(settings: Settings) -> None:
+    ApiServer(settings, gunicorn_options(settings)).run()
