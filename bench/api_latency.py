@@ -44,15 +44,14 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-ROOT = Path(__file__).resolve().parents[1]
+from typing import IO, Any
 
 TARGET_P99_MS = 25.0
 ORG, USER = "org_bench", "user_bench"
@@ -165,31 +164,42 @@ def free_port() -> int:
         return port
 
 
+def _failure(why: str, stderr: IO[bytes]) -> RuntimeError:
+    stderr.seek(0)
+    return RuntimeError(f"the server {why}:\n{stderr.read().decode(errors='replace')}")
+
+
 @contextmanager
 def _serving(argv: list[str], env: dict[str, str]) -> Iterator[int]:
-    """Run a server on a free loopback port until the block ends; yields the port."""
+    """Run a server on a free loopback port until the block ends; yields the port.
+
+    Its stderr goes to a file, read only if it fails to start: a pipe nobody reads
+    while the bench runs would fill up and block the server mid-bench.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [arg.replace("{port}", str(port)) for arg in argv],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    output = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"the server did not start:\n{output}") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [arg.replace("{port}", str(port)) for arg in argv],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if process.poll() is not None:
+                        raise _failure(f"exited with {process.returncode}", stderr) from None
+                    time.sleep(0.2)
+            else:
+                raise _failure("was not listening on its port after 30 s", stderr)
+            yield port
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def service_env(owner_url: str, app_url: str, redis_url: str) -> dict[str, str]:
@@ -214,7 +224,7 @@ def service(
     env: dict[str, str], workers: int, threads: int
 ) -> contextlib.AbstractContextManager[int]:
     """``manyfutures serve``, as production runs it."""
-    argv = [str(ROOT / ".venv" / "bin" / "manyfutures"), "serve", "--host", "127.0.0.1"]
+    argv = [str(Path(sys.executable).with_name("manyfutures")), "serve", "--host", "127.0.0.1"]
     argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
     return _serving(argv, env)
 
@@ -223,7 +233,7 @@ def floor(
     env: dict[str, str], workers: int, threads: int
 ) -> contextlib.AbstractContextManager[int]:
     """The same SQL behind the same gunicorn and nothing else (bench/api_floor_app.py)."""
-    argv = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "bench" / "api_floor_app.py")]
+    argv = [sys.executable, str(Path(__file__).resolve().with_name("api_floor_app.py"))]
     argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
     return _serving(argv, env)
 
@@ -244,9 +254,6 @@ def redis_url() -> str:
     except OSError:
         pass
     return ""
-
-
-HEADERS = {"X-Dev-User": USER, "X-Dev-Org": ORG, "X-Dev-Role": "admin"}
 
 
 WRK_SCRIPT = """
@@ -363,9 +370,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
-    # Default: what `manyfutures serve` runs with (settings.web_workers / web_threads).
-    parser.add_argument("--workers", type=int, default=Settings().web_workers)
-    parser.add_argument("--threads", type=int, default=Settings().web_threads)
+    # Default: what `manyfutures serve` runs with here (MANYFUTURES_WEB_WORKERS / _THREADS).
+    settings = Settings.from_env(os.environ)
+    parser.add_argument("--workers", type=int, default=settings.web_workers)
+    parser.add_argument("--threads", type=int, default=settings.web_threads)
     parser.add_argument("--route-seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
