@@ -1,4 +1,4 @@
-"""What readers do and say: planning notes, events, audit, chat, highlights, notifications.
+"""What readers do and say: planning notes, events, audit, notifications, chat roles.
 
 Events replace boolean journey flags (the seed's "events over booleans"): any
 metric can be derived later without a schema change.
@@ -97,43 +97,10 @@ class AuditLog:
 
 
 class ChatRole(enum.StrEnum):
+    """The chat tables already constrain their role column to these, ahead of chat itself."""
+
     USER = "user"
     ASSISTANT = "assistant"
-
-
-@dataclass(slots=True, kw_only=True)
-class ChatSession:
-    id: str
-    organization_id: str
-    user_id: str
-    project_id: str
-    episode_id: str | None = None
-    title: str | None = None
-    created_at: datetime
-
-
-@dataclass(slots=True, kw_only=True)
-class ChatMessage:
-    id: str
-    organization_id: str
-    session_id: str
-    role: ChatRole
-    content: str
-    created_at: datetime
-
-
-@dataclass(slots=True, kw_only=True)
-class Highlight:
-    id: str
-    organization_id: str
-    user_id: str
-    episode_id: str
-    block_id: str
-    start_offset: int
-    end_offset: int
-    text: str
-    note: str | None = None
-    created_at: datetime
 
 
 @dataclass(slots=True, kw_only=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from manyfutures.core.scheduling.cadence import Cadence
@@ -130,6 +130,3 @@ class Project:
         """Most important first; expired memories never reach the writer."""
         live = [m for m in self.memories if m.is_live(now)]
         return sorted(live, key=lambda m: m.importance, reverse=True)
-
-    def copy(self) -> Project:
-        return replace(self, memories=list(self.memories))

@@ -44,7 +44,6 @@ _ALLOWED: dict[QueueStatus, frozenset[QueueStatus]] = {
     QueueStatus.FAILED: frozenset(),
     QueueStatus.CANCELLED: frozenset(),
 }
-FINAL_QUEUE_STATUSES = frozenset({QueueStatus.COMPLETED, QueueStatus.FAILED, QueueStatus.CANCELLED})
 
 
 @dataclass(slots=True, kw_only=True)
