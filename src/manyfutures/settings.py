@@ -23,6 +23,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
+    ("0", "false", "no", "off"), False
+)
 
 
 class SettingsError(ValueError):
@@ -166,9 +169,14 @@ class Settings:
 
 
 def _parse(name: str, raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        try:
+            return _FLAGS[raw.strip().lower()]
+        except KeyError:
+            raise SettingsError(
+                f"{PREFIX}{name.upper()}={raw!r} is not one of true/false, yes/no, on/off, 1/0"
+            ) from None
     try:
-        if isinstance(default, bool):
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float):

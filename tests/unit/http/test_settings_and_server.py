@@ -134,3 +134,17 @@ def test_serve_options_are_validated_like_the_environment(
 def test_workers_threads_and_port_must_be_positive(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env({variable: value})
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [("1", True), ("TRUE", True), ("yes", True), (" On ", True)]
+    + [("0", False), ("False", False), ("no", False), ("OFF", False)],
+)
+def test_flags_accept_the_usual_spellings(raw: str, parsed: bool) -> None:
+    assert Settings.from_env({"MANYFUTURES_ALLOW_DEV_AUTH": raw}).allow_dev_auth is parsed
+
+
+def test_a_misspelt_flag_fails_at_start_up() -> None:
+    with pytest.raises(SettingsError, match="MANYFUTURES_ALLOW_DEV_AUTH='ture'"):
+        Settings.from_env({"MANYFUTURES_ALLOW_DEV_AUTH": "ture"})
