@@ -1,8 +1,9 @@
-"""The repositories' reads, built once at import; each takes the tenant as ``:org``.
+"""The repositories' statements, built once; each takes the tenant as ``:org``.
 
-Building a SELECT costs more Python than sending it: a statement object made per
-call is constructed, then hashed for SQLAlchemy's compiled cache, on every request.
-Built once, only its parameters change.
+Building a statement costs more Python than sending it: one made per call is
+constructed, then hashed for SQLAlchemy's compiled cache, on every request. Built
+once, only its parameters change. Reads are built at import; the UPDATE by id is
+built per table on first use.
 
 ``users`` is the one global table (no ``:org``); an organization is its own tenant.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, String, Table, Update, bindparam, func, select, update
 
 from manyfutures.adapters.postgres.tables import (
     AgentMemoryRow,
@@ -184,3 +185,19 @@ NOTIFICATIONS_FOR_USER = (
     )
     .order_by(_notifications.c.id.desc())
 )
+
+
+@cache
+def update_by_id(table: Table, versioned: bool = False) -> Update:
+    """One row's UPDATE: ``:key_id`` in ``:org``, and at ``:loaded_version`` if versioned.
+
+    No SET clause: SQLAlchemy builds it from the column-named parameters of each
+    execution (and caches it per set of names). That is why the WHERE clause binds
+    names no column has: a bind named after a column would be taken for its new value.
+    """
+    conditions = [table.c.id == bindparam("key_id")]
+    if "organization_id" in table.c:
+        conditions.append(table.c.organization_id == ORG)
+    if versioned:
+        conditions.append(table.c.version == bindparam("loaded_version"))
+    return update(table).where(*conditions)

@@ -39,7 +39,6 @@ from sqlalchemy import (
     Table,
     delete,
     text,
-    update,
 )
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import DBAPIError
@@ -50,7 +49,6 @@ from manyfutures.adapters.postgres.engine import live_connection
 from manyfutures.adapters.postgres.tables import (
     Base,
     MembershipRow,
-    ProjectRow,
     table_of,
 )
 from manyfutures.core import persistence
@@ -81,6 +79,8 @@ SET_TENANT = text("SELECT set_config('app.current_org_id', :org, true)")
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
 _INSUFFICIENT_PRIVILEGE = "42501"  # also what a row-level security WITH CHECK failure raises
+# Never in an UPDATE's SET: a row keeps its id and its organization.
+_KEYS = frozenset({"id", "organization_id"})
 
 
 def _column_values(row: Base) -> dict[str, Any]:
@@ -275,21 +275,25 @@ class _Repository:
     def _update(
         self,
         row: Base,
-        *conditions: Any,
+        *,
+        loaded_version: int | None = None,
         on_missing: Callable[[Connection], Exception],
     ) -> None:
-        """Stage an UPDATE of every column but the keys; fail if it matched no row."""
+        """Stage an UPDATE of every column but the keys; fail if it matched no row.
+
+        With ``loaded_version``, only the row still at that version matches.
+        """
         table = table_of(row)
         values = _column_values(row)
         self._uow.check_tenant(table, values)
-        keys = {"id", "organization_id"}
-        changes = {name: value for name, value in values.items() if name not in keys}
-        if "organization_id" in table.c:
-            conditions = (table.c.organization_id == self._org, *conditions)
-        statement = update(table).where(table.c.id == values["id"], *conditions).values(changes)
+        statement = q.update_by_id(table, versioned=loaded_version is not None)
+        parameters = {name: value for name, value in values.items() if name not in _KEYS}
+        parameters.update(key_id=values["id"], org=self._org)
+        if loaded_version is not None:
+            parameters["loaded_version"] = loaded_version
 
         def run(connection: Connection) -> None:
-            if connection.execute(statement).rowcount != 1:
+            if connection.execute(statement, parameters).rowcount != 1:
                 raise on_missing(connection)
 
         self._uow.later(run)
@@ -369,7 +373,7 @@ class _ProjectRepository(_Repository):
         self._uow.loaded_versions[project.id] = project.version
         self._update(
             m.project_to_row(project),
-            ProjectRow.version == loaded,
+            loaded_version=loaded,
             on_missing=lambda connection: VersionConflictError(
                 "project", project.id, loaded, self._current_version(connection, project.id)
             ),
