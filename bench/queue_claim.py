@@ -41,10 +41,10 @@ Secondary — **drain vs drain** (``ours_drain_per_s``, ``peer_drain_per_s``,
 Context, one run each:
 
 * **ours, claim + complete through the unit of work**
-  (``ours_claim_and_complete_uow_per_s``; also ``ours_claim_and_complete_per_s``,
-  its earlier name): each claimed item is completed the way production does,
-  through ``PostgresUnitOfWorkFactory`` scoped to its organization (one
-  transaction per organization per batch; a batch of 10 here spans 10).
+  (``ours_claim_and_complete_uow_per_s``): each claimed item is completed the
+  way production does, through ``PostgresUnitOfWorkFactory`` scoped to its
+  organization (one transaction per organization per batch; a batch of 10 here
+  spans 10).
 * **pgqueuer, QueueManager drain** (``peer_qm_drain_per_s``): 5 processes
   running ``QueueManager.run(mode=drain, batch_size=10)`` with a no-op entrypoint
   (dequeue, dispatch, buffered ack).
@@ -571,7 +571,6 @@ def main() -> int:
             "vs pgqueuer Queries.dequeue + Queries.log_jobs(successful), one ack per batch"
         ),
         "ours_claim_and_complete_uow_per_s": ours_uow,
-        "ours_claim_and_complete_per_s": ours_uow,
         "peer_qm_drain_per_s": peer_qm,
         "duplicates": runs.total("duplicates", ours_labels),
         "missing": runs.total("missing", ours_labels),
