@@ -138,8 +138,10 @@ def test_workers_threads_and_port_must_be_positive(variable: str, value: str) ->
 
 @pytest.mark.parametrize(
     ("raw", "parsed"),
-    [("1", True), ("TRUE", True), ("yes", True), (" On ", True)]
-    + [("0", False), ("False", False), ("no", False), ("OFF", False)],
+    [
+        *[("1", True), ("TRUE", True), ("yes", True), (" On ", True)],
+        *[("0", False), ("False", False), ("no", False), ("OFF", False)],
+    ],
 )
 def test_flags_accept_the_usual_spellings(raw: str, parsed: bool) -> None:
     assert Settings.from_env({"MANYFUTURES_ALLOW_DEV_AUTH": raw}).allow_dev_auth is parsed
