@@ -13,12 +13,9 @@ import pytest
 from dependency_injector import providers
 from flask.testing import FlaskClient
 
-from manyfutures.adapters.clerk.session_verifier import (
-    ClerkSessionVerifier,
-    IdentityProviderUnavailableError,
-)
+from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
 from manyfutures.core.identity.model import Role
-from manyfutures.core.identity.ports import AuthenticationError
+from manyfutures.core.identity.ports import AuthenticationError, IdentityProviderUnavailableError
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.unit.http.clerk_tokens import (

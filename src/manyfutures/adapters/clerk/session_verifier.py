@@ -21,7 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from manyfutures.core.identity.model import Role
-from manyfutures.core.identity.ports import AuthenticationError, Principal
+from manyfutures.core.identity.ports import (
+    AuthenticationError,
+    IdentityProviderUnavailableError,
+    Principal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +34,6 @@ SESSION_COOKIE = "__session"
 MAX_LEEWAY_SECONDS = 5.0
 JWKS_CACHE_SECONDS = 300
 JWKS_TIMEOUT_SECONDS = 5.0
-
-
-class IdentityProviderUnavailableError(Exception):
-    """The JWKS endpoint could not be reached: our problem (503), not the caller's (401)."""
 
 
 class ClerkSessionVerifier:

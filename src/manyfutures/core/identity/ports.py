@@ -21,7 +21,13 @@ class AuthenticationError(DomainError):
     """Missing, malformed, expired or untrusted credentials."""
 
 
+class IdentityProviderUnavailableError(Exception):
+    """The identity provider could not be asked (a key endpoint down): our problem, so a
+    503 to retry, not the caller's 401."""
+
+
 class IdentityVerifier(Protocol):
     def verify(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal:
-        """Return the principal or raise AuthenticationError."""
+        """Return the principal, raise AuthenticationError for bad credentials, or
+        IdentityProviderUnavailableError when they cannot be checked right now."""
         ...

@@ -19,8 +19,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from manyfutures.adapters.clerk.session_verifier import IdentityProviderUnavailableError
-from manyfutures.core.identity.ports import AuthenticationError
+from manyfutures.core.identity.ports import AuthenticationError, IdentityProviderUnavailableError
 from manyfutures.core.shared.errors import (
     DomainError,
     DuplicateError,
