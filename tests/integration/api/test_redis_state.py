@@ -142,8 +142,12 @@ def test_the_api_with_redis_replays_rate_limits_and_is_ready(
     body = {"title": "Shared state", "brief": "Across processes"}
     first = api.post("/v1/projects", json=body, headers={"Idempotency-Key": "redis-1"})
     assert first.status_code == 201
-    # A second app (another gunicorn worker) sees the same record.
-    other_worker = Api(create_app(container).test_client())
+    # Another gunicorn worker: its own container and store, the same Redis. (Wiring is per
+    # module, so both apps' handlers now use this container; what follows needs only Redis.)
+    other_container = build_test_container(settings)
+    seed_tenants(other_container)
+    assert other_container.idempotency_store() is not container.idempotency_store()
+    other_worker = Api(create_app(other_container).test_client())
     replay = other_worker.post("/v1/projects", json=body, headers={"Idempotency-Key": "redis-1"})
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.get_data() == first.get_data()
