@@ -15,7 +15,7 @@ from manyfutures.core.persistence import UnitOfWorkFactory
 from manyfutures.core.projects.model import ProjectStatus
 from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.ports import JobDispatcher, SchedulerGateway
-from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.scheduling.queue import ScheduleQueueItem
 from manyfutures.core.scheduling.slots import ensure_slot
 from manyfutures.core.shared.errors import DuplicateError, VersionConflictError
 from manyfutures.core.shared.ports import Clock, IdGenerator
@@ -157,9 +157,7 @@ class RunSchedulerTick:
     def __call__(self) -> TickReport:
         advanced = self._schedule()
         failed = self._recover()
-        dispatched = 0
-        for item in self._claim(self._batch_size):
-            if item.status is QueueStatus.PROCESSING:
-                self._dispatcher.dispatch_generation(item)
-                dispatched += 1
-        return TickReport(advanced, failed, dispatched)
+        claimed = self._claim(self._batch_size)
+        for item in claimed:
+            self._dispatcher.dispatch_generation(item)
+        return TickReport(advanced, failed, len(claimed))
