@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import CheckConstraint, Engine, text
+from sqlalchemy import CheckConstraint, Connection, Engine, text
 
 from manyfutures.adapters.postgres.migrate import (
     MIGRATIONS,
@@ -37,25 +39,62 @@ def test_drift_is_detected_when_the_database_differs(db: MigratedDatabase) -> No
     assert any("ix_drift_probe" in repr(change) for change in drift)
 
 
-def test_check_constraints_match_the_models(db: MigratedDatabase) -> None:
-    """Alembic does not compare CHECK constraints, so compare their names here."""
-    expected = {
-        str(constraint.name)
+# A quoted literal: an enumeration's member, a jsonb type name.
+QUOTED = re.compile(r"'((?:[^']|'')*)'")
+CHECK_DEFINITIONS = text(
+    "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+    "JOIN pg_namespace n ON n.oid = c.connamespace "
+    "WHERE c.contype = 'c' AND n.nspname = current_schema()"
+)
+
+
+def _literals(sql: str) -> list[str]:
+    return sorted(QUOTED.findall(sql))
+
+
+def _model_checks() -> dict[str, list[str]]:
+    return {
+        str(constraint.name): _literals(str(constraint.sqltext))
         for table in Base.metadata.tables.values()
         for constraint in table.constraints
         if isinstance(constraint, CheckConstraint)
     }
+
+
+def _database_checks(connection: Connection) -> dict[str, list[str]]:
+    return {name: _literals(sql) for name, sql in connection.execute(CHECK_DEFINITIONS)}
+
+
+def test_check_constraints_match_the_models(db: MigratedDatabase) -> None:
+    """Alembic does not compare CHECK constraints: compare names and the values they allow.
+
+    The quoted literals are what drifts without a migration: a member added to a
+    domain enum changes the model's CHECK (``one_of``), not the database's.
+    PostgreSQL rewrites ``IN (...)`` as ``= ANY (ARRAY[...])``, so the literals are
+    compared, not the text.
+    """
     with db.owner_engine.connect() as connection:
-        actual = set(
-            connection.execute(
-                text(
-                    "SELECT conname FROM pg_constraint c JOIN pg_namespace n "
-                    "ON n.oid = c.connamespace WHERE contype = 'c' "
-                    "AND n.nspname = current_schema()"
-                )
-            ).scalars()
+        assert _database_checks(connection) == _model_checks()
+
+
+def test_a_check_allowing_other_values_is_reported(db: MigratedDatabase) -> None:
+    """The comparison can fail: a status CHECK missing one of the enum's members differs."""
+    with db.owner_engine.connect() as connection:
+        connection.execute(text("ALTER TABLE episodes DROP CONSTRAINT ck_episodes_status"))
+        connection.execute(
+            text(
+                "ALTER TABLE episodes ADD CONSTRAINT ck_episodes_status "
+                "CHECK (status IN ('DRAFT', 'GENERATING', 'PUBLISHED'))"
+            )
         )
-    assert actual == expected
+        try:
+            actual = _database_checks(connection)
+        finally:
+            connection.rollback()
+    expected = _model_checks()
+    assert {name for name in expected if actual.get(name) != expected[name]} == {
+        "ck_episodes_status"
+    }
 
 
 def test_history_is_linear() -> None:
