@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from manyfutures.core.generation.episode import EpisodeStatus, GenerationStage, Source
-from manyfutures.core.projects.model import ProjectStatus
+from manyfutures.core.generation.episode import Episode, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.projects.model import Project, ProjectStatus
 from manyfutures.core.scheduling.cadence import Cadence
 from manyfutures.entrypoints.http.schemas import (
     EpisodeSchema,
@@ -55,14 +55,14 @@ EPISODES = [
 
 
 @pytest.mark.parametrize("item", PROJECTS, ids=lambda p: p.id)
-def test_project_dump_matches_the_schema(item: object) -> None:
+def test_project_dump_matches_the_schema(item: Project) -> None:
     expected = ProjectSchema().dump(item)
     assert dump_project(item) == expected
     assert json.dumps(dump_project(item)) == json.dumps(expected)  # key order too
 
 
 @pytest.mark.parametrize("item", EPISODES, ids=lambda e: e.id)
-def test_episode_dump_matches_the_schema(item: object) -> None:
+def test_episode_dump_matches_the_schema(item: Episode) -> None:
     expected = EpisodeSchema().dump(item)
     assert dump_episode(item) == expected
     assert json.dumps(dump_episode(item)) == json.dumps(expected)  # key order too
