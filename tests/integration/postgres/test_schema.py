@@ -185,6 +185,26 @@ def test_every_foreign_key_leads_an_index(db: MigratedDatabase) -> None:
             connection.rollback()
 
 
+def test_references_between_tenant_rows_are_composite() -> None:
+    """Foreign-key checks ignore row-level security, so only a key that includes
+    ``organization_id`` keeps a reference inside its organization (docs/postgres.md)."""
+    references = [
+        (table.name, constraint)
+        for table in Base.metadata.sorted_tables
+        if "organization_id" in table.c
+        for constraint in table.foreign_key_constraints
+        if constraint.referred_table.name != "organizations"
+    ]
+    assert references, "no reference between tenant rows left to check"
+    single = [
+        f"{name} -> {constraint.referred_table.name}"
+        for name, constraint in references
+        if ("organization_id", "organization_id")
+        not in {(element.parent.name, element.column.name) for element in constraint.elements}
+    ]
+    assert single == []
+
+
 def test_every_identifier_fits_postgres(db: MigratedDatabase) -> None:
     """Names over 63 bytes are silently truncated by PostgreSQL, then never match the model."""
     names = [
