@@ -389,13 +389,13 @@ class _AuditLogRepository(_AppendOnly[AuditLog]):
         limit: int = 100,
         after_id: str | None = None,
     ) -> Sequence[AuditLog]:
-        matching = self._oldest_first(
-            lambda a: (
-                (action is None or a.action == action)
-                and (resource_id is None or a.resource_id == resource_id)
-                and (since is None or a.created_at >= since)
-                and (until is None or a.created_at < until)
-            )
+        matching = (
+            a
+            for a in self._rows.rows()
+            if (action is None or a.action == action)
+            and (resource_id is None or a.resource_id == resource_id)
+            and (since is None or a.created_at >= since)
+            and (until is None or a.created_at < until)
         )
         return _newest_first(matching, limit, after_id)
 
