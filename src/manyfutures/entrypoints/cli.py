@@ -11,8 +11,6 @@ from collections.abc import Sequence
 
 from manyfutures.settings import Settings, SettingsError
 
-logger = logging.getLogger("manyfutures")
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="manyfutures", description=__doc__)
