@@ -83,6 +83,12 @@ class TestStart:
         self, harness: Harness, alice: Actor
     ) -> None:
         project = harness.create_project(CreateProjectCommand(alice, "Energy", "Grid brief"))
+        harness.request_now(RequestEpisodeCommand(alice, project.id))
+        harness.tick()
+        harness.run_dispatched()
+        (first,) = harness.generator.requests
+        assert first.recent_episodes == ()
+        harness.apply_result(succeeded(first.run_id, title="Last week", summary="What moved"))
         note = harness.add_note(AddPlanningNoteCommand(alice, project.id, "More on regulation"))
         with harness.uow() as uow:
             stored = uow.projects.get(project.id)
@@ -94,14 +100,17 @@ class TestStart:
             ]
             uow.projects.update(stored)
             uow.commit()
+        harness.clock.advance(timedelta(minutes=1))
         harness.request_now(RequestEpisodeCommand(alice, project.id))
         harness.tick()
         harness.run_dispatched()
-        (request,) = harness.generator.requests
+        _, request = harness.generator.requests
         assert (request.title, request.brief) == ("Energy", "Grid brief")
         assert [(n.id, n.note) for n in request.planning_notes] == [(note.id, note.note)]
         assert [m.content for m in request.memories] == ["high", "low"]
-        assert request.recent_episodes == ()
+        assert [(e.title, e.summary) for e in request.recent_episodes] == [
+            ("Last week", "What moved")
+        ]
         assert request.attempt == 1
 
     def test_a_stale_job_for_an_older_attempt_does_nothing(
