@@ -7,6 +7,8 @@ connected at import time; providers build objects on first use.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from dependency_injector import containers, providers
 
 from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
@@ -210,5 +212,5 @@ class Container(containers.DeclarativeContainer):
 
 def build_container(settings: Settings) -> Container:
     container = Container()
-    container.config.from_dict(settings.as_config())
+    container.config.from_dict(asdict(settings))
     return container

@@ -7,7 +7,7 @@ as a confusing error on the first request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from limits import parse_many
@@ -163,9 +163,6 @@ class Settings:
                 f"{PREFIX}DB_POOL_SIZE must be at least 1, {PREFIX}DB_MAX_OVERFLOW not negative "
                 f"and {PREFIX}DB_POOL_TIMEOUT positive"
             )
-
-    def as_config(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _parse(name: str, raw: str, default: object) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from manyfutures.core.identity.model import Role
 from manyfutures.entrypoints.http.app import create_app
 from tests.support.clerk_payloads import event, membership_data, user_data
 from tests.unit.http.conftest import (
+    TEST_SETTINGS,
     WEBHOOK_SECRET,
     StoreThatCannotComplete,
     assert_problem,
@@ -235,7 +237,7 @@ def test_unknown_event_types_are_acknowledged(client: FlaskClient) -> None:
 
 
 def test_a_signed_but_malformed_payload_is_422_and_can_be_redelivered(
-    client: FlaskClient, container: Container
+    client: FlaskClient,
 ) -> None:
     bad = deliver(
         client, {"type": "user.created", "data": {"first_name": "No id"}}, msg_id="msg_bad"
@@ -248,18 +250,10 @@ def test_a_signed_but_malformed_payload_is_422_and_can_be_redelivered(
 
 
 def test_without_a_signing_secret_every_webhook_is_refused() -> None:
-    container = build_test_container(_no_secret())
+    container = build_test_container(replace(TEST_SETTINGS, clerk_webhook_signing_secret=""))
     client = create_app(container).test_client()
     body = assert_problem(deliver(client, user_event()), 401, "unauthenticated")
     assert "CLERK_WEBHOOK_SIGNING_SECRET" in body["detail"]
-
-
-def _no_secret() -> Any:
-    from tests.unit.http.conftest import TEST_SETTINGS
-
-    return TEST_SETTINGS.__class__(
-        **{**TEST_SETTINGS.as_config(), "clerk_webhook_signing_secret": ""}
-    )
 
 
 def test_a_reused_message_id_with_a_different_body_is_422(

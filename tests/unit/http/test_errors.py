@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from dependency_injector import providers
@@ -68,10 +69,8 @@ def test_non_json_body_is_415(api: Api) -> None:
     assert vendor.status_code == 201
 
 
-def test_oversized_body_is_413(container: Container) -> None:
-    small = build_test_container(
-        TEST_SETTINGS.__class__(**{**TEST_SETTINGS.as_config(), "max_body_bytes": 200})
-    )
+def test_oversized_body_is_413() -> None:
+    small = build_test_container(replace(TEST_SETTINGS, max_body_bytes=200))
     seed_tenants(small)
     api = Api(create_app(small).test_client())
     response = api.post("/v1/projects", json={"title": "t", "brief": "b" * 500})
@@ -140,10 +139,7 @@ def test_a_500_outside_a_view_is_the_same_problem_logged_once(
 
 
 def test_rate_limit_is_per_user_across_routes() -> None:
-    settings = TEST_SETTINGS.__class__(
-        **{**TEST_SETTINGS.as_config(), "rate_limit": "3 per minute"}
-    )
-    container = build_test_container(settings)
+    container = build_test_container(replace(TEST_SETTINGS, rate_limit="3 per minute"))
     seed_tenants(container)
     api = Api(create_app(container).test_client())
     assert api.get("/v1/me").status_code == 200

@@ -56,7 +56,7 @@ def test_note_validation(api: Api) -> None:
     assert api.get(path).get_json()["items"][0]["status"] == "pending"
 
 
-def test_only_the_author_or_an_admin_archives(api: Api, member: Api, container: Container) -> None:
+def test_only_the_author_or_an_admin_archives(api: Api, member: Api) -> None:
     project = create_project(api)
     path = f"/v1/projects/{project['id']}/planning-notes"
     admins_note = api.post(path, json={"note": "by admin"}).get_json()

@@ -57,7 +57,6 @@ def test_http_settings_have_defaults_and_are_validated() -> None:
 def test_dev_auth_logs_a_loud_warning(caplog: pytest.LogCaptureFixture) -> None:
     create_app(build_test_container())
     assert "DEV AUTHENTICATION IS ON" in caplog.text
-    caplog.clear()
 
 
 def test_a_bad_webhook_secret_fails_at_start_up() -> None:
