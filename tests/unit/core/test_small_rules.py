@@ -15,6 +15,7 @@ from manyfutures.core.projects.model import (
     MAX_BRIEF_LENGTH,
     MAX_TITLE_LENGTH,
     ProjectMemory,
+    live_by_importance,
     validate_brief,
     validate_title,
 )
@@ -52,8 +53,7 @@ memories = st.builds(
 
 @given(st.lists(memories, max_size=20))
 def test_live_memories_drop_expired_and_sort_by_importance(items: list[ProjectMemory]) -> None:
-    project = builders.project(memories=items)
-    live = project.live_memories(T0)
+    live = live_by_importance(items, T0)
     assert all(m.expires_at is None or m.expires_at > T0 for m in live)
     assert len(live) == sum(1 for m in items if m.expires_at is None or m.expires_at > T0)
     assert [m.importance for m in live] == sorted((m.importance for m in live), reverse=True)

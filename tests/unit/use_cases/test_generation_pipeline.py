@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from manyfutures.core.costs.model import Operation
-from manyfutures.core.engagement.model import PlanningNoteStatus
+from manyfutures.core.engagement.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.engagement.use_cases import AddPlanningNoteCommand
 from manyfutures.core.generation.episode import EpisodeStatus, GenerationStage, Source
 from manyfutures.core.generation.run import RunStatus
@@ -23,7 +23,7 @@ from manyfutures.core.generation.use_cases import (
     StartGenerationCommand,
 )
 from manyfutures.core.identity.model import Actor
-from manyfutures.core.projects.model import ProjectMemory
+from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.shared.errors import NotFoundError, StateConflictError
@@ -112,6 +112,44 @@ class TestStart:
             ("Last week", "What moved")
         ]
         assert request.attempt == 1
+
+    def test_a_table_storage_project_sends_its_live_agent_memories(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        project = harness.create_project(CreateProjectCommand(alice, "Energy", "Grid brief"))
+        with harness.uow() as uow:
+            stored = uow.projects.get(project.id)
+            assert stored is not None
+            stored.memory_storage = MemoryStorage.TABLE
+            stored.memories = [ProjectMemory("left in the JSON", importance=1.0)]
+            uow.projects.update(stored)
+            for n, (content, importance, expires_at) in enumerate(
+                [
+                    ("low", 0.2, None),
+                    ("expired", 0.9, T0 - timedelta(days=1)),
+                    ("high", 0.8, T0 + timedelta(days=1)),
+                ]
+            ):
+                uow.agent_memories.add(
+                    AgentMemory(
+                        id=f"mem_{n}",
+                        organization_id="org_a",
+                        project_id=project.id,
+                        content=content,
+                        importance=importance,
+                        created_at=T0,
+                        expires_at=expires_at,
+                    )
+                )
+            uow.commit()
+        harness.request_now(RequestEpisodeCommand(alice, project.id))
+        harness.tick()
+        harness.run_dispatched()
+        (request,) = harness.generator.requests
+        assert [(m.content, m.importance) for m in request.memories] == [
+            ("high", 0.8),
+            ("low", 0.2),
+        ]
 
     def test_a_stale_job_for_an_older_attempt_does_nothing(
         self, harness: Harness, alice: Actor

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from manyfutures.core.costs.model import Operation, TokenUsage
-from manyfutures.core.engagement.model import PlanningNoteStatus
+from manyfutures.core.engagement.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.engagement.ports import EmailMessage, EmailSender
 from manyfutures.core.engagement.recording import notify, record_audit, record_event
 from manyfutures.core.generation.episode import (
@@ -37,7 +37,13 @@ from manyfutures.core.generation.reading_time import reading_minutes
 from manyfutures.core.generation.run import GenerationRun, RunStatus
 from manyfutures.core.identity.model import Actor, User
 from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
-from manyfutures.core.projects.model import MemoryStorage, Project, ProjectStatus
+from manyfutures.core.projects.model import (
+    MemoryStorage,
+    Project,
+    ProjectMemory,
+    ProjectStatus,
+    live_by_importance,
+)
 from manyfutures.core.projects.use_cases import check_page_size, load_project
 from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
@@ -227,16 +233,14 @@ def _supersede_open_run(uow: UnitOfWork, episode: Episode, now: datetime) -> Non
 def _memories_for_writer(
     uow: UnitOfWork, project: Project, now: datetime
 ) -> tuple[MemoryForWriter, ...]:
-    if project.memory_storage is MemoryStorage.TABLE:
-        rows = [
-            m
-            for m in uow.agent_memories.list_for_project(project.id)
-            if m.expires_at is None or m.expires_at > now
-        ]
-        rows.sort(key=lambda m: m.importance, reverse=True)
-        return tuple(MemoryForWriter(m.content, m.memory_type, m.importance) for m in rows)
+    memories: Sequence[ProjectMemory | AgentMemory] = (
+        uow.agent_memories.list_for_project(project.id)
+        if project.memory_storage is MemoryStorage.TABLE
+        else project.memories
+    )
     return tuple(
-        MemoryForWriter(m.content, m.memory_type, m.importance) for m in project.live_memories(now)
+        MemoryForWriter(m.content, m.memory_type, m.importance)
+        for m in live_by_importance(memories, now)
     )
 
 

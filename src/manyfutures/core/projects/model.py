@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from manyfutures.core.scheduling.cadence import Cadence
 from manyfutures.core.shared.errors import StateConflictError, ValidationError, VersionConflictError
@@ -34,8 +36,27 @@ class ProjectMemory:
     created_at: datetime | None = None
     expires_at: datetime | None = None
 
-    def is_live(self, now: datetime) -> bool:
-        return self.expires_at is None or self.expires_at > now
+
+class Remembered(Protocol):
+    """What the writer's memory rule reads, wherever the project keeps its memories."""
+
+    @property
+    def importance(self) -> float: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+MemoryT = TypeVar("MemoryT", bound=Remembered)
+
+
+def live_by_importance(memories: Iterable[MemoryT], now: datetime) -> list[MemoryT]:
+    """Most important first; expired memories never reach the writer.
+
+    JSON memories and agent_memory rows go through this one rule, so moving a project
+    from one storage to the other cannot change what its writer is told.
+    """
+    live = [m for m in memories if m.expires_at is None or m.expires_at > now]
+    return sorted(live, key=lambda m: m.importance, reverse=True)
 
 
 def validate_title(title: str) -> str:
@@ -125,8 +146,3 @@ class Project:
             "deliveryTime": self.cadence.delivery_time.strftime("%H:%M"),
             "timezone": self.cadence.timezone,
         }
-
-    def live_memories(self, now: datetime) -> list[ProjectMemory]:
-        """Most important first; expired memories never reach the writer."""
-        live = [m for m in self.memories if m.is_live(now)]
-        return sorted(live, key=lambda m: m.importance, reverse=True)
