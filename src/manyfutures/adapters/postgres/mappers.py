@@ -1,7 +1,8 @@
 """Explicit conversions between the core's dataclasses and the table rows.
 
 Written out field by field on purpose: a new domain field that nobody maps fails a
-round-trip test in the contract suite instead of silently not being stored.
+round-trip test (tests/unit/adapters/test_postgres_mappers.py, which draws every
+field independently, and the contract suite) instead of silently not being stored.
 JSON columns hold only JSON-native values: datetimes as ISO-8601 strings, money as
 decimal strings (a JSON number would come back as a float).
 """
