@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from manyfutures.core.costs.model import Operation, OperationTotals, TokenUsageDaily
-from manyfutures.core.engagement.recording import as_audit_text
+from manyfutures.core.engagement.recording import as_audit_text, changed_settings
 from manyfutures.core.projects.model import (
     MAX_BRIEF_LENGTH,
     MAX_TITLE_LENGTH,
@@ -112,6 +112,24 @@ def test_daily_aggregate_equals_the_sum_of_its_rows(rows: list[tuple]) -> None: 
 )
 def test_audit_values_are_plain_text(value: object, text: str | None) -> None:
     assert as_audit_text(value) == text
+
+
+settings_pairs = st.dictionaries(
+    st.sampled_from(["title", "brief", "cadence", "timezone"]),
+    st.tuples(st.integers(0, 2), st.integers(0, 2)),
+)
+
+
+@given(settings_pairs)
+def test_changed_settings_keep_only_what_moved_in_key_order(
+    pairs: dict[str, tuple[int, int]],
+) -> None:
+    before = {key: was for key, (was, _) in pairs.items()}
+    after = {key: now for key, (_, now) in pairs.items()}
+    old, new = changed_settings(before, after)
+    moved = sorted(key for key, (was, now) in pairs.items() if was != now)
+    assert list(old) == list(new) == moved
+    assert all((old[key], new[key]) == pairs[key] for key in moved)
 
 
 def test_features_come_from_enabled_or_experimental() -> None:

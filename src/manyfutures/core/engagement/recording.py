@@ -7,6 +7,7 @@ leaves no trace and a committed one always has its audit row.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,15 @@ def as_audit_text(value: object) -> str | None:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def changed_settings(
+    before: Mapping[str, object], after: Mapping[str, object]
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Old and new values of only the settings that moved, in key order: an audit row
+    should show what changed, not the whole snapshot, and an empty pair means nothing did."""
+    keys = sorted(key for key in after if after[key] != before[key])
+    return {key: before[key] for key in keys}, {key: after[key] for key in keys}
 
 
 def record_audit(

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TypeAlias, assert_never
 
-from manyfutures.core.engagement.recording import record_audit
+from manyfutures.core.engagement.recording import changed_settings, record_audit
 from manyfutures.core.identity.model import (
     DEFAULT_TIMEZONE,
     Actor,
@@ -166,9 +166,8 @@ class UpdateOrganization(UseCase):
                 organization.enabled_features = enabled
             if experimental is not None:
                 organization.experimental_features = experimental
-            after = _org_settings(organization)
-            changed = sorted(key for key in after if after[key] != before[key])
-            if not changed:
+            old, new = changed_settings(before, _org_settings(organization))
+            if not new:
                 return organization
             organization.updated_at = now
             uow.organizations.update(organization)
@@ -180,8 +179,8 @@ class UpdateOrganization(UseCase):
                 "organization.update",
                 "organization",
                 organization.id,
-                old={key: before[key] for key in changed},
-                new={key: after[key] for key in changed},
+                old=old,
+                new=new,
             )
             uow.commit()
             return organization

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from manyfutures.core.engagement.recording import record_audit, record_event
+from manyfutures.core.engagement.recording import changed_settings, record_audit, record_event
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Actor
 from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.model import Project, validate_brief, validate_title
@@ -131,9 +131,8 @@ class UpdateProjectSettings(UseCase):
             before = project.settings_snapshot()
             reschedule = cadence != project.cadence
             project.title, project.onboarding_brief, project.cadence = title, brief, cadence
-            after = project.settings_snapshot()
-            changed = sorted(key for key in after if after[key] != before[key])
-            if not changed:
+            old, new = changed_settings(before, project.settings_snapshot())
+            if not new:
                 return project
             project.touch(now)
             if reschedule:
@@ -147,8 +146,8 @@ class UpdateProjectSettings(UseCase):
                 "project.update",
                 "project",
                 project.id,
-                old={key: before[key] for key in changed},
-                new={key: after[key] for key in changed},
+                old=old,
+                new=new,
             )
             record_event(
                 uow,
@@ -156,7 +155,7 @@ class UpdateProjectSettings(UseCase):
                 now,
                 actor.user_id,
                 "settings_updated",
-                {"projectId": project.id, "changed": changed},
+                {"projectId": project.id, "changed": list(new)},
             )
             uow.commit()
             return project
