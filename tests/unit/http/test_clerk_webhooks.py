@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -114,6 +115,16 @@ def test_a_redelivery_answers_with_the_first_deliverys_event_type(client: FlaskC
         "applied": False,
         "duplicate": True,
     }
+
+
+def test_a_message_still_being_applied_is_409_and_applied_once(
+    client: FlaskClient, container: Container
+) -> None:
+    busy = user_event()
+    fingerprint = hashlib.sha256(json.dumps(busy).encode()).hexdigest()
+    container.idempotency_store().claim("clerk-webhook:msg_busy", fingerprint)
+    assert_problem(deliver(client, busy, msg_id="msg_busy"), 409, "webhook-in-progress")
+    assert user(container) is None
 
 
 def test_a_store_failure_after_applying_still_acknowledges_once(

@@ -159,6 +159,30 @@ def test_pause_honours_if_match(api: Api) -> None:
     assert api.get(f"/v1/projects/{project['id']}").get_json()["status"] == "ACTIVE"
 
 
+def test_resume_with_a_stale_etag_is_412_and_changes_nothing(api: Api) -> None:
+    project = create_project(api)
+    path = f"/v1/projects/{project['id']}"
+    paused = api.post(f"{path}/pause").get_json()
+
+    assert_problem(
+        api.post(f"{path}/resume", headers={"If-Match": '"v1"'}), 412, "version-mismatch"
+    )
+    after = api.get(path).get_json()
+    assert (after["status"], after["version"]) == ("PAUSED", paused["version"])
+    current = {"If-Match": f'"v{paused["version"]}"'}
+    assert api.post(f"{path}/resume", headers=current).get_json()["status"] == "ACTIVE"
+
+
+def test_delete_with_a_stale_etag_is_412_and_deletes_nothing(api: Api) -> None:
+    project = create_project(api)
+    path = f"/v1/projects/{project['id']}"
+    api.patch(path, json={"title": "Second"})
+
+    assert_problem(api.delete(path, headers={"If-Match": '"v1"'}), 412, "version-mismatch")
+    assert api.get(path).get_json()["title"] == "Second"
+    assert api.delete(path, headers={"If-Match": '"v2"'}).status_code == 204
+
+
 def test_delete_is_soft_and_then_404(api: Api, container: Container) -> None:
     project = create_project(api)
     response = api.delete(f"/v1/projects/{project['id']}")

@@ -13,10 +13,15 @@ from tests.unit.http.conftest import build_test_container
 
 
 def test_dev_auth_is_refused_outside_memory_storage_unless_forced() -> None:
+    postgres = {
+        "MANYFUTURES_STORAGE": "postgres",
+        "MANYFUTURES_DATABASE_URL": "postgresql://owner@localhost/manyfutures",
+    }
     with pytest.raises(SettingsError, match="ALLOW_DEV_AUTH"):
-        Settings(storage="postgres", auth="dev")._validate_http()
-    Settings(storage="postgres", auth="dev", allow_dev_auth=True)._validate_http()
-    Settings(storage="memory", auth="dev")._validate_http()
+        Settings.from_env({**postgres, "MANYFUTURES_AUTH": "dev"})
+    forced = Settings.from_env({**postgres, "MANYFUTURES_ALLOW_DEV_AUTH": "true"})
+    assert (forced.storage, forced.auth) == ("postgres", "dev")
+    assert Settings.from_env({"MANYFUTURES_AUTH": "dev"}).storage == "memory"
 
 
 def test_clerk_auth_needs_an_issuer_and_a_key() -> None:
