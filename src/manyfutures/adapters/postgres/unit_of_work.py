@@ -78,7 +78,6 @@ T = TypeVar("T")
 SET_TENANT = text("SELECT set_config('app.current_org_id', :org, true)")
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
-_INSUFFICIENT_PRIVILEGE = "42501"  # also what a row-level security WITH CHECK failure raises
 # Never in an UPDATE's SET: a row keeps its id and its organization.
 _KEYS = frozenset({"id", "organization_id"})
 
@@ -89,7 +88,12 @@ def _column_values(row: Base) -> dict[str, Any]:
 
 
 def map_database_error(error: DBAPIError) -> Exception | None:
-    """The domain error a database refusal means, or None if it is a bug to surface."""
+    """The domain error a database refusal means, or None if it is a bug to surface.
+
+    A privilege or row-level security refusal (42501) is always a bug, since
+    ``check_tenant`` refuses cross-tenant writes first: it stays a server error that
+    monitoring sees, never a 403 that blames the client.
+    """
     code = getattr(error.orig, "sqlstate", None)
     detail = str(getattr(getattr(error.orig, "diag", None), "message_detail", "") or error.orig)
     if code == _UNIQUE_VIOLATION:
@@ -97,8 +101,6 @@ def map_database_error(error: DBAPIError) -> Exception | None:
     if code == _FOREIGN_KEY_VIOLATION:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
         return NotFoundError("referenced row", str(constraint or detail))
-    if code == _INSUFFICIENT_PRIVILEGE:
-        return PermissionDeniedError(str(error.orig))
     return None
 
 
