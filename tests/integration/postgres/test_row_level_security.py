@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
-from manyfutures.adapters.postgres.tables import TENANT_TABLES
+from manyfutures.adapters.postgres.tables import TENANT_TABLES, tenant_column
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
 from tests.support import builders as b
@@ -68,7 +68,9 @@ VALUES ('notif_' || :org, :org, 'user_1', 'k', 't', 'b', now());
 
 
 def _key(table: str) -> str:
-    return "id" if table == "organizations" else "organization_id"
+    column = tenant_column(table)
+    assert column is not None, f"{table} is a global table"
+    return column
 
 
 def _rows_per_org(db: MigratedDatabase, table: str) -> dict[str, int]:

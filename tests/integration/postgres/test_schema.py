@@ -15,7 +15,7 @@ from manyfutures.adapters.postgres.migrate import (
     schema_drift,
     upgrade,
 )
-from manyfutures.adapters.postgres.tables import GLOBAL_TABLES, TENANT_TABLES, Base
+from manyfutures.adapters.postgres.tables import GLOBAL_TABLES, TENANT_TABLES, Base, tenant_column
 from tests.integration.postgres.database import MigratedDatabase
 
 pytestmark = pytest.mark.integration
@@ -119,7 +119,8 @@ def test_every_tenant_table_is_scoped_and_indexed(db: MigratedDatabase) -> None:
         )
         assert tables == set(TENANT_TABLES) | GLOBAL_TABLES
         for table in TENANT_TABLES:
-            column = "id" if table == "organizations" else "organization_id"
+            column = tenant_column(table)
+            assert column is not None, table
             nullable = connection.execute(
                 text(
                     "SELECT is_nullable FROM information_schema.columns "

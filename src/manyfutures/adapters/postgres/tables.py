@@ -647,6 +647,17 @@ class NotificationRow(Base):
 GLOBAL_TABLES = frozenset({"users"})
 """Tables without a tenant: no ``organization_id``, no row-level security."""
 
+
+def tenant_column(table_name: str) -> str | None:
+    """The column that names a row's organization; None for a global table.
+
+    An organization is its own tenant, so it is scoped by its ``id``.
+    """
+    if table_name in GLOBAL_TABLES:
+        return None
+    return "id" if table_name == "organizations" else "organization_id"
+
+
 TENANT_TABLES = tuple(
     table.name for table in Base.metadata.sorted_tables if table.name not in GLOBAL_TABLES
 )

@@ -50,6 +50,7 @@ from manyfutures.adapters.postgres.tables import (
     Base,
     MembershipRow,
     table_of,
+    tenant_column,
 )
 from manyfutures.core import persistence
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
@@ -220,14 +221,9 @@ class PostgresUnitOfWork:
         return mapper(rows[0]) if rows else None
 
     def check_tenant(self, table: Table, values: dict[str, Any]) -> None:
-        """Every write passes here: refused in Python before row-level security has to.
-
-        ``users`` is the one global table; ``organizations`` is keyed by its own id.
-        """
-        if table.name == "users":
-            return
-        owner = values["id"] if table.name == "organizations" else values["organization_id"]
-        if owner != self.organization_id:
+        """Every write passes here: refused in Python before row-level security has to."""
+        column = tenant_column(table.name)
+        if column is not None and values[column] != self.organization_id:
             raise PermissionDeniedError(
                 f"{table.name} row {values['id']} belongs to another organization"
             )
