@@ -187,12 +187,13 @@ class PostgresUnitOfWork:
 
     def insert(self, row: Base) -> None:
         table = table_of(row)
-        self.check_tenant(table, _column_values(row))
+        values = _column_values(row)
+        self.check_tenant(table, values)
         last = self._staged[-1] if self._staged else None
         if not isinstance(last, _Insert) or last.table is not table:
             last = _Insert(table)
             self._staged.append(last)
-        last.rows.append(_column_values(row))
+        last.rows.append(values)
 
     def later(self, action: Callable[[Connection], None]) -> None:
         self._staged.append(_Call(action))
