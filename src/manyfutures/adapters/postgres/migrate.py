@@ -31,7 +31,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def alembic_config(
     owner_url: str | None = None,
     *,
-    connection: Connection | None = None,
     app_role: str = DEFAULT_APP_ROLE,
     scheduler_role: str = DEFAULT_SCHEDULER_ROLE,
 ) -> Config:
@@ -43,8 +42,6 @@ def alembic_config(
         config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     config.attributes["app_role"] = check_role_name(app_role)
     config.attributes["scheduler_role"] = check_role_name(scheduler_role)
-    if connection is not None:
-        config.attributes["connection"] = connection
     return config
 
 

@@ -1,8 +1,9 @@
 """Alembic environment: always online, always as the owner, one transaction per run.
 
-``manyfutures db upgrade`` (see ``migrate.py``) builds the Alembic config in code,
-so this works from an installed package without an ``alembic.ini``. Role names
-reach the migrations through ``config.attributes`` because they are settings
+Only ever run with the config ``migrate.alembic_config`` builds in code (for
+``manyfutures db upgrade`` and the tests), so this works from an installed package
+without an ``alembic.ini``. Role names reach the migrations through
+``config.attributes``, already checked there, because they are settings
 (``MANYFUTURES_DB_APP_ROLE``, ``MANYFUTURES_DB_SCHEDULER_ROLE``), not constants.
 """
 
@@ -11,19 +12,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from manyfutures.adapters.postgres.engine import (
-    DEFAULT_APP_ROLE,
-    DEFAULT_SCHEDULER_ROLE,
-    check_role_name,
-    create_owner_engine,
-)
+from manyfutures.adapters.postgres.engine import create_owner_engine
 from manyfutures.adapters.postgres.tables import Base
 
 config = context.config
-config.attributes.setdefault("app_role", DEFAULT_APP_ROLE)
-config.attributes.setdefault("scheduler_role", DEFAULT_SCHEDULER_ROLE)
-check_role_name(config.attributes["app_role"])
-check_role_name(config.attributes["scheduler_role"])
 
 
 def _run(connection: Connection) -> None:
@@ -39,10 +31,6 @@ def _run(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if isinstance(connection, Connection):
-        _run(connection)
-        return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no database URL: set MANYFUTURES_DATABASE_URL")
