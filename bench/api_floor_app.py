@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Executable
 
 from manyfutures.adapters.postgres import queries as q
 from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
@@ -31,21 +31,42 @@ from manyfutures.settings import Settings
 
 ORG = "org_bench"
 PAGE = 20
+Statements = tuple[tuple[Executable, dict[str, Any]], ...]
+
+
+def projects_page() -> Statements:
+    """What the service sends for ``GET /v1/projects``: one page of live projects."""
+    return ((q.PROJECT_PAGE, {"limit": PAGE}),)
+
+
+def episodes_page(project_id: str) -> Statements:
+    """What it sends for a project's episodes: the project must be live, then the page."""
+    return (
+        (q.PROJECT, {"id": project_id}),
+        (q.EPISODE_PAGE, {"project_id": project_id, "limit": PAGE}),
+    )
+
+
+def run_scoped(connection: Connection, statements: Statements) -> Sequence[Any]:
+    """The statements in one tenant-scoped transaction, as a unit of work sends them."""
+    with connection.begin():
+        connection.execute(SET_TENANT, {"org": ORG})
+        rows: Sequence[Any] = ()
+        for statement, parameters in statements:
+            rows = connection.execute(statement, {"org": ORG, **parameters}).all()
+    return rows
 
 
 def _json_value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _rows(engine: Engine, *statements: tuple[Any, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Run the statements in one tenant-scoped transaction; the last one's rows."""
+def _items(engine: Engine, statements: Statements) -> dict[str, Any]:
     with engine.connect() as connection:
-        connection.execute(SET_TENANT, {"org": ORG})
-        rows: Sequence[Any] = ()
-        for statement, parameters in statements:
-            rows = connection.execute(statement, {"org": ORG, **parameters}).all()
-        connection.rollback()
-    return [{key: _json_value(value) for key, value in row._mapping.items()} for row in rows]
+        rows = run_scoped(connection, statements)
+    return {
+        "items": [{key: _json_value(value) for key, value in row._mapping.items()} for row in rows]
+    }
 
 
 def create_app(settings: Settings) -> Flask:
@@ -62,16 +83,11 @@ def create_app(settings: Settings) -> Flask:
 
     @app.get("/v1/projects")
     def projects() -> dict[str, Any]:
-        return {"items": _rows(engine, (q.PROJECT_PAGE, {"limit": PAGE}))}
+        return _items(engine, projects_page())
 
     @app.get("/v1/projects/<project_id>/episodes")
     def episodes(project_id: str) -> dict[str, Any]:
-        items = _rows(
-            engine,
-            (q.PROJECT, {"id": project_id}),
-            (q.EPISODE_PAGE, {"project_id": project_id, "limit": PAGE}),
-        )
-        return {"items": items}
+        return _items(engine, episodes_page(project_id))
 
     return app
 

@@ -53,8 +53,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from api_floor_app import ORG, PAGE, episodes_page, projects_page, run_scoped
+
 TARGET_P99_MS = 25.0
-ORG, USER = "org_bench", "user_bench"
+USER = "user_bench"
 OTHER_ORGS = ("org_other_1", "org_other_2")
 PROJECTS, EPISODES = 10_000, 200_000
 OTHER_PROJECTS, OTHER_EPISODES = 2_000, 20_000
@@ -267,9 +269,10 @@ request = function()
   n = n + 1
   local route = "%(route)s"
   if route == "projects" or (route == "mixed" and n %% 2 == 0) then
-    return wrk.format("GET", "/v1/projects?limit=20")
+    return wrk.format("GET", "/v1/projects?limit=%(page)d")
   end
-  return wrk.format("GET", "/v1/projects/" .. ids[math.random(1, #ids)] .. "/episodes?limit=20")
+  local id = ids[math.random(1, #ids)]
+  return wrk.format("GET", "/v1/projects/" .. id .. "/episodes?limit=%(page)d")
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -291,7 +294,7 @@ def load(
     if wrk is None:
         raise SystemExit("wrk is needed for this bench: apt-get install wrk")
     ids = ",".join(f'"{project_id}"' for project_id in project_ids)
-    script = WRK_SCRIPT % {"user": USER, "org": ORG, "route": route, "ids": ids}
+    script = WRK_SCRIPT % {"user": USER, "org": ORG, "route": route, "ids": ids, "page": PAGE}
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as handle:
         handle.write(script)
         handle.flush()
@@ -337,30 +340,22 @@ def median_figures(slices: list[dict[str, float]]) -> dict[str, float]:
 def direct_sql(app_engine: Any, project_ids: list[str]) -> dict[str, float]:
     """p50 (ms) of the statements behind each route, as the app role with the tenant set.
 
-    The statements the repositories send (queries.py), in one transaction each with
-    the tenant's ``set_config`` first, as the unit of work does; only the pool
-    checkout, HTTP and Python around them are missing.
+    The statements the floor serves (the repositories' own, from queries.py), each
+    route's in one transaction with the tenant's ``set_config`` first, as the unit
+    of work sends them; only the pool checkout, HTTP and Python around them are
+    missing.
     """
-    from manyfutures.adapters.postgres import queries as q
-    from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
-
     rng = random.Random(7)
     timings: dict[str, list[float]] = {"projects": [], "episodes": []}
     with app_engine.connect() as conn:
         for _ in range(SQL_SAMPLES):
-            started = time.perf_counter()
-            with conn.begin():
-                conn.execute(SET_TENANT, {"org": ORG})
-                conn.execute(q.PROJECT_PAGE, {"org": ORG, "limit": 20}).fetchall()
-            timings["projects"].append((time.perf_counter() - started) * 1000)
-            pid = rng.choice(project_ids)
-            started = time.perf_counter()
-            with conn.begin():
-                conn.execute(SET_TENANT, {"org": ORG})
-                conn.execute(q.PROJECT, {"org": ORG, "id": pid}).fetchall()
-                page = {"org": ORG, "project_id": pid, "limit": 20}
-                conn.execute(q.EPISODE_PAGE, page).fetchall()
-            timings["episodes"].append((time.perf_counter() - started) * 1000)
+            for route, statements in (
+                ("projects", projects_page()),
+                ("episodes", episodes_page(rng.choice(project_ids))),
+            ):
+                started = time.perf_counter()
+                run_scoped(conn, statements)
+                timings[route].append((time.perf_counter() - started) * 1000)
     return {key: statistics.median(values) for key, values in timings.items()}
 
 
