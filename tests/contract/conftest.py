@@ -5,8 +5,8 @@ cross-tenant scheduler gateway) for every adapter in ``ADAPTERS``; the same
 assertions must hold for the in-memory fake and for PostgreSQL.
 
 PostgreSQL runs in a fresh database created (and migrated, and finally dropped)
-once per test session, emptied before each test, and is reached as the app role,
-so row-level security is in force exactly as in production. See
+once per test session (tests/conftest.py), emptied before each test, and is reached
+as the app role, so row-level security is in force exactly as in production. See
 tests/integration/postgres/database.py for where the server comes from.
 """
 
@@ -24,7 +24,7 @@ from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGat
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.core.persistence import UnitOfWorkFactory
 from manyfutures.core.scheduling.ports import SchedulerGateway
-from tests.integration.postgres.database import MigratedDatabase, shared_test_database
+from tests.integration.postgres.database import MigratedDatabase
 
 
 @dataclass
@@ -50,12 +50,6 @@ ADAPTERS: dict[str, Callable[[pytest.FixtureRequest], Iterator[Storage]]] = {
     "postgres": _postgres,
 }
 MARKS = {"postgres": [pytest.mark.integration]}
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[MigratedDatabase]:
-    with shared_test_database() as database:
-        yield database
 
 
 @pytest.fixture(params=[pytest.param(name, marks=MARKS.get(name, [])) for name in ADAPTERS])

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.integration.postgres.database import MigratedDatabase, shared_test_database
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[MigratedDatabase]:
-    with shared_test_database() as database:
-        yield database
+from tests.integration.postgres.database import MigratedDatabase
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A fresh, migrated PostgreSQL database per test session, shared by every suite that needs it.
+"""A fresh, migrated PostgreSQL database per test session (tests/conftest.py holds it).
 
 The server is ``MANYFUTURES_TEST_DATABASE_URL`` (default: the local PostgreSQL on
 127.0.0.1:5432 as ``postgres``). Each session creates its own database *and its
@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -187,17 +186,6 @@ def _newest_pg_ctl() -> str:
     return candidates[-1]
 
 
-@dataclass
-class _Shared:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    users: int = 0
-    database: MigratedDatabase | None = None
-    server: _ThrowawayServer | None = None
-
-
-_shared = _Shared()
-
-
 def _server_url() -> tuple[URL, _ThrowawayServer | None]:
     url = normalize_url(os.environ.get("MANYFUTURES_TEST_DATABASE_URL") or DEFAULT_SERVER_URL)
     if _answers(url):
@@ -252,31 +240,18 @@ def _drop(database: MigratedDatabase) -> None:
 
 
 @contextmanager
-def shared_test_database() -> Iterator[MigratedDatabase]:
-    """The session's database; created on first use, dropped when the last user is done.
-
-    Suites in different directories each hold it through a session fixture of
-    their own; the count makes them share one database instead of migrating twice.
-    """
-    with _shared.lock:
-        if _shared.database is None:
-            url, _shared.server = _server_url()
-            _shared.database = _create(url)
-        _shared.users += 1
-        database = _shared.database
+def session_database() -> Iterator[MigratedDatabase]:
+    """A fresh migrated database, dropped with its roles (and any throwaway server) after."""
+    url, server = _server_url()
     try:
-        yield database
+        database = _create(url)
+        try:
+            yield database
+        finally:
+            _drop(database)
     finally:
-        with _shared.lock:
-            _shared.users -= 1
-            if _shared.users == 0 and _shared.database is not None:
-                try:
-                    _drop(_shared.database)
-                finally:
-                    _shared.database = None
-                    if _shared.server is not None:
-                        _shared.server.stop()
-                        _shared.server = None
+        if server is not None:
+            server.stop()
 
 
 @contextmanager

@@ -1,0 +1,20 @@
+"""Fixtures shared by every suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.postgres.database import MigratedDatabase, session_database
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[MigratedDatabase]:
+    """One database for the whole session, whichever suites use it.
+
+    Created when the first test that needs it runs, so a run without Postgres tests
+    never needs a server; dropped when the session ends.
+    """
+    with session_database() as database:
+        yield database
