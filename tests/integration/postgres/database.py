@@ -36,6 +36,7 @@ from manyfutures.adapters.postgres.engine import (
 )
 from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
 from manyfutures.adapters.postgres.tables import Base
+from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = [table.name for table in Base.metadata.sorted_tables]
@@ -259,8 +260,5 @@ def tenant_transaction(engine: Engine, organization_id: str | None) -> Iterator[
     """A raw transaction scoped the way the unit of work scopes one (None: no org set at all)."""
     with engine.begin() as connection:
         if organization_id is not None:
-            connection.execute(
-                text("SELECT set_config('app.current_org_id', :org, true)"),
-                {"org": organization_id},
-            )
+            connection.execute(SET_TENANT, {"org": organization_id})
         yield connection
