@@ -78,6 +78,26 @@ class MigratedDatabase:
     def app_url(self) -> URL:
         return self.owner_url.set(username=self.app_role, password=self.app_password)
 
+    @contextmanager
+    def scratch(self, suffix: str) -> Iterator[URL]:
+        """An empty database ``<name>_<suffix>`` on the same server, for migrating from nothing.
+
+        Dropped however the block ends, with FORCE: a failed test may leave a
+        connection to it open.
+        """
+        name = f"{self.name}_{suffix}"
+        admin = create_owner_engine(self.server_url).execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                yield self.server_url.set(database=name)
+            finally:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
     owner_bypasses_rls: bool = field(init=False, default=False)
 
     def open(self) -> None:

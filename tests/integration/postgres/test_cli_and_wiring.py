@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import text
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
 from manyfutures.adapters.postgres.migrate import current_revision, head_revision
@@ -23,15 +22,10 @@ pytestmark = pytest.mark.integration
 def test_db_upgrade_migrates_an_empty_database_once(
     db: MigratedDatabase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    scratch = f"{db.name}_cli"
-    admin = create_owner_engine(db.server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
-    url = db.server_url.set(database=scratch)
-    monkeypatch.setenv("MANYFUTURES_DATABASE_URL", url.render_as_string(hide_password=False))
-    monkeypatch.setenv("MANYFUTURES_DB_APP_ROLE", db.app_role)
-    monkeypatch.setenv("MANYFUTURES_DB_SCHEDULER_ROLE", db.scheduler_role)
-    try:
+    with db.scratch("cli") as url:
+        monkeypatch.setenv("MANYFUTURES_DATABASE_URL", url.render_as_string(hide_password=False))
+        monkeypatch.setenv("MANYFUTURES_DB_APP_ROLE", db.app_role)
+        monkeypatch.setenv("MANYFUTURES_DB_SCHEDULER_ROLE", db.scheduler_role)
         head = head_revision()
         assert main(["db", "upgrade"]) == 0
         assert f"empty -> {head}" in capsys.readouterr().out
@@ -41,10 +35,6 @@ def test_db_upgrade_migrates_an_empty_database_once(
         with engine.connect() as connection:
             assert current_revision(connection) == head_revision()
         engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_db_upgrade_reports_an_unreachable_server(

@@ -233,54 +233,62 @@ def claim_language(engine: Engine) -> tuple[str, bool]:
 
 def test_upgrade_is_idempotent_and_downgrade_returns_to_empty(db: MigratedDatabase) -> None:
     """Downgrade to base and back, in a scratch database of the same server."""
-    from sqlalchemy.engine import make_url
+    from alembic import command
 
     from manyfutures.adapters.postgres.engine import create_owner_engine
 
-    scratch = f"{db.name}_scratch"
-    admin = create_owner_engine(db.server_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
-    url = make_url(db.server_url).set(database=scratch)
-    config = alembic_config(
-        url.render_as_string(hide_password=False),
-        app_role=db.app_role,
-        scheduler_role=db.scheduler_role,
-    )
-    engine = create_owner_engine(url)
-    try:
-        upgrade(config)
-        upgrade(config)  # already at head: nothing to do, no error
-        from alembic import command
+    with db.scratch("scratch") as url:
+        config = alembic_config(
+            url.render_as_string(hide_password=False),
+            app_role=db.app_role,
+            scheduler_role=db.scheduler_role,
+        )
+        engine = create_owner_engine(url)
+        try:
+            upgrade(config)
+            upgrade(config)  # already at head: nothing to do, no error
+            assert claim_language(engine) == ("plpgsql", True)
+            command.downgrade(config, "0001")
+            assert claim_language(engine) == ("sql", False)
+            upgrade(config)
+            assert claim_language(engine) == ("plpgsql", True)
+            command.downgrade(config, "base")
+            with engine.connect() as connection:
+                left = connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                        "AND tablename <> 'alembic_version'"
+                    )
+                ).scalar_one()
+                functions = connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_proc WHERE proname LIKE 'scheduler_%' "
+                        "OR proname = 'token_usage_fold_into_daily'"
+                    )
+                ).scalar_one()
+            assert (left, functions) == (0, 0)
+            upgrade(config)
+            with engine.connect() as connection:
+                assert schema_drift(connection) == []
+        finally:
+            engine.dispose()
 
-        assert claim_language(engine) == ("plpgsql", True)
-        command.downgrade(config, "0001")
-        assert claim_language(engine) == ("sql", False)
-        upgrade(config)
-        assert claim_language(engine) == ("plpgsql", True)
-        command.downgrade(config, "base")
-        with engine.connect() as connection:
-            left = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
-                    "AND tablename <> 'alembic_version'"
-                )
-            ).scalar_one()
-            functions = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_proc WHERE proname LIKE 'scheduler_%' "
-                    "OR proname = 'token_usage_fold_into_daily'"
-                )
-            ).scalar_one()
-        assert (left, functions) == (0, 0)
-        upgrade(config)
-        with engine.connect() as connection:
-            assert schema_drift(connection) == []
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
-        admin.dispose()
+
+# What the given roles may touch among the schema's tables and functions.
+GRANTED_TO_ROLES = text(
+    "SELECT r.rolname, c.relname FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "CROSS JOIN pg_roles r "
+    "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
+    "AND c.relname <> 'alembic_version' AND r.rolname = ANY(:roles) "
+    "AND has_table_privilege(r.oid, c.oid, 'SELECT,INSERT,UPDATE,DELETE')"
+    " UNION ALL "
+    "SELECT r.rolname, p.proname FROM pg_proc p "
+    "JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "CROSS JOIN pg_roles r "
+    "WHERE n.nspname = current_schema() AND r.rolname = ANY(:roles) "
+    "AND has_function_privilege(r.oid, p.oid, 'EXECUTE')"
+)
 
 
 def test_hosted_data_api_roles_get_nothing(db: MigratedDatabase) -> None:
@@ -294,9 +302,7 @@ def test_hosted_data_api_roles_get_nothing(db: MigratedDatabase) -> None:
     from manyfutures.adapters.postgres.engine import create_owner_engine
 
     api_roles = ("anon", "authenticated")
-    scratch = f"{db.name}_hosted"
     admin = create_owner_engine(db.server_url).execution_options(isolation_level="AUTOCOMMIT")
-    url = db.server_url.set(database=scratch)
     with admin.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(20260002)"))
         existing = set(
@@ -309,43 +315,28 @@ def test_hosted_data_api_roles_get_nothing(db: MigratedDatabase) -> None:
         try:
             for role in created:
                 connection.execute(text(f"CREATE ROLE {role} NOLOGIN"))
-            connection.execute(text(f'CREATE DATABASE "{scratch}"'))
-            owner = create_owner_engine(url)
-            with owner.begin() as setup:
-                for role in api_roles:
-                    setup.execute(text(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO {role}"))
-                    setup.execute(
-                        text(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO {role}")
+            with db.scratch("hosted") as url:
+                owner = create_owner_engine(url)
+                with owner.begin() as setup:
+                    for role in api_roles:
+                        setup.execute(
+                            text(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO {role}")
+                        )
+                        setup.execute(
+                            text(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO {role}")
+                        )
+                upgrade(
+                    alembic_config(
+                        url.render_as_string(hide_password=False),
+                        app_role=db.app_role,
+                        scheduler_role=db.scheduler_role,
                     )
-            upgrade(
-                alembic_config(
-                    url.render_as_string(hide_password=False),
-                    app_role=db.app_role,
-                    scheduler_role=db.scheduler_role,
                 )
-            )
-            with owner.connect() as check:
-                granted = check.execute(
-                    text(
-                        "SELECT r.rolname, c.relname FROM pg_class c "
-                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        "CROSS JOIN pg_roles r "
-                        "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
-                        "AND c.relname <> 'alembic_version' AND r.rolname = ANY(:roles) "
-                        "AND has_table_privilege(r.oid, c.oid, 'SELECT,INSERT,UPDATE,DELETE')"
-                        " UNION ALL "
-                        "SELECT r.rolname, p.proname FROM pg_proc p "
-                        "JOIN pg_namespace n ON n.oid = p.pronamespace "
-                        "CROSS JOIN pg_roles r "
-                        "WHERE n.nspname = current_schema() AND r.rolname = ANY(:roles) "
-                        "AND has_function_privilege(r.oid, p.oid, 'EXECUTE')"
-                    ),
-                    {"roles": list(api_roles)},
-                ).all()
-            owner.dispose()
+                with owner.connect() as check:
+                    granted = check.execute(GRANTED_TO_ROLES, {"roles": list(api_roles)}).all()
+                owner.dispose()
             assert granted == []
         finally:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
             for role in created:
                 connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
             connection.execute(text("SELECT pg_advisory_unlock(20260002)"))
