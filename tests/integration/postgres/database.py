@@ -207,11 +207,16 @@ def _newest_pg_ctl() -> str:
     return candidates[-1]
 
 
+def on_ci() -> bool:
+    """On CI a Postgres test that cannot run is a failure: nothing there may skip one."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
 def _server_url() -> tuple[URL, _ThrowawayServer | None]:
     url = normalize_url(os.environ.get("MANYFUTURES_TEST_DATABASE_URL") or DEFAULT_SERVER_URL)
     if _answers(url):
         return url, None
-    if os.environ.get("CI", "").lower() == "true":
+    if on_ci():
         raise DatabaseUnavailableError(
             f"CI=true and no PostgreSQL answers at {url.render_as_string()}; "
             "the Postgres tests must run on CI, so this is a failure, not a skip"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from manyfutures.adapters.postgres.engine import (
     DatabaseConfigError,
     create_owner_engine,
     current_role_facts,
 )
+from manyfutures.adapters.postgres.migrate import alembic_config, current_revision, upgrade
 from manyfutures.adapters.postgres.wiring import guard_row_level_security
-from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
+from tests.integration.postgres.database import MigratedDatabase, on_ci, tenant_transaction
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +95,43 @@ def test_ledgers_are_append_only_for_the_app(db: MigratedDatabase) -> None:
             with pytest.raises(ProgrammingError, match="permission denied"):  # noqa: SIM117
                 with tenant_transaction(db.app_engine, "org_a") as connection:
                     connection.execute(text(statement))
+
+
+@pytest.mark.parametrize("which", ["app_role", "scheduler_role"])
+@pytest.mark.parametrize("attribute", ["SUPERUSER", "BYPASSRLS"])
+def test_an_existing_role_rls_would_not_bind_stops_the_migration(
+    db: MigratedDatabase, which: str, attribute: str
+) -> None:
+    """The migration adopts an existing role of the configured name, unless RLS would not
+    bind it: then it stops, and leaves the database as it found it (docs/postgres.md)."""
+    unsafe = f"manyfutures_test_unsafe_{secrets.token_hex(4)}"
+    admin = create_owner_engine(db.server_url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            try:
+                connection.execute(text(f"CREATE ROLE {unsafe} NOLOGIN {attribute}"))
+            except ProgrammingError as error:
+                if on_ci():
+                    raise
+                pytest.skip(f"the owner cannot create a {attribute} role: {error.orig}")
+        try:
+            with db.scratch("unsafe_role") as url:
+                roles = {"app_role": db.app_role, "scheduler_role": db.scheduler_role}
+                config = alembic_config(
+                    url.render_as_string(hide_password=False), **{**roles, which: unsafe}
+                )
+                with pytest.raises(DBAPIError, match=f"role {unsafe} is a superuser or has"):
+                    upgrade(config)
+                engine = create_owner_engine(url)
+                with engine.connect() as connection:
+                    assert current_revision(connection) is None
+                    tables = connection.execute(
+                        text("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
+                    ).scalar_one()
+                engine.dispose()
+                assert tables == 0
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP ROLE IF EXISTS {unsafe}"))
+    finally:
+        admin.dispose()
