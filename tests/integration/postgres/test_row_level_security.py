@@ -259,13 +259,9 @@ DEFAULT_PRIVILEGES = {"SELECT", "INSERT", "UPDATE"}
 def test_the_app_role_has_exactly_the_intended_privileges(
     seeded: MigratedDatabase, table: str
 ) -> None:
-    with seeded.owner_engine.connect() as connection:
-        granted = {
-            privilege
-            for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")
-            if connection.execute(
-                text("SELECT has_table_privilege(:role, :table, :privilege)"),
-                {"role": seeded.app_role, "table": table, "privilege": privilege},
-            ).scalar_one()
-        }
+    granted = {
+        privilege
+        for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")
+        if _privilege(seeded, table, privilege)
+    }
     assert granted == EXPECTED_PRIVILEGES.get(table, DEFAULT_PRIVILEGES)
