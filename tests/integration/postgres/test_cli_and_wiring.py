@@ -8,6 +8,7 @@ import pytest
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
 from manyfutures.adapters.postgres.migrate import current_revision, head_revision
+from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.container import build_container
 from manyfutures.core.generation.episode import EpisodeStatus
 from manyfutures.core.scheduling.queue import QueueStatus
@@ -82,7 +83,7 @@ def test_the_container_refuses_an_owner_url(db: MigratedDatabase) -> None:
 def test_run_mode_publishes_the_demo_episode_on_postgres(db: MigratedDatabase) -> None:
     """What `manyfutures run` does with MANYFUTURES_STORAGE=postgres, minus the HTTP server."""
     container = build_container(_postgres_settings(db))
-    assert container.postgres_engine.provided is not None
+    assert isinstance(container.uow_factory(), PostgresUnitOfWorkFactory)
     project = seed_demo(container)
     for probe in container.readiness_probes():
         probe.check()
