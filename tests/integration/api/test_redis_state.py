@@ -1,7 +1,8 @@
 """Idempotency, rate limits and readiness on a real Redis (MANYFUTURES_TEST_REDIS_URL).
 
 On CI (CI=true) Redis must answer: .ci/run starts it, so a missing server is a
-failure there, never a skip. Elsewhere the tests skip when nothing listens.
+failure there, never a skip. Elsewhere, when nothing listens, a throwaway
+redis-server stands in.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from manyfutures.adapters.redis.client import redis_client
 from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
+from tests.support.ci import on_ci
 from tests.unit.http.conftest import Api, assert_problem, build_test_container, seed_tenants
 
 pytestmark = pytest.mark.integration
@@ -46,7 +48,7 @@ def redis_url() -> Iterator[str]:
     if _answers(CONFIGURED_URL):
         yield CONFIGURED_URL
         return
-    if os.environ.get("CI", "").lower() == "true":
+    if on_ci():
         raise RuntimeError(f"CI=true and no Redis answers at {CONFIGURED_URL}")
     binary = shutil.which("redis-server")
     if binary is None:

@@ -37,6 +37,7 @@ from manyfutures.adapters.postgres.engine import (
 from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
 from manyfutures.adapters.postgres.tables import Base
 from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
+from tests.support.ci import on_ci
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = [table.name for table in Base.metadata.sorted_tables]
@@ -205,11 +206,6 @@ def _newest_pg_ctl() -> str:
             )
         return found
     return candidates[-1]
-
-
-def on_ci() -> bool:
-    """On CI a Postgres test that cannot run is a failure: nothing there may skip one."""
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def _server_url() -> tuple[URL, _ThrowawayServer | None]:

@@ -15,7 +15,8 @@ from manyfutures.adapters.postgres.engine import (
 )
 from manyfutures.adapters.postgres.migrate import alembic_config, current_revision, upgrade
 from manyfutures.adapters.postgres.wiring import guard_row_level_security
-from tests.integration.postgres.database import MigratedDatabase, on_ci, tenant_transaction
+from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
+from tests.support.ci import on_ci
 
 pytestmark = pytest.mark.integration
 
