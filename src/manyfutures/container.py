@@ -63,13 +63,13 @@ from manyfutures.core.projects.use_cases import (
     ResumeProject,
     UpdateProjectSettings,
 )
-from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.use_cases import (
     ClaimDueItems,
     RecoverExpiredLeases,
     RunSchedulerTick,
     ScheduleDueProjects,
 )
+from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.settings import Settings
 
 

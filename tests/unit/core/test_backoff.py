@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manyfutures.core.scheduling.backoff import RetryPolicy
+from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import ValidationError
 
 POLICY = RetryPolicy()

@@ -25,8 +25,8 @@ from manyfutures.core.generation.episode import (
 )
 from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.projects.model import Project, ProjectStatus
-from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import (
     StateConflictError,
     ValidationError,

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.core.projects.model import ProjectStatus
-from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.ports import TenantRef
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
+from manyfutures.core.shared.backoff import RetryPolicy
 
 
 class InMemorySchedulerGateway:

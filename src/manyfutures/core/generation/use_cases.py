@@ -45,9 +45,9 @@ from manyfutures.core.projects.model import (
     live_by_importance,
 )
 from manyfutures.core.projects.use_cases import check_page_size, load_project
-from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.scheduling.slots import ensure_slot, new_queue_item
+from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import NotFoundError
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.use_case import UseCase

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from manyfutures.core.scheduling.backoff import RetryPolicy
+from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import StateConflictError
 
 

@@ -13,10 +13,10 @@ from datetime import timedelta
 from manyfutures.core.generation.use_cases import FailedAttempt, fail_attempt
 from manyfutures.core.persistence import UnitOfWorkFactory
 from manyfutures.core.projects.model import ProjectStatus
-from manyfutures.core.scheduling.backoff import RetryPolicy
 from manyfutures.core.scheduling.ports import JobDispatcher, SchedulerGateway
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 from manyfutures.core.scheduling.slots import ensure_slot
+from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import DuplicateError, VersionConflictError
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.use_case import UseCase

@@ -1,6 +1,6 @@
-"""Retry timing for failed generations.
+"""Retry timing for anything retried with backoff: failed generations, undelivered outbox messages.
 
-The Postgres queue owns retries (not RQ): one place decides when an attempt may
+The Postgres tables own retries (not RQ): one place decides when an attempt may
 run again, so attempts can never multiply across layers.
 """
 
