@@ -1,4 +1,4 @@
-"""Retry timing for anything retried with backoff: failed generations, undelivered outbox messages.
+"""Retry timing for whatever is retried with backoff: generations, outbox messages.
 
 The Postgres tables own retries (not RQ): one place decides when an attempt may
 run again, so attempts can never multiply across layers.
