@@ -29,12 +29,11 @@ from manyfutures.adapters.postgres.wiring import database_probe, service_engine
 from manyfutures.adapters.readiness import configured
 from manyfutures.adapters.redis.client import redis_client, redis_probe
 from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
-from manyfutures.core.engagement.use_cases import (
+from manyfutures.core.activity.use_cases import ListAuditLog, TrackEvent
+from manyfutures.core.feedback.use_cases import (
     AddPlanningNote,
     ArchivePlanningNote,
-    ListAuditLog,
     ListPlanningNotes,
-    TrackEvent,
 )
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,

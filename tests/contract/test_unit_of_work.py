@@ -8,25 +8,16 @@ from decimal import Decimal
 
 import pytest
 
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import Operation, OperationTotals
-from manyfutures.core.engagement.model import (
-    AgentMemory,
-    AuditLog,
-    Notification,
-    PlanningNoteStatus,
-    UserEvent,
-)
-from manyfutures.core.generation.episode import (
-    Block,
-    EpisodeStatus,
-    GenerationStage,
-    Source,
-)
+from manyfutures.core.episodes.episode import Block, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.generation.run import RunStatus
-from manyfutures.core.identity.model import Membership, Role, User
+from manyfutures.core.identity.model import Membership, User
 from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.shared.actor import Role
 from manyfutures.core.shared.errors import (
     DuplicateError,
     NotFoundError,

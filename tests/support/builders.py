@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from manyfutures.core.costs.model import Operation, TokenUsage
-from manyfutures.core.engagement.model import PlanningNote
-from manyfutures.core.generation.episode import Episode
+from manyfutures.core.episodes.episode import Episode
+from manyfutures.core.feedback.model import PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Organization
+from manyfutures.core.projects.cadence import Cadence
 from manyfutures.core.projects.model import Project
-from manyfutures.core.scheduling.cadence import Cadence
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)

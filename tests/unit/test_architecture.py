@@ -118,8 +118,8 @@ def test_the_scan_sees_the_whole_core() -> None:
     names = {module_name(path) for path in core_modules()}
     assert len(names) >= 20
     assert {
-        "manyfutures.core.scheduling.cadence",
-        "manyfutures.core.generation.episode",
+        "manyfutures.core.projects.cadence",
+        "manyfutures.core.episodes.episode",
         "manyfutures.core.persistence",
     } <= names
 

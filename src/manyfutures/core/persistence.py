@@ -13,16 +13,10 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
-from manyfutures.core.engagement.model import (
-    AgentMemory,
-    AuditLog,
-    Notification,
-    PlanningNote,
-    PlanningNoteStatus,
-    UserEvent,
-)
-from manyfutures.core.generation.episode import Block, Episode, EpisodeStatus
+from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus
+from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.projects.model import Project

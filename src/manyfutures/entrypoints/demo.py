@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from manyfutures.container import Container
-from manyfutures.core.identity.model import Actor, Role
 from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
 from manyfutures.core.projects.model import Project
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ListProjectsQuery
+from manyfutures.core.shared.actor import Actor, Role
 
 DEMO_ORG = "org_demo"
 DEMO_USER = "user_demo"

@@ -10,7 +10,7 @@ from manyfutures.adapters.postgres.engine import create_owner_engine
 from manyfutures.adapters.postgres.migrate import current_revision, head_revision
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.container import build_container
-from manyfutures.core.generation.episode import EpisodeStatus
+from manyfutures.core.episodes.episode import EpisodeStatus
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.entrypoints.cli import main
 from manyfutures.entrypoints.demo import DEMO_ORG, seed_demo

@@ -148,12 +148,12 @@ def test_two_concurrent_settings_use_cases_of_one_version_one_wins(db: MigratedD
     """The same race through UpdateProjectSettings: both read version 1 before either writes."""
     from manyfutures.adapters.clock import SystemClock
     from manyfutures.adapters.ids import UlidGenerator
-    from manyfutures.core.identity.model import Actor, Role
     from manyfutures.core.persistence import UnitOfWork
     from manyfutures.core.projects.use_cases import (
         UpdateProjectSettings,
         UpdateProjectSettingsCommand,
     )
+    from manyfutures.core.shared.actor import Actor, Role
 
     base = PostgresUnitOfWorkFactory(db.app_engine)
     with base("org_a") as uow:

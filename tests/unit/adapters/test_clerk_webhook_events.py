@@ -9,7 +9,6 @@ import pytest
 from marshmallow import ValidationError
 
 from manyfutures.adapters.clerk.webhook_events import identity_change
-from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.use_cases import (
     DeleteOrganizationCommand,
     DeleteUserCommand,
@@ -18,6 +17,7 @@ from manyfutures.core.identity.use_cases import (
     SyncOrganizationCommand,
     SyncUserCommand,
 )
+from manyfutures.core.shared.actor import Role
 from tests.support.clerk_payloads import membership_data, user_data
 
 

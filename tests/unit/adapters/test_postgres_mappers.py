@@ -22,14 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from manyfutures.adapters.postgres import mappers as m
-from manyfutures.core.engagement.model import (
-    AgentMemory,
-    AuditLog,
-    Notification,
-    PlanningNote,
-    UserEvent,
-)
-from manyfutures.core.generation.episode import Block, Episode
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
+from manyfutures.core.episodes.episode import Block, Episode
+from manyfutures.core.feedback.model import AgentMemory, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.projects.model import Project

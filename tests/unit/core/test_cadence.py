@@ -16,14 +16,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from manyfutures.core.scheduling.cadence import (
+from manyfutures.core.projects.cadence import (
     Cadence,
     CadenceMode,
-    load_timezone,
     parse_delivery_time,
     resolve_local_time,
 )
 from manyfutures.core.shared.errors import ValidationError
+from manyfutures.core.shared.time import load_timezone
 
 # Zones a reader can live in: tzdata also ships the server's own zone and placeholders.
 NOT_PLACES = {"localtime", "Factory", "posixrules"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manyfutures.core.generation.reading_time import count_words, reading_minutes
+from manyfutures.core.episodes.reading_time import count_words, reading_minutes
 
 plain_words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1)
 word_lists = st.lists(plain_words, max_size=1_000)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from manyfutures.core.activity.recording import as_audit_text, changed_settings
 from manyfutures.core.costs.model import Operation, OperationTotals, TokenUsageDaily
-from manyfutures.core.engagement.recording import as_audit_text, changed_settings
 from manyfutures.core.projects.model import (
     MAX_BRIEF_LENGTH,
     MAX_TITLE_LENGTH,

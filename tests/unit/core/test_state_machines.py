@@ -16,13 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manyfutures.core.engagement.model import MAX_NOTE_LENGTH, PlanningNote, PlanningNoteStatus
-from manyfutures.core.generation.episode import (
-    Episode,
-    EpisodeStatus,
-    GenerationStage,
-    Source,
-)
+from manyfutures.core.episodes.episode import Episode, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.feedback.model import MAX_NOTE_LENGTH, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.projects.model import Project, ProjectStatus
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem

@@ -18,8 +18,8 @@ from werkzeug.test import TestResponse
 
 from manyfutures.adapters.idempotency import Claim, IdempotencyStore, StoredResponse
 from manyfutures.container import Container, build_container
-from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
+from manyfutures.core.shared.actor import Role
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.support.builders import T0

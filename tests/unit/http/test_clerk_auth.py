@@ -14,8 +14,8 @@ from dependency_injector import providers
 from flask.testing import FlaskClient
 
 from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
-from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.ports import AuthenticationError, IdentityProviderUnavailableError
+from manyfutures.core.shared.actor import Role
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.unit.http.clerk_tokens import (

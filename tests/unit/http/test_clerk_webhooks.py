@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from svix.webhooks import Webhook
 
 from manyfutures.container import Container
-from manyfutures.core.identity.model import Role
+from manyfutures.core.shared.actor import Role
 from manyfutures.entrypoints.http.app import create_app
 from tests.support.clerk_payloads import event, membership_data, user_data
 from tests.unit.http.conftest import (

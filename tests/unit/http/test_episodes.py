@@ -9,7 +9,7 @@ import pytest
 from dependency_injector import providers
 
 from manyfutures.container import Container
-from manyfutures.core.generation.episode import Source
+from manyfutures.core.episodes.episode import Source
 from manyfutures.core.generation.use_cases import (
     GenerationFailed,
     GenerationSucceeded,

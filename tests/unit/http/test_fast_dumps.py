@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from manyfutures.core.generation.episode import Episode, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.episodes.episode import Episode, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.projects.cadence import Cadence
 from manyfutures.core.projects.model import Project, ProjectStatus
-from manyfutures.core.scheduling.cadence import Cadence
 from manyfutures.entrypoints.http.schemas import (
     EpisodeSchema,
     ProjectSchema,

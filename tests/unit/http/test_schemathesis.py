@@ -24,10 +24,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from manyfutures.container import Container
-from manyfutures.core.engagement.use_cases import AddPlanningNoteCommand
+from manyfutures.core.feedback.use_cases import AddPlanningNoteCommand
 from manyfutures.core.generation.use_cases import RequestEpisodeCommand
-from manyfutures.core.identity.model import Actor, Role
 from manyfutures.core.projects.use_cases import CreateProjectCommand
+from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.entrypoints.http.app import WIRED_MODULES, create_app
 from tests.unit.http.conftest import build_test_container, seed_tenants
 

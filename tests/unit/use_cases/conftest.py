@@ -11,11 +11,11 @@ from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from manyfutures.core.engagement.use_cases import (
+from manyfutures.core.activity.use_cases import TrackEvent
+from manyfutures.core.feedback.use_cases import (
     AddPlanningNote,
     ArchivePlanningNote,
     ListPlanningNotes,
-    TrackEvent,
 )
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
@@ -26,7 +26,6 @@ from manyfutures.core.generation.use_cases import (
     StartGeneration,
     StartGenerationCommand,
 )
-from manyfutures.core.identity.model import Actor, Role
 from manyfutures.core.identity.use_cases import (
     SyncMembership,
     SyncMembershipCommand,
@@ -49,6 +48,7 @@ from manyfutures.core.scheduling.use_cases import (
     RunSchedulerTick,
     ScheduleDueProjects,
 )
+from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.backoff import RetryPolicy
 from tests.support.builders import T0
 from tests.support.fakes import ManualClock, RecordingDispatcher, RecordingGenerator, SequentialIds

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from manyfutures.core.engagement.model import PlanningNoteStatus
-from manyfutures.core.engagement.use_cases import (
+from manyfutures.core.activity.use_cases import TrackEventCommand
+from manyfutures.core.feedback.model import PlanningNoteStatus
+from manyfutures.core.feedback.use_cases import (
     AddPlanningNoteCommand,
     ArchivePlanningNoteCommand,
     ListPlanningNotesQuery,
-    TrackEventCommand,
 )
-from manyfutures.core.identity.model import Actor, Role
 from manyfutures.core.projects.use_cases import CreateProjectCommand
+from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.errors import (
     NotFoundError,
     PermissionDeniedError,

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from manyfutures.core.costs.model import Operation
-from manyfutures.core.engagement.model import AgentMemory, PlanningNoteStatus
-from manyfutures.core.engagement.use_cases import AddPlanningNoteCommand
-from manyfutures.core.generation.episode import EpisodeStatus, GenerationStage, Source
+from manyfutures.core.episodes.episode import EpisodeStatus, GenerationStage, Source
+from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
+from manyfutures.core.feedback.use_cases import AddPlanningNoteCommand
 from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.generation.use_cases import (
     EpisodeCommand,
@@ -22,10 +22,10 @@ from manyfutures.core.generation.use_cases import (
     ResultOutcome,
     StartGenerationCommand,
 )
-from manyfutures.core.identity.model import Actor
 from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import NotFoundError, StateConflictError
 from tests.support.builders import T0
 from tests.unit.use_cases.conftest import LEASE, Harness

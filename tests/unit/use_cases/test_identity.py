@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Role
+from manyfutures.core.identity.model import DEFAULT_TIMEZONE
 from manyfutures.core.identity.use_cases import (
     ApplyIdentityChange,
     DeleteOrganizationCommand,
@@ -17,6 +17,7 @@ from manyfutures.core.identity.use_cases import (
     SyncOrganizationCommand,
     SyncUserCommand,
 )
+from manyfutures.core.shared.actor import Role
 from tests.unit.use_cases.conftest import Harness
 
 

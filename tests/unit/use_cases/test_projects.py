@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from manyfutures.core.generation.episode import EpisodeStatus
-from manyfutures.core.identity.model import Actor
+from manyfutures.core.episodes.episode import EpisodeStatus
+from manyfutures.core.projects.cadence import CadenceMode
 from manyfutures.core.projects.model import ProjectStatus
 from manyfutures.core.projects.use_cases import (
     CreateProjectCommand,
@@ -15,8 +15,8 @@ from manyfutures.core.projects.use_cases import (
     ProjectCommand,
     UpdateProjectSettingsCommand,
 )
-from manyfutures.core.scheduling.cadence import CadenceMode
 from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import (
     NotFoundError,
     StateConflictError,

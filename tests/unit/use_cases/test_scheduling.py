@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from manyfutures.core.identity.model import Actor
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.shared.actor import Actor
 from tests.unit.use_cases.conftest import Harness
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -20,12 +20,12 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.ports import (
     AuthenticationError,
     IdentityProviderUnavailableError,
     Principal,
 )
+from manyfutures.core.shared.actor import Role
 
 logger = logging.getLogger(__name__)
 

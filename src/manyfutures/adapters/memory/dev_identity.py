@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.ports import AuthenticationError, Principal
+from manyfutures.core.shared.actor import Role
 
 USER_HEADER = "X-Dev-User"
 ORG_HEADER = "X-Dev-Org"

@@ -11,7 +11,7 @@ import threading
 import time
 from decimal import Decimal
 
-from manyfutures.core.generation.episode import GenerationStage, Source
+from manyfutures.core.episodes.episode import GenerationStage, Source
 from manyfutures.core.generation.ports import GenerationRequest
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,

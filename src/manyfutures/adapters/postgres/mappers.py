@@ -32,16 +32,9 @@ from manyfutures.adapters.postgres.tables import (
     UserEventRow,
     UserRow,
 )
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import Operation, OperationTotals, TokenUsage, TokenUsageDaily
-from manyfutures.core.engagement.model import (
-    AgentMemory,
-    AuditLog,
-    Notification,
-    PlanningNote,
-    PlanningNoteStatus,
-    UserEvent,
-)
-from manyfutures.core.generation.episode import (
+from manyfutures.core.episodes.episode import (
     Block,
     BlockType,
     Episode,
@@ -49,11 +42,13 @@ from manyfutures.core.generation.episode import (
     GenerationStage,
     Source,
 )
+from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.run import GenerationRun, RunStatus
-from manyfutures.core.identity.model import Membership, Organization, Role, User
+from manyfutures.core.identity.model import Membership, Organization, User
+from manyfutures.core.projects.cadence import Cadence, CadenceMode
 from manyfutures.core.projects.model import MemoryStorage, Project, ProjectMemory, ProjectStatus
-from manyfutures.core.scheduling.cadence import Cadence, CadenceMode
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.shared.actor import Role
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -57,13 +57,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column
 
 from manyfutures.core.costs.model import Operation
-from manyfutures.core.engagement.model import ChatRole, PlanningNoteStatus
-from manyfutures.core.generation.episode import BlockType, EpisodeStatus, GenerationStage
+from manyfutures.core.episodes.episode import BlockType, EpisodeStatus, GenerationStage
+from manyfutures.core.feedback.model import ChatRole, PlanningNoteStatus
 from manyfutures.core.generation.run import RunStatus
-from manyfutures.core.identity.model import Role
+from manyfutures.core.projects.cadence import CadenceMode
 from manyfutures.core.projects.model import MemoryStorage, ProjectStatus
-from manyfutures.core.scheduling.cadence import CadenceMode
 from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.shared.actor import Role
 
 NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",

@@ -53,16 +53,10 @@ from manyfutures.adapters.postgres.tables import (
     tenant_column,
 )
 from manyfutures.core import persistence
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
-from manyfutures.core.engagement.model import (
-    AgentMemory,
-    AuditLog,
-    Notification,
-    PlanningNote,
-    PlanningNoteStatus,
-    UserEvent,
-)
-from manyfutures.core.generation.episode import Block, Episode, EpisodeStatus
+from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus
+from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.persistence import UnitOfWork

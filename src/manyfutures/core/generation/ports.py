@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from manyfutures.core.scheduling.cadence import Cadence
+from manyfutures.core.projects.cadence import Cadence
 
 
 @dataclass(frozen=True, slots=True)

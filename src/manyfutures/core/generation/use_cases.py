@@ -14,17 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from manyfutures.core.activity.email import EmailMessage, EmailSender
+from manyfutures.core.activity.recording import notify, record_audit, record_event
 from manyfutures.core.costs.model import Operation, TokenUsage
-from manyfutures.core.engagement.model import AgentMemory, PlanningNoteStatus
-from manyfutures.core.engagement.ports import EmailMessage, EmailSender
-from manyfutures.core.engagement.recording import notify, record_audit, record_event
-from manyfutures.core.generation.episode import (
-    Block,
-    Episode,
-    EpisodeStatus,
-    GenerationStage,
-    Source,
-)
+from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.episodes.reading_time import reading_minutes
+from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.generation.ports import (
     EpisodeGenerator,
     GenerationRequest,
@@ -33,9 +28,8 @@ from manyfutures.core.generation.ports import (
     NoteForWriter,
     RecentEpisode,
 )
-from manyfutures.core.generation.reading_time import reading_minutes
 from manyfutures.core.generation.run import GenerationRun, RunStatus
-from manyfutures.core.identity.model import Actor, User
+from manyfutures.core.identity.model import User
 from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
 from manyfutures.core.projects.model import (
     MemoryStorage,
@@ -44,11 +38,13 @@ from manyfutures.core.projects.model import (
     ProjectStatus,
     live_by_importance,
 )
-from manyfutures.core.projects.use_cases import check_page_size, load_project
+from manyfutures.core.projects.use_cases import load_project
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.scheduling.slots import ensure_slot, new_queue_item
+from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import NotFoundError
+from manyfutures.core.shared.paging import check_page_size
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.use_case import UseCase
 

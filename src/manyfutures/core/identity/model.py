@@ -6,18 +6,14 @@ can be matched without a lookup table.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from manyfutures.core.shared.actor import Role
+
 DEFAULT_DAILY_COST_LIMIT_GBP = Decimal("50.00")
 DEFAULT_TIMEZONE = "Europe/London"
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    MEMBER = "member"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -53,16 +49,3 @@ class Membership:
     user_id: str
     role: Role
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is acting and in which organization: the tenant scope of every use case."""
-
-    user_id: str
-    organization_id: str
-    role: Role
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from manyfutures.core.identity.model import Role
+from manyfutures.core.shared.actor import Role
 from manyfutures.core.shared.errors import DomainError
 
 

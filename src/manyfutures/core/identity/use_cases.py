@@ -10,35 +10,23 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TypeAlias, assert_never
 
-from manyfutures.core.engagement.recording import changed_settings, record_audit
-from manyfutures.core.identity.model import (
-    DEFAULT_TIMEZONE,
-    Actor,
-    Membership,
-    Organization,
-    Role,
-    User,
-)
+from manyfutures.core.activity.recording import changed_settings, record_audit
+from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Membership, Organization, User
 from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
-from manyfutures.core.scheduling.cadence import load_timezone
+from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.errors import (
     FieldErrors,
     NotFoundError,
-    PermissionDeniedError,
     ValidationError,
 )
 from manyfutures.core.shared.ports import Clock, IdGenerator
+from manyfutures.core.shared.time import load_timezone
 from manyfutures.core.shared.use_case import UseCase
 
 # Features an admin may switch on. Later capabilities (chat, highlights…) gate on these names,
 # so an unknown one is a typo that would silently gate nothing: it is rejected.
 KNOWN_FEATURES = frozenset({"chat", "highlights", "memories", "onboarding", "notifications"})
 MAX_DAILY_COST_LIMIT_GBP = Decimal("100000.00")
-
-
-def require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDeniedError("only organization admins may do this")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +79,7 @@ def _load_organization(uow: UnitOfWork) -> Organization:
 
 class GetOrganization(UseCase):
     def __call__(self, query: ActorQuery) -> Organization:
-        require_admin(query.actor)
+        query.actor.require_admin()
         with self._uow(query.actor.organization_id) as uow:
             return _load_organization(uow)
 
@@ -141,7 +129,7 @@ class UpdateOrganization(UseCase):
     """Admins change the daily cost limit and feature flags; every change is audited."""
 
     def __call__(self, command: UpdateOrganizationCommand) -> Organization:
-        require_admin(command.actor)
+        command.actor.require_admin()
         errors = FieldErrors()
         limit = enabled = experimental = None
         if command.daily_cost_limit_gbp is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from manyfutures.core.scheduling.cadence import Cadence
+from manyfutures.core.projects.cadence import Cadence
 from manyfutures.core.shared.errors import StateConflictError, ValidationError, VersionConflictError
 
 MAX_TITLE_LENGTH = 200

@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from manyfutures.core.engagement.recording import changed_settings, record_audit, record_event
-from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Actor
+from manyfutures.core.activity.recording import changed_settings, record_audit, record_event
+from manyfutures.core.identity.model import DEFAULT_TIMEZONE
 from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.projects.cadence import DEFAULT_DELIVERY_TIME, MONDAY, Cadence
 from manyfutures.core.projects.model import Project, validate_brief, validate_title
-from manyfutures.core.scheduling.cadence import DEFAULT_DELIVERY_TIME, MONDAY, Cadence
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.scheduling.slots import ensure_slot
-from manyfutures.core.shared.errors import FieldErrors, NotFoundError, ValidationError
+from manyfutures.core.shared.actor import Actor
+from manyfutures.core.shared.errors import FieldErrors, NotFoundError
+from manyfutures.core.shared.paging import check_page_size
 from manyfutures.core.shared.ports import IdGenerator
 from manyfutures.core.shared.use_case import UseCase
-
-MAX_PAGE_SIZE = 100
 
 
 def load_project(uow: UnitOfWork, project_id: str) -> Project:
@@ -25,12 +25,6 @@ def load_project(uow: UnitOfWork, project_id: str) -> Project:
     if project is None:
         raise NotFoundError("project", project_id)
     return project
-
-
-def check_page_size(limit: int) -> int:
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationError.for_field("limit", f"limit must be between 1 and {MAX_PAGE_SIZE}")
-    return limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from manyfutures.core.generation.episode import Episode, EpisodeStatus
+from manyfutures.core.episodes.episode import Episode, EpisodeStatus
 from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem

@@ -7,8 +7,8 @@ from typing import cast
 
 from flask import g, request
 
-from manyfutures.core.identity.model import Actor
 from manyfutures.core.identity.ports import IdentityVerifier
+from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import PermissionDeniedError
 
 API_BLUEPRINT = "v1"

@@ -6,7 +6,7 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response
 
 from manyfutures.container import Container
-from manyfutures.core.engagement.use_cases import TrackEvent, TrackEventCommand
+from manyfutures.core.activity.use_cases import TrackEvent, TrackEventCommand
 from manyfutures.entrypoints.http.auth import current_actor
 from manyfutures.entrypoints.http.openapi import operation
 from manyfutures.entrypoints.http.requests import json_body

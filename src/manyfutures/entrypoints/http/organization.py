@@ -8,7 +8,7 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response
 
 from manyfutures.container import Container
-from manyfutures.core.engagement.use_cases import ListAuditLog, ListAuditLogQuery
+from manyfutures.core.activity.use_cases import ListAuditLog, ListAuditLogQuery
 from manyfutures.core.identity.use_cases import (
     ActorQuery,
     GetOrganization,

@@ -6,7 +6,7 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response
 
 from manyfutures.container import Container
-from manyfutures.core.engagement.use_cases import (
+from manyfutures.core.feedback.use_cases import (
     AddPlanningNote,
     AddPlanningNoteCommand,
     ArchivePlanningNote,

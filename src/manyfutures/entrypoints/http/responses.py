@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, make_response, request
 from marshmallow import Schema
 
-from manyfutures.core.generation.episode import Episode
+from manyfutures.core.episodes.episode import Episode
 from manyfutures.core.projects.model import Project
 from manyfutures.entrypoints.http.schemas import EpisodeSchema, ProjectSchema, instance
 

@@ -15,25 +15,20 @@ from typing import Any, TypeVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate
 
-from manyfutures.core.engagement.model import PlanningNoteStatus
-from manyfutures.core.engagement.use_cases import MAX_EVENT_DATA_BYTES
-from manyfutures.core.generation.episode import (
-    BlockType,
-    Episode,
-    EpisodeStatus,
-    GenerationStage,
-)
+from manyfutures.core.activity.use_cases import MAX_EVENT_DATA_BYTES
+from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
+from manyfutures.core.feedback.model import PlanningNoteStatus
 from manyfutures.core.generation.use_cases import EpisodeDetail
-from manyfutures.core.identity.model import Role
 from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView
+from manyfutures.core.projects.cadence import CadenceMode
 from manyfutures.core.projects.model import (
     MAX_BRIEF_LENGTH,
     MAX_TITLE_LENGTH,
     Project,
     ProjectStatus,
 )
-from manyfutures.core.projects.use_cases import MAX_PAGE_SIZE
-from manyfutures.core.scheduling.cadence import CadenceMode
+from manyfutures.core.shared.actor import Role
+from manyfutures.core.shared.paging import MAX_PAGE_SIZE
 
 ID_PATTERN = r"^[a-z]+_[0-9A-Za-z]{1,64}$"
 MONEY_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,2})?$"

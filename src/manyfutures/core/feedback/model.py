@@ -1,15 +1,10 @@
-"""What readers do and say: planning notes, events, audit, notifications, chat roles.
-
-Events replace boolean journey flags (the seed's "events over booleans"): any
-metric can be derived later without a schema change.
-"""
+"""What readers tell us to steer the next episode: planning notes, memories, chat roles."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from manyfutures.core.shared.errors import StateConflictError, ValidationError
 
@@ -73,44 +68,8 @@ class AgentMemory:
     expires_at: datetime | None = None
 
 
-@dataclass(slots=True, kw_only=True)
-class UserEvent:
-    id: str
-    organization_id: str
-    user_id: str | None
-    event_type: str
-    event_data: dict[str, Any] = field(default_factory=dict)
-    created_at: datetime
-
-
-@dataclass(slots=True, kw_only=True)
-class AuditLog:
-    id: str
-    organization_id: str
-    user_id: str | None
-    action: str
-    resource_type: str
-    resource_id: str | None
-    old_value: str | None = None
-    new_value: str | None = None
-    created_at: datetime
-
-
 class ChatRole(enum.StrEnum):
     """The chat tables already constrain their role column to these, ahead of chat itself."""
 
     USER = "user"
     ASSISTANT = "assistant"
-
-
-@dataclass(slots=True, kw_only=True)
-class Notification:
-    id: str
-    organization_id: str
-    user_id: str
-    kind: str
-    title: str
-    body: str
-    link: str | None = None
-    read_at: datetime | None = None
-    created_at: datetime

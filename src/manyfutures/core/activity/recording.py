@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from manyfutures.core.engagement.model import AuditLog, Notification, UserEvent
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.shared.ports import IdGenerator
 

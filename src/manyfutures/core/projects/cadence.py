@@ -17,10 +17,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from manyfutures.core.shared.errors import ValidationError
-from manyfutures.core.shared.time import ensure_utc
+from manyfutures.core.shared.time import ensure_utc, load_timezone
 
 DEFAULT_DELIVERY_TIME = time(9, 0)
 SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY = range(7)
@@ -39,27 +39,6 @@ class CadenceMode(enum.StrEnum):
     WEEKDAYS = "weekdays"
     WEEKLY = "weekly"
     CUSTOM = "custom"
-
-
-# tzdata files that are not places: the server's own zone, placeholders, and the
-# alternative "posix/" and "right/" (leap-second) trees.
-_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
-_NOT_PLACE_PREFIXES = ("posix/", "right/")
-
-
-def load_timezone(name: str) -> ZoneInfo:
-    """Resolve an IANA zone name or raise a ValidationError naming the field."""
-    if isinstance(name, str) and (name in _NOT_PLACES or name.startswith(_NOT_PLACE_PREFIXES)):
-        raise ValidationError.for_field(
-            "timezone", f"{name!r} is not a place's time zone; use e.g. 'Europe/London'"
-        )
-    try:
-        return ZoneInfo(name)
-    # OSError: a name that is a tzdata directory ("Europe") or too long for the file system.
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        raise ValidationError.for_field(
-            "timezone", f"unknown time zone {name!r}; use an IANA name such as 'Europe/London'"
-        ) from None
 
 
 def parse_delivery_time(value: str) -> time:

@@ -1,0 +1,1 @@
+"""Episodes: the briefs themselves, their content blocks and their state machine."""
