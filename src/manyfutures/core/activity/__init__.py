@@ -1,1 +1,1 @@
-"""Activity: tracked events, the audit trail and notifications, written in the transaction they describe."""
+"""Activity: tracked events, the audit trail and notifications."""
