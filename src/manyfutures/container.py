@@ -35,6 +35,7 @@ from manyfutures.core.feedback.use_cases import (
     ArchivePlanningNote,
     ListPlanningNotes,
 )
+from manyfutures.core.generation.leases import RecoverExpiredLeases
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
     GetEpisode,
@@ -53,6 +54,7 @@ from manyfutures.core.identity.use_cases import (
     SyncUser,
     UpdateOrganization,
 )
+from manyfutures.core.projects.advance import ScheduleDueProjects
 from manyfutures.core.projects.use_cases import (
     CreateProject,
     DeleteProject,
@@ -62,12 +64,7 @@ from manyfutures.core.projects.use_cases import (
     ResumeProject,
     UpdateProjectSettings,
 )
-from manyfutures.core.scheduling.use_cases import (
-    ClaimDueItems,
-    RecoverExpiredLeases,
-    RunSchedulerTick,
-    ScheduleDueProjects,
-)
+from manyfutures.core.scheduling.use_cases import ClaimDueItems, RunSchedulerTick
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.settings import Settings
 

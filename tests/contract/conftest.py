@@ -22,14 +22,14 @@ from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
-from manyfutures.core.persistence import UnitOfWorkFactory
 from manyfutures.core.scheduling.ports import SchedulerGateway
+from manyfutures.core.storage import StorageFactory
 from tests.integration.postgres.database import MigratedDatabase
 
 
 @dataclass
 class Storage:
-    uow: UnitOfWorkFactory
+    uow: StorageFactory
     gateway: SchedulerGateway
 
 

@@ -14,7 +14,6 @@ from manyfutures.core.episodes.episode import Block, EpisodeStatus, GenerationSt
 from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.identity.model import Membership, User
-from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.shared.actor import Role
@@ -24,6 +23,7 @@ from manyfutures.core.shared.errors import (
     PermissionDeniedError,
     VersionConflictError,
 )
+from manyfutures.core.storage import StorageUnitOfWork
 from tests.contract.conftest import Storage
 from tests.support import builders as b
 from tests.support.builders import T0
@@ -339,7 +339,9 @@ class TestUpdatingAMissingRow:
     fail the same way, or memory mode hides a fault that production surfaces."""
 
     @pytest.mark.parametrize("update", MISSING_ROW_UPDATES)
-    def test_is_not_found(self, storage: Storage, update: Callable[[UnitOfWork], None]) -> None:
+    def test_is_not_found(
+        self, storage: Storage, update: Callable[[StorageUnitOfWork], None]
+    ) -> None:
         seed(storage)
         with pytest.raises(NotFoundError), storage.uow("org_a") as uow:
             update(uow)

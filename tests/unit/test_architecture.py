@@ -120,7 +120,7 @@ def test_the_scan_sees_the_whole_core() -> None:
     assert {
         "manyfutures.core.projects.cadence",
         "manyfutures.core.episodes.episode",
-        "manyfutures.core.persistence",
+        "manyfutures.core.storage",
     } <= names
 
 

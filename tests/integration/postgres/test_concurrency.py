@@ -148,12 +148,12 @@ def test_two_concurrent_settings_use_cases_of_one_version_one_wins(db: MigratedD
     """The same race through UpdateProjectSettings: both read version 1 before either writes."""
     from manyfutures.adapters.clock import SystemClock
     from manyfutures.adapters.ids import UlidGenerator
-    from manyfutures.core.persistence import UnitOfWork
     from manyfutures.core.projects.use_cases import (
         UpdateProjectSettings,
         UpdateProjectSettingsCommand,
     )
     from manyfutures.core.shared.actor import Actor, Role
+    from manyfutures.core.storage import StorageUnitOfWork
 
     base = PostgresUnitOfWorkFactory(db.app_engine)
     with base("org_a") as uow:
@@ -176,7 +176,7 @@ def test_two_concurrent_settings_use_cases_of_one_version_one_wins(db: MigratedD
         def __getattr__(self, name: str) -> object:
             return getattr(self._inner, name)
 
-    def factory(organization_id: str) -> UnitOfWork:
+    def factory(organization_id: str) -> StorageUnitOfWork:
         uow = base(organization_id)
         uow.projects = ReadThenWait(uow.projects)  # type: ignore[assignment]
         return uow

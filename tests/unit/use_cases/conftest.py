@@ -17,6 +17,7 @@ from manyfutures.core.feedback.use_cases import (
     ArchivePlanningNote,
     ListPlanningNotes,
 )
+from manyfutures.core.generation.leases import RecoverExpiredLeases
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
     ListEpisodes,
@@ -32,7 +33,7 @@ from manyfutures.core.identity.use_cases import (
     SyncUser,
     SyncUserCommand,
 )
-from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.projects.advance import ScheduleDueProjects
 from manyfutures.core.projects.use_cases import (
     CreateProject,
     DeleteProject,
@@ -42,14 +43,10 @@ from manyfutures.core.projects.use_cases import (
     ResumeProject,
     UpdateProjectSettings,
 )
-from manyfutures.core.scheduling.use_cases import (
-    ClaimDueItems,
-    RecoverExpiredLeases,
-    RunSchedulerTick,
-    ScheduleDueProjects,
-)
+from manyfutures.core.scheduling.use_cases import ClaimDueItems, RunSchedulerTick
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.backoff import RetryPolicy
+from manyfutures.core.storage import StorageUnitOfWork
 from tests.support.builders import T0
 from tests.support.fakes import ManualClock, RecordingDispatcher, RecordingGenerator, SequentialIds
 
@@ -92,7 +89,7 @@ class Harness:
         self.claim = ClaimDueItems(clock, self.gateway, self.policy, LEASE)
         self.tick = RunSchedulerTick(self.schedule_due, self.recover, self.claim, self.dispatcher)
 
-    def uow(self, org: str = "org_a") -> UnitOfWork:
+    def uow(self, org: str = "org_a") -> StorageUnitOfWork:
         return self.uow_factory(org)
 
     def member(

@@ -14,14 +14,12 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from manyfutures.adapters.memory.store import InMemoryStore
-from manyfutures.core import persistence
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
 from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
-from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.shared.errors import (
@@ -30,6 +28,7 @@ from manyfutures.core.shared.errors import (
     PermissionDeniedError,
     VersionConflictError,
 )
+from manyfutures.core.storage import StorageUnitOfWork
 
 _DELETED: Any = object()  # staged marker: the row goes away on commit
 
@@ -405,22 +404,20 @@ class InMemoryUnitOfWork:
         self.organization_id = organization_id
         self.staged: dict[str, dict[str, Any]] = {name: {} for name in _TABLES}
         self.loaded_versions: dict[str, int] = {}
-        self.organizations: persistence.OrganizationRepository = _OrganizationRepository(self)
-        self.users: persistence.UserRepository = _UserRepository(self)
-        self.memberships: persistence.MembershipRepository = _MembershipRepository(self)
-        self.projects: persistence.ProjectRepository = _ProjectRepository(self)
-        self.episodes: persistence.EpisodeRepository = _EpisodeRepository(self)
-        self.blocks: persistence.BlockRepository = _BlockRepository(self)
-        self.queue: persistence.ScheduleQueueRepository = _QueueRepository(self)
-        self.runs: persistence.GenerationRunRepository = _RunRepository(self)
-        self.token_usage: persistence.TokenUsageRepository = _TokenUsageRepository(self)
-        self.planning_notes: persistence.PlanningNoteRepository = _PlanningNoteRepository(self)
-        self.agent_memories: persistence.AgentMemoryRepository = _AgentMemoryRepository(self)
-        self.events: persistence.UserEventRepository = _UserEventRepository(self, "user_events")
-        self.audit_log: persistence.AuditLogRepository = _AuditLogRepository(self, "audit_log")
-        self.notifications: persistence.NotificationRepository = _NotificationRepository(
-            self, "notifications"
-        )
+        self.organizations = _OrganizationRepository(self)
+        self.users = _UserRepository(self)
+        self.memberships = _MembershipRepository(self)
+        self.projects = _ProjectRepository(self)
+        self.episodes = _EpisodeRepository(self)
+        self.blocks = _BlockRepository(self)
+        self.queue = _QueueRepository(self)
+        self.runs = _RunRepository(self)
+        self.token_usage = _TokenUsageRepository(self)
+        self.planning_notes = _PlanningNoteRepository(self)
+        self.agent_memories = _AgentMemoryRepository(self)
+        self.events = _UserEventRepository(self, "user_events")
+        self.audit_log = _AuditLogRepository(self, "audit_log")
+        self.notifications = _NotificationRepository(self, "notifications")
 
     def __enter__(self) -> Self:
         return self
@@ -504,5 +501,5 @@ class InMemoryUnitOfWorkFactory:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
 
-    def __call__(self, organization_id: str) -> UnitOfWork:
+    def __call__(self, organization_id: str) -> StorageUnitOfWork:
         return InMemoryUnitOfWork(self._store, organization_id)

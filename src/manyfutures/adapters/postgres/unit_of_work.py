@@ -52,14 +52,12 @@ from manyfutures.adapters.postgres.tables import (
     table_of,
     tenant_column,
 )
-from manyfutures.core import persistence
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
 from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
-from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 from manyfutures.core.shared.errors import (
@@ -68,6 +66,7 @@ from manyfutures.core.shared.errors import (
     PermissionDeniedError,
     VersionConflictError,
 )
+from manyfutures.core.storage import StorageUnitOfWork
 
 T = TypeVar("T")
 SET_TENANT = text("SELECT set_config('app.current_org_id', :org, true)")
@@ -123,20 +122,20 @@ class PostgresUnitOfWork:
         self._open: Connection | None = None
         self._staged: list[_Insert | _Call] = []
         self.loaded_versions: dict[str, int] = {}
-        self.organizations: persistence.OrganizationRepository = _OrganizationRepository(self)
-        self.users: persistence.UserRepository = _UserRepository(self)
-        self.memberships: persistence.MembershipRepository = _MembershipRepository(self)
-        self.projects: persistence.ProjectRepository = _ProjectRepository(self)
-        self.episodes: persistence.EpisodeRepository = _EpisodeRepository(self)
-        self.blocks: persistence.BlockRepository = _BlockRepository(self)
-        self.queue: persistence.ScheduleQueueRepository = _QueueRepository(self)
-        self.runs: persistence.GenerationRunRepository = _RunRepository(self)
-        self.token_usage: persistence.TokenUsageRepository = _TokenUsageRepository(self)
-        self.planning_notes: persistence.PlanningNoteRepository = _PlanningNoteRepository(self)
-        self.agent_memories: persistence.AgentMemoryRepository = _AgentMemoryRepository(self)
-        self.events: persistence.UserEventRepository = _UserEventRepository(self)
-        self.audit_log: persistence.AuditLogRepository = _AuditLogRepository(self)
-        self.notifications: persistence.NotificationRepository = _NotificationRepository(self)
+        self.organizations = _OrganizationRepository(self)
+        self.users = _UserRepository(self)
+        self.memberships = _MembershipRepository(self)
+        self.projects = _ProjectRepository(self)
+        self.episodes = _EpisodeRepository(self)
+        self.blocks = _BlockRepository(self)
+        self.queue = _QueueRepository(self)
+        self.runs = _RunRepository(self)
+        self.token_usage = _TokenUsageRepository(self)
+        self.planning_notes = _PlanningNoteRepository(self)
+        self.agent_memories = _AgentMemoryRepository(self)
+        self.events = _UserEventRepository(self)
+        self.audit_log = _AuditLogRepository(self)
+        self.notifications = _NotificationRepository(self)
 
     # --- the protocol ---------------------------------------------------------------------
 
@@ -250,7 +249,7 @@ class PostgresUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def __call__(self, organization_id: str) -> UnitOfWork:
+    def __call__(self, organization_id: str) -> StorageUnitOfWork:
         return PostgresUnitOfWork(self._engine, organization_id)
 
 

@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
-from manyfutures.core.persistence import UnitOfWork
+from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.shared.ports import IdGenerator
 
 
 def record_event(
-    uow: UnitOfWork,
+    uow: ActivityStore,
     ids: IdGenerator,
     now: datetime,
     user_id: str | None,
@@ -55,7 +55,7 @@ def changed_settings(
 
 
 def record_audit(
-    uow: UnitOfWork,
+    uow: ActivityStore,
     ids: IdGenerator,
     now: datetime,
     user_id: str | None,
@@ -81,7 +81,7 @@ def record_audit(
 
 
 def notify(
-    uow: UnitOfWork,
+    uow: ActivityStore,
     ids: IdGenerator,
     now: datetime,
     user_id: str,

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from manyfutures.core.activity.model import AuditLog, UserEvent
+from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.activity.recording import record_event
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import ValidationError
@@ -45,7 +46,7 @@ def validate_event(event_type: str, event_data: object) -> dict[str, Any]:
     return event_data
 
 
-class TrackEvent(UseCase):
+class TrackEvent(UseCase[ActivityStore]):
     def __call__(self, command: TrackEventCommand) -> UserEvent:
         data = validate_event(command.event_type, command.event_data)
         now = self._clock.now()
@@ -70,7 +71,7 @@ class ListAuditLogQuery:
     after_id: str | None = None
 
 
-class ListAuditLog(UseCase):
+class ListAuditLog(UseCase[ActivityStore]):
     """Newest first, paged by id (ids sort by time)."""
 
     def __call__(self, query: ListAuditLogQuery) -> Sequence[AuditLog]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from manyfutures.core.activity.recording import record_audit, record_event
 from manyfutures.core.feedback.model import PlanningNote, PlanningNoteStatus
+from manyfutures.core.feedback.ports import FeedbackUnitOfWork
 from manyfutures.core.projects.use_cases import load_project
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import NotFoundError, PermissionDeniedError
@@ -20,7 +21,7 @@ class AddPlanningNoteCommand:
     note: str
 
 
-class AddPlanningNote(UseCase):
+class AddPlanningNote(UseCase[FeedbackUnitOfWork]):
     def __call__(self, command: AddPlanningNoteCommand) -> PlanningNote:
         text = PlanningNote.validate_text(command.note)
         now = self._clock.now()
@@ -64,7 +65,7 @@ class ListPlanningNotesQuery:
     status: PlanningNoteStatus | None = None
 
 
-class ListPlanningNotes(UseCase):
+class ListPlanningNotes(UseCase[FeedbackUnitOfWork]):
     def __call__(self, query: ListPlanningNotesQuery) -> Sequence[PlanningNote]:
         with self._uow(query.actor.organization_id) as uow:
             load_project(uow, query.project_id)
@@ -77,7 +78,7 @@ class ArchivePlanningNoteCommand:
     note_id: str
 
 
-class ArchivePlanningNote(UseCase):
+class ArchivePlanningNote(UseCase[FeedbackUnitOfWork]):
     """Authors and admins may archive a note until it has been incorporated."""
 
     def __call__(self, command: ArchivePlanningNoteCommand) -> PlanningNote:

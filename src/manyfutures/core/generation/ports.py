@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from manyfutures.core.activity.ports import ActivityStore
+from manyfutures.core.costs.ports import UsageStore
+from manyfutures.core.episodes.ports import EpisodeStore
+from manyfutures.core.feedback.ports import FeedbackStore
+from manyfutures.core.generation.run import GenerationRun
+from manyfutures.core.identity.ports import IdentityStore
 from manyfutures.core.projects.cadence import Cadence
+from manyfutures.core.projects.ports import ProjectStore
+from manyfutures.core.scheduling.ports import QueueStore
+from manyfutures.core.shared.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +63,32 @@ class EpisodeGenerator(Protocol):
 
 class GeneratorUnavailableError(Exception):
     """The generator could not accept the job (connection refused, timeout, 5xx)."""
+
+
+class GenerationRunRepository(Protocol):
+    def add(self, run: GenerationRun) -> None: ...
+    def get(self, run_id: str) -> GenerationRun | None: ...
+    def update(self, run: GenerationRun) -> None: ...
+    def latest_for_episode(self, episode_id: str) -> GenerationRun | None: ...
+
+
+class RunStore(UnitOfWork, Protocol):
+    """An organization's generation runs (one per attempt)."""
+
+    @property
+    def runs(self) -> GenerationRunRepository: ...
+
+
+class GenerationUnitOfWork(
+    RunStore,
+    EpisodeStore,
+    QueueStore,
+    ProjectStore,
+    FeedbackStore,
+    UsageStore,
+    IdentityStore,
+    ActivityStore,
+    Protocol,
+):
+    """Generation orchestrates the others: a run turns a slot, the project's brief and its
+    pending feedback into a published episode, its cost and the reader's notification."""

@@ -23,6 +23,7 @@ from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.generation.ports import (
     EpisodeGenerator,
     GenerationRequest,
+    GenerationUnitOfWork,
     GeneratorUnavailableError,
     MemoryForWriter,
     NoteForWriter,
@@ -30,7 +31,6 @@ from manyfutures.core.generation.ports import (
 )
 from manyfutures.core.generation.run import GenerationRun, RunStatus
 from manyfutures.core.identity.model import User
-from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
 from manyfutures.core.projects.model import (
     MemoryStorage,
     Project,
@@ -46,13 +46,14 @@ from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import NotFoundError
 from manyfutures.core.shared.paging import check_page_size
 from manyfutures.core.shared.ports import Clock, IdGenerator
+from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
 logger = logging.getLogger(__name__)
 RECENT_EPISODES_IN_PAYLOAD = 3
 
 
-def load_episode_and_project(uow: UnitOfWork, episode_id: str) -> tuple[Episode, Project]:
+def load_episode_and_project(uow: GenerationUnitOfWork, episode_id: str) -> tuple[Episode, Project]:
     """A deleted project takes its episodes with it, so the project is read either way;
     callers that act on it get it from this one read."""
     episode = uow.episodes.get(episode_id)
@@ -74,7 +75,7 @@ class RequestEpisodeCommand:
     project_id: str
 
 
-class RequestEpisodeNow(UseCase):
+class RequestEpisodeNow(UseCase[GenerationUnitOfWork]):
     """ "Generate now": a fresh DRAFT episode in a slot due immediately."""
 
     def __call__(self, command: RequestEpisodeCommand) -> Episode:
@@ -107,7 +108,7 @@ class RequestEpisodeNow(UseCase):
             return episode
 
 
-class RetryEpisode(UseCase):
+class RetryEpisode(UseCase[GenerationUnitOfWork]):
     """A reader retries a generation that gave up: a new slot, attempts counted afresh."""
 
     def __call__(self, command: EpisodeCommand) -> Episode:
@@ -141,12 +142,12 @@ class StartGenerationCommand:
     attempt: int
 
 
-class StartGeneration(UseCase):
+class StartGeneration(UseCase[GenerationUnitOfWork]):
     """The worker's job: open a run for a claimed item and hand it to the generator."""
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[GenerationUnitOfWork],
         clock: Clock,
         ids: IdGenerator,
         generator: EpisodeGenerator,
@@ -216,7 +217,7 @@ class StartGeneration(UseCase):
 TIMED_OUT = "generation attempt timed out"
 
 
-def _supersede_open_run(uow: UnitOfWork, episode: Episode, now: datetime) -> None:
+def _supersede_open_run(uow: GenerationUnitOfWork, episode: Episode, now: datetime) -> None:
     """A reclaimed item whose previous attempt never reported: that attempt timed out."""
     previous = uow.runs.latest_for_episode(episode.id)
     if previous is not None and previous.is_open:
@@ -227,7 +228,7 @@ def _supersede_open_run(uow: UnitOfWork, episode: Episode, now: datetime) -> Non
 
 
 def _memories_for_writer(
-    uow: UnitOfWork, project: Project, now: datetime
+    uow: GenerationUnitOfWork, project: Project, now: datetime
 ) -> tuple[MemoryForWriter, ...]:
     memories: Sequence[ProjectMemory | AgentMemory] = (
         uow.agent_memories.list_for_project(project.id)
@@ -248,7 +249,7 @@ class ProgressReport:
     percent: int
 
 
-class ReportProgress(UseCase):
+class ReportProgress(UseCase[GenerationUnitOfWork]):
     def __call__(self, report: ProgressReport) -> bool:
         now = self._clock.now()
         with self._uow(report.organization_id) as uow:
@@ -312,7 +313,11 @@ class FailedAttempt:
 
 
 def fail_attempt(
-    uow: UnitOfWork, ids: IdGenerator, now: datetime, policy: RetryPolicy, attempt: FailedAttempt
+    uow: GenerationUnitOfWork,
+    ids: IdGenerator,
+    now: datetime,
+    policy: RetryPolicy,
+    attempt: FailedAttempt,
 ) -> ResultOutcome:
     """The one place a failed attempt is decided: retried with backoff, or failed for good.
 
@@ -349,12 +354,12 @@ def fail_attempt(
     return ResultOutcome.FAILED
 
 
-class ApplyGenerationResult(UseCase):
+class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
     """Publish or fail an episode from its run's result; duplicates change nothing."""
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[GenerationUnitOfWork],
         clock: Clock,
         ids: IdGenerator,
         email: EmailSender,
@@ -389,7 +394,7 @@ class ApplyGenerationResult(UseCase):
 
     def _publish(
         self,
-        uow: UnitOfWork,
+        uow: GenerationUnitOfWork,
         run: GenerationRun,
         episode: Episode,
         item: ScheduleQueueItem,
@@ -486,7 +491,7 @@ class ListEpisodesQuery:
     after_id: str | None = None
 
 
-class ListEpisodes(UseCase):
+class ListEpisodes(UseCase[GenerationUnitOfWork]):
     def __call__(self, query: ListEpisodesQuery) -> Sequence[Episode]:
         limit = check_page_size(query.limit)
         with self._uow(query.actor.organization_id) as uow:
@@ -502,14 +507,14 @@ class EpisodeDetail:
     blocks: tuple[Block, ...]
 
 
-class GetEpisode(UseCase):
+class GetEpisode(UseCase[GenerationUnitOfWork]):
     def __call__(self, command: EpisodeCommand) -> EpisodeDetail:
         with self._uow(command.actor.organization_id) as uow:
             episode, _ = load_episode_and_project(uow, command.episode_id)
             return EpisodeDetail(episode, tuple(uow.blocks.list_for_episode(episode.id)))
 
 
-class GetEpisodeStatus(UseCase):
+class GetEpisodeStatus(UseCase[GenerationUnitOfWork]):
     """Status, stage, percent and errors only: front ends poll it while a brief is written,
     so it reads the episode row (and its project, for the tenant and soft-delete check)
     and never the blocks."""

@@ -12,7 +12,7 @@ from typing import TypeAlias, assert_never
 
 from manyfutures.core.activity.recording import changed_settings, record_audit
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Membership, Organization, User
-from manyfutures.core.persistence import UnitOfWork, UnitOfWorkFactory
+from manyfutures.core.identity.ports import IdentityStore, IdentityUnitOfWork
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.errors import (
     FieldErrors,
@@ -21,6 +21,7 @@ from manyfutures.core.shared.errors import (
 )
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.time import load_timezone
+from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
 # Features an admin may switch on. Later capabilities (chat, highlights…) gate on these names,
@@ -50,7 +51,7 @@ class MeView:
     experimental_features: tuple[str, ...]
 
 
-class GetMe(UseCase):
+class GetMe(UseCase[IdentityUnitOfWork]):
     def __call__(self, query: ActorQuery) -> MeView:
         actor = query.actor
         with self._uow(actor.organization_id) as uow:
@@ -70,14 +71,14 @@ class GetMe(UseCase):
         )
 
 
-def _load_organization(uow: UnitOfWork) -> Organization:
+def _load_organization(uow: IdentityStore) -> Organization:
     organization = uow.organizations.get()
     if organization is None or organization.deleted_at is not None:
         raise NotFoundError("organization", uow.organization_id)
     return organization
 
 
-class GetOrganization(UseCase):
+class GetOrganization(UseCase[IdentityUnitOfWork]):
     def __call__(self, query: ActorQuery) -> Organization:
         query.actor.require_admin()
         with self._uow(query.actor.organization_id) as uow:
@@ -125,7 +126,7 @@ def validate_features(field: str, names: tuple[str, ...]) -> list[str]:
     return sorted(set(names))
 
 
-class UpdateOrganization(UseCase):
+class UpdateOrganization(UseCase[IdentityUnitOfWork]):
     """Admins change the daily cost limit and feature flags; every change is audited."""
 
     def __call__(self, command: UpdateOrganizationCommand) -> Organization:
@@ -220,7 +221,7 @@ def _new_user(command: SyncUserCommand, now: datetime) -> User:
     )
 
 
-def _ensure_user(uow: UnitOfWork, command: SyncUserCommand, now: datetime) -> User | None:
+def _ensure_user(uow: IdentityStore, command: SyncUserCommand, now: datetime) -> User | None:
     """The user row, created from what Clerk sent if it is new; None if it was deleted."""
     user = uow.users.get(command.user_id)
     if user is None:
@@ -229,7 +230,7 @@ def _ensure_user(uow: UnitOfWork, command: SyncUserCommand, now: datetime) -> Us
     return user if user.deleted_at is None else None
 
 
-class SyncUser(UseCase):
+class SyncUser(UseCase[IdentityUnitOfWork]):
     """``user.created`` / ``user.updated``."""
 
     def __call__(self, command: SyncUserCommand) -> bool:
@@ -257,7 +258,7 @@ class DeleteUserCommand:
     user_id: str
 
 
-class DeleteUser(UseCase):
+class DeleteUser(UseCase[IdentityUnitOfWork]):
     """``user.deleted``: a tombstone, so the person's history keeps its author."""
 
     def __call__(self, command: DeleteUserCommand) -> bool:
@@ -297,7 +298,7 @@ def _new_organization(command: SyncOrganizationCommand, now: datetime) -> Organi
 
 
 def _ensure_organization(
-    uow: UnitOfWork, command: SyncOrganizationCommand, now: datetime
+    uow: IdentityStore, command: SyncOrganizationCommand, now: datetime
 ) -> Organization | None:
     organization = uow.organizations.get()
     if organization is None:
@@ -306,7 +307,7 @@ def _ensure_organization(
     return organization if organization.deleted_at is None else None
 
 
-class SyncOrganization(UseCase):
+class SyncOrganization(UseCase[IdentityUnitOfWork]):
     """``organization.created`` / ``organization.updated``: the name only; the cost limit
     and features are ours, set by admins through the API."""
 
@@ -330,7 +331,7 @@ class DeleteOrganizationCommand:
     organization_id: str
 
 
-class DeleteOrganization(UseCase):
+class DeleteOrganization(UseCase[IdentityUnitOfWork]):
     """``organization.deleted``: a tombstone; its projects stay for audit but the
     organization's admin routes answer 404 from now on."""
 
@@ -379,7 +380,7 @@ class SyncMembershipCommand:
     role: Role
 
 
-class SyncMembership(UseCase):
+class SyncMembership(UseCase[IdentityUnitOfWork]):
     def __call__(self, command: SyncMembershipCommand) -> bool:
         now = self._clock.now()
         with self._uow("") as uow:
@@ -436,7 +437,7 @@ class RemoveMembershipCommand:
     user_id: str
 
 
-class RemoveMembership(UseCase):
+class RemoveMembership(UseCase[IdentityUnitOfWork]):
     """``organizationMembership.deleted``."""
 
     def __call__(self, command: RemoveMembershipCommand) -> bool:
@@ -469,11 +470,13 @@ IdentityChange: TypeAlias = (
 )
 
 
-class ApplyIdentityChange(UseCase):
+class ApplyIdentityChange(UseCase[IdentityUnitOfWork]):
     """The one door for Clerk's changes, so an entrypoint need not know which sync each
     event needs; a new kind of change that is not routed here fails the type check."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory[IdentityUnitOfWork], clock: Clock, ids: IdGenerator
+    ) -> None:
         super().__init__(uow, clock, ids)
         self._sync_user = SyncUser(uow, clock, ids)
         self._delete_user = DeleteUser(uow, clock, ids)

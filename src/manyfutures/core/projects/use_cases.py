@@ -8,9 +8,10 @@ from datetime import datetime, time
 
 from manyfutures.core.activity.recording import changed_settings, record_audit, record_event
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE
-from manyfutures.core.persistence import UnitOfWork
 from manyfutures.core.projects.cadence import DEFAULT_DELIVERY_TIME, MONDAY, Cadence
 from manyfutures.core.projects.model import Project, validate_brief, validate_title
+from manyfutures.core.projects.ports import ProjectStore, ProjectsUnitOfWork
+from manyfutures.core.scheduling.ports import QueueStore
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.scheduling.slots import ensure_slot
 from manyfutures.core.shared.actor import Actor
@@ -20,7 +21,7 @@ from manyfutures.core.shared.ports import IdGenerator
 from manyfutures.core.shared.use_case import UseCase
 
 
-def load_project(uow: UnitOfWork, project_id: str) -> Project:
+def load_project(uow: ProjectStore, project_id: str) -> Project:
     project = uow.projects.get(project_id)
     if project is None:
         raise NotFoundError("project", project_id)
@@ -39,7 +40,7 @@ class CreateProjectCommand:
     deliver_first_now: bool = False
 
 
-class CreateProject(UseCase):
+class CreateProject(UseCase[ProjectsUnitOfWork]):
     """New projects default to weekly on Monday 09:00 in the creator's time zone."""
 
     def __call__(self, command: CreateProjectCommand) -> Project:
@@ -107,7 +108,7 @@ class UpdateProjectSettingsCommand:
     timezone: str | None = None
 
 
-class UpdateProjectSettings(UseCase):
+class UpdateProjectSettings(UseCase[ProjectsUnitOfWork]):
     def __call__(self, command: UpdateProjectSettingsCommand) -> Project:
         actor = command.actor
         now = self._clock.now()
@@ -174,7 +175,9 @@ def _merged_cadence(current: Cadence, command: UpdateProjectSettingsCommand) -> 
     )
 
 
-def _move_upcoming_slot(uow: UnitOfWork, ids: IdGenerator, project: Project, now: datetime) -> None:
+def _move_upcoming_slot(
+    uow: ProjectsUnitOfWork, ids: IdGenerator, project: Project, now: datetime
+) -> None:
     """Move the not-yet-due upcoming slot to the new cadence's next occurrence.
 
     A slot that is already due is left alone: it still runs, and the next tick
@@ -198,7 +201,7 @@ def _move_upcoming_slot(uow: UnitOfWork, ids: IdGenerator, project: Project, now
         uow.episodes.update(episode)
 
 
-def _cancel_pending_items(uow: UnitOfWork, project_id: str) -> int:
+def _cancel_pending_items(uow: QueueStore, project_id: str) -> int:
     cancelled = 0
     for item in uow.queue.list_for_project(project_id):
         if item.status is QueueStatus.PENDING or item.status is QueueStatus.BLOCKED:
@@ -215,7 +218,7 @@ class ProjectCommand:
     expected_version: int | None = None
 
 
-class PauseProject(UseCase):
+class PauseProject(UseCase[ProjectsUnitOfWork]):
     """Stops deliveries; slots that have not started are cancelled, running ones finish."""
 
     def __call__(self, command: ProjectCommand) -> Project:
@@ -249,7 +252,7 @@ class PauseProject(UseCase):
             return project
 
 
-class ResumeProject(UseCase):
+class ResumeProject(UseCase[ProjectsUnitOfWork]):
     """Deliveries restart from the next occurrence; missed slots are not replayed."""
 
     def __call__(self, command: ProjectCommand) -> Project:
@@ -284,7 +287,7 @@ class ResumeProject(UseCase):
             return project
 
 
-class DeleteProject(UseCase):
+class DeleteProject(UseCase[ProjectsUnitOfWork]):
     """Soft delete: the row stays for audit, but normal reads never see it again."""
 
     def __call__(self, command: ProjectCommand) -> None:
@@ -325,14 +328,14 @@ class ListProjectsQuery:
     after_id: str | None = None
 
 
-class ListProjects(UseCase):
+class ListProjects(UseCase[ProjectsUnitOfWork]):
     def __call__(self, query: ListProjectsQuery) -> Sequence[Project]:
         limit = check_page_size(query.limit)
         with self._uow(query.actor.organization_id) as uow:
             return uow.projects.list(limit, query.after_id)
 
 
-class GetProject(UseCase):
+class GetProject(UseCase[ProjectsUnitOfWork]):
     def __call__(self, command: ProjectCommand) -> Project:
         with self._uow(command.actor.organization_id) as uow:
             return load_project(uow, command.project_id)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
+from manyfutures.core.shared.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +47,30 @@ class JobDispatcher(Protocol):
     def dispatch_generation(self, item: ScheduleQueueItem) -> None:
         """Hand one claimed item to a worker, exactly once per (item, attempt)."""
         ...
+
+
+class ScheduleQueueRepository(Protocol):
+    def add(self, item: ScheduleQueueItem) -> None:
+        """Raise DuplicateError if the project already has a live item for that slot."""
+        ...
+
+    def get(self, item_id: str) -> ScheduleQueueItem | None: ...
+    def update(self, item: ScheduleQueueItem) -> None: ...
+    def find_for_slot(self, project_id: str, scheduled_for: datetime) -> ScheduleQueueItem | None:
+        """The live (not cancelled) item for that slot."""
+        ...
+
+    def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
+        """Oldest slot first."""
+        ...
+
+
+class QueueStore(UnitOfWork, Protocol):
+    """An organization's delivery slots."""
+
+    @property
+    def queue(self) -> ScheduleQueueRepository: ...
+
+
+class SlotsUnitOfWork(QueueStore, EpisodeStore, Protocol):
+    """A delivery slot is a queue item plus the draft episode it will produce."""

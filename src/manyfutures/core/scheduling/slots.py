@@ -7,16 +7,25 @@ sees "next episode Monday 09:00" and settings changes can move it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from manyfutures.core.episodes.episode import Episode, EpisodeStatus
-from manyfutures.core.persistence import UnitOfWork
-from manyfutures.core.projects.model import Project
+from manyfutures.core.scheduling.ports import SlotsUnitOfWork
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.shared.ports import IdGenerator
 
 
+class SlotOwner(Protocol):
+    """What a slot needs of its project; scheduling sits below projects and never imports them."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+
+
 def ensure_slot(
-    uow: UnitOfWork, ids: IdGenerator, project: Project, slot: datetime, now: datetime
+    uow: SlotsUnitOfWork, ids: IdGenerator, project: SlotOwner, slot: datetime, now: datetime
 ) -> ScheduleQueueItem:
     """The queue item for ``slot``, creating it (and its draft) if missing. Idempotent."""
     existing = uow.queue.find_for_slot(project.id, slot)
@@ -43,7 +52,7 @@ def ensure_slot(
 
 
 def new_queue_item(
-    ids: IdGenerator, project: Project, episode_id: str, slot: datetime, now: datetime
+    ids: IdGenerator, project: SlotOwner, episode_id: str, slot: datetime, now: datetime
 ) -> ScheduleQueueItem:
     """A pending item for ``slot``, claimable from the slot's own time."""
     return ScheduleQueueItem(
@@ -57,7 +66,7 @@ def new_queue_item(
     )
 
 
-def _reusable_draft(uow: UnitOfWork, project_id: str) -> Episode | None:
+def _reusable_draft(uow: SlotsUnitOfWork, project_id: str) -> Episode | None:
     """A draft left behind by a cancelled slot (pause, reschedule) is reused, not orphaned.
 
     The scheduler runs this for every due project, so the queue is read once and an

@@ -1,0 +1,50 @@
+"""The activity trail's storage port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
+from manyfutures.core.shared.unit_of_work import UnitOfWork
+
+
+class UserEventRepository(Protocol):
+    def add(self, event: UserEvent) -> None: ...
+    def list(self, event_type: str | None = None) -> Sequence[UserEvent]:
+        """Oldest first."""
+        ...
+
+
+class AuditLogRepository(Protocol):
+    def add(self, entry: AuditLog) -> None: ...
+    def list(
+        self,
+        action: str | None = None,
+        resource_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        after_id: str | None = None,
+    ) -> Sequence[AuditLog]:
+        """Newest first; ``since`` inclusive, ``until`` exclusive, ``after_id`` continues a page."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    def add(self, notification: Notification) -> None: ...
+    def list_for_user(self, user_id: str) -> Sequence[Notification]:
+        """Newest first."""
+        ...
+
+
+class ActivityStore(UnitOfWork, Protocol):
+    """An organization's events, audit trail and notifications."""
+
+    @property
+    def events(self) -> UserEventRepository: ...
+    @property
+    def audit_log(self) -> AuditLogRepository: ...
+    @property
+    def notifications(self) -> NotificationRepository: ...

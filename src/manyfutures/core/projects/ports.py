@@ -1,0 +1,42 @@
+"""The projects' storage port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from manyfutures.core.activity.ports import ActivityStore
+from manyfutures.core.episodes.ports import EpisodeStore
+from manyfutures.core.identity.ports import IdentityStore
+from manyfutures.core.projects.model import Project
+from manyfutures.core.scheduling.ports import QueueStore
+from manyfutures.core.shared.unit_of_work import UnitOfWork
+
+
+class ProjectRepository(Protocol):
+    def add(self, project: Project) -> None: ...
+    def get(self, project_id: str) -> Project | None:
+        """Soft-deleted projects are not found."""
+        ...
+
+    def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
+        """Newest first (ids are time-sortable); ``after_id`` continues a page."""
+        ...
+
+    def update(self, project: Project) -> None:
+        """Persist changes; raise VersionConflictError if another transaction changed it first."""
+        ...
+
+
+class ProjectStore(UnitOfWork, Protocol):
+    """An organization's projects."""
+
+    @property
+    def projects(self) -> ProjectRepository: ...
+
+
+class ProjectsUnitOfWork(
+    ProjectStore, QueueStore, EpisodeStore, IdentityStore, ActivityStore, Protocol
+):
+    """A project's settings decide its delivery slots, so its use cases reach the queue and
+    the slots' draft episodes; the creator's time zone is read from identity."""
