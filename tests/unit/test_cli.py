@@ -1,0 +1,89 @@
+"""The ``manyfutures`` command dispatches to every command group and refuses the rest."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from manyfutures.entrypoints import all_in_one, cli
+from manyfutures.entrypoints.http import server
+from manyfutures.settings import Settings
+
+GROUPS = ("run", "serve", "db")
+HEAVY = ("gunicorn", "werkzeug", "flask", "sqlalchemy", "alembic", "dependency_injector")
+
+
+def test_help_lists_every_command_group(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "{" + ",".join(GROUPS) + "}" in out
+    assert len(cli.COMMAND_GROUPS) == len(GROUPS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "complaint"),
+    [
+        (["launch"], "usage: manyfutures ", "invalid choice: 'launch'"),
+        ([], "usage: manyfutures ", "required: command"),
+        (["db"], "usage: manyfutures db ", "required: db_command"),
+        (["db", "migrate"], "usage: manyfutures db ", "invalid choice: 'migrate'"),
+    ],
+)
+def test_an_unknown_or_missing_command_exits_2_with_usage(
+    argv: list[str], usage: str, complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    assert complaint in err
+
+
+def test_run_reaches_the_all_in_one_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[Settings, bool]] = []
+    monkeypatch.setattr(
+        all_in_one, "run_all_in_one", lambda settings, demo: started.append((settings, demo))
+    )
+    monkeypatch.delenv("MANYFUTURES_PORT", raising=False)
+    assert cli.main(["run", "--port", "9001"]) == 0
+    assert cli.main(["run", "--no-demo"]) == 0
+    assert [(s.port, demo) for s, demo in started] == [(9001, True), (8000, False)]
+
+
+def test_serve_reaches_gunicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[Settings] = []
+    monkeypatch.setattr(server, "serve", served.append)
+    monkeypatch.delenv("MANYFUTURES_PORT", raising=False)
+    assert cli.main(["serve"]) == 0
+    assert [s.port for s in served] == [8000]
+
+
+def test_db_upgrade_reaches_the_migrations(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a database URL the handler itself refuses (the Postgres suite runs it for real)."""
+    monkeypatch.delenv("MANYFUTURES_DATABASE_URL", raising=False)
+    assert cli.main(["db", "upgrade"]) == 1
+    assert "db upgrade failed: no database URL" in capsys.readouterr().err
+
+
+def test_help_imports_no_web_server_or_database_library() -> None:
+    """Handlers import gunicorn, werkzeug and SQLAlchemy when they run, not at start-up."""
+    probe = (
+        "import sys\n"
+        "from manyfutures.entrypoints.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(set({HEAVY!r}) & set(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stderr.strip() == "[]"
