@@ -1,7 +1,9 @@
 """Writing events, audit rows and notifications inside the caller's unit of work.
 
 They share the transaction of the change they describe, so a rolled-back change
-leaves no trace and a committed one always has its audit row.
+leaves no trace and a committed one always has its audit row. A ``Recorder`` is
+bound once per transaction to the unit of work, the acting user and the instant,
+so a use case names only what happened.
 """
 
 from __future__ import annotations
@@ -14,26 +16,6 @@ from typing import Any
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.shared.ports import IdGenerator
-
-
-def record_event(
-    uow: ActivityStore,
-    ids: IdGenerator,
-    now: datetime,
-    user_id: str | None,
-    event_type: str,
-    data: dict[str, Any] | None = None,
-) -> UserEvent:
-    event = UserEvent(
-        id=ids.new_id("evt"),
-        organization_id=uow.organization_id,
-        user_id=user_id,
-        event_type=event_type,
-        event_data=dict(data or {}),
-        created_at=now,
-    )
-    uow.events.add(event)
-    return event
 
 
 def as_audit_text(value: object) -> str | None:
@@ -54,51 +36,67 @@ def changed_settings(
     return {key: before[key] for key in keys}, {key: after[key] for key in keys}
 
 
-def record_audit(
-    uow: ActivityStore,
-    ids: IdGenerator,
-    now: datetime,
-    user_id: str | None,
-    action: str,
-    resource_type: str,
-    resource_id: str | None,
-    old: object = None,
-    new: object = None,
-) -> None:
-    uow.audit_log.add(
-        AuditLog(
-            id=ids.new_id("audit"),
-            organization_id=uow.organization_id,
-            user_id=user_id,
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            old_value=as_audit_text(old),
-            new_value=as_audit_text(new),
-            created_at=now,
+class Recorder:
+    """What happened in one transaction, written into it: events, audit rows, notifications.
+
+    ``user_id`` is who acted (``None`` for the system: a webhook, the scheduler, a
+    generator's callback); a notification names its own recipient.
+    """
+
+    def __init__(
+        self, uow: ActivityStore, ids: IdGenerator, user_id: str | None, now: datetime
+    ) -> None:
+        self._uow = uow
+        self._ids = ids
+        self._user_id = user_id
+        self._now = now
+
+    def event(self, event_type: str, data: dict[str, Any] | None = None) -> UserEvent:
+        event = UserEvent(
+            id=self._ids.new_id("evt"),
+            organization_id=self._uow.organization_id,
+            user_id=self._user_id,
+            event_type=event_type,
+            event_data=dict(data or {}),
+            created_at=self._now,
         )
-    )
+        self._uow.events.add(event)
+        return event
 
+    def audit(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: str | None,
+        old: object = None,
+        new: object = None,
+    ) -> None:
+        self._uow.audit_log.add(
+            AuditLog(
+                id=self._ids.new_id("audit"),
+                organization_id=self._uow.organization_id,
+                user_id=self._user_id,
+                action=action,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                old_value=as_audit_text(old),
+                new_value=as_audit_text(new),
+                created_at=self._now,
+            )
+        )
 
-def notify(
-    uow: ActivityStore,
-    ids: IdGenerator,
-    now: datetime,
-    user_id: str,
-    kind: str,
-    title: str,
-    body: str,
-    link: str | None = None,
-) -> Notification:
-    notification = Notification(
-        id=ids.new_id("notif"),
-        organization_id=uow.organization_id,
-        user_id=user_id,
-        kind=kind,
-        title=title,
-        body=body,
-        link=link,
-        created_at=now,
-    )
-    uow.notifications.add(notification)
-    return notification
+    def notify(
+        self, user_id: str, kind: str, title: str, body: str, link: str | None = None
+    ) -> Notification:
+        notification = Notification(
+            id=self._ids.new_id("notif"),
+            organization_id=self._uow.organization_id,
+            user_id=user_id,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            created_at=self._now,
+        )
+        self._uow.notifications.add(notification)
+        return notification

@@ -11,7 +11,7 @@ from typing import Any
 
 from manyfutures.core.activity.model import AuditLog, UserEvent
 from manyfutures.core.activity.ports import ActivityStore
-from manyfutures.core.activity.recording import record_event
+from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import ValidationError
 from manyfutures.core.shared.paging import check_page_size
@@ -51,9 +51,8 @@ class TrackEvent(UseCase[ActivityStore]):
         data = validate_event(command.event_type, command.event_data)
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
-            event = record_event(
-                uow, self._ids, now, command.actor.user_id, command.event_type, data
-            )
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
+            event = record.event(command.event_type, data)
             uow.commit()
             return event
 

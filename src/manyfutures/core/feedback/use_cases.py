@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from manyfutures.core.activity.recording import record_audit, record_event
+from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.feedback.model import PlanningNote, PlanningNoteStatus
 from manyfutures.core.feedback.ports import FeedbackUnitOfWork
 from manyfutures.core.projects.use_cases import load_project
@@ -26,6 +26,7 @@ class AddPlanningNote(UseCase[FeedbackUnitOfWork]):
         text = PlanningNote.validate_text(command.note)
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             project = load_project(uow, command.project_id)
             note = PlanningNote(
                 id=self._ids.new_id("note"),
@@ -36,24 +37,8 @@ class AddPlanningNote(UseCase[FeedbackUnitOfWork]):
                 created_at=now,
             )
             uow.planning_notes.add(note)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "planning_note.create",
-                "planning_note",
-                note.id,
-                new=text,
-            )
-            record_event(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "feedback_submitted",
-                {"projectId": project.id, "planningNoteId": note.id},
-            )
+            record.audit("planning_note.create", "planning_note", note.id, new=text)
+            record.event("feedback_submitted", {"projectId": project.id, "planningNoteId": note.id})
             uow.commit()
             return note
 
@@ -84,6 +69,7 @@ class ArchivePlanningNote(UseCase[FeedbackUnitOfWork]):
     def __call__(self, command: ArchivePlanningNoteCommand) -> PlanningNote:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             note = uow.planning_notes.get(command.note_id)
             if note is None:
                 raise NotFoundError("planning note", command.note_id)
@@ -92,16 +78,8 @@ class ArchivePlanningNote(UseCase[FeedbackUnitOfWork]):
             before = note.status.value
             note.archive(now)
             uow.planning_notes.update(note)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "planning_note.archive",
-                "planning_note",
-                note.id,
-                old=before,
-                new=note.status.value,
+            record.audit(
+                "planning_note.archive", "planning_note", note.id, old=before, new=note.status.value
             )
             uow.commit()
             return note

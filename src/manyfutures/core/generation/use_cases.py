@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from manyfutures.core.activity.email import EmailMessage, EmailSender
-from manyfutures.core.activity.recording import notify, record_audit, record_event
+from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs.model import Operation, TokenUsage
 from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus, GenerationStage, Source
 from manyfutures.core.episodes.reading_time import reading_minutes
@@ -81,29 +81,14 @@ class RequestEpisodeNow(UseCase[GenerationUnitOfWork]):
     def __call__(self, command: RequestEpisodeCommand) -> Episode:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             project = load_project(uow, command.project_id)
             project.require_active()
             item = ensure_slot(uow, self._ids, project, now, now)
             episode = uow.episodes.get(item.episode_id)
             assert episode is not None
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "episode.generate",
-                "episode",
-                episode.id,
-                new="DRAFT",
-            )
-            record_event(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "episode_requested",
-                {"projectId": project.id, "episodeId": episode.id},
-            )
+            record.audit("episode.generate", "episode", episode.id, new="DRAFT")
+            record.event("episode_requested", {"projectId": project.id, "episodeId": episode.id})
             uow.commit()
             return episode
 
@@ -114,23 +99,14 @@ class RetryEpisode(UseCase[GenerationUnitOfWork]):
     def __call__(self, command: EpisodeCommand) -> Episode:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             episode, project = load_episode_and_project(uow, command.episode_id)
             project.require_active()
             episode.reset_for_retry(now)
             uow.episodes.update(episode)
             item = new_queue_item(self._ids, project, episode.id, now, now)
             uow.queue.add(item)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "episode.retry",
-                "episode",
-                episode.id,
-                old="FAILED",
-                new="DRAFT",
-            )
+            record.audit("episode.retry", "episode", episode.id, old="FAILED", new="DRAFT")
             uow.commit()
             return episode
 
@@ -325,6 +301,7 @@ def fail_attempt(
     here, so the reader is told (notification with a retry link, ``episode_failed``
     event) the same way whatever went wrong.
     """
+    record = Recorder(uow, ids, None, now)
     item, episode, error = attempt.item, attempt.episode, attempt.error
     if attempt.run is not None and attempt.run.is_open:
         attempt.run.finish(RunStatus.FAILED, now, error)
@@ -340,17 +317,14 @@ def fail_attempt(
     if will_retry:
         return ResultOutcome.RETRY_SCHEDULED
     if attempt.project is not None:
-        notify(
-            uow,
-            ids,
-            now,
+        record.notify(
             attempt.project.created_by,
             "episode_failed",
             "An episode could not be generated",
             f"{attempt.project.title}: {error}",
             link=f"/episodes/{episode.id}/retry",
         )
-    record_event(uow, ids, now, None, "episode_failed", {"episodeId": episode.id, "error": error})
+    record.event("episode_failed", {"episodeId": episode.id, "error": error})
     return ResultOutcome.FAILED
 
 
@@ -402,6 +376,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         result: GenerationSucceeded,
         now: datetime,
     ) -> ResultOutcome:
+        record = Recorder(uow, self._ids, None, now)
         episode.publish(
             title=result.title,
             summary=result.summary,
@@ -447,23 +422,15 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         run.finish(RunStatus.SUCCEEDED, now)
         uow.runs.update(run)
         if project is not None:
-            notify(
-                uow,
-                self._ids,
-                now,
+            record.notify(
                 project.created_by,
                 "episode_published",
                 f"New episode: {result.title}",
                 result.summary,
                 link=f"/episodes/{episode.id}",
             )
-        record_event(
-            uow,
-            self._ids,
-            now,
-            None,
-            "episode_published",
-            {"episodeId": episode.id, "projectId": episode.project_id},
+        record.event(
+            "episode_published", {"episodeId": episode.id, "projectId": episode.project_id}
         )
         return ResultOutcome.PUBLISHED
 

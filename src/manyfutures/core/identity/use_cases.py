@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TypeAlias, assert_never
 
-from manyfutures.core.activity.recording import changed_settings, record_audit
+from manyfutures.core.activity.recording import Recorder, changed_settings
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Membership, Organization, User
 from manyfutures.core.identity.ports import IdentityStore, IdentityUnitOfWork
 from manyfutures.core.shared.actor import Actor, Role
@@ -147,6 +147,7 @@ class UpdateOrganization(UseCase[IdentityUnitOfWork]):
         errors.raise_if_any("the organization settings are not valid")
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             organization = _load_organization(uow)
             before = _org_settings(organization)
             if limit is not None:
@@ -160,17 +161,7 @@ class UpdateOrganization(UseCase[IdentityUnitOfWork]):
                 return organization
             organization.updated_at = now
             uow.organizations.update(organization)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "organization.update",
-                "organization",
-                organization.id,
-                old=old,
-                new=new,
-            )
+            record.audit("organization.update", "organization", organization.id, old=old, new=new)
             uow.commit()
             return organization
 
@@ -338,6 +329,7 @@ class DeleteOrganization(UseCase[IdentityUnitOfWork]):
     def __call__(self, command: DeleteOrganizationCommand) -> bool:
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
+            record = Recorder(uow, self._ids, None, now)
             organization = uow.organizations.get()
             if organization is not None and organization.deleted_at is not None:
                 return False
@@ -354,15 +346,7 @@ class DeleteOrganization(UseCase[IdentityUnitOfWork]):
             else:
                 organization.deleted_at = organization.updated_at = now
                 uow.organizations.update(organization)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                None,
-                "organization.delete",
-                "organization",
-                command.organization_id,
-            )
+            record.audit("organization.delete", "organization", command.organization_id)
             uow.commit()
             return True
 
@@ -391,6 +375,7 @@ class SyncMembership(UseCase[IdentityUnitOfWork]):
                 return False
             uow.commit()
         with self._uow(command.organization_id) as uow:
+            record = Recorder(uow, self._ids, None, now)
             organization = _ensure_organization(
                 uow,
                 SyncOrganizationCommand(command.organization_id, command.organization_name),
@@ -416,17 +401,7 @@ class SyncMembership(UseCase[IdentityUnitOfWork]):
                 action = "membership.update"
             else:
                 return False
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                None,
-                action,
-                "membership",
-                command.user_id,
-                old=old,
-                new=command.role.value,
-            )
+            record.audit(action, "membership", command.user_id, old=old, new=command.role.value)
             uow.commit()
             return True
 
@@ -443,18 +418,12 @@ class RemoveMembership(UseCase[IdentityUnitOfWork]):
     def __call__(self, command: RemoveMembershipCommand) -> bool:
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
+            record = Recorder(uow, self._ids, None, now)
             membership = uow.memberships.get_for_user(command.user_id)
             if membership is None or not uow.memberships.remove(command.user_id):
                 return False
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                None,
-                "membership.delete",
-                "membership",
-                command.user_id,
-                old=membership.role.value,
+            record.audit(
+                "membership.delete", "membership", command.user_id, old=membership.role.value
             )
             uow.commit()
             return True

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from manyfutures.core.activity.recording import changed_settings, record_audit, record_event
+from manyfutures.core.activity.recording import Recorder, changed_settings
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE
 from manyfutures.core.projects.cadence import DEFAULT_DELIVERY_TIME, MONDAY, Cadence
 from manyfutures.core.projects.model import Project, validate_brief, validate_title
@@ -47,6 +47,7 @@ class CreateProject(UseCase[ProjectsUnitOfWork]):
         actor = command.actor
         now = self._clock.now()
         with self._uow(actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, actor.user_id, now)
             user = uow.users.get(actor.user_id)
             timezone = command.timezone or (user.timezone if user else DEFAULT_TIMEZONE)
             errors = FieldErrors()
@@ -76,19 +77,8 @@ class CreateProject(UseCase[ProjectsUnitOfWork]):
             )
             uow.projects.add(project)
             ensure_slot(uow, self._ids, project, first_slot, now)
-            record_event(
-                uow, self._ids, now, actor.user_id, "project_created", {"projectId": project.id}
-            )
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                actor.user_id,
-                "project.create",
-                "project",
-                project.id,
-                new=project.settings_snapshot(),
-            )
+            record.event("project_created", {"projectId": project.id})
+            record.audit("project.create", "project", project.id, new=project.settings_snapshot())
             uow.commit()
             return project
 
@@ -113,6 +103,7 @@ class UpdateProjectSettings(UseCase[ProjectsUnitOfWork]):
         actor = command.actor
         now = self._clock.now()
         with self._uow(actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, actor.user_id, now)
             project = load_project(uow, command.project_id)
             project.check_version(command.expected_version)
             errors = FieldErrors()
@@ -133,25 +124,8 @@ class UpdateProjectSettings(UseCase[ProjectsUnitOfWork]):
             if reschedule:
                 _move_upcoming_slot(uow, self._ids, project, now)
             uow.projects.update(project)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                actor.user_id,
-                "project.update",
-                "project",
-                project.id,
-                old=old,
-                new=new,
-            )
-            record_event(
-                uow,
-                self._ids,
-                now,
-                actor.user_id,
-                "settings_updated",
-                {"projectId": project.id, "changed": list(new)},
-            )
+            record.audit("project.update", "project", project.id, old=old, new=new)
+            record.event("settings_updated", {"projectId": project.id, "changed": list(new)})
             uow.commit()
             return project
 
@@ -224,30 +198,14 @@ class PauseProject(UseCase[ProjectsUnitOfWork]):
     def __call__(self, command: ProjectCommand) -> Project:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             project = load_project(uow, command.project_id)
             project.check_version(command.expected_version)
             project.pause(now)
             cancelled = _cancel_pending_items(uow, project.id)
             uow.projects.update(project)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "project.pause",
-                "project",
-                project.id,
-                old="ACTIVE",
-                new="PAUSED",
-            )
-            record_event(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "project_paused",
-                {"projectId": project.id, "cancelledSlots": cancelled},
-            )
+            record.audit("project.pause", "project", project.id, old="ACTIVE", new="PAUSED")
+            record.event("project_paused", {"projectId": project.id, "cancelledSlots": cancelled})
             uow.commit()
             return project
 
@@ -258,31 +216,15 @@ class ResumeProject(UseCase[ProjectsUnitOfWork]):
     def __call__(self, command: ProjectCommand) -> Project:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             project = load_project(uow, command.project_id)
             project.check_version(command.expected_version)
             project.resume(now)
             project.next_scheduled_at = project.cadence.next_occurrence(now)
             ensure_slot(uow, self._ids, project, project.next_scheduled_at, now)
             uow.projects.update(project)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "project.resume",
-                "project",
-                project.id,
-                old="PAUSED",
-                new="ACTIVE",
-            )
-            record_event(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "project_resumed",
-                {"projectId": project.id},
-            )
+            record.audit("project.resume", "project", project.id, old="PAUSED", new="ACTIVE")
+            record.event("project_resumed", {"projectId": project.id})
             uow.commit()
             return project
 
@@ -293,31 +235,15 @@ class DeleteProject(UseCase[ProjectsUnitOfWork]):
     def __call__(self, command: ProjectCommand) -> None:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
+            record = Recorder(uow, self._ids, command.actor.user_id, now)
             project = load_project(uow, command.project_id)
             project.check_version(command.expected_version)
             before = project.status.value
             project.soft_delete(command.actor.user_id, now)
             _cancel_pending_items(uow, project.id)
             uow.projects.update(project)
-            record_audit(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "project.delete",
-                "project",
-                project.id,
-                old=before,
-                new="DELETED",
-            )
-            record_event(
-                uow,
-                self._ids,
-                now,
-                command.actor.user_id,
-                "project_deleted",
-                {"projectId": project.id},
-            )
+            record.audit("project.delete", "project", project.id, old=before, new="DELETED")
+            record.event("project_deleted", {"projectId": project.id})
             uow.commit()
 
 
