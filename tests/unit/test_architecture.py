@@ -4,7 +4,9 @@ never reads a clock itself (time arrives through the ``Clock`` port)."""
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -151,10 +153,45 @@ def test_import_linter_contracts_hold() -> None:
     summary = re.search(r"Contracts: (\d+) kept, (\d+) broken", result.stdout)
     assert summary is not None, result.stdout
     kept, broken = int(summary[1]), int(summary[2])
-    # Both pyproject contracts ran (core -> stdlib only; adapters -/-> entrypoints).
-    assert kept >= 2
+    # Every pyproject contract ran: core -> stdlib only; adapters -/-> entrypoints; layers.
+    assert kept >= 3
     assert broken == 0
     assert "The domain core imports only the standard library KEPT" in result.stdout
+    assert "Core capabilities depend one way KEPT" in result.stdout
+
+
+def _lint_a_copy_with(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess[str]:
+    """Run the project's own contracts over a copy of the package with one import added."""
+    shutil.copytree(ROOT / "src" / "manyfutures", tmp_path / "src" / "manyfutures")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "src" / Path(*module.split(".")).with_suffix(".py")
+    target.write_text(target.read_text(encoding="utf-8") + "\n" + line + "\n", encoding="utf-8")
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--no-logo"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "src")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "line"),
+    [
+        # upward: scheduling sits below projects
+        ("manyfutures.core.scheduling.queue", "import manyfutures.core.projects.model"),
+        # sideways: identity and costs are independent siblings
+        ("manyfutures.core.costs.model", "import manyfutures.core.identity.model"),
+    ],
+)
+def test_the_layers_contract_breaks_on_an_import_against_the_order(
+    tmp_path: Path, module: str, line: str
+) -> None:
+    result = _lint_a_copy_with(tmp_path, module, line)
+    assert result.returncode != 0
+    assert "Core capabilities depend one way BROKEN" in result.stdout, result.stdout
 
 
 # ------------------------------------------------------------- the scanner can fail
