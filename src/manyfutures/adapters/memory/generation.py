@@ -1,0 +1,30 @@
+"""Generation runs in memory."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
+from manyfutures.core.generation.run import GenerationRun
+
+GENERATION_RUNS = MemoryTable("generation_runs")
+
+
+class RunRepository:
+    table: ClassVar[MemoryTable] = GENERATION_RUNS
+
+    def __init__(self, uow: Transaction) -> None:
+        self._rows: TableView[GenerationRun] = TableView(uow, self.table)
+
+    def add(self, run: GenerationRun) -> None:
+        self._rows.insert(run)
+
+    def get(self, run_id: str) -> GenerationRun | None:
+        return self._rows.get(run_id)
+
+    def update(self, run: GenerationRun) -> None:
+        self._rows.update(run)
+
+    def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
+        mine = [r for r in self._rows.rows() if r.episode_id == episode_id]
+        return max(mine, key=lambda r: (r.attempt, r.id), default=None)

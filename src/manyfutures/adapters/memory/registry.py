@@ -1,0 +1,46 @@
+"""Which repository serves each store attribute of the unit of work: one line per repository.
+
+Adding an entity is its capability's module plus its line here; the unit of work, its
+commit and its tables are derived from this mapping (each repository names its table).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+from manyfutures.adapters.memory import (
+    activity,
+    costs,
+    episodes,
+    feedback,
+    generation,
+    identity,
+    projects,
+    scheduling,
+)
+from manyfutures.adapters.memory.tables import MemoryTable, Transaction
+
+
+class MemoryRepository(Protocol):
+    table: ClassVar[MemoryTable]
+
+    def __init__(self, uow: Transaction) -> None: ...
+
+
+REPOSITORIES: dict[str, type[MemoryRepository]] = {
+    "organizations": identity.OrganizationRepository,
+    "users": identity.UserRepository,
+    "memberships": identity.MembershipRepository,
+    "projects": projects.ProjectRepository,
+    "episodes": episodes.EpisodeRepository,
+    "blocks": episodes.BlockRepository,
+    "queue": scheduling.QueueRepository,
+    "runs": generation.RunRepository,
+    "token_usage": costs.TokenUsageRepository,
+    "planning_notes": feedback.PlanningNoteRepository,
+    "agent_memories": feedback.AgentMemoryRepository,
+    "events": activity.UserEventRepository,
+    "audit_log": activity.AuditLogRepository,
+    "notifications": activity.NotificationRepository,
+}
+TABLES = tuple(repository.table for repository in REPOSITORIES.values())

@@ -1,0 +1,66 @@
+"""The schedule queue in memory, with Postgres's one-live-item-per-slot index applied at commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
+from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.shared.errors import DuplicateError
+
+
+def _check_slots(self: Transaction) -> None:
+    live = {
+        (i.project_id, i.scheduled_for): i.id
+        for i in self.store.tables["episode_schedule_queue"].values()
+        if i.status is not QueueStatus.CANCELLED
+    }
+    for item in self.staged.get("episode_schedule_queue", {}).values():
+        if item.status is QueueStatus.CANCELLED:
+            continue
+        owner = live.get((item.project_id, item.scheduled_for))
+        if owner is not None and owner != item.id:
+            raise DuplicateError(
+                f"project {item.project_id} already has a queue item for {item.scheduled_for}"
+            )
+
+
+QUEUE = MemoryTable("episode_schedule_queue", check=_check_slots)
+
+
+class QueueRepository:
+    table: ClassVar[MemoryTable] = QUEUE
+
+    def __init__(self, uow: Transaction) -> None:
+        self._rows: TableView[ScheduleQueueItem] = TableView(uow, self.table)
+
+    def add(self, item: ScheduleQueueItem) -> None:
+        if self.find_for_slot(item.project_id, item.scheduled_for) is not None:
+            raise DuplicateError(
+                f"project {item.project_id} already has a queue item for {item.scheduled_for}"
+            )
+        self._rows.insert(item)
+
+    def get(self, item_id: str) -> ScheduleQueueItem | None:
+        return self._rows.get(item_id)
+
+    def update(self, item: ScheduleQueueItem) -> None:
+        self._rows.update(item)
+
+    def find_for_slot(self, project_id: str, scheduled_for: datetime) -> ScheduleQueueItem | None:
+        return next(
+            (
+                i
+                for i in self._rows.rows()
+                if i.project_id == project_id
+                and i.scheduled_for == scheduled_for
+                and i.status is not QueueStatus.CANCELLED
+            ),
+            None,
+        )
+
+    def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
+        mine = [i for i in self._rows.rows() if i.project_id == project_id]
+        return sorted(mine, key=lambda i: (i.scheduled_for, i.id))
