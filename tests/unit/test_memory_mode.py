@@ -18,7 +18,7 @@ def test_demo_episode_is_published_through_the_queue() -> None:
     container = build_container(settings)
     client = create_app(container).test_client()
     project = seed_demo(container)
-    loop = SchedulerLoop(container.scheduler_tick(), settings.tick_seconds)
+    loop = SchedulerLoop(container.scheduling.scheduler_tick(), settings.tick_seconds)
     loop.start()
     try:
         deadline = time.monotonic() + 10
@@ -30,14 +30,14 @@ def test_demo_episode_is_published_through_the_queue() -> None:
             time.sleep(0.05)
     finally:
         loop.stop()
-        container.dispatcher().shutdown()
-        container.generator().join(5)
+        container.scheduling.dispatcher().shutdown()
+        container.generation.generator().join(5)
     assert len(published) == 1
     episode = published[0]
     assert episode["generationAttempts"] == 1
     assert episode["readingMinutes"] == 1
     assert episode["stage"] == "review"
-    with container.uow_factory()(DEMO_ORG) as uow:
+    with container.adapters.uow_factory()(DEMO_ORG) as uow:
         (item,) = [
             i for i in uow.queue.list_for_project(project.id) if i.episode_id == episode["id"]
         ]
@@ -58,5 +58,5 @@ def test_seeding_the_demo_twice_keeps_one_project() -> None:
     container = build_container(Settings())
     first = seed_demo(container)
     assert seed_demo(container).id == first.id
-    with container.uow_factory()(DEMO_ORG) as uow:
+    with container.adapters.uow_factory()(DEMO_ORG) as uow:
         assert [p.id for p in uow.projects.list(limit=10)] == [first.id]

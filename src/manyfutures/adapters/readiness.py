@@ -1,7 +1,7 @@
 """Readiness probes: can this process reach what it needs to serve traffic?
 
 ``GET /readyz`` runs every configured probe. Storage and cache adapters each plug a
-probe into the container's ``readiness_probes`` (see container.py); memory mode has
+probe into the HTTP container's ``readiness_probes`` (composition/http.py); memory mode has
 none, so it is always ready.
 """
 

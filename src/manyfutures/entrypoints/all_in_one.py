@@ -30,10 +30,10 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
             settings.port,
             project.id,
         )
-    loop = SchedulerLoop(container.scheduler_tick(), settings.tick_seconds)
+    loop = SchedulerLoop(container.scheduling.scheduler_tick(), settings.tick_seconds)
     loop.start()
     try:
         run_simple(settings.host, settings.port, app, threaded=True)
     finally:
         loop.stop()
-        container.dispatcher().shutdown()
+        container.scheduling.dispatcher().shutdown()

@@ -148,7 +148,7 @@ def test_the_api_with_redis_replays_rate_limits_and_is_ready(
     # module, so both apps' handlers now use this container; what follows needs only Redis.)
     other_container = build_test_container(settings)
     seed_tenants(other_container)
-    assert other_container.idempotency_store() is not container.idempotency_store()
+    assert other_container.http.idempotency_store() is not container.http.idempotency_store()
     other_worker = Api(create_app(other_container).test_client())
     replay = other_worker.post("/v1/projects", json=body, headers={"Idempotency-Key": "redis-1"})
     assert replay.headers["Idempotent-Replayed"] == "true"

@@ -75,30 +75,30 @@ def test_the_container_refuses_an_owner_url(db: MigratedDatabase) -> None:
         }
     )
     container = build_container(settings)
-    with pytest.raises(DatabaseConfigError), container.uow_factory()("org_a") as uow:
+    with pytest.raises(DatabaseConfigError), container.adapters.uow_factory()("org_a") as uow:
         uow.organizations.get()
-    container.postgres_engine().dispose()
+    container.adapters.postgres_engine().dispose()
 
 
 def test_run_mode_publishes_the_demo_episode_on_postgres(db: MigratedDatabase) -> None:
     """What `manyfutures run` does with MANYFUTURES_STORAGE=postgres, minus the HTTP server."""
     container = build_container(_postgres_settings(db))
-    assert isinstance(container.uow_factory(), PostgresUnitOfWorkFactory)
+    assert isinstance(container.adapters.uow_factory(), PostgresUnitOfWorkFactory)
     project = seed_demo(container)
-    for probe in container.readiness_probes():
+    for probe in container.http.readiness_probes():
         probe.check()
-    report = container.scheduler_tick()()
+    report = container.scheduling.scheduler_tick()()
     assert report.items_dispatched == 1
-    container.dispatcher().shutdown()  # waits for the worker thread's StartGeneration
+    container.scheduling.dispatcher().shutdown()  # waits for the worker thread's StartGeneration
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        container.generator().join(1)
-        with container.uow_factory()(DEMO_ORG) as uow:
+        container.generation.generator().join(1)
+        with container.adapters.uow_factory()(DEMO_ORG) as uow:
             episodes = uow.episodes.list_for_project(project.id, 10)
         if any(e.status is EpisodeStatus.PUBLISHED for e in episodes):
             break
         time.sleep(0.05)
-    with container.uow_factory()(DEMO_ORG) as uow:
+    with container.adapters.uow_factory()(DEMO_ORG) as uow:
         published = [
             e
             for e in uow.episodes.list_for_project(project.id, 10)
@@ -111,4 +111,4 @@ def test_run_mode_publishes_the_demo_episode_on_postgres(db: MigratedDatabase) -
         published_at = published[0].published_at
         assert published_at is not None
         assert uow.token_usage.daily(published_at.date()) is not None
-    container.postgres_engine().dispose()
+    container.adapters.postgres_engine().dispose()

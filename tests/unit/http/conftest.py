@@ -89,8 +89,8 @@ def build_test_container(
     settings: Settings = TEST_SETTINGS, clock: ManualClock | None = None
 ) -> Container:
     container = build_container(settings)
-    container.clock.override(providers.Object(clock or ManualClock(T0)))
-    container.ids.override(providers.Object(SequentialIds()))
+    container.adapters.clock.override(providers.Object(clock or ManualClock(T0)))
+    container.adapters.ids.override(providers.Object(SequentialIds()))
     return container
 
 
@@ -102,8 +102,8 @@ def seed_tenants(container: Container) -> None:
         ("user_b", "org_b", Role.ADMIN),
     ):
         email = f"{user}@example.org"
-        container.sync_user()(SyncUserCommand(user, email, user, "Europe/Paris"))
-        container.sync_membership()(
+        container.identity.sync_user()(SyncUserCommand(user, email, user, "Europe/Paris"))
+        container.identity.sync_membership()(
             SyncMembershipCommand(org, f"Org {org}", user, email, user, role)
         )
 

@@ -249,7 +249,7 @@ def test_an_unreachable_jwks_is_503_not_401(jwks: _Jwks) -> None:
         verifier.verify(bearer(KEY.token()), {})
 
     container = build_test_container(clerk_settings())
-    container.identity_verifier.override(providers.Object(verifier))
+    container.http.identity_verifier.override(providers.Object(verifier))
     response = create_app(container).test_client().get("/v1/me", headers=bearer(KEY.token()))
     assert_problem(response, 503, "identity-provider-unavailable")
     assert response.headers["Retry-After"]

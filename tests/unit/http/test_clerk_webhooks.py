@@ -69,7 +69,7 @@ def membership_event(kind: str, role: str = "org:admin") -> dict[str, Any]:
 
 
 def user(container: Container, user_id: str = "user_ada") -> Any:
-    with container.uow_factory()("") as uow:
+    with container.adapters.uow_factory()("") as uow:
         return uow.users.get(user_id)
 
 
@@ -122,7 +122,7 @@ def test_a_message_still_being_applied_is_409_and_applied_once(
 ) -> None:
     busy = user_event()
     fingerprint = hashlib.sha256(json.dumps(busy).encode()).hexdigest()
-    container.idempotency_store().claim("clerk-webhook:msg_busy", fingerprint)
+    container.http.idempotency_store().claim("clerk-webhook:msg_busy", fingerprint)
     assert_problem(deliver(client, busy, msg_id="msg_busy"), 409, "webhook-in-progress")
     assert user(container) is None
 
@@ -130,8 +130,8 @@ def test_a_message_still_being_applied_is_409_and_applied_once(
 def test_a_store_failure_after_applying_still_acknowledges_once(
     container: Container, caplog: pytest.LogCaptureFixture
 ) -> None:
-    failing = StoreThatCannotComplete(container.idempotency_store())
-    container.idempotency_store.override(providers.Object(failing))
+    failing = StoreThatCannotComplete(container.http.idempotency_store())
+    container.http.idempotency_store.override(providers.Object(failing))
     client = create_app(container).test_client()
 
     response = deliver(client, user_event())
@@ -193,7 +193,7 @@ def test_membership_before_user_and_organization_creates_both(
     client: FlaskClient, container: Container
 ) -> None:
     assert deliver(client, membership_event("organizationMembership.created")).get_json()["applied"]
-    with container.uow_factory()("org_acme") as uow:
+    with container.adapters.uow_factory()("org_acme") as uow:
         organization = uow.organizations.get()
         membership = uow.memberships.get_for_user("user_ada")
     assert organization is not None and organization.name == "Acme"
@@ -205,14 +205,14 @@ def test_membership_before_user_and_organization_creates_both(
         membership_event("organizationMembership.updated", role="org:member"),
         msg_id="msg_2",
     )
-    with container.uow_factory()("org_acme") as uow:
+    with container.adapters.uow_factory()("org_acme") as uow:
         assert uow.memberships.get_for_user("user_ada").role is Role.MEMBER
         actions = [row.action for row in sorted(uow.audit_log.list(), key=lambda r: r.id)]
     assert actions == ["membership.create", "membership.update"]
 
     deleted = deliver(client, membership_event("organizationMembership.deleted"), msg_id="msg_3")
     assert deleted.get_json()["applied"] is True
-    with container.uow_factory()("org_acme") as uow:
+    with container.adapters.uow_factory()("org_acme") as uow:
         assert uow.memberships.get_for_user("user_ada") is None
 
 
@@ -222,7 +222,7 @@ def test_organization_created_updated_deleted(client: FlaskClient, container: Co
 
     deliver(client, org_event("organization.created"), msg_id="m1")
     deliver(client, org_event("organization.updated", name="Acme Ltd"), msg_id="m2")
-    with container.uow_factory()("org_acme") as uow:
+    with container.adapters.uow_factory()("org_acme") as uow:
         assert uow.organizations.get().name == "Acme Ltd"
     deliver(
         client,
@@ -231,7 +231,7 @@ def test_organization_created_updated_deleted(client: FlaskClient, container: Co
     )
     late = deliver(client, org_event("organization.updated", name="Zombie"), msg_id="m4")
     assert late.get_json()["applied"] is False
-    with container.uow_factory()("org_acme") as uow:
+    with container.adapters.uow_factory()("org_acme") as uow:
         stored = uow.organizations.get()
     assert stored.deleted_at is not None and stored.name == "Acme Ltd"
 

@@ -23,14 +23,14 @@ from tests.unit.http.conftest import Api, assert_problem, create_project
 @pytest.fixture
 def generator(container: Container) -> RecordingGenerator:
     generator = RecordingGenerator()
-    container.generator.override(providers.Object(generator))
+    container.generation.generator.override(providers.Object(generator))
     return generator
 
 
 def start_generation(container: Container, generator: RecordingGenerator) -> str:
     """Act as scheduler + worker for every due item; return the last run id."""
-    for item in container.claim_due_items()(10):
-        container.start_generation()(
+    for item in container.scheduling.claim_due_items()(10):
+        container.generation.start_generation()(
             StartGenerationCommand(item.organization_id, item.id, item.attempt_count)
         )
     return generator.requests[-1].run_id
@@ -50,7 +50,7 @@ def test_detail_has_blocks_and_sources_once_published(
     generating = api.get(f"/v1/episodes/{episode_id}/status").get_json()
     assert (generating["status"], generating["stage"]) == ("GENERATING", "research")
 
-    container.apply_generation_result()(
+    container.generation.apply_generation_result()(
         GenerationSucceeded(
             organization_id="org_a",
             run_id=run_id,
@@ -99,7 +99,7 @@ def test_retry_is_409_unless_failed(
 
     run_id = start_generation(container, generator)
     assert_problem(api.post(f"/v1/episodes/{episode_id}/retry"), 409, "state-conflict")
-    container.apply_generation_result()(
+    container.generation.apply_generation_result()(
         GenerationFailed("org_a", run_id, "writer agent timed out", retryable=False)
     )
     failed = api.get(f"/v1/episodes/{episode_id}/status").get_json()

@@ -108,7 +108,7 @@ def test_an_unexpected_exception_is_a_logged_500_problem(
         def __call__(self, *_: object) -> None:
             raise RuntimeError("database on fire")
 
-    container.get_me.override(providers.Object(Exploding()))
+    container.identity.get_me.override(providers.Object(Exploding()))
     api = Api(create_app(container).test_client())
     body = assert_problem(api.get("/v1/me"), 500, "internal-error")
     assert "database on fire" not in body["detail"]

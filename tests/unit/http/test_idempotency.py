@@ -97,8 +97,8 @@ def test_a_failed_request_frees_its_key_for_the_corrected_retry(api: Api) -> Non
 def test_a_store_failure_after_the_commit_still_answers_the_2xx(
     container: Container, caplog: pytest.LogCaptureFixture
 ) -> None:
-    failing = StoreThatCannotComplete(container.idempotency_store())
-    container.idempotency_store.override(providers.Object(failing))
+    failing = StoreThatCannotComplete(container.http.idempotency_store())
+    container.http.idempotency_store.override(providers.Object(failing))
     api = Api(create_app(container).test_client())
 
     response = api.post("/v1/projects", json=BODY, headers=key("committed"))
@@ -115,7 +115,7 @@ def test_a_request_still_running_makes_the_replay_wait(api: Api, container: Cont
         "/v1/projects", method="POST", json=BODY, headers=api.headers()
     ):
         fingerprint = idempotency.fingerprint()
-    container.idempotency_store().claim("org_a:user_a:busy", fingerprint)
+    container.http.idempotency_store().claim("org_a:user_a:busy", fingerprint)
     response = api.post("/v1/projects", json=BODY, headers=key("busy"))
     assert_problem(response, 409, "idempotency-in-progress")
     assert response.headers["Retry-After"] == "1"

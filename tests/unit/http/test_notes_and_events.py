@@ -98,7 +98,7 @@ def test_track_event(api: Api, container: Container) -> None:
     assert response.status_code == 201
     event = response.get_json()
     assert (event["eventType"], event["eventData"]) == ("episode_opened", {"episodeId": "ep_1"})
-    with container.uow_factory()("org_a") as uow:
+    with container.adapters.uow_factory()("org_a") as uow:
         assert [e.event_type for e in uow.events.list("episode_opened")] == ["episode_opened"]
     defaulted = api.post("/v1/events", json={"eventType": "app_started"})
     assert defaulted.get_json()["eventData"] == {}
@@ -121,5 +121,5 @@ def test_event_validation(api: Api, container: Container) -> None:
         422,
         "validation-error",
     )
-    with container.uow_factory()("org_a") as uow:
+    with container.adapters.uow_factory()("org_a") as uow:
         assert [e.event_type for e in uow.events.list()] == ["big_one"]  # only the one at 8 KiB

@@ -79,7 +79,7 @@ def test_readyz_is_503_when_a_dependency_is_down(container: Container) -> None:
     def refuse() -> None:
         raise ConnectionError("connection refused")
 
-    container.readiness_probes.override(
+    container.http.readiness_probes.override(
         providers.Object([CallableProbe("database", lambda: None), CallableProbe("redis", refuse)])
     )
     client = create_app(container).test_client()

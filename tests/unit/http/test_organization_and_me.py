@@ -65,7 +65,7 @@ def test_admin_reads_and_updates_the_organization(api: Api, container: Container
     body = response.get_json()
     assert body["dailyCostLimitGbp"] == "12.50"
     assert body["enabledFeatures"] == ["chat", "highlights"]
-    with container.uow_factory()("org_a") as uow:
+    with container.adapters.uow_factory()("org_a") as uow:
         stored = uow.organizations.get()
         assert stored is not None
         assert str(stored.daily_cost_limit_gbp) == "12.50"

@@ -191,7 +191,7 @@ def test_delete_is_soft_and_then_404(api: Api, container: Container) -> None:
     assert_problem(api.get(f"/v1/projects/{project['id']}"), 404, "not-found")
     assert api.get("/v1/projects").get_json()["items"] == []
     # Kept for audit: the row is still in storage, marked deleted.
-    stored = container.memory_store().tables["projects"][project["id"]]
+    stored = container.adapters.memory_store().tables["projects"][project["id"]]
     assert stored.deleted_at is not None
 
 

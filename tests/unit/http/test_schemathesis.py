@@ -45,10 +45,16 @@ def _build() -> tuple[Container, Flask, dict[str, str]]:
     container = build_test_container()
     seed_tenants(container)
     admin = Actor("user_a", "org_a", Role.ADMIN)
-    kept = container.create_project()(CreateProjectCommand(admin, "Seeded", "A project to find"))
-    doomed = container.create_project()(CreateProjectCommand(admin, "Doomed", "For DELETE"))
-    episode = container.request_episode_now()(RequestEpisodeCommand(admin, kept.id))
-    note = container.add_planning_note()(AddPlanningNoteCommand(admin, kept.id, "More please"))
+    kept = container.projects.create_project()(
+        CreateProjectCommand(admin, "Seeded", "A project to find")
+    )
+    doomed = container.projects.create_project()(
+        CreateProjectCommand(admin, "Doomed", "For DELETE")
+    )
+    episode = container.generation.request_episode_now()(RequestEpisodeCommand(admin, kept.id))
+    note = container.feedback.add_planning_note()(
+        AddPlanningNoteCommand(admin, kept.id, "More please")
+    )
     real = {
         "project_id": kept.id,
         "episode_id": episode.id,

@@ -58,8 +58,8 @@ def create_app(container: Container) -> Flask:
     problems.register_problem_handlers(app)
 
     # Built now, not on the first request: a bad PEM or webhook secret stops start-up.
-    verifier = container.identity_verifier()
-    container.webhook_verifier()
+    verifier = container.http.identity_verifier()
+    container.http.webhook_verifier()
     _warn_about_dev_auth(container)
 
     app.before_request(reject_nul_in_url)
@@ -75,14 +75,14 @@ def create_app(container: Container) -> Flask:
         app=app,
         application_limits=[container.config.rate_limit()],
         application_limits_exempt_when=lambda: not is_api_request(),
-        storage_uri=container.rate_limit_storage_uri(),
+        storage_uri=container.http.rate_limit_storage_uri(),
         strategy="fixed-window",
         # Off: the extension would stamp its Retry-After on every response, overwriting
         # ours (409s); problems.py sets Retry-After on the 429 itself.
         headers_enabled=False,
         key_prefix="manyfutures",
     )
-    register_idempotency(app, container.idempotency_store())
+    register_idempotency(app, container.http.idempotency_store())
 
     api = Blueprint("v1", __name__, url_prefix="/v1")
     for blueprint in API_BLUEPRINTS:

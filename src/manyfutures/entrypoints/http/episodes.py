@@ -28,7 +28,9 @@ TAG = "Episodes"
 @blueprint.get("/episodes/<episode_id>")
 @operation(TAG, "Read an episode with its blocks and sources", responses={200: EpisodeDetailSchema})
 @inject
-def get_episode(episode_id: str, use_case: GetEpisode = Provide[Container.get_episode]) -> Response:
+def get_episode(
+    episode_id: str, use_case: GetEpisode = Provide[Container.generation.get_episode]
+) -> Response:
     return json_response(EpisodeDetailSchema, use_case(EpisodeCommand(current_actor(), episode_id)))
 
 
@@ -40,7 +42,7 @@ def get_episode(episode_id: str, use_case: GetEpisode = Provide[Container.get_ep
 )
 @inject
 def get_episode_status(
-    episode_id: str, use_case: GetEpisodeStatus = Provide[Container.get_episode_status]
+    episode_id: str, use_case: GetEpisodeStatus = Provide[Container.generation.get_episode_status]
 ) -> Response:
     episode = use_case(EpisodeCommand(current_actor(), episode_id))
     response = json_response(EpisodeStatusSchema, episode)
@@ -57,6 +59,6 @@ def get_episode_status(
 )
 @inject
 def retry_episode(
-    episode_id: str, use_case: RetryEpisode = Provide[Container.retry_episode]
+    episode_id: str, use_case: RetryEpisode = Provide[Container.generation.retry_episode]
 ) -> Response:
     return accepted_episode(use_case(EpisodeCommand(current_actor(), episode_id)))

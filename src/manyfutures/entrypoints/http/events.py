@@ -24,7 +24,7 @@ blueprint = Blueprint("events", __name__)
     responses={201: EventSchema},
 )
 @inject
-def track_event(use_case: TrackEvent = Provide[Container.track_event]) -> Response:
+def track_event(use_case: TrackEvent = Provide[Container.activity.track_event]) -> Response:
     body = json_body(EventCreateSchema)
     event = use_case(TrackEventCommand(current_actor(), body["event_type"], body["event_data"]))
     return json_response(EventSchema, event, 201)

@@ -38,7 +38,7 @@ def healthz() -> dict[str, str]:
 )
 @inject
 def readyz(
-    probes: list[ReadinessProbe] = Provide[Container.readiness_probes],
+    probes: list[ReadinessProbe] = Provide[Container.http.readiness_probes],
 ) -> Response | dict[str, Any]:
     checks: dict[str, str] = {}
     for probe in probes:

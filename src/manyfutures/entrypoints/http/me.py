@@ -20,5 +20,5 @@ blueprint = Blueprint("me", __name__)
     "Me", "The caller: user, organization, role and enabled features", responses={200: MeSchema}
 )
 @inject
-def get_me(use_case: GetMe = Provide[Container.get_me]) -> Response:
+def get_me(use_case: GetMe = Provide[Container.identity.get_me]) -> Response:
     return json_response(MeSchema, use_case(ActorQuery(current_actor())))

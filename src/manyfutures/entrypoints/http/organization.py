@@ -38,7 +38,7 @@ TAG = "Organization (admins)"
 )
 @inject
 def get_organization(
-    use_case: GetOrganization = Provide[Container.get_organization],
+    use_case: GetOrganization = Provide[Container.identity.get_organization],
 ) -> Response:
     return json_response(OrganizationSchema, use_case(ActorQuery(current_actor())))
 
@@ -53,7 +53,7 @@ def get_organization(
 )
 @inject
 def update_organization(
-    use_case: UpdateOrganization = Provide[Container.update_organization],
+    use_case: UpdateOrganization = Provide[Container.identity.update_organization],
 ) -> Response:
     body = json_body(OrganizationUpdateSchema)
     features = {
@@ -77,7 +77,9 @@ def update_organization(
     responses={200: AuditLogPageSchema},
 )
 @inject
-def list_audit_log(use_case: ListAuditLog = Provide[Container.list_audit_log]) -> dict[str, Any]:
+def list_audit_log(
+    use_case: ListAuditLog = Provide[Container.activity.list_audit_log],
+) -> dict[str, Any]:
     query = query_args(AuditLogQuerySchema)
     rows = use_case(
         ListAuditLogQuery(

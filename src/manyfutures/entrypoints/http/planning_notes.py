@@ -39,7 +39,7 @@ TAG = "Planning notes"
 )
 @inject
 def list_planning_notes(
-    project_id: str, use_case: ListPlanningNotes = Provide[Container.list_planning_notes]
+    project_id: str, use_case: ListPlanningNotes = Provide[Container.feedback.list_planning_notes]
 ) -> Response:
     query = query_args(PlanningNoteQuerySchema)
     notes = use_case(ListPlanningNotesQuery(current_actor(), project_id, query["status"]))
@@ -55,7 +55,7 @@ def list_planning_notes(
 )
 @inject
 def add_planning_note(
-    project_id: str, use_case: AddPlanningNote = Provide[Container.add_planning_note]
+    project_id: str, use_case: AddPlanningNote = Provide[Container.feedback.add_planning_note]
 ) -> Response:
     body = json_body(PlanningNoteCreateSchema)
     note = use_case(AddPlanningNoteCommand(current_actor(), project_id, body["note"]))
@@ -72,7 +72,7 @@ def add_planning_note(
 )
 @inject
 def archive_planning_note(
-    note_id: str, use_case: ArchivePlanningNote = Provide[Container.archive_planning_note]
+    note_id: str, use_case: ArchivePlanningNote = Provide[Container.feedback.archive_planning_note]
 ) -> Response:
     json_body(PlanningNoteUpdateSchema)  # the only change a note accepts is archiving
     note = use_case(ArchivePlanningNoteCommand(current_actor(), note_id))

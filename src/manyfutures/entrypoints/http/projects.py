@@ -62,7 +62,9 @@ def _cadence(body: dict[str, Any]) -> dict[str, Any]:
     TAG, "List projects, newest first", query=PageQuerySchema, responses={200: ProjectPageSchema}
 )
 @inject
-def list_projects(use_case: ListProjects = Provide[Container.list_projects]) -> dict[str, Any]:
+def list_projects(
+    use_case: ListProjects = Provide[Container.projects.list_projects],
+) -> dict[str, Any]:
     query = query_args(PageQuerySchema)
     projects = use_case(ListProjectsQuery(current_actor(), query["limit"], query["cursor"]))
     return page(list(projects), ProjectSchema, query["limit"])
@@ -77,7 +79,9 @@ def list_projects(use_case: ListProjects = Provide[Container.list_projects]) -> 
     etag=True,
 )
 @inject
-def create_project(use_case: CreateProject = Provide[Container.create_project]) -> Response:
+def create_project(
+    use_case: CreateProject = Provide[Container.projects.create_project],
+) -> Response:
     body = json_body(ProjectCreateSchema)
     project = use_case(
         CreateProjectCommand(
@@ -97,7 +101,9 @@ def create_project(use_case: CreateProject = Provide[Container.create_project]) 
 @blueprint.get("/projects/<project_id>")
 @operation(TAG, "Read a project", responses={200: ProjectSchema}, etag=True)
 @inject
-def get_project(project_id: str, use_case: GetProject = Provide[Container.get_project]) -> Response:
+def get_project(
+    project_id: str, use_case: GetProject = Provide[Container.projects.get_project]
+) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id))
     return project_response(project)
 
@@ -114,7 +120,7 @@ def get_project(project_id: str, use_case: GetProject = Provide[Container.get_pr
 @inject
 def update_project(
     project_id: str,
-    use_case: UpdateProjectSettings = Provide[Container.update_project_settings],
+    use_case: UpdateProjectSettings = Provide[Container.projects.update_project_settings],
 ) -> Response:
     body = json_body(ProjectUpdateSchema)
     cadence = _cadence(body)
@@ -138,7 +144,7 @@ def update_project(
 @operation(TAG, "Delete a project (soft: kept for audit)", responses={204: None}, if_match=True)
 @inject
 def delete_project(
-    project_id: str, use_case: DeleteProject = Provide[Container.delete_project]
+    project_id: str, use_case: DeleteProject = Provide[Container.projects.delete_project]
 ) -> Response:
     use_case(ProjectCommand(current_actor(), project_id, expected_version()))
     return Response(status=204)
@@ -150,7 +156,7 @@ def delete_project(
 )
 @inject
 def pause_project(
-    project_id: str, use_case: PauseProject = Provide[Container.pause_project]
+    project_id: str, use_case: PauseProject = Provide[Container.projects.pause_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
     return project_response(project)
@@ -167,7 +173,7 @@ def pause_project(
 )
 @inject
 def resume_project(
-    project_id: str, use_case: ResumeProject = Provide[Container.resume_project]
+    project_id: str, use_case: ResumeProject = Provide[Container.projects.resume_project]
 ) -> Response:
     project = use_case(ProjectCommand(current_actor(), project_id, expected_version()))
     return project_response(project)
@@ -182,7 +188,7 @@ def resume_project(
 )
 @inject
 def generate_now(
-    project_id: str, use_case: RequestEpisodeNow = Provide[Container.request_episode_now]
+    project_id: str, use_case: RequestEpisodeNow = Provide[Container.generation.request_episode_now]
 ) -> Response:
     return accepted_episode(use_case(RequestEpisodeCommand(current_actor(), project_id)))
 
@@ -196,7 +202,7 @@ def generate_now(
 )
 @inject
 def list_episodes(
-    project_id: str, use_case: ListEpisodes = Provide[Container.list_episodes]
+    project_id: str, use_case: ListEpisodes = Provide[Container.generation.list_episodes]
 ) -> dict[str, Any]:
     query = query_args(PageQuerySchema)
     episodes = use_case(

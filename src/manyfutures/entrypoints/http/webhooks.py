@@ -42,9 +42,9 @@ blueprint = Blueprint("webhooks", __name__)
 )
 @inject
 def clerk_webhook(
-    verifier: SvixWebhookVerifier = Provide[Container.webhook_verifier],
-    store: IdempotencyStore = Provide[Container.idempotency_store],
-    apply_identity_change: ApplyIdentityChange = Provide[Container.apply_identity_change],
+    verifier: SvixWebhookVerifier = Provide[Container.http.webhook_verifier],
+    store: IdempotencyStore = Provide[Container.http.idempotency_store],
+    apply_identity_change: ApplyIdentityChange = Provide[Container.identity.apply_identity_change],
 ) -> Response:
     raw = request.get_data(cache=True)
     message_id = verifier.verify(raw, cast(Mapping[str, str], request.headers))

@@ -1,0 +1,62 @@
+"""The outside world every capability shares: time, ids, storage, email.
+
+Storage is one selector (``memory`` or ``postgres``) for both the tenant-scoped unit of
+work and the scheduler's cross-tenant gateway, so the two never disagree. Nothing is
+connected when the container is built; the engine and the Redis client are built on
+first use, once per process.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from manyfutures.adapters.clock import SystemClock
+from manyfutures.adapters.ids import UlidGenerator
+from manyfutures.adapters.memory.email import ConsoleEmailSender
+from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
+from manyfutures.adapters.memory.store import InMemoryStore
+from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
+from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.adapters.postgres.wiring import service_engine
+from manyfutures.adapters.redis.client import redis_client
+from manyfutures.core.shared.backoff import RetryPolicy
+
+
+class AdaptersContainer(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UlidGenerator)
+    # The one backoff rule generation retries and the scheduler's claims share.
+    retry_policy = providers.Singleton(RetryPolicy)
+
+    memory_store = providers.Singleton(InMemoryStore)
+    # It connects as the app role, never the owner.
+    postgres_engine = providers.Singleton(
+        service_engine,
+        database_url=config.database_url,
+        app_database_url=config.app_database_url,
+        app_role=config.db_app_role,
+        pool_size=config.db_pool_size,
+        max_overflow=config.db_max_overflow,
+        pool_timeout=config.db_pool_timeout,
+        prepare_threshold=config.db_prepare_threshold,
+    )
+    uow_factory = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryUnitOfWorkFactory, memory_store),
+        postgres=providers.Singleton(PostgresUnitOfWorkFactory, postgres_engine),
+    )
+    scheduler_gateway = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemorySchedulerGateway, memory_store),
+        postgres=providers.Singleton(PostgresSchedulerGateway, postgres_engine),
+    )
+
+    email_sender = providers.Selector(
+        config.email,
+        console=providers.Singleton(ConsoleEmailSender),
+    )
+
+    redis_connection = providers.Singleton(redis_client, config.redis_url)

@@ -1,0 +1,20 @@
+"""Feedback's use cases: the planning notes that steer the next episode."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from manyfutures.composition.use_case import use_case
+from manyfutures.core.feedback.use_cases import (
+    AddPlanningNote,
+    ArchivePlanningNote,
+    ListPlanningNotes,
+)
+
+
+class FeedbackContainer(containers.DeclarativeContainer):
+    adapters = providers.DependenciesContainer()
+
+    add_planning_note = use_case(AddPlanningNote, adapters)
+    list_planning_notes = use_case(ListPlanningNotes, adapters)
+    archive_planning_note = use_case(ArchivePlanningNote, adapters)

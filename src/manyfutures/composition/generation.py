@@ -1,0 +1,51 @@
+"""Generation's use cases and the generator they drive.
+
+The generator sits here, not with the shared adapters, because the simulated one calls
+back into this capability's own use cases (progress, result), as n8n's callbacks will.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
+from manyfutures.composition.use_case import use_case
+from manyfutures.core.generation.leases import RecoverExpiredLeases
+from manyfutures.core.generation.use_cases import (
+    ApplyGenerationResult,
+    GetEpisode,
+    GetEpisodeStatus,
+    ListEpisodes,
+    ReportProgress,
+    RequestEpisodeNow,
+    RetryEpisode,
+    StartGeneration,
+)
+
+
+class GenerationContainer(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+    adapters = providers.DependenciesContainer()
+
+    list_episodes = use_case(ListEpisodes, adapters)
+    get_episode = use_case(GetEpisode, adapters)
+    get_episode_status = use_case(GetEpisodeStatus, adapters)
+    request_episode_now = use_case(RequestEpisodeNow, adapters)
+    retry_episode = use_case(RetryEpisode, adapters)
+    report_progress = use_case(ReportProgress, adapters)
+    apply_generation_result = use_case(
+        ApplyGenerationResult, adapters, adapters.email_sender, adapters.retry_policy
+    )
+    generator = providers.Selector(
+        config.generator,
+        simulated=providers.Singleton(
+            SimulatedGenerator,
+            report_progress,
+            apply_generation_result,
+            config.simulated_stage_seconds,
+        ),
+    )
+    start_generation = use_case(StartGeneration, adapters, generator, apply_generation_result)
+    recover_expired_leases = use_case(
+        RecoverExpiredLeases, adapters, adapters.scheduler_gateway, adapters.retry_policy
+    )

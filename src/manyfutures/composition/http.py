@@ -1,0 +1,67 @@
+"""What only the HTTP API needs: who the caller is, replayed requests, rate-limit counters,
+readiness. Workers and the scheduler never build these.
+
+API state shared between processes (idempotency records, rate-limit counters) goes to
+Redis when MANYFUTURES_REDIS_URL is set, else stays in this process (memory mode, tests).
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
+from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
+from manyfutures.adapters.memory.dev_identity import DevHeaderVerifier
+from manyfutures.adapters.memory.idempotency import InMemoryIdempotencyStore
+from manyfutures.adapters.postgres.wiring import database_probe
+from manyfutures.adapters.readiness import configured
+from manyfutures.adapters.redis.client import redis_probe
+from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
+
+
+def _shared_state_backend(redis_url: str) -> str:
+    return "redis" if redis_url else "memory"
+
+
+def _rate_limit_storage_uri(redis_url: str) -> str:
+    return redis_url or "memory://"
+
+
+class HttpContainer(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+    adapters = providers.DependenciesContainer()
+
+    identity_verifier = providers.Selector(
+        config.auth,
+        dev=providers.Singleton(DevHeaderVerifier),
+        clerk=providers.Singleton(
+            ClerkSessionVerifier,
+            issuer=config.clerk_issuer,
+            authorized_parties=config.clerk_authorized_parties,
+            jwt_key=config.clerk_jwt_key,
+            jwks_url=config.clerk_jwks_url,
+        ),
+    )
+    webhook_verifier = providers.Singleton(SvixWebhookVerifier, config.clerk_webhook_signing_secret)
+
+    shared_state = providers.Callable(_shared_state_backend, config.redis_url)
+    idempotency_store = providers.Selector(
+        shared_state,
+        memory=providers.Singleton(InMemoryIdempotencyStore, adapters.clock),
+        redis=providers.Singleton(RedisIdempotencyStore, adapters.redis_connection),
+    )
+    rate_limit_storage_uri = providers.Callable(_rate_limit_storage_uri, config.redis_url)
+
+    # GET /readyz: each storage and Redis contributes a probe when configured; memory
+    # storage has nothing to probe.
+    database_probe = providers.Selector(
+        config.storage,
+        memory=providers.Object(None),
+        postgres=providers.Singleton(database_probe, adapters.postgres_engine),
+    )
+    redis_readiness_probe = providers.Selector(
+        shared_state,
+        memory=providers.Object(None),
+        redis=providers.Singleton(redis_probe, adapters.redis_connection),
+    )
+    readiness_probes = providers.Callable(configured, database_probe, redis_readiness_probe)

@@ -1,0 +1,30 @@
+"""Projects' use cases, and advancing due projects to their next slot."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from manyfutures.composition.use_case import use_case
+from manyfutures.core.projects.advance import ScheduleDueProjects
+from manyfutures.core.projects.use_cases import (
+    CreateProject,
+    DeleteProject,
+    GetProject,
+    ListProjects,
+    PauseProject,
+    ResumeProject,
+    UpdateProjectSettings,
+)
+
+
+class ProjectsContainer(containers.DeclarativeContainer):
+    adapters = providers.DependenciesContainer()
+
+    create_project = use_case(CreateProject, adapters)
+    update_project_settings = use_case(UpdateProjectSettings, adapters)
+    pause_project = use_case(PauseProject, adapters)
+    resume_project = use_case(ResumeProject, adapters)
+    delete_project = use_case(DeleteProject, adapters)
+    list_projects = use_case(ListProjects, adapters)
+    get_project = use_case(GetProject, adapters)
+    schedule_due_projects = use_case(ScheduleDueProjects, adapters, adapters.scheduler_gateway)

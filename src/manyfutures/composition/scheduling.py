@@ -1,0 +1,37 @@
+"""The scheduler tick and the job dispatcher.
+
+Scheduling sits below projects and generation in the core, so, as ``RunSchedulerTick``
+receives their work as callables, this container receives their providers as
+``Dependency`` slots, filled in by the composition root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dependency_injector import containers, providers
+
+from manyfutures.adapters.memory.dispatcher import ThreadPoolDispatcher
+from manyfutures.core.generation.use_cases import StartGeneration
+from manyfutures.core.scheduling.use_cases import ClaimDueItems, RunSchedulerTick
+
+
+class SchedulingContainer(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+    adapters = providers.DependenciesContainer()
+    # Each returns how many projects it advanced or runs it failed.
+    schedule_due_projects: providers.Dependency[Callable[[], int]] = providers.Dependency()
+    recover_expired_leases: providers.Dependency[Callable[[], int]] = providers.Dependency()
+    # The job the dispatcher runs for each claimed item.
+    start_generation: providers.Dependency[StartGeneration] = providers.Dependency()
+
+    claim_due_items = providers.Factory(
+        ClaimDueItems, adapters.clock, adapters.scheduler_gateway, adapters.retry_policy
+    )
+    dispatcher = providers.Selector(
+        config.dispatcher,
+        threads=providers.Singleton(ThreadPoolDispatcher, start_generation, config.worker_threads),
+    )
+    scheduler_tick = providers.Factory(
+        RunSchedulerTick, schedule_due_projects, recover_expired_leases, claim_due_items, dispatcher
+    )
