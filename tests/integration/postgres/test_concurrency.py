@@ -146,14 +146,16 @@ def test_two_concurrent_settings_updates_of_one_version_one_wins(db: MigratedDat
 
 def test_two_concurrent_settings_use_cases_of_one_version_one_wins(db: MigratedDatabase) -> None:
     """The same race through UpdateProjectSettings: both read version 1 before either writes."""
-    from manyfutures.adapters.clock import SystemClock
-    from manyfutures.adapters.ids import UlidGenerator
+    from dependency_injector import providers
+
+    from manyfutures.container import build_container
     from manyfutures.core.projects.use_cases import (
         UpdateProjectSettings,
         UpdateProjectSettingsCommand,
     )
     from manyfutures.core.shared.actor import Actor, Role
     from manyfutures.core.storage import StorageUnitOfWork
+    from manyfutures.settings import Settings
 
     base = PostgresUnitOfWorkFactory(db.app_engine)
     with base("org_a") as uow:
@@ -181,7 +183,9 @@ def test_two_concurrent_settings_use_cases_of_one_version_one_wins(db: MigratedD
         uow.projects = ReadThenWait(uow.projects)  # type: ignore[assignment]
         return uow
 
-    update = UpdateProjectSettings(factory, SystemClock(), UlidGenerator())
+    container = build_container(Settings())
+    container.adapters.uow_factory.override(providers.Object(factory))
+    update: UpdateProjectSettings = container.projects.update_project_settings()
     actor = Actor("user_1", "org_a", Role.ADMIN)
     outcomes: dict[str, str] = {}
 

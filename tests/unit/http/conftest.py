@@ -11,19 +11,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from dependency_injector import providers
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from manyfutures.adapters.idempotency import Claim, IdempotencyStore, StoredResponse
-from manyfutures.container import Container, build_container
+from manyfutures.container import Container
 from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
 from manyfutures.core.shared.actor import Role
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.support.builders import T0
-from tests.support.fakes import ManualClock, SequentialIds
+from tests.support.container import deterministic_container
+from tests.support.fakes import ManualClock
 
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TEST_SETTINGS = Settings(
@@ -88,10 +88,7 @@ class StoreThatCannotComplete:
 def build_test_container(
     settings: Settings = TEST_SETTINGS, clock: ManualClock | None = None
 ) -> Container:
-    container = build_container(settings)
-    container.adapters.clock.override(providers.Object(clock or ManualClock(T0)))
-    container.adapters.ids.override(providers.Object(SequentialIds()))
-    return container
+    return deterministic_container(settings, clock)
 
 
 def seed_tenants(container: Container) -> None:

@@ -1,93 +1,60 @@
-"""A harness wiring every use case to the in-memory adapters and hand-written fakes."""
+"""Every use case as production builds it, over memory storage, with fakes where a test
+must drive the outside world.
+
+The harness is the production container (``build_container``) with overrides: a manual
+clock, sequential ids, and recording fakes for the generator (n8n's role) and the job
+dispatcher (the workers'), so a test runs each step of the pipeline itself.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
-
 import pytest
+from dependency_injector import providers
 
 from manyfutures.adapters.memory.email import ConsoleEmailSender
-from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
-from manyfutures.adapters.memory.store import InMemoryStore
-from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from manyfutures.core.activity.use_cases import TrackEvent
-from manyfutures.core.feedback.use_cases import (
-    AddPlanningNote,
-    ArchivePlanningNote,
-    ListPlanningNotes,
-)
-from manyfutures.core.generation.leases import RecoverExpiredLeases
-from manyfutures.core.generation.use_cases import (
-    ApplyGenerationResult,
-    ListEpisodes,
-    ReportProgress,
-    RequestEpisodeNow,
-    RetryEpisode,
-    StartGeneration,
-    StartGenerationCommand,
-)
-from manyfutures.core.identity.use_cases import (
-    SyncMembership,
-    SyncMembershipCommand,
-    SyncUser,
-    SyncUserCommand,
-)
-from manyfutures.core.projects.advance import ScheduleDueProjects
-from manyfutures.core.projects.use_cases import (
-    CreateProject,
-    DeleteProject,
-    GetProject,
-    ListProjects,
-    PauseProject,
-    ResumeProject,
-    UpdateProjectSettings,
-)
-from manyfutures.core.scheduling.use_cases import ClaimDueItems, RunSchedulerTick
+from manyfutures.core.generation.use_cases import StartGenerationCommand
+from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
+from manyfutures.core.scheduling.use_cases import DEFAULT_LEASE
 from manyfutures.core.shared.actor import Actor, Role
-from manyfutures.core.shared.backoff import RetryPolicy
-from manyfutures.core.storage import StorageUnitOfWork
+from manyfutures.core.storage import StorageFactory, StorageUnitOfWork
+from manyfutures.settings import Settings
 from tests.support.builders import T0
-from tests.support.fakes import ManualClock, RecordingDispatcher, RecordingGenerator, SequentialIds
+from tests.support.container import deterministic_container
+from tests.support.fakes import ManualClock, RecordingDispatcher, RecordingGenerator
 
-LEASE = timedelta(minutes=15)
+# The lease the container's ClaimDueItems gives a claimed item.
+LEASE = DEFAULT_LEASE
 
 
-@dataclass
 class Harness:
-    clock: ManualClock = field(default_factory=lambda: ManualClock(T0))
-    ids: SequentialIds = field(default_factory=SequentialIds)
-    store: InMemoryStore = field(default_factory=InMemoryStore)
-    generator: RecordingGenerator = field(default_factory=RecordingGenerator)
-    dispatcher: RecordingDispatcher = field(default_factory=RecordingDispatcher)
-    email: ConsoleEmailSender = field(default_factory=ConsoleEmailSender)
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    def __init__(self) -> None:
+        self.clock = ManualClock(T0)
+        self.generator = RecordingGenerator()
+        self.dispatcher = RecordingDispatcher()
+        self.container = container = deterministic_container(Settings(), self.clock)
+        container.generation.generator.override(providers.Object(self.generator))
+        container.scheduling.dispatcher.override(providers.Object(self.dispatcher))
 
-    def __post_init__(self) -> None:
-        uow, clock, ids = InMemoryUnitOfWorkFactory(self.store), self.clock, self.ids
-        self.uow_factory = uow
-        self.gateway = InMemorySchedulerGateway(self.store)
-        self.create_project = CreateProject(uow, clock, ids)
-        self.update_settings = UpdateProjectSettings(uow, clock, ids)
-        self.pause = PauseProject(uow, clock, ids)
-        self.resume = ResumeProject(uow, clock, ids)
-        self.delete = DeleteProject(uow, clock, ids)
-        self.list_projects = ListProjects(uow, clock, ids)
-        self.get_project = GetProject(uow, clock, ids)
-        self.list_episodes = ListEpisodes(uow, clock, ids)
-        self.request_now = RequestEpisodeNow(uow, clock, ids)
-        self.retry_episode = RetryEpisode(uow, clock, ids)
-        self.add_note = AddPlanningNote(uow, clock, ids)
-        self.list_notes = ListPlanningNotes(uow, clock, ids)
-        self.archive_note = ArchivePlanningNote(uow, clock, ids)
-        self.track_event = TrackEvent(uow, clock, ids)
-        self.report_progress = ReportProgress(uow, clock, ids)
-        self.apply_result = ApplyGenerationResult(uow, clock, ids, self.email, self.policy)
-        self.start_generation = StartGeneration(uow, clock, ids, self.generator, self.apply_result)
-        self.schedule_due = ScheduleDueProjects(uow, clock, ids, self.gateway)
-        self.recover = RecoverExpiredLeases(uow, clock, ids, self.gateway, self.policy)
-        self.claim = ClaimDueItems(clock, self.gateway, self.policy, LEASE)
-        self.tick = RunSchedulerTick(self.schedule_due, self.recover, self.claim, self.dispatcher)
+        self.uow_factory: StorageFactory = container.adapters.uow_factory()
+        self.email: ConsoleEmailSender = container.adapters.email_sender()
+
+        self.create_project = container.projects.create_project()
+        self.update_settings = container.projects.update_project_settings()
+        self.pause = container.projects.pause_project()
+        self.resume = container.projects.resume_project()
+        self.delete = container.projects.delete_project()
+        self.list_projects = container.projects.list_projects()
+        self.get_project = container.projects.get_project()
+        self.request_now = container.generation.request_episode_now()
+        self.retry_episode = container.generation.retry_episode()
+        self.report_progress = container.generation.report_progress()
+        self.apply_result = container.generation.apply_generation_result()
+        self.start_generation = container.generation.start_generation()
+        self.add_note = container.feedback.add_planning_note()
+        self.list_notes = container.feedback.list_planning_notes()
+        self.archive_note = container.feedback.archive_planning_note()
+        self.track_event = container.activity.track_event()
+        self.tick = container.scheduling.scheduler_tick()
 
     def uow(self, org: str = "org_a") -> StorageUnitOfWork:
         return self.uow_factory(org)
@@ -100,8 +67,9 @@ class Harness:
         tz: str = "Europe/London",
     ) -> Actor:
         email = f"{user}@example.org"
-        SyncUser(self.uow_factory, self.clock, self.ids)(SyncUserCommand(user, email, user, tz))
-        SyncMembership(self.uow_factory, self.clock, self.ids)(
+        identity = self.container.identity
+        identity.sync_user()(SyncUserCommand(user, email, user, tz))
+        identity.sync_membership()(
             SyncMembershipCommand(org, f"Org {org}", user, email, user, role)
         )
         return Actor(user, org, role)

@@ -23,7 +23,7 @@ from tests.unit.use_cases.conftest import Harness
 
 @pytest.fixture
 def apply(harness: Harness) -> ApplyIdentityChange:
-    return ApplyIdentityChange(harness.uow_factory, harness.clock, harness.ids)
+    return harness.container.identity.apply_identity_change()
 
 
 def test_a_user_is_created_updated_and_tombstoned(
