@@ -6,5 +6,5 @@ domain rule. Each capability container builds only its own use cases and names w
 needs from elsewhere as ``DependenciesContainer``/``Dependency`` providers, which
 ``container.py`` fills in; so a capability's wiring is read and changed in its own module,
 and a dependency nobody supplies fails the resolution test
-(tests/unit/test_container.py) instead of a request.
+(tests/unit/test_container.py) instead of a request. See ADR 0006.
 """
