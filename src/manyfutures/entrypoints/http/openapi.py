@@ -36,7 +36,7 @@ pass the previous page's `nextCursor` as `?cursor=`. POSTs accept an
 """
 
 _ERROR_TEXT = {
-    400: "Malformed JSON",
+    400: "Malformed JSON, or a malformed If-Match",
     401: "Missing, expired or invalid credentials",
     403: "No active organization, or not allowed (admin-only route)",
     404: "Not found in the caller's organization",
@@ -149,14 +149,18 @@ def _operation(record: Operation, endpoint: str, method: str, names: list[str]) 
     if record.body is not None:
         errors.update({400, 413, 415})
     if record.if_match:
-        errors.add(412)
+        errors.update({400, 412})
         parameters.append(
             {
                 "in": "header",
                 "name": "If-Match",
                 "required": False,
                 "schema": {"type": "string"},
-                "description": 'The ETag from a previous read, e.g. "v3"; 412 if it changed.',
+                "description": (
+                    'The ETag from a previous read, e.g. "v3", or *; a comma-separated list '
+                    "matches when one strong tag is current (RFC 9110). 412 if none is; "
+                    "400 if it is not a list of entity tags."
+                ),
             }
         )
     if method == "POST" and not record.public:

@@ -29,12 +29,9 @@ from manyfutures.core.projects.use_cases import (
 )
 from manyfutures.entrypoints.http.auth import current_actor
 from manyfutures.entrypoints.http.openapi import operation
+from manyfutures.entrypoints.http.preconditions import expected_version
 from manyfutures.entrypoints.http.requests import json_body, query_args
-from manyfutures.entrypoints.http.responses import (
-    accepted_episode,
-    expected_version,
-    project_response,
-)
+from manyfutures.entrypoints.http.responses import accepted_episode, project_response
 from manyfutures.entrypoints.http.schemas import (
     EpisodePageSchema,
     EpisodeSchema,
