@@ -1,21 +1,22 @@
 """Reading request input: JSON bodies and query strings, through marshmallow schemas.
 
 Every failure is a client error with a precise status: 415 for a body that is not
-JSON, 400 for JSON that does not parse, 413 (raised by werkzeug against
-MAX_CONTENT_LENGTH) for an oversized body, 422 for JSON that is not what the schema
-wants. None of them reaches a use case, so none can half-write anything.
+JSON, 400 for a body the one JSON loader (``json_loader.py``) refuses, 413 (raised by
+werkzeug against MAX_CONTENT_LENGTH) for an oversized body, 422 for text no store can
+keep (NUL, lone surrogates) or JSON that is not what the schema wants. None of them
+reaches a use case, so none can half-write anything.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import request
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaValidationError
 
+from manyfutures.entrypoints.http.json_loader import UnstorableTextError, parse_json
 from manyfutures.entrypoints.http.problems import ProblemError
 from manyfutures.entrypoints.http.schemas import instance
 
@@ -26,44 +27,7 @@ def is_json_mimetype(mimetype: str) -> bool:
     )
 
 
-def _reject_constant(name: str) -> NoReturn:
-    # Python's json accepts NaN and Infinity; JSON does not, and Decimal/int fields would choke.
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity; raises ValueError (also for nesting too deep)."""
-    try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-
-
 NUL = "\x00"
-
-
-def nul_path(value: Any, path: str = "") -> str | None:
-    """Where a NUL character hides in parsed JSON, as a dotted field path.
-
-    PostgreSQL text and jsonb cannot hold NUL, so such input must be refused as a
-    client error here rather than fail as a server error at the database.
-    """
-    if isinstance(value, str):
-        return path or "_body" if NUL in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if NUL in str(key):
-                return inner
-            found = nul_path(item, inner)
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = nul_path(item, f"{path}.{index}" if path else str(index))
-            if found:
-                return found
-    return None
 
 
 def reject_nul_in_url() -> None:
@@ -91,7 +55,7 @@ def parsed_body() -> Any:
     if _PARSED_BODY not in environ:
         try:
             environ[_PARSED_BODY] = (parse_json(request.get_data(cache=True)), None)
-        except ValueError as error:  # includes UnicodeDecodeError
+        except ValueError as error:  # MalformedJsonError or UnstorableTextError
             environ[_PARSED_BODY] = (None, error)
     value, failure = environ[_PARSED_BODY]
     if failure is not None:
@@ -118,15 +82,14 @@ def load_json(raw: bytes, schema: type[Schema]) -> dict[str, Any]:
 def _validated(parse: Callable[[], Any], schema: type[Schema]) -> dict[str, Any]:
     try:
         data = parse()
+    except UnstorableTextError as error:
+        raise SchemaValidationError({error.field: [error.message]}) from None
     except ValueError as error:
         raise ProblemError(
             400, "malformed-json", "Malformed JSON", f"the body is not valid JSON: {error}"
         ) from None
     if not isinstance(data, dict):
         raise SchemaValidationError({"_body": ["the body must be a JSON object"]})
-    field = nul_path(data)
-    if field is not None:
-        raise SchemaValidationError({field: ["must not contain the NUL character"]})
     loaded: dict[str, Any] = instance(schema).load(data)
     return loaded
 

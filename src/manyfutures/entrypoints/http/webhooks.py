@@ -22,9 +22,10 @@ from manyfutures.adapters.idempotency import IdempotencyStore, StoredResponse
 from manyfutures.container import Container
 from manyfutures.core.identity.use_cases import ApplyIdentityChange
 from manyfutures.entrypoints.http.idempotency import keep_response, proceed_or_replay
+from manyfutures.entrypoints.http.json_loader import parse_json
 from manyfutures.entrypoints.http.openapi import operation
 from manyfutures.entrypoints.http.problems import ProblemError
-from manyfutures.entrypoints.http.requests import load_json, parse_json
+from manyfutures.entrypoints.http.requests import load_json
 from manyfutures.entrypoints.http.responses import json_response
 from manyfutures.entrypoints.http.schemas import WebhookResultSchema
 
