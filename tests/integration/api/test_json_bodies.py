@@ -1,7 +1,10 @@
 """Bodies every layer must carry alike, in memory mode and on PostgreSQL.
 
 Lone surrogates cannot be encoded as UTF-8, so PostgreSQL cannot store them: they are
-a 422 naming the field in both modes, and a refused body stores nothing.
+a 422 naming the field in both modes. Nesting is bounded once, in the JSON loader, well
+below what memory mode's deep copy and the JSON encoder can recurse through: exactly
+at the limit a body is stored, one level deeper it is a 400. Either way a refused body
+stores nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 import pytest
 from svix.webhooks import Webhook
 
+from manyfutures.entrypoints.http.json_loader import MAX_JSON_DEPTH
 from tests.integration.api.conftest import Deployment
 from tests.support.clerk_payloads import event, user_data
 from tests.unit.http.conftest import WEBHOOK_SECRET, assert_problem, create_project
@@ -82,4 +86,37 @@ def test_a_surrogate_in_a_clerk_webhook_is_422_and_changes_nothing(
     )
     problem = assert_problem(response, 422, "validation-error")
     assert list(problem["errors"]) == ["data.first_name"]
+    assert deployment.row_counts() == before
+
+
+def _nested(depth: int) -> str:
+    """JSON text of ``depth`` containers, arrays and objects alternating, around ``1``.
+
+    Written out rather than dumped: json.dumps itself recurses once per level.
+    """
+    opening = "".join('{"k": ' if level % 2 else "[" for level in reversed(range(depth)))
+    closing = "".join("}" if level % 2 else "]" for level in range(depth))
+    return f"{opening}1{closing}"
+
+
+def test_a_body_nested_exactly_to_the_limit_is_stored(deployment: Deployment) -> None:
+    # The body object is one level, eventData a second, its member the rest.
+    raw = f'{{"eventType": "deep_one", "eventData": {{"inner": {_nested(MAX_JSON_DEPTH - 2)}}}}}'
+    response = deployment.api.post("/v1/events", data=raw, content_type="application/json")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["eventData"] == json.loads(raw)["eventData"]
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 600, 970, 5000])
+def test_a_body_nested_past_the_limit_is_400_and_stores_nothing(
+    deployment: Deployment, depth: int
+) -> None:
+    before = deployment.row_counts()
+    event = f'{{"eventType": "deep_one", "eventData": {{"inner": {_nested(depth - 2)}}}}}'
+    response = deployment.api.post("/v1/events", data=event, content_type="application/json")
+    problem = assert_problem(response, 400, "malformed-json")
+    assert f"more than {MAX_JSON_DEPTH} levels" in problem["detail"]
+    project = f'{{"title": "t", "brief": "b", "cadence": {_nested(depth - 1)}}}'
+    response = deployment.api.post("/v1/projects", data=project, content_type="application/json")
+    assert_problem(response, 400, "malformed-json")
     assert deployment.row_counts() == before

@@ -5,6 +5,8 @@ PostgreSQL alike, so the rules are set here once rather than discovered as a 500
 deep in a copy, an encoder or the database:
 
 - **Strict JSON.** No ``NaN``/``Infinity``.
+- **Nesting at most ``MAX_JSON_DEPTH`` levels**, far below the recursion that
+  ``copy.deepcopy``, ``json.dumps`` and marshmallow need per level.
 - **Only storable text.** PostgreSQL text and jsonb hold neither NUL nor lone
   surrogates (U+D800 to U+DFFF, which have no UTF-8 form); either, in any string or
   member name, is refused naming the field.
@@ -19,6 +21,7 @@ import json
 import re
 from typing import Any, NoReturn
 
+MAX_JSON_DEPTH = 64
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -40,12 +43,12 @@ def parse_json(raw: bytes) -> Any:
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError:
-        raise MalformedJsonError("JSON nested too deeply") from None
+        raise MalformedJsonError(_too_deep()) from None
     except MalformedJsonError:
         raise
     except ValueError as error:
         raise MalformedJsonError(str(error)) from None
-    _check_text(value)
+    _check_depth_and_text(value)
     return value
 
 
@@ -53,21 +56,31 @@ def _reject_constant(name: str) -> NoReturn:
     raise MalformedJsonError(f"{name} is not valid JSON")
 
 
+def _too_deep() -> str:
+    return f"the body is nested more than {MAX_JSON_DEPTH} levels deep"
+
+
 def field_name(text: str) -> str:
     """A member name safe to echo in an error: unstorable characters as ``\\uXXXX``."""
     return _UNSTORABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
-def _check_text(value: Any) -> None:
-    """One iterative walk in document order (no recursion, however deep the body);
-    the first unstorable string or member name is reported."""
-    # (value, its field path, the member name that leads to it)
-    stack: list[tuple[Any, str, str]] = [(value, "", "")]
+def _check_depth_and_text(value: Any) -> None:
+    """One iterative walk in document order (no recursion, however deep the body).
+
+    Too deep wins over unstorable text wherever each is, so the status does not depend
+    on which comes first; otherwise the first unstorable string or name is reported.
+    """
+    unstorable: UnstorableTextError | None = None
+    # (value, its field path, its depth, the member name that leads to it)
+    stack: list[tuple[Any, str, int, str]] = [(value, "", 1, "")]
     while stack:
-        item, path, name = stack.pop()
-        for text in (name, item) if isinstance(item, str) else (name,):
-            if _UNSTORABLE.search(text):
-                raise _unstorable(path or "_body", text)
+        item, path, depth, name = stack.pop()
+        if unstorable is None:
+            for text in (name, item) if isinstance(item, str) else (name,):
+                if _UNSTORABLE.search(text):
+                    unstorable = _unstorable(path or "_body", text)
+                    break
         if isinstance(item, dict):
             children = [
                 (inner, f"{path}.{field_name(key)}" if path else field_name(key), key)
@@ -79,7 +92,11 @@ def _check_text(value: Any) -> None:
             ]
         else:
             continue
-        stack.extend(reversed(children))
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedJsonError(_too_deep())
+        stack.extend((inner, at, depth + 1, key) for inner, at, key in reversed(children))
+    if unstorable is not None:
+        raise unstorable
 
 
 def _unstorable(field: str, text: str) -> UnstorableTextError:
