@@ -89,6 +89,15 @@ def test_a_surrogate_in_a_clerk_webhook_is_422_and_changes_nothing(
     assert deployment.row_counts() == before
 
 
+def test_utf8_encoded_surrogates_are_not_utf8(deployment: Deployment) -> None:
+    """CESU-style bytes ED A0 80 decode to U+D800 only when surrogates are let through."""
+    before = deployment.row_counts()
+    raw = b'{"title": "a\xed\xa0\x80b", "brief": "b"}'
+    response = deployment.api.post("/v1/projects", data=raw, content_type="application/json")
+    assert "UTF-8" in assert_problem(response, 400, "malformed-json")["detail"]
+    assert deployment.row_counts() == before
+
+
 def _nested(depth: int) -> str:
     """JSON text of ``depth`` containers, arrays and objects alternating, around ``1``.
 

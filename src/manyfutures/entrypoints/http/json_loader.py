@@ -4,6 +4,9 @@ A body that passes can be carried by every layer behind it, in memory mode and o
 PostgreSQL alike, so the rules are set here once rather than discovered as a 500
 deep in a copy, an encoder or the database:
 
+- **UTF-8 only.** JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1);
+  ``json.loads`` would guess UTF-16/32 and let UTF-8-encoded surrogates through. One
+  leading byte order mark is ignored, as RFC 8259 allows.
 - **Strict JSON.** No ``NaN``/``Infinity``.
 - **Nesting at most ``MAX_JSON_DEPTH`` levels**, far below the recursion that
   ``copy.deepcopy``, ``json.dumps`` and marshmallow need per level.
@@ -22,6 +25,7 @@ import re
 from typing import Any, NoReturn
 
 MAX_JSON_DEPTH = 64
+_BOM = b"\xef\xbb\xbf"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -40,8 +44,17 @@ class UnstorableTextError(ValueError):
 
 def parse_json(raw: bytes) -> Any:
     """The parsed body, or ``MalformedJsonError`` / ``UnstorableTextError``."""
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    if b"\x00" in raw:
+        # Never valid in a JSON text; two or four per ASCII character in UTF-16/UTF-32.
+        raise MalformedJsonError("the body must be UTF-8; it holds NUL bytes (UTF-16 or UTF-32?)")
     try:
-        value = json.loads(raw, parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedJsonError(f"the body must be UTF-8; byte {error.start} is not") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise MalformedJsonError(_too_deep()) from None
     except MalformedJsonError:
