@@ -1,5 +1,5 @@
-"""Bodies are UTF-8 JSON: other encodings are a 400; one leading UTF-8 byte order mark
-is ignored."""
+"""Bodies are UTF-8 JSON, strictly: other encodings, duplicate names and numbers no float
+can hold are 400s; one leading UTF-8 byte order mark is ignored."""
 
 from __future__ import annotations
 
@@ -47,4 +47,27 @@ def test_one_leading_utf8_byte_order_mark_is_ignored(api: Api) -> None:
 )
 def test_a_byte_order_mark_anywhere_else_is_400(api: Api, body: bytes) -> None:
     response = api.post("/v1/projects", data=body, content_type="application/json")
+    assert_problem(response, 400, "malformed-json")
+
+
+def test_a_repeated_member_name_is_400_naming_it(api: Api) -> None:
+    body = b'{"title": "first", "brief": "b", "title": "second"}'
+    response = api.post("/v1/projects", data=body, content_type="application/json")
+    assert "'title' appears twice" in assert_problem(response, 400, "malformed-json")["detail"]
+    nested = b'{"eventType": "opened", "eventData": {"a": {"x": 1, "x": 2}}}'
+    response = api.post("/v1/events", data=nested, content_type="application/json")
+    assert_problem(response, 400, "malformed-json")
+    assert api.get("/v1/projects").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("number", [b"1e400", b"-1e999", b"1" + b"0" * 400 + b".0"])
+def test_a_number_no_float_can_hold_is_400(api: Api, number: bytes) -> None:
+    body = b'{"eventType": "opened", "eventData": {"n": ' + number + b"}}"
+    response = api.post("/v1/events", data=body, content_type="application/json")
+    assert "too large" in assert_problem(response, 400, "malformed-json")["detail"]
+
+
+def test_an_integer_too_long_to_convert_is_400(api: Api) -> None:
+    body = b'{"eventType": "opened", "eventData": {"n": ' + b"9" * 5000 + b"}}"
+    response = api.post("/v1/events", data=body, content_type="application/json")
     assert_problem(response, 400, "malformed-json")

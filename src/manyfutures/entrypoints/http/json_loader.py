@@ -7,7 +7,8 @@ deep in a copy, an encoder or the database:
 - **UTF-8 only.** JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1);
   ``json.loads`` would guess UTF-16/32 and let UTF-8-encoded surrogates through. One
   leading byte order mark is ignored, as RFC 8259 allows.
-- **Strict JSON.** No ``NaN``/``Infinity``.
+- **Strict JSON.** No ``NaN``/``Infinity``, no number too large for a float, no
+  duplicate member names (parsers disagree on which one wins).
 - **Nesting at most ``MAX_JSON_DEPTH`` levels**, far below the recursion that
   ``copy.deepcopy``, ``json.dumps`` and marshmallow need per level.
 - **Only storable text.** PostgreSQL text and jsonb hold neither NUL nor lone
@@ -21,6 +22,7 @@ field. Both are ``ValueError``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, NoReturn
 
@@ -54,7 +56,12 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise MalformedJsonError(f"the body must be UTF-8; byte {error.start} is not") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_members,
+        )
     except RecursionError:
         raise MalformedJsonError(_too_deep()) from None
     except MalformedJsonError:
@@ -67,6 +74,25 @@ def parse_json(raw: bytes) -> Any:
 
 def _reject_constant(name: str) -> NoReturn:
     raise MalformedJsonError(f"{name} is not valid JSON")
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise MalformedJsonError(f"the number {literal[:40]} is too large")
+    return number
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) == len(pairs):
+        return members
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise MalformedJsonError(f"the member name {field_name(name)!r} appears twice")
+        seen.add(name)
+    raise AssertionError("a shorter dict implies a repeated name")
 
 
 def _too_deep() -> str:
