@@ -30,6 +30,7 @@ from manyfutures.entrypoints.http import (
 from manyfutures.entrypoints.http.auth import authenticate, is_api_request, rate_limit_key
 from manyfutures.entrypoints.http.docs import publish_spec, register_docs
 from manyfutures.entrypoints.http.idempotency import register_idempotency
+from manyfutures.entrypoints.http.request_limits import ApiRequest
 from manyfutures.entrypoints.http.requests import reject_nul_in_url
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ WIRED_MODULES = tuple(
 
 def create_app(container: Container) -> Flask:
     app = Flask("manyfutures")
+    app.request_class = ApiRequest
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = container.config.max_body_bytes()
     container.wire(modules=list(WIRED_MODULES))
