@@ -199,3 +199,34 @@ def test_a_content_length_over_the_limit_is_413(server: Server) -> None:
     )
     assert_problem(reply, 413, "payload-too-large")
     assert server.project_count() == before
+
+
+# --- Header limits: the server's above the application's ------------------------------
+
+KIB = 1024
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer " + "t" * (20 * KIB)},
+        {"Authorization": "Bearer " + "t" * (63 * KIB)},  # just under the server's line limit
+        {"Cookie": "__session=" + "c" * (40 * KIB)},
+        {f"X-Filler-{n}": "f" * KIB for n in range(40)},
+    ],
+    ids=["20-KiB-token", "63-KiB-token", "40-KiB-cookie", "40-headers-of-1-KiB"],
+)
+@pytest.mark.parametrize("path", ["/v1/me", "/healthz", "/nowhere"])
+def test_headers_over_the_application_limit_are_431_problems(
+    server: Server, headers: dict[str, str], path: str
+) -> None:
+    problem = assert_problem(server.request("GET", path, headers), 431, "headers-too-large")
+    assert "16384" in problem["detail"]
+
+
+def test_headers_under_the_application_limit_pass_even_past_the_old_line_limit(
+    server: Server,
+) -> None:
+    """gunicorn's own default refused any header line over 8 190 bytes."""
+    reply = server.request("GET", "/v1/me", {"X-Trace": "t" * (12 * KIB)})
+    assert reply.status == 200, reply.body[:300]

@@ -11,6 +11,7 @@ from flask import Flask, Response
 
 from manyfutures.container import Container
 from manyfutures.entrypoints.http.app import create_app
+from manyfutures.entrypoints.http.request_limits import MAX_HEADER_BYTES, header_bytes
 from tests.unit.http.conftest import (
     TEST_SETTINGS,
     Api,
@@ -169,3 +170,21 @@ def test_nul_characters_are_refused_before_any_write(api: Api) -> None:
     assert_problem(api.get("/v1/projects/proj_%00"), 400, "bad-request")
     assert_problem(api.get("/v1/projects?cursor=%00"), 400, "bad-request")
     assert api.get("/v1/projects").get_json()["items"] == []
+
+
+def test_headers_over_16_kib_in_total_are_a_431_problem_on_any_route(api: Api) -> None:
+    filler = {"X-Filler": "f" * MAX_HEADER_BYTES}
+    for path in ("/v1/me", "/healthz", "/nowhere"):
+        body = assert_problem(api.get(path, headers=filler), 431, "headers-too-large")
+        assert str(MAX_HEADER_BYTES) in body["detail"]
+    assert api.get("/v1/me", headers={"X-Filler": "f" * (MAX_HEADER_BYTES // 2)}).status_code == 200
+
+
+def test_header_bytes_count_each_field_as_sent() -> None:
+    environ = {
+        "HTTP_X_A": "bc",  # "X-A: bc\r\n"
+        "CONTENT_TYPE": "x",  # "Content-Type: x\r\n"
+        "PATH_INFO": "/" * 100,
+        "wsgi.input": object(),
+    }
+    assert header_bytes(environ) == len("X-A: bc\r\n") + len("Content-Type: x\r\n")

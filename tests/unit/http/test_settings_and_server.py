@@ -7,6 +7,7 @@ import pytest
 from manyfutures.entrypoints import cli
 from manyfutures.entrypoints.http import server
 from manyfutures.entrypoints.http.app import create_app
+from manyfutures.entrypoints.http.request_limits import MAX_HEADER_BYTES
 from manyfutures.entrypoints.http.server import gunicorn_options
 from manyfutures.settings import Settings, SettingsError
 from tests.unit.http.conftest import build_test_container
@@ -77,6 +78,13 @@ def test_gunicorn_runs_one_worker_for_memory_storage() -> None:
     assert options["preload_app"] is False
     shared = gunicorn_options(Settings(storage="postgres", web_workers=4, host="0.0.0.0"))
     assert (shared["workers"], shared["bind"]) == (4, "0.0.0.0:8000")
+
+
+def test_gunicorn_lets_through_header_lines_far_past_the_apps_own_limit() -> None:
+    """So the app's 431 problem, not gunicorn's HTML, answers oversized headers."""
+    options = gunicorn_options(Settings())
+    assert options["limit_request_field_size"] == 64 * 1024
+    assert options["limit_request_field_size"] >= 4 * MAX_HEADER_BYTES
 
 
 def test_numbers_and_flags_are_parsed_not_kept_as_strings() -> None:

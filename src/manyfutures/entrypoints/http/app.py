@@ -1,6 +1,7 @@
 """The Flask application factory: builds an app around an already-built container.
 
-Request pipeline for a /v1 route, in order: authenticate (401/403) → rate limit per
+Request pipeline for a /v1 route, in order: header size (431), NUL in the URL (400),
+authenticate (401/403) → rate limit per
 user (429) → Idempotency-Key claim (replay/409/422) → the handler, which parses its
 input with a schema (400/413/415/422) and calls exactly one use case → domain errors
 mapped to problem+json. Unknown routes and wrong methods answer 404/405 before any
@@ -30,7 +31,7 @@ from manyfutures.entrypoints.http import (
 from manyfutures.entrypoints.http.auth import authenticate, is_api_request, rate_limit_key
 from manyfutures.entrypoints.http.docs import publish_spec, register_docs
 from manyfutures.entrypoints.http.idempotency import register_idempotency
-from manyfutures.entrypoints.http.request_limits import ApiRequest
+from manyfutures.entrypoints.http.request_limits import ApiRequest, refuse_oversized_headers
 from manyfutures.entrypoints.http.requests import reject_nul_in_url
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def create_app(container: Container) -> Flask:
     container.http.webhook_verifier()
     _warn_about_dev_auth(container)
 
+    app.before_request(refuse_oversized_headers)
     app.before_request(reject_nul_in_url)
 
     @app.before_request

@@ -12,6 +12,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from manyfutures.entrypoints.http.request_limits import SERVER_MAX_HEADER_LINE_BYTES
 from manyfutures.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,10 +51,13 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout": 30,
         "graceful_timeout": 20,
         "keepalive": 5,
-        # Bodies past MANYFUTURES_MAX_BODY_BYTES are refused by the app (413);
-        # these bound the request line and headers before it ever runs.
+        # Bodies past MANYFUTURES_MAX_BODY_BYTES are refused by the app (413). These bound
+        # the request line and headers before it runs; a header line may be far longer
+        # than the app's own total (431 problem+json past MAX_HEADER_BYTES), so a client
+        # meets the server's plain-text refusal only well beyond what the API accepts.
         "limit_request_line": 8190,
         "limit_request_fields": 100,
+        "limit_request_field_size": SERVER_MAX_HEADER_LINE_BYTES,
     }
 
 
