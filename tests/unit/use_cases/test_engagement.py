@@ -98,6 +98,7 @@ def test_events_are_recorded_for_the_callers_organization(
         ("ab", {}, "eventType"),
         ("1abc", {}, "eventType"),
         ("a" * 65, {}, "eventType"),
+        ("opened\n", {}, "eventType"),  # re.match would let $ pass before the newline
         ("ok_event", ["not", "an", "object"], "eventData"),
         ("ok_event", {"blob": "x" * 8200}, "eventData"),
     ],

@@ -29,7 +29,7 @@ class TrackEventCommand:
 
 
 def validate_event(event_type: str, event_data: object) -> dict[str, Any]:
-    if not isinstance(event_type, str) or not EVENT_TYPE_PATTERN.match(event_type):
+    if not isinstance(event_type, str) or not EVENT_TYPE_PATTERN.fullmatch(event_type):
         raise ValidationError.for_field(
             "eventType", "eventType must match ^[a-z][a-z0-9_]{2,63}$ (e.g. episode_opened)"
         )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from datetime import datetime
 from typing import Any, TypeVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate
+from marshmallow import ValidationError as MarshmallowValidationError
 
-from manyfutures.core.activity.use_cases import MAX_EVENT_DATA_BYTES
+from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DATA_BYTES
 from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
 from manyfutures.core.feedback.model import PlanningNoteStatus
 from manyfutures.core.generation.use_cases import EpisodeDetail
@@ -30,8 +32,12 @@ from manyfutures.core.projects.model import (
 from manyfutures.core.shared.actor import Role
 from manyfutures.core.shared.paging import MAX_PAGE_SIZE
 
+# Patterns are published as they are in the OpenAPI document, whose dialect (ECMA-262)
+# ends the input at `$`; FullMatch gives Python the same reading.
 ID_PATTERN = r"^[a-z]+_[0-9A-Za-z]{1,64}$"
-MONEY_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,2})?$"
+# 0 to MAX_DAILY_COST_LIMIT_GBP (100000.00), at most two places: the document states the
+# cap itself, not only the shape. tests/unit/http/test_strict_schemas.py holds the two equal.
+MONEY_PATTERN = r"^([0-9]{1,5}(\.[0-9]{1,2})?|100000(\.00?)?)$"
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 FieldT = TypeVar("FieldT", bound=fields.Field)  # type: ignore[type-arg]
 
@@ -39,6 +45,33 @@ FieldT = TypeVar("FieldT", bound=fields.Field)  # type: ignore[type-arg]
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
+
+
+class FullMatch(validate.Regexp):
+    """The whole value must match. marshmallow's Regexp uses ``re.match``, and in Python
+    ``$`` also matches before a final newline, so ``"50.00\n"`` passed ``^...$``."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(pattern)
+        self._whole = re.compile(pattern)
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or self._whole.fullmatch(value) is None:
+            raise MarshmallowValidationError(self._format_error(value))
+        return value
+
+
+class JsonInteger(fields.Integer):
+    """An integer as JSON Schema means ``type: integer``: a JSON number with no fractional
+    part (``2`` and ``2.0`` alike, as JSON has one number type). Strings, booleans and
+    fractions are refused; marshmallow's Integer would parse ``"1"`` and truncate ``1.5``."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 def _out(field: FieldT) -> FieldT:
@@ -58,7 +91,7 @@ class PageQuerySchema(StrictSchema):
     )
     cursor = fields.String(
         load_default=None,
-        validate=validate.Regexp(ID_PATTERN),
+        validate=FullMatch(ID_PATTERN),
         metadata={"description": "The previous page's nextCursor; omit for the first page."},
     )
 
@@ -150,11 +183,14 @@ class MeSchema(Schema):
 class CadenceSchema(StrictSchema):
     mode = fields.Enum(CadenceMode, by_value=True, required=True)
     days = fields.List(
-        fields.Integer(validate=validate.Range(0, 6)),
+        JsonInteger(validate=validate.Range(0, 6)),
         load_default=list,
         validate=validate.Length(max=7),
         required=False,
-        metadata={"description": "0 = Sunday … 6 = Saturday; weekly needs one, custom 1+."},
+        metadata={
+            "description": "0 = Sunday … 6 = Saturday; weekly needs one, custom 1+.",
+            "uniqueItems": True,
+        },
     )
 
 
@@ -171,7 +207,7 @@ class ProjectCreateSchema(StrictSchema):
     )
     delivery_time = fields.String(
         data_key="deliveryTime",
-        validate=validate.Regexp(TIME_PATTERN),
+        validate=FullMatch(TIME_PATTERN),
         metadata={"description": "Local HH:MM, default 09:00."},
     )
     timezone = fields.String(
@@ -184,7 +220,7 @@ class ProjectUpdateSchema(StrictSchema):
     title = fields.String(validate=validate.Length(1, MAX_TITLE_LENGTH))
     brief = fields.String(validate=validate.Length(1, MAX_BRIEF_LENGTH))
     cadence = fields.Nested(CadenceSchema)
-    delivery_time = fields.String(data_key="deliveryTime", validate=validate.Regexp(TIME_PATTERN))
+    delivery_time = fields.String(data_key="deliveryTime", validate=FullMatch(TIME_PATTERN))
     timezone = fields.String(validate=validate.Length(1, 64))
 
 
@@ -315,7 +351,7 @@ class EventCreateSchema(StrictSchema):
     event_type = fields.String(
         data_key="eventType",
         required=True,
-        validate=validate.Regexp(r"^[a-z][a-z0-9_]{2,63}$"),
+        validate=FullMatch(EVENT_TYPE_PATTERN.pattern),
     )
     event_data = fields.Dict(
         data_key="eventData",
@@ -338,8 +374,8 @@ class EventSchema(Schema):
 class OrganizationUpdateSchema(StrictSchema):
     daily_cost_limit_gbp = fields.String(
         data_key="dailyCostLimitGbp",
-        validate=validate.Regexp(MONEY_PATTERN),
-        metadata={"description": "GBP as a decimal string, e.g. '50.00'."},
+        validate=FullMatch(MONEY_PATTERN),
+        metadata={"description": "GBP as a decimal string from 0 to 100000.00, e.g. '50.00'."},
     )
     enabled_features = fields.List(
         fields.String(validate=validate.OneOf(sorted(KNOWN_FEATURES))),
