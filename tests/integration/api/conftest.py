@@ -42,13 +42,16 @@ class Deployment:
     row_counts: Callable[[], dict[str, int]]
 
 
+_COUNT_EVERY_TABLE = text(
+    "SELECT " + ", ".join(f"(SELECT count(*) FROM {name}) AS {name}" for name in TABLES)
+)
+
+
 def _postgres_rows(database: MigratedDatabase) -> dict[str, int]:
-    """Every table's row count, read as the owner (who sees every tenant's rows)."""
+    """Every table's row count in one statement, read as the owner (who sees every tenant's
+    rows)."""
     with database.owner_engine.connect() as connection:
-        return {
-            name: connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
-            for name in TABLES
-        }
+        return dict(connection.execute(_COUNT_EVERY_TABLE).mappings().one())
 
 
 def _memory_rows(store: InMemoryStore) -> dict[str, int]:
