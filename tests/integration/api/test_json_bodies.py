@@ -111,9 +111,12 @@ def _nested(depth: int) -> str:
 def test_a_body_nested_exactly_to_the_limit_is_stored(deployment: Deployment) -> None:
     # The body object is one level, eventData a second, its member the rest.
     raw = f'{{"eventType": "deep_one", "eventData": {{"inner": {_nested(MAX_JSON_DEPTH - 2)}}}}}'
+    before = deployment.row_counts()
     response = deployment.api.post("/v1/events", data=raw, content_type="application/json")
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["eventData"] == json.loads(raw)["eventData"]
+    # The row counts see the write (so "unchanged" elsewhere in this suite means something).
+    assert sum(deployment.row_counts().values()) > sum(before.values())
 
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 600, 970, 5000])
