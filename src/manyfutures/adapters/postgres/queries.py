@@ -2,8 +2,8 @@
 
 Building a statement costs more Python than sending it: one made per call is
 constructed, then hashed for SQLAlchemy's compiled cache, on every request. Built
-once, only its parameters change. Reads are built at import; the UPDATE by id is
-built per table on first use.
+once, only its parameters change. Reads and deletes are built at import; the UPDATE
+by id is built per table on first use.
 
 ``users`` is the one global table (no ``:org``); an organization is its own tenant.
 """
@@ -13,7 +13,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, Table, Update, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 
 from manyfutures.adapters.postgres.tables import (
     AgentMemoryRow,
@@ -44,6 +55,9 @@ USER = select(_users).where(_users.c.id == bindparam("id"))
 
 _memberships = table_of(MembershipRow)
 MEMBERSHIP_FOR_USER = select(_memberships).where(
+    _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
+)
+MEMBERSHIP_DELETE = delete(_memberships).where(
     _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
 )
 

@@ -37,7 +37,6 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
-    delete,
     text,
 )
 from sqlalchemy import insert as sa_insert
@@ -48,7 +47,6 @@ from manyfutures.adapters.postgres import queries as q
 from manyfutures.adapters.postgres.engine import live_connection
 from manyfutures.adapters.postgres.tables import (
     Base,
-    MembershipRow,
     table_of,
     tenant_column,
 )
@@ -330,10 +328,10 @@ class _MembershipRepository(_Repository):
         )
 
     def remove(self, user_id: str) -> bool:
-        statement = delete(MembershipRow).where(
-            MembershipRow.organization_id == self._org, MembershipRow.user_id == user_id
+        parameters = {"org": self._org, "user_id": user_id}
+        return self._uow.now(
+            lambda connection: connection.execute(q.MEMBERSHIP_DELETE, parameters).rowcount > 0
         )
-        return self._uow.now(lambda connection: connection.execute(statement).rowcount > 0)
 
 
 class _ProjectRepository(_Repository):
