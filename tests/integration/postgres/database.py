@@ -35,12 +35,12 @@ from manyfutures.adapters.postgres.engine import (
     normalize_url,
 )
 from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
-from manyfutures.adapters.postgres.tables import Base
+from manyfutures.adapters.postgres.registry import METADATA
 from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
 from tests.support.ci import on_ci
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-TABLES = [table.name for table in Base.metadata.sorted_tables]
+TABLES = [table.name for table in METADATA.sorted_tables]
 
 
 class DatabaseUnavailableError(RuntimeError):

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
+from manyfutures.adapters.postgres.base import tenant_column
 from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
-from manyfutures.adapters.postgres.tables import TENANT_TABLES, tenant_column
+from manyfutures.adapters.postgres.registry import TENANT_TABLES
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
 from tests.support import builders as b

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import CheckConstraint, Connection, Engine, text
 
+from manyfutures.adapters.postgres.base import GLOBAL_TABLES, tenant_column
 from manyfutures.adapters.postgres.migrate import (
     MIGRATIONS,
     alembic_config,
@@ -15,7 +16,7 @@ from manyfutures.adapters.postgres.migrate import (
     schema_drift,
     upgrade,
 )
-from manyfutures.adapters.postgres.tables import GLOBAL_TABLES, TENANT_TABLES, Base, tenant_column
+from manyfutures.adapters.postgres.registry import METADATA, TENANT_TABLES
 from tests.integration.postgres.database import MigratedDatabase
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,7 @@ def _literals(sql: str) -> list[str]:
 def _model_checks() -> dict[str, list[str]]:
     return {
         str(constraint.name): _literals(str(constraint.sqltext))
-        for table in Base.metadata.tables.values()
+        for table in METADATA.tables.values()
         for constraint in table.constraints
         if isinstance(constraint, CheckConstraint)
     }
@@ -191,7 +192,7 @@ def test_references_between_tenant_rows_are_composite() -> None:
     ``organization_id`` keeps a reference inside its organization (docs/postgres.md)."""
     references = [
         (table.name, constraint)
-        for table in Base.metadata.sorted_tables
+        for table in METADATA.sorted_tables
         if "organization_id" in table.c
         for constraint in table.foreign_key_constraints
         if constraint.referred_table.name != "organizations"
@@ -210,7 +211,7 @@ def test_every_identifier_fits_postgres(db: MigratedDatabase) -> None:
     """Names over 63 bytes are silently truncated by PostgreSQL, then never match the model."""
     names = [
         str(item.name)
-        for table in Base.metadata.tables.values()
+        for table in METADATA.tables.values()
         for item in [*table.constraints, *table.indexes]
     ]
     assert all(len(name) <= 63 for name in names)

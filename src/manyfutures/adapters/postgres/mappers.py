@@ -15,23 +15,14 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from manyfutures.adapters.postgres.tables import (
-    AgentMemoryRow,
-    AuditLogRow,
-    BlockRow,
-    EpisodeRow,
-    GenerationRunRow,
-    MembershipRow,
-    NotificationRow,
-    OrganizationRow,
-    PlanningNoteRow,
-    ProjectRow,
-    QueueItemRow,
-    TokenUsageDailyRow,
-    TokenUsageRow,
-    UserEventRow,
-    UserRow,
-)
+from manyfutures.adapters.postgres.activity import AuditLogRow, NotificationRow, UserEventRow
+from manyfutures.adapters.postgres.costs import TokenUsageDailyRow, TokenUsageRow
+from manyfutures.adapters.postgres.episodes import BlockRow, EpisodeRow
+from manyfutures.adapters.postgres.feedback import AgentMemoryRow, PlanningNoteRow
+from manyfutures.adapters.postgres.generation import GenerationRunRow
+from manyfutures.adapters.postgres.identity import MembershipRow, OrganizationRow, UserRow
+from manyfutures.adapters.postgres.projects import ProjectRow
+from manyfutures.adapters.postgres.scheduling import QueueItemRow
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import Operation, OperationTotals, TokenUsage, TokenUsageDaily
 from manyfutures.core.episodes.episode import (

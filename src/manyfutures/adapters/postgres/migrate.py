@@ -23,7 +23,7 @@ from manyfutures.adapters.postgres.engine import (
     check_role_name,
     normalize_url,
 )
-from manyfutures.adapters.postgres.tables import Base
+from manyfutures.adapters.postgres.registry import METADATA
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -60,9 +60,9 @@ def current_revision(connection: Connection) -> str | None:
 def schema_drift(connection: Connection) -> list[Any]:
     """What ``alembic check`` would report: differences between the models and the database.
 
-    Empty when the migrated schema matches ``tables.py``. Alembic does not compare
-    CHECK constraints, policies, triggers or functions; the integration tests
-    check those directly.
+    Empty when the migrated schema matches every capability's table rows
+    (``registry.METADATA``). Alembic does not compare CHECK constraints, policies,
+    triggers or functions; the integration tests check those directly.
     """
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, METADATA))

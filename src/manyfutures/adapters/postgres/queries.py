@@ -26,23 +26,15 @@ from sqlalchemy import (
     update,
 )
 
-from manyfutures.adapters.postgres.tables import (
-    AgentMemoryRow,
-    AuditLogRow,
-    BlockRow,
-    EpisodeRow,
-    GenerationRunRow,
-    MembershipRow,
-    NotificationRow,
-    OrganizationRow,
-    PlanningNoteRow,
-    ProjectRow,
-    QueueItemRow,
-    TokenUsageDailyRow,
-    UserEventRow,
-    UserRow,
-    table_of,
-)
+from manyfutures.adapters.postgres.activity import AuditLogRow, NotificationRow, UserEventRow
+from manyfutures.adapters.postgres.base import table_of
+from manyfutures.adapters.postgres.costs import TokenUsageDailyRow
+from manyfutures.adapters.postgres.episodes import BlockRow, EpisodeRow
+from manyfutures.adapters.postgres.feedback import AgentMemoryRow, PlanningNoteRow
+from manyfutures.adapters.postgres.generation import GenerationRunRow
+from manyfutures.adapters.postgres.identity import MembershipRow, OrganizationRow, UserRow
+from manyfutures.adapters.postgres.projects import ProjectRow
+from manyfutures.adapters.postgres.scheduling import QueueItemRow
 from manyfutures.core.scheduling.queue import QueueStatus
 
 ORG = bindparam("org", type_=String)

@@ -44,12 +44,8 @@ from sqlalchemy.exc import DBAPIError
 
 from manyfutures.adapters.postgres import mappers as m
 from manyfutures.adapters.postgres import queries as q
+from manyfutures.adapters.postgres.base import Base, column_values, table_of, tenant_column
 from manyfutures.adapters.postgres.engine import live_connection
-from manyfutures.adapters.postgres.tables import (
-    Base,
-    table_of,
-    tenant_column,
-)
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
 from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus
@@ -72,11 +68,6 @@ _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
 # Never in an UPDATE's SET: a row keeps its id and its organization.
 _KEYS = frozenset({"id", "organization_id"})
-
-
-def _column_values(row: Base) -> dict[str, Any]:
-    table = table_of(row)
-    return {column.key: getattr(row, column.key) for column in table.columns}
 
 
 def map_database_error(error: DBAPIError) -> Exception | None:
@@ -178,7 +169,7 @@ class PostgresUnitOfWork:
 
     def insert(self, row: Base) -> None:
         table = table_of(row)
-        values = _column_values(row)
+        values = column_values(row)
         self.check_tenant(table, values)
         last = self._staged[-1] if self._staged else None
         if not isinstance(last, _Insert) or last.table is not table:
@@ -274,7 +265,7 @@ class _Repository:
         With ``loaded_version``, only the row still at that version matches.
         """
         table = table_of(row)
-        values = _column_values(row)
+        values = column_values(row)
         self._uow.check_tenant(table, values)
         statement = q.update_by_id(table, versioned=loaded_version is not None)
         parameters = {name: value for name, value in values.items() if name not in _KEYS}

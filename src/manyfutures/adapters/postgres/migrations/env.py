@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
-from manyfutures.adapters.postgres.tables import Base
+from manyfutures.adapters.postgres.registry import METADATA
 
 config = context.config
 
@@ -21,7 +21,7 @@ config = context.config
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=METADATA,
         compare_type=True,
         # All revisions in one transaction: a failed upgrade leaves the schema as it was.
         transaction_per_migration=False,

@@ -1,0 +1,128 @@
+"""What every table shares: the declarative base, its conventions and column types.
+
+Each capability module (``identity``, ``projects``, …) declares its own table rows on
+this ``Base``; ``registry`` imports all of them, so ``registry.METADATA`` is the whole
+schema, compared against the migrations in CI. Rows are not domain objects: the
+core's dataclasses are never instrumented by the ORM, and each capability's mappers
+convert in both directions explicitly.
+
+Conventions (the future ``db lint`` checks them; docs/postgres.md lists them):
+
+* table names are the seed's snake_case plurals; columns are the snake_case domain
+  field names (a value object is flattened with its name as prefix: ``cadence_*``);
+* ids are text in the ``"C"`` collation, so ``ORDER BY id`` is byte order, the same
+  order as Python's ``sorted`` and the ULIDs' creation order;
+* every tenant table has ``organization_id NOT NULL`` referencing ``organizations``
+  and an index whose leading column is ``organization_id``;
+* a reference to another tenant row is a *composite* foreign key
+  ``(x_id, organization_id) -> parent (id, organization_id)``: a row can never
+  point at another organization's parent, even by a guessed id (foreign-key checks
+  bypass row-level security, so RLS alone would not stop that). Every foreign
+  key's columns lead some index;
+* no foreign keys to ``users``: users are mirrored from Clerk by webhooks that may
+  arrive after the memberships, notes or events that mention them;
+* enumerations are ``text`` with a named CHECK constraint (adding a value is a
+  one-line migration, unlike a PostgreSQL enum type);
+* money is ``numeric``: the organization's limit is pounds and pence
+  (``numeric(12,2)``); per-call costs are fractions of a penny, so they are
+  unconstrained ``numeric``, which stores exactly the ``Decimal`` given and sums
+  exactly as Python does;
+* times are ``timestamptz``; the usage day is the UTC date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    Time,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass, mapped_column
+
+NAMING_CONVENTION = {
+    "pk": "pk_%(table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+}
+
+ID_TYPE = Text(collation="C")
+Id = Annotated[str, mapped_column(ID_TYPE)]
+Timestamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=True))]
+
+
+class Base(MappedAsDataclass, DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        str: Text(),
+        int: Integer(),
+        float: Double(),
+        Decimal: Numeric(),
+        dt.datetime: DateTime(timezone=True),
+        dt.time: Time(),
+        dt.date: Date(),
+        list[str]: ARRAY(Text()),
+        list[int]: ARRAY(SmallInteger()),
+        dict[str, Any]: JSONB(),
+        list[dict[str, Any]]: JSONB(),
+    }
+
+
+def table_of(row: Base | type[Base]) -> Table:
+    """The Core table behind a mapped row class (or row), for statements built from it."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def column_values(row: Base) -> dict[str, Any]:
+    """A row's values by column name: the parameters of its INSERT or UPDATE."""
+    return {column.key: getattr(row, column.key) for column in table_of(row).columns}
+
+
+def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """``column IN (...)`` from a domain enum, so the schema cannot drift from the code."""
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or column)
+
+
+def tenant_fk(column: str, parent: str) -> ForeignKeyConstraint:
+    """A reference that must stay inside the row's own organization."""
+    return ForeignKeyConstraint(
+        [column, "organization_id"], [f"{parent}.id", f"{parent}.organization_id"]
+    )
+
+
+def org_fk() -> Any:
+    return ForeignKey("organizations.id")
+
+
+GLOBAL_TABLES = frozenset({"users"})
+"""Tables without a tenant: no ``organization_id``, no row-level security."""
+
+
+def tenant_column(table_name: str) -> str | None:
+    """The column that names a row's organization; None for a global table.
+
+    An organization is its own tenant, so it is scoped by its ``id``.
+    """
+    if table_name in GLOBAL_TABLES:
+        return None
+    return "id" if table_name == "organizations" else "organization_id"

@@ -1,0 +1,91 @@
+"""Costs in PostgreSQL: the raw token-usage ledger and the daily aggregate its trigger keeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, Index, SmallInteger, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, one_of, org_fk
+from manyfutures.core.costs.model import Operation
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+class TokenUsageRow(Base):
+    """Raw usage, one row per AI call; the trigger folds each into ``token_usage_daily``.
+
+    ``project_id``/``episode_id`` are ledger references, not foreign keys: onboarding
+    spends before its project exists, and spend must outlive what it was spent on.
+    """
+
+    __tablename__ = "token_usage"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    project_id: Mapped[str | None] = mapped_column(ID_TYPE)
+    episode_id: Mapped[str | None] = mapped_column(ID_TYPE)
+    operation: Mapped[str]
+    model: Mapped[str]
+    prompt_tokens: Mapped[int]
+    completion_tokens: Mapped[int]
+    cost_gbp: Mapped[Decimal]
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        Index("ix_token_usage_organization_id_created_at", "organization_id", "created_at"),
+        Index(
+            "ix_token_usage_organization_id_project_id",
+            "organization_id",
+            "project_id",
+            postgresql_where=text("project_id IS NOT NULL"),
+        ),
+        one_of("operation", Operation),
+        CheckConstraint(
+            "prompt_tokens >= 0 AND completion_tokens >= 0", name="tokens_not_negative"
+        ),
+        CheckConstraint("cost_gbp >= 0", name="cost_not_negative"),
+    )
+
+
+class TokenUsageDailyRow(Base):
+    """Maintained only by the ``token_usage`` trigger; the app role may read it, not write it.
+
+    ``operation_breakdown`` is ``{operation: {"tokens": n, "cost_gbp": "0.41"}}`` (cost
+    as a string so JSON never turns pence into a float); ``hourly_tokens`` is
+    ``{"0".."23": n}``; ``hourly_peak``/``peak_hour`` are kept for SQL readers and
+    equal the domain's properties over ``hourly_tokens``.
+    """
+
+    __tablename__ = "token_usage_daily"
+
+    organization_id: Mapped[Id] = mapped_column(org_fk(), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
+    total_cost_gbp: Mapped[Decimal]
+    episode_count: Mapped[int]
+    operation_breakdown: Mapped[dict[str, Any]]
+    hourly_tokens: Mapped[dict[str, Any]]
+    hourly_peak: Mapped[int] = mapped_column(BigInteger)
+    peak_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    last_updated: Mapped[Timestamp]
+
+    __table_args__ = (CheckConstraint("peak_hour BETWEEN 0 AND 23", name="peak_hour_range"),)
+
+
+class TokenUsageDailyEpisodeRow(Base):
+    """Which episodes already counted towards a day's ``episode_count``.
+
+    The trigger inserts here with ON CONFLICT DO NOTHING and counts the episode only
+    when a row was inserted: exact distinct counting under any concurrency, in O(1),
+    without scanning ``token_usage``.
+    """
+
+    __tablename__ = "token_usage_daily_episodes"
+
+    organization_id: Mapped[Id] = mapped_column(org_fk(), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    episode_id: Mapped[Id] = mapped_column(primary_key=True)

@@ -1,0 +1,75 @@
+"""Episodes in PostgreSQL: episodes and their content blocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, tenant_fk
+from manyfutures.core.episodes.episode import BlockType, EpisodeStatus, GenerationStage
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+class EpisodeRow(Base):
+    __tablename__ = "episodes"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    project_id: Mapped[Id]
+    status: Mapped[str]
+    title: Mapped[str | None]
+    summary: Mapped[str | None]
+    scheduled_for: Mapped[Timestamp]
+    published_at: Mapped[dt.datetime | None]
+    reading_minutes: Mapped[int | None]
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(server_default=text("'[]'"))
+    generation_attempts: Mapped[int]
+    generation_errors: Mapped[list[str]] = mapped_column(server_default=text("'{}'"))
+    progress_stage: Mapped[str | None]
+    progress_percent: Mapped[int]
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        UniqueConstraint("id", "organization_id"),
+        tenant_fk("project_id", "projects"),
+        Index("ix_episodes_organization_id_project_id_id", "organization_id", "project_id", "id"),
+        one_of("status", EpisodeStatus),
+        one_of("progress_stage", GenerationStage),
+        CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_percent"),
+        CheckConstraint("generation_attempts >= 0", name="generation_attempts"),
+        CheckConstraint("jsonb_typeof(sources) = 'array'", name="sources_array"),
+    )
+
+
+class BlockRow(Base):
+    __tablename__ = "blocks"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    episode_id: Mapped[Id]
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    type: Mapped[str]
+    content: Mapped[str]
+    position: Mapped[int]
+    reasoning: Mapped[str | None]
+    confidence: Mapped[float | None]
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        UniqueConstraint("id", "organization_id"),
+        tenant_fk("episode_id", "episodes"),
+        Index(
+            "ix_blocks_organization_id_episode_id_position",
+            "organization_id",
+            "episode_id",
+            "position",
+        ),
+        one_of("type", BlockType),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+        CheckConstraint("confidence BETWEEN 0 AND 1", name="confidence_range"),
+    )

@@ -1,0 +1,153 @@
+"""Feedback in PostgreSQL: planning notes and agent memories, and the chat and highlight
+tables that wait for their features."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyfutures.adapters.postgres.base import (
+    ID_TYPE,
+    Base,
+    Id,
+    Timestamp,
+    one_of,
+    org_fk,
+    tenant_fk,
+)
+from manyfutures.core.feedback.model import ChatRole, PlanningNoteStatus
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+class PlanningNoteRow(Base):
+    __tablename__ = "planning_notes"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    project_id: Mapped[Id]
+    user_id: Mapped[Id]
+    note: Mapped[str]
+    status: Mapped[str]
+    episode_id: Mapped[str | None] = mapped_column(ID_TYPE)
+    created_at: Mapped[Timestamp]
+    processed_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        tenant_fk("project_id", "projects"),
+        tenant_fk("episode_id", "episodes"),
+        Index(
+            "ix_planning_notes_organization_id_project_id_id",
+            "organization_id",
+            "project_id",
+            "id",
+        ),
+        Index(
+            "ix_planning_notes_organization_id_episode_id",
+            "organization_id",
+            "episode_id",
+            postgresql_where=text("episode_id IS NOT NULL"),
+        ),
+        one_of("status", PlanningNoteStatus),
+    )
+
+
+class AgentMemoryRow(Base):
+    __tablename__ = "agent_memory"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    project_id: Mapped[Id]
+    content: Mapped[str]
+    memory_type: Mapped[str]
+    importance: Mapped[float]
+    created_at: Mapped[Timestamp]
+    expires_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        tenant_fk("project_id", "projects"),
+        Index(
+            "ix_agent_memory_organization_id_project_id_id",
+            "organization_id",
+            "project_id",
+            "id",
+        ),
+        CheckConstraint("importance BETWEEN 0 AND 1", name="importance_range"),
+    )
+
+
+class ChatSessionRow(Base):
+    __tablename__ = "chat_sessions"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    user_id: Mapped[Id]
+    project_id: Mapped[Id]
+    episode_id: Mapped[str | None] = mapped_column(ID_TYPE)
+    title: Mapped[str | None]
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        UniqueConstraint("id", "organization_id"),
+        tenant_fk("project_id", "projects"),
+        tenant_fk("episode_id", "episodes"),
+        Index(
+            "ix_chat_sessions_organization_id_project_id_id",
+            "organization_id",
+            "project_id",
+            "id",
+        ),
+        Index(
+            "ix_chat_sessions_organization_id_episode_id",
+            "organization_id",
+            "episode_id",
+            postgresql_where=text("episode_id IS NOT NULL"),
+        ),
+    )
+
+
+class ChatMessageRow(Base):
+    __tablename__ = "chat_messages"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    session_id: Mapped[Id]
+    role: Mapped[str]
+    content: Mapped[str]
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        tenant_fk("session_id", "chat_sessions"),
+        Index(
+            "ix_chat_messages_organization_id_session_id_id",
+            "organization_id",
+            "session_id",
+            "id",
+        ),
+        one_of("role", ChatRole),
+    )
+
+
+class HighlightRow(Base):
+    __tablename__ = "highlights"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    user_id: Mapped[Id]
+    episode_id: Mapped[Id]
+    block_id: Mapped[Id]
+    start_offset: Mapped[int]
+    end_offset: Mapped[int]
+    text: Mapped[str]
+    note: Mapped[str | None]
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        tenant_fk("episode_id", "episodes"),
+        tenant_fk("block_id", "blocks"),
+        Index("ix_highlights_organization_id_episode_id_id", "organization_id", "episode_id", "id"),
+        Index("ix_highlights_organization_id_block_id", "organization_id", "block_id"),
+        CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="offsets"),
+    )

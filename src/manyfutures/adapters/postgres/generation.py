@@ -1,0 +1,57 @@
+"""Generation in PostgreSQL: one generation run per attempt at an episode."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Index, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyfutures.adapters.postgres.base import (
+    ID_TYPE,
+    Base,
+    Id,
+    Timestamp,
+    one_of,
+    org_fk,
+    tenant_fk,
+)
+from manyfutures.core.generation.run import RunStatus
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+class GenerationRunRow(Base):
+    __tablename__ = "generation_runs"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    episode_id: Mapped[Id]
+    queue_item_id: Mapped[Id]
+    attempt: Mapped[int]
+    status: Mapped[str]
+    planning_note_ids: Mapped[list[str]] = mapped_column(
+        ARRAY(ID_TYPE), server_default=text("'{}'")
+    )
+    error: Mapped[str | None]
+    started_at: Mapped[Timestamp]
+    finished_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        tenant_fk("episode_id", "episodes"),
+        tenant_fk("queue_item_id", "episode_schedule_queue"),
+        Index(
+            "ix_generation_runs_organization_id_episode_id_attempt",
+            "organization_id",
+            "episode_id",
+            "attempt",
+        ),
+        Index(
+            "ix_generation_runs_organization_id_queue_item_id",
+            "organization_id",
+            "queue_item_id",
+        ),
+        one_of("status", RunStatus),
+        CheckConstraint("attempt >= 1", name="attempt_positive"),
+    )

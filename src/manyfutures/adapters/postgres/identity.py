@@ -1,0 +1,62 @@
+"""Identity in PostgreSQL: organizations, users and memberships.
+
+An organization is its own tenant (scoped by its ``id``); users are global, since one
+person may belong to many organizations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk
+from manyfutures.core.shared.actor import Role
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+class OrganizationRow(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    daily_cost_limit_gbp: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    enabled_features: Mapped[list[str]] = mapped_column(server_default=text("'{}'"))
+    experimental_features: Mapped[list[str]] = mapped_column(server_default=text("'{}'"))
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+    deleted_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (CheckConstraint("daily_cost_limit_gbp >= 0", name="limit_not_negative"),)
+
+
+class UserRow(Base):
+    """Global: one person may belong to many organizations, so no tenant column and no RLS."""
+
+    __tablename__ = "users"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    email: Mapped[str]
+    name: Mapped[str]
+    timezone: Mapped[str]
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+    deleted_at: Mapped[dt.datetime | None]
+
+
+class MembershipRow(Base):
+    __tablename__ = "memberships"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    user_id: Mapped[Id] = mapped_column(index=True)
+    role: Mapped[str]
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "user_id"),
+        one_of("role", Role),
+    )

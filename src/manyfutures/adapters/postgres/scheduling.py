@@ -1,0 +1,77 @@
+"""Scheduling in PostgreSQL: the schedule queue, one item per project slot.
+
+Claiming due items across organizations is not here: it goes through the scheduler's
+``SECURITY DEFINER`` functions (``scheduler_gateway``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, tenant_fk
+from manyfutures.core.scheduling.queue import QueueStatus
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+class QueueItemRow(Base):
+    __tablename__ = "episode_schedule_queue"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    project_id: Mapped[Id]
+    episode_id: Mapped[Id]
+    scheduled_for: Mapped[Timestamp]
+    available_at: Mapped[Timestamp]
+    status: Mapped[str]
+    attempt_count: Mapped[int]
+    picked_up_at: Mapped[dt.datetime | None]
+    lease_expires_at: Mapped[dt.datetime | None]
+    last_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None]
+    completed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        UniqueConstraint("id", "organization_id"),
+        tenant_fk("project_id", "projects"),
+        tenant_fk("episode_id", "episodes"),
+        Index(
+            "ix_episode_schedule_queue_org_project_slot",
+            "organization_id",
+            "project_id",
+            "scheduled_for",
+        ),
+        Index(
+            "ix_episode_schedule_queue_org_episode",
+            "organization_id",
+            "episode_id",
+        ),
+        # One live item per project slot; a cancelled slot may be filled again.
+        Index(
+            "uq_episode_schedule_queue_live_slot",
+            "project_id",
+            "scheduled_for",
+            unique=True,
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+        # The claim reads pending items in due order from this index: claimed, finished,
+        # blocked and cancelled items are not in it, so no claim wades through them.
+        Index(
+            "ix_episode_schedule_queue_pending",
+            "available_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        # ... and finds expired leases (and abandoned items) among in-flight ones here.
+        Index(
+            "ix_episode_schedule_queue_leases",
+            "lease_expires_at",
+            postgresql_where=text("status = 'processing'"),
+        ),
+        one_of("status", QueueStatus),
+        CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
+    )
