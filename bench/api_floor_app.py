@@ -1,6 +1,6 @@
 """The floor for bench/api_latency.py: the same SQL behind the same gunicorn, and nothing else.
 
-Same routes, same statements (the repositories' own, from queries.py), same app
+Same routes, same statements (the repositories' own, from their capability modules), same app
 role and tenant ``set_config``, the engine built from the same settings (pool,
 prepared statements, row-level security guard) and gunicorn run with the same
 options as ``manyfutures serve`` (workers, threads, keep-alive, access log); but
@@ -23,7 +23,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Connection, Engine, Executable
 
-from manyfutures.adapters.postgres import queries as q
+from manyfutures.adapters.postgres import episodes, projects
 from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
 from manyfutures.adapters.postgres.wiring import service_engine
 from manyfutures.entrypoints.http.server import ApiServer, gunicorn_options
@@ -36,14 +36,14 @@ Statements = tuple[tuple[Executable, dict[str, Any]], ...]
 
 def projects_page() -> Statements:
     """What the service sends for ``GET /v1/projects``: one page of live projects."""
-    return ((q.PROJECT_PAGE, {"limit": PAGE}),)
+    return ((projects.PROJECT_PAGE, {"limit": PAGE}),)
 
 
 def episodes_page(project_id: str) -> Statements:
     """What it sends for a project's episodes: the project must be live, then the page."""
     return (
-        (q.PROJECT, {"id": project_id}),
-        (q.EPISODE_PAGE, {"project_id": project_id, "limit": PAGE}),
+        (projects.PROJECT, {"id": project_id}),
+        (episodes.EPISODE_PAGE, {"project_id": project_id, "limit": PAGE}),
     )
 
 

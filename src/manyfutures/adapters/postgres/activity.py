@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Index, text
+from sqlalchemy import ColumnElement, Index, Select, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, org_fk
+from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, org_fk, table_of
+from manyfutures.adapters.postgres.repository import ORG
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -71,3 +73,51 @@ class NotificationRow(Base):
     __table_args__ = (
         Index("ix_notifications_organization_id_user_id_id", "organization_id", "user_id", "id"),
     )
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_events = table_of(UserEventRow)
+EVENTS = select(_events).where(_events.c.organization_id == ORG).order_by(_events.c.id)
+EVENTS_OF_TYPE = EVENTS.where(_events.c.event_type == bindparam("event_type"))
+
+_audit_log = table_of(AuditLogRow)
+_AUDIT_LOG_PAGE = (
+    select(_audit_log)
+    .where(_audit_log.c.organization_id == ORG)
+    .order_by(_audit_log.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_AUDIT_LOG_FILTERS: dict[str, ColumnElement[bool]] = {
+    "action": _audit_log.c.action == bindparam("action"),
+    "resource_id": _audit_log.c.resource_id == bindparam("resource_id"),
+    "since": _audit_log.c.created_at >= bindparam("since"),
+    "until": _audit_log.c.created_at < bindparam("until"),
+    "after": _audit_log.c.id < bindparam("after"),
+}
+
+
+@cache
+def audit_log_page(filters: frozenset[str]) -> Select[Any]:
+    """The page for the filters given, each of the 32 combinations built on first use.
+
+    Prebuilding every combination by hand would be 32 names; an ``(:x IS NULL OR ...)``
+    statement would be one, but would hide the filters from the planner.
+    """
+    unknown = filters - _AUDIT_LOG_FILTERS.keys()
+    if unknown:
+        raise ValueError(f"no audit log filter named {', '.join(sorted(unknown))}")
+    return _AUDIT_LOG_PAGE.where(
+        *(clause for name, clause in _AUDIT_LOG_FILTERS.items() if name in filters)
+    )
+
+
+_notifications = table_of(NotificationRow)
+NOTIFICATIONS_FOR_USER = (
+    select(_notifications)
+    .where(
+        _notifications.c.organization_id == ORG,
+        _notifications.c.user_id == bindparam("user_id"),
+    )
+    .order_by(_notifications.c.id.desc())
+)

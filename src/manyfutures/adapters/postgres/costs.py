@@ -6,10 +6,28 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Index, SmallInteger, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Index,
+    SmallInteger,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, one_of, org_fk
+from manyfutures.adapters.postgres.base import (
+    ID_TYPE,
+    Base,
+    Id,
+    Timestamp,
+    one_of,
+    org_fk,
+    table_of,
+)
+from manyfutures.adapters.postgres.repository import ORG
 from manyfutures.core.costs.model import Operation
 
 # --- rows ---------------------------------------------------------------------------------
@@ -89,3 +107,11 @@ class TokenUsageDailyEpisodeRow(Base):
     organization_id: Mapped[Id] = mapped_column(org_fk(), primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
     episode_id: Mapped[Id] = mapped_column(primary_key=True)
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_daily_usage = table_of(TokenUsageDailyRow)
+TOKEN_USAGE_DAILY = select(_daily_usage).where(
+    _daily_usage.c.organization_id == ORG, _daily_usage.c.date == bindparam("day")
+)

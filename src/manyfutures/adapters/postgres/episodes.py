@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, tenant_fk
+from manyfutures.adapters.postgres.base import (
+    Base,
+    Id,
+    Timestamp,
+    one_of,
+    org_fk,
+    table_of,
+    tenant_fk,
+)
+from manyfutures.adapters.postgres.repository import ORG
 from manyfutures.core.episodes.episode import BlockType, EpisodeStatus, GenerationStage
 
 # --- rows ---------------------------------------------------------------------------------
@@ -73,3 +82,42 @@ class BlockRow(Base):
         CheckConstraint("position >= 0", name="position_not_negative"),
         CheckConstraint("confidence BETWEEN 0 AND 1", name="confidence_range"),
     )
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_episodes = table_of(EpisodeRow)
+_my_episodes = select(_episodes).where(_episodes.c.organization_id == ORG)
+EPISODE = _my_episodes.where(_episodes.c.id == bindparam("id"))
+EPISODE_PAGE = (
+    _my_episodes.where(_episodes.c.project_id == bindparam("project_id"))
+    .order_by(_episodes.c.id.desc())
+    .limit(bindparam("limit"))
+)
+EPISODE_PAGE_AFTER = EPISODE_PAGE.where(_episodes.c.id < bindparam("after"))
+EPISODE_FOR_SLOT = (
+    _my_episodes.where(
+        _episodes.c.project_id == bindparam("project_id"),
+        _episodes.c.scheduled_for == bindparam("scheduled_for"),
+    )
+    .order_by(_episodes.c.id)
+    .limit(1)
+)
+EPISODES_RECENT_WITH_STATUS = (
+    _my_episodes.where(
+        _episodes.c.project_id == bindparam("project_id"),
+        _episodes.c.status == bindparam("status"),
+    )
+    .order_by(
+        func.coalesce(_episodes.c.published_at, _episodes.c.created_at).desc(),
+        _episodes.c.id.desc(),
+    )
+    .limit(bindparam("limit"))
+)
+
+_blocks = table_of(BlockRow)
+BLOCKS_FOR_EPISODE = (
+    select(_blocks)
+    .where(_blocks.c.organization_id == ORG, _blocks.c.episode_id == bindparam("episode_id"))
+    .order_by(_blocks.c.position, _blocks.c.id)
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -15,8 +15,10 @@ from manyfutures.adapters.postgres.base import (
     Timestamp,
     one_of,
     org_fk,
+    table_of,
     tenant_fk,
 )
+from manyfutures.adapters.postgres.repository import ORG
 from manyfutures.core.feedback.model import ChatRole, PlanningNoteStatus
 
 # --- rows ---------------------------------------------------------------------------------
@@ -151,3 +153,26 @@ class HighlightRow(Base):
         Index("ix_highlights_organization_id_block_id", "organization_id", "block_id"),
         CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="offsets"),
     )
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_notes = table_of(PlanningNoteRow)
+PLANNING_NOTE = select(_notes).where(
+    _notes.c.organization_id == ORG, _notes.c.id == bindparam("id")
+)
+PLANNING_NOTES_FOR_PROJECT = (
+    select(_notes)
+    .where(_notes.c.organization_id == ORG, _notes.c.project_id == bindparam("project_id"))
+    .order_by(_notes.c.id)
+)
+PLANNING_NOTES_FOR_PROJECT_WITH_STATUS = PLANNING_NOTES_FOR_PROJECT.where(
+    _notes.c.status == bindparam("status")
+)
+
+_memories = table_of(AgentMemoryRow)
+AGENT_MEMORIES_FOR_PROJECT = (
+    select(_memories)
+    .where(_memories.c.organization_id == ORG, _memories.c.project_id == bindparam("project_id"))
+    .order_by(_memories.c.id)
+)

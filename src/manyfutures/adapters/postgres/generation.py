@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Index, text
+from sqlalchemy import CheckConstraint, Index, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,8 +15,10 @@ from manyfutures.adapters.postgres.base import (
     Timestamp,
     one_of,
     org_fk,
+    table_of,
     tenant_fk,
 )
+from manyfutures.adapters.postgres.repository import ORG
 from manyfutures.core.generation.run import RunStatus
 
 # --- rows ---------------------------------------------------------------------------------
@@ -55,3 +57,15 @@ class GenerationRunRow(Base):
         one_of("status", RunStatus),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
     )
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_runs = table_of(GenerationRunRow)
+RUN = select(_runs).where(_runs.c.organization_id == ORG, _runs.c.id == bindparam("id"))
+RUN_LATEST_FOR_EPISODE = (
+    select(_runs)
+    .where(_runs.c.organization_id == ORG, _runs.c.episode_id == bindparam("episode_id"))
+    .order_by(_runs.c.attempt.desc(), _runs.c.id.desc())
+    .limit(1)
+)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint, bindparam, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk
+from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, table_of
+from manyfutures.adapters.postgres.repository import ORG
 from manyfutures.core.shared.actor import Role
 
 # --- rows ---------------------------------------------------------------------------------
@@ -60,3 +61,20 @@ class MembershipRow(Base):
         UniqueConstraint("organization_id", "user_id"),
         one_of("role", Role),
     )
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_organizations = table_of(OrganizationRow)
+ORGANIZATION = select(_organizations).where(_organizations.c.id == ORG)
+
+_users = table_of(UserRow)
+USER = select(_users).where(_users.c.id == bindparam("id"))
+
+_memberships = table_of(MembershipRow)
+MEMBERSHIP_FOR_USER = select(_memberships).where(
+    _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
+)
+MEMBERSHIP_DELETE = delete(_memberships).where(
+    _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
+)

@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, one_of, org_fk
+from manyfutures.adapters.postgres.base import (
+    ID_TYPE,
+    Base,
+    Id,
+    Timestamp,
+    one_of,
+    org_fk,
+    table_of,
+)
+from manyfutures.adapters.postgres.repository import ORG
 from manyfutures.core.projects.cadence import CadenceMode
 from manyfutures.core.projects.model import MemoryStorage, ProjectStatus
 
@@ -56,3 +65,18 @@ class ProjectRow(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("jsonb_typeof(memories) = 'array'", name="memories_array"),
     )
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_projects = table_of(ProjectRow)
+_live_projects = select(_projects).where(
+    _projects.c.organization_id == ORG, _projects.c.deleted_at.is_(None)
+)
+PROJECT = _live_projects.where(_projects.c.id == bindparam("id"))
+PROJECT_PAGE = _live_projects.order_by(_projects.c.id.desc()).limit(bindparam("limit"))
+PROJECT_PAGE_AFTER = PROJECT_PAGE.where(_projects.c.id < bindparam("after"))
+# Deleted projects included: it names the version that beat a failed update.
+PROJECT_VERSION = select(_projects.c.version).where(
+    _projects.c.organization_id == ORG, _projects.c.id == bindparam("id")
+)

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, tenant_fk
+from manyfutures.adapters.postgres.base import (
+    Base,
+    Id,
+    Timestamp,
+    one_of,
+    org_fk,
+    table_of,
+    tenant_fk,
+)
+from manyfutures.adapters.postgres.repository import ORG
 from manyfutures.core.scheduling.queue import QueueStatus
 
 # --- rows ---------------------------------------------------------------------------------
@@ -75,3 +84,18 @@ class QueueItemRow(Base):
         one_of("status", QueueStatus),
         CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
     )
+
+
+# --- statements ---------------------------------------------------------------------------
+
+_queue = table_of(QueueItemRow)
+_my_queue = select(_queue).where(_queue.c.organization_id == ORG)
+QUEUE_ITEM = _my_queue.where(_queue.c.id == bindparam("id"))
+QUEUE_ITEM_FOR_SLOT = _my_queue.where(
+    _queue.c.project_id == bindparam("project_id"),
+    _queue.c.scheduled_for == bindparam("scheduled_for"),
+    _queue.c.status != QueueStatus.CANCELLED.value,
+)
+QUEUE_ITEMS_FOR_PROJECT = _my_queue.where(_queue.c.project_id == bindparam("project_id")).order_by(
+    _queue.c.scheduled_for, _queue.c.id
+)

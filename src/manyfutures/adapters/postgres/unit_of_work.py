@@ -42,10 +42,20 @@ from sqlalchemy import (
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import DBAPIError
 
+from manyfutures.adapters.postgres import (
+    activity,
+    costs,
+    episodes,
+    feedback,
+    generation,
+    identity,
+    projects,
+    scheduling,
+)
 from manyfutures.adapters.postgres import mappers as m
-from manyfutures.adapters.postgres import queries as q
 from manyfutures.adapters.postgres.base import Base, column_values, table_of, tenant_column
 from manyfutures.adapters.postgres.engine import live_connection
+from manyfutures.adapters.postgres.repository import update_by_id
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
 from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus
@@ -187,7 +197,7 @@ class PostgresUnitOfWork:
         return self._run(partial(action, connection))
 
     def rows(self, statement: Select[Any], **parameters: Any) -> Sequence[Any]:
-        """Run a prebuilt statement (queries.py) for this organization's ``:org``.
+        """Run a prebuilt statement (a capability module's) for this organization's ``:org``.
 
         The rows are Core rows, not ORM instances: no identity map, so a row read twice
         always reflects the writes sent in between. They answer the same column
@@ -267,7 +277,7 @@ class _Repository:
         table = table_of(row)
         values = column_values(row)
         self._uow.check_tenant(table, values)
-        statement = q.update_by_id(table, versioned=loaded_version is not None)
+        statement = update_by_id(table, versioned=loaded_version is not None)
         parameters = {name: value for name, value in values.items() if name not in _KEYS}
         parameters.update(key_id=values["id"], org=self._org)
         if loaded_version is not None:
@@ -285,7 +295,7 @@ class _OrganizationRepository(_Repository):
         self._uow.insert(m.organization_to_row(organization))
 
     def get(self) -> Organization | None:
-        return self._uow.first(q.ORGANIZATION, m.organization_from_row)
+        return self._uow.first(identity.ORGANIZATION, m.organization_from_row)
 
     def update(self, organization: Organization) -> None:
         self._update(
@@ -299,7 +309,7 @@ class _UserRepository(_Repository):
         self._uow.insert(m.user_to_row(user))
 
     def get(self, user_id: str) -> User | None:
-        return self._uow.first(q.USER, m.user_from_row, id=user_id)
+        return self._uow.first(identity.USER, m.user_from_row, id=user_id)
 
     def update(self, user: User) -> None:
         self._update(m.user_to_row(user), on_missing=lambda _: NotFoundError("user", user.id))
@@ -310,7 +320,7 @@ class _MembershipRepository(_Repository):
         self._uow.insert(m.membership_to_row(membership))
 
     def get_for_user(self, user_id: str) -> Membership | None:
-        return self._uow.first(q.MEMBERSHIP_FOR_USER, m.membership_from_row, user_id=user_id)
+        return self._uow.first(identity.MEMBERSHIP_FOR_USER, m.membership_from_row, user_id=user_id)
 
     def update(self, membership: Membership) -> None:
         self._update(
@@ -321,7 +331,9 @@ class _MembershipRepository(_Repository):
     def remove(self, user_id: str) -> bool:
         parameters = {"org": self._org, "user_id": user_id}
         return self._uow.now(
-            lambda connection: connection.execute(q.MEMBERSHIP_DELETE, parameters).rowcount > 0
+            lambda connection: (
+                connection.execute(identity.MEMBERSHIP_DELETE, parameters).rowcount > 0
+            )
         )
 
 
@@ -332,7 +344,7 @@ class _ProjectRepository(_Repository):
         self._uow.insert(m.project_to_row(project))
 
     def get(self, project_id: str) -> Project | None:
-        rows = self._uow.rows(q.PROJECT, id=project_id)
+        rows = self._uow.rows(projects.PROJECT, id=project_id)
         if not rows:
             return None
         project = m.project_from_row(rows[0])
@@ -341,9 +353,9 @@ class _ProjectRepository(_Repository):
 
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
         if after_id is None:
-            rows = self._uow.rows(q.PROJECT_PAGE, limit=limit)
+            rows = self._uow.rows(projects.PROJECT_PAGE, limit=limit)
         else:
-            rows = self._uow.rows(q.PROJECT_PAGE_AFTER, limit=limit, after=after_id)
+            rows = self._uow.rows(projects.PROJECT_PAGE_AFTER, limit=limit, after=after_id)
         return [m.project_from_row(r) for r in rows]
 
     def update(self, project: Project) -> None:
@@ -363,7 +375,7 @@ class _ProjectRepository(_Repository):
     def _current_version(self, connection: Connection, project_id: str) -> int | None:
         """For the error message: the version that won (None if the project is gone)."""
         parameters = {"org": self._org, "id": project_id}
-        return connection.execute(q.PROJECT_VERSION, parameters).scalar_one_or_none()
+        return connection.execute(projects.PROJECT_VERSION, parameters).scalar_one_or_none()
 
 
 class _EpisodeRepository(_Repository):
@@ -371,7 +383,7 @@ class _EpisodeRepository(_Repository):
         self._uow.insert(m.episode_to_row(episode))
 
     def get(self, episode_id: str) -> Episode | None:
-        return self._uow.first(q.EPISODE, m.episode_from_row, id=episode_id)
+        return self._uow.first(episodes.EPISODE, m.episode_from_row, id=episode_id)
 
     def update(self, episode: Episode) -> None:
         self._update(
@@ -383,16 +395,16 @@ class _EpisodeRepository(_Repository):
         self, project_id: str, limit: int, after_id: str | None = None
     ) -> Sequence[Episode]:
         if after_id is None:
-            rows = self._uow.rows(q.EPISODE_PAGE, project_id=project_id, limit=limit)
+            rows = self._uow.rows(episodes.EPISODE_PAGE, project_id=project_id, limit=limit)
         else:
             rows = self._uow.rows(
-                q.EPISODE_PAGE_AFTER, project_id=project_id, limit=limit, after=after_id
+                episodes.EPISODE_PAGE_AFTER, project_id=project_id, limit=limit, after=after_id
             )
         return [m.episode_from_row(r) for r in rows]
 
     def find_for_slot(self, project_id: str, scheduled_for: dt.datetime) -> Episode | None:
         return self._uow.first(
-            q.EPISODE_FOR_SLOT,
+            episodes.EPISODE_FOR_SLOT,
             m.episode_from_row,
             project_id=project_id,
             scheduled_for=scheduled_for,
@@ -402,7 +414,10 @@ class _EpisodeRepository(_Repository):
         self, project_id: str, status: EpisodeStatus, limit: int
     ) -> Sequence[Episode]:
         rows = self._uow.rows(
-            q.EPISODES_RECENT_WITH_STATUS, project_id=project_id, status=status.value, limit=limit
+            episodes.EPISODES_RECENT_WITH_STATUS,
+            project_id=project_id,
+            status=status.value,
+            limit=limit,
         )
         return [m.episode_from_row(r) for r in rows]
 
@@ -412,7 +427,7 @@ class _BlockRepository(_Repository):
         self._uow.insert(m.block_to_row(block))
 
     def list_for_episode(self, episode_id: str) -> Sequence[Block]:
-        rows = self._uow.rows(q.BLOCKS_FOR_EPISODE, episode_id=episode_id)
+        rows = self._uow.rows(episodes.BLOCKS_FOR_EPISODE, episode_id=episode_id)
         return [m.block_from_row(r) for r in rows]
 
 
@@ -422,7 +437,7 @@ class _QueueRepository(_Repository):
         self._uow.insert(m.queue_item_to_row(item))
 
     def get(self, item_id: str) -> ScheduleQueueItem | None:
-        return self._uow.first(q.QUEUE_ITEM, m.queue_item_from_row, id=item_id)
+        return self._uow.first(scheduling.QUEUE_ITEM, m.queue_item_from_row, id=item_id)
 
     def update(self, item: ScheduleQueueItem) -> None:
         self._update(
@@ -434,14 +449,14 @@ class _QueueRepository(_Repository):
         self, project_id: str, scheduled_for: dt.datetime
     ) -> ScheduleQueueItem | None:
         return self._uow.first(
-            q.QUEUE_ITEM_FOR_SLOT,
+            scheduling.QUEUE_ITEM_FOR_SLOT,
             m.queue_item_from_row,
             project_id=project_id,
             scheduled_for=scheduled_for,
         )
 
     def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
-        rows = self._uow.rows(q.QUEUE_ITEMS_FOR_PROJECT, project_id=project_id)
+        rows = self._uow.rows(scheduling.QUEUE_ITEMS_FOR_PROJECT, project_id=project_id)
         return [m.queue_item_from_row(r) for r in rows]
 
 
@@ -450,7 +465,7 @@ class _RunRepository(_Repository):
         self._uow.insert(m.run_to_row(run))
 
     def get(self, run_id: str) -> GenerationRun | None:
-        return self._uow.first(q.RUN, m.run_from_row, id=run_id)
+        return self._uow.first(generation.RUN, m.run_from_row, id=run_id)
 
     def update(self, run: GenerationRun) -> None:
         self._update(
@@ -459,7 +474,9 @@ class _RunRepository(_Repository):
         )
 
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
-        return self._uow.first(q.RUN_LATEST_FOR_EPISODE, m.run_from_row, episode_id=episode_id)
+        return self._uow.first(
+            generation.RUN_LATEST_FOR_EPISODE, m.run_from_row, episode_id=episode_id
+        )
 
 
 class _TokenUsageRepository(_Repository):
@@ -468,7 +485,7 @@ class _TokenUsageRepository(_Repository):
         self._uow.insert(m.usage_to_row(usage))
 
     def daily(self, day: dt.date) -> TokenUsageDaily | None:
-        return self._uow.first(q.TOKEN_USAGE_DAILY, m.daily_from_row, day=day)
+        return self._uow.first(costs.TOKEN_USAGE_DAILY, m.daily_from_row, day=day)
 
 
 class _PlanningNoteRepository(_Repository):
@@ -476,7 +493,7 @@ class _PlanningNoteRepository(_Repository):
         self._uow.insert(m.note_to_row(note))
 
     def get(self, note_id: str) -> PlanningNote | None:
-        return self._uow.first(q.PLANNING_NOTE, m.note_from_row, id=note_id)
+        return self._uow.first(feedback.PLANNING_NOTE, m.note_from_row, id=note_id)
 
     def update(self, note: PlanningNote) -> None:
         self._update(
@@ -488,10 +505,10 @@ class _PlanningNoteRepository(_Repository):
         self, project_id: str, status: PlanningNoteStatus | None = None
     ) -> Sequence[PlanningNote]:
         if status is None:
-            rows = self._uow.rows(q.PLANNING_NOTES_FOR_PROJECT, project_id=project_id)
+            rows = self._uow.rows(feedback.PLANNING_NOTES_FOR_PROJECT, project_id=project_id)
         else:
             rows = self._uow.rows(
-                q.PLANNING_NOTES_FOR_PROJECT_WITH_STATUS,
+                feedback.PLANNING_NOTES_FOR_PROJECT_WITH_STATUS,
                 project_id=project_id,
                 status=status.value,
             )
@@ -503,7 +520,7 @@ class _AgentMemoryRepository(_Repository):
         self._uow.insert(m.memory_to_row(memory))
 
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
-        rows = self._uow.rows(q.AGENT_MEMORIES_FOR_PROJECT, project_id=project_id)
+        rows = self._uow.rows(feedback.AGENT_MEMORIES_FOR_PROJECT, project_id=project_id)
         return [m.memory_from_row(r) for r in rows]
 
 
@@ -514,9 +531,9 @@ class _UserEventRepository(_Repository):
     def list(self, event_type: str | None = None) -> Sequence[UserEvent]:
         """Oldest first."""
         if event_type is None:
-            rows = self._uow.rows(q.EVENTS)
+            rows = self._uow.rows(activity.EVENTS)
         else:
-            rows = self._uow.rows(q.EVENTS_OF_TYPE, event_type=event_type)
+            rows = self._uow.rows(activity.EVENTS_OF_TYPE, event_type=event_type)
         return [m.event_from_row(r) for r in rows]
 
 
@@ -545,7 +562,7 @@ class _AuditLogRepository(_Repository):
             )
             if value is not None
         }
-        statement = q.audit_log_page(frozenset(filters))
+        statement = activity.audit_log_page(frozenset(filters))
         rows = self._uow.rows(statement, limit=limit, **filters)
         return [m.audit_from_row(r) for r in rows]
 
@@ -556,5 +573,5 @@ class _NotificationRepository(_Repository):
 
     def list_for_user(self, user_id: str) -> Sequence[Notification]:
         """Newest first."""
-        rows = self._uow.rows(q.NOTIFICATIONS_FOR_USER, user_id=user_id)
+        rows = self._uow.rows(activity.NOTIFICATIONS_FOR_USER, user_id=user_id)
         return [m.notification_from_row(r) for r in rows]
