@@ -21,7 +21,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manyfutures.adapters.postgres import mappers as m
+from manyfutures.adapters.postgres import (
+    activity,
+    episodes,
+    feedback,
+    generation,
+    identity,
+    projects,
+    scheduling,
+)
+from manyfutures.adapters.postgres.registry import CAPABILITIES
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.episodes.episode import Block, Episode
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote
@@ -68,19 +77,19 @@ def every_field(cls: Any) -> st.SearchStrategy[Any]:
 
 
 PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
-    (Organization, m.organization_to_row, m.organization_from_row),
-    (User, m.user_to_row, m.user_from_row),
-    (Membership, m.membership_to_row, m.membership_from_row),
-    (Project, m.project_to_row, m.project_from_row),
-    (Episode, m.episode_to_row, m.episode_from_row),
-    (Block, m.block_to_row, m.block_from_row),
-    (ScheduleQueueItem, m.queue_item_to_row, m.queue_item_from_row),
-    (GenerationRun, m.run_to_row, m.run_from_row),
-    (PlanningNote, m.note_to_row, m.note_from_row),
-    (AgentMemory, m.memory_to_row, m.memory_from_row),
-    (UserEvent, m.event_to_row, m.event_from_row),
-    (AuditLog, m.audit_to_row, m.audit_from_row),
-    (Notification, m.notification_to_row, m.notification_from_row),
+    (Organization, identity.organization_to_row, identity.organization_from_row),
+    (User, identity.user_to_row, identity.user_from_row),
+    (Membership, identity.membership_to_row, identity.membership_from_row),
+    (Project, projects.project_to_row, projects.project_from_row),
+    (Episode, episodes.episode_to_row, episodes.episode_from_row),
+    (Block, episodes.block_to_row, episodes.block_from_row),
+    (ScheduleQueueItem, scheduling.queue_item_to_row, scheduling.queue_item_from_row),
+    (GenerationRun, generation.run_to_row, generation.run_from_row),
+    (PlanningNote, feedback.note_to_row, feedback.note_from_row),
+    (AgentMemory, feedback.memory_to_row, feedback.memory_from_row),
+    (UserEvent, activity.event_to_row, activity.event_from_row),
+    (AuditLog, activity.audit_to_row, activity.audit_from_row),
+    (Notification, activity.notification_to_row, activity.notification_from_row),
 ]
 
 
@@ -100,10 +109,13 @@ def test_a_row_maps_back_to_the_same_object(
 
 
 def test_every_mapper_pair_is_round_tripped() -> None:
-    """A pair added to mappers.py without a line in PAIRS fails here."""
+    """A pair added to any capability module without a line in PAIRS fails here."""
     pairs = {
-        name.removesuffix("_to_row")
-        for name in vars(m)
-        if name.endswith("_to_row") and hasattr(m, name.replace("_to_row", "_from_row"))
+        (module.__name__, name.removesuffix("_to_row"))
+        for module in CAPABILITIES
+        for name in vars(module)
+        if name.endswith("_to_row") and hasattr(module, name.replace("_to_row", "_from_row"))
     }
-    assert pairs == {to_row.__name__.removesuffix("_to_row") for _, to_row, _ in PAIRS}
+    assert pairs == {
+        (to_row.__module__, to_row.__name__.removesuffix("_to_row")) for _, to_row, _ in PAIRS
+    }

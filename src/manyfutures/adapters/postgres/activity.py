@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, org_fk, table_of
 from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -121,3 +122,84 @@ NOTIFICATIONS_FOR_USER = (
     )
     .order_by(_notifications.c.id.desc())
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def event_to_row(e: UserEvent) -> UserEventRow:
+    return UserEventRow(
+        id=e.id,
+        organization_id=e.organization_id,
+        user_id=e.user_id,
+        event_type=e.event_type,
+        event_data=dict(e.event_data),
+        created_at=e.created_at,
+    )
+
+
+def event_from_row(r: UserEventRow) -> UserEvent:
+    return UserEvent(
+        id=r.id,
+        organization_id=r.organization_id,
+        user_id=r.user_id,
+        event_type=r.event_type,
+        event_data=dict(r.event_data),
+        created_at=r.created_at,
+    )
+
+
+def audit_to_row(a: AuditLog) -> AuditLogRow:
+    return AuditLogRow(
+        id=a.id,
+        organization_id=a.organization_id,
+        user_id=a.user_id,
+        action=a.action,
+        resource_type=a.resource_type,
+        resource_id=a.resource_id,
+        old_value=a.old_value,
+        new_value=a.new_value,
+        created_at=a.created_at,
+    )
+
+
+def audit_from_row(r: AuditLogRow) -> AuditLog:
+    return AuditLog(
+        id=r.id,
+        organization_id=r.organization_id,
+        user_id=r.user_id,
+        action=r.action,
+        resource_type=r.resource_type,
+        resource_id=r.resource_id,
+        old_value=r.old_value,
+        new_value=r.new_value,
+        created_at=r.created_at,
+    )
+
+
+def notification_to_row(n: Notification) -> NotificationRow:
+    return NotificationRow(
+        id=n.id,
+        organization_id=n.organization_id,
+        user_id=n.user_id,
+        kind=n.kind,
+        title=n.title,
+        body=n.body,
+        link=n.link,
+        read_at=n.read_at,
+        created_at=n.created_at,
+    )
+
+
+def notification_from_row(r: NotificationRow) -> Notification:
+    return Notification(
+        id=r.id,
+        organization_id=r.organization_id,
+        user_id=r.user_id,
+        kind=r.kind,
+        title=r.title,
+        body=r.body,
+        link=r.link,
+        read_at=r.read_at,
+        created_at=r.created_at,
+    )

@@ -4,7 +4,12 @@ Each capability module (``identity``, ``projects``, …) declares its own table 
 this ``Base``; ``registry`` imports all of them, so ``registry.METADATA`` is the whole
 schema, compared against the migrations in CI. Rows are not domain objects: the
 core's dataclasses are never instrumented by the ORM, and each capability's mappers
-convert in both directions explicitly.
+(``<entity>_to_row``, ``<entity>_from_row``) convert in both directions explicitly,
+written out field by field on purpose: a new domain field that nobody maps fails a
+round-trip test (tests/unit/adapters/test_postgres_mappers.py, which draws every
+field independently, and the contract suite) instead of silently not being stored.
+JSON columns hold only JSON-native values: datetimes as ISO-8601 strings, money as
+decimal strings (a JSON number would come back as a float).
 
 Conventions (the future ``db lint`` checks them; docs/postgres.md lists them):
 

@@ -28,7 +28,7 @@ from manyfutures.adapters.postgres.base import (
     table_of,
 )
 from manyfutures.adapters.postgres.repository import ORG
-from manyfutures.core.costs.model import Operation
+from manyfutures.core.costs.model import Operation, OperationTotals, TokenUsage, TokenUsageDaily
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -115,3 +115,37 @@ _daily_usage = table_of(TokenUsageDailyRow)
 TOKEN_USAGE_DAILY = select(_daily_usage).where(
     _daily_usage.c.organization_id == ORG, _daily_usage.c.date == bindparam("day")
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def usage_to_row(u: TokenUsage) -> TokenUsageRow:
+    return TokenUsageRow(
+        id=u.id,
+        organization_id=u.organization_id,
+        project_id=u.project_id,
+        episode_id=u.episode_id,
+        operation=u.operation.value,
+        model=u.model,
+        prompt_tokens=u.prompt_tokens,
+        completion_tokens=u.completion_tokens,
+        cost_gbp=u.cost_gbp,
+        created_at=u.created_at,
+    )
+
+
+def daily_from_row(r: TokenUsageDailyRow) -> TokenUsageDaily:
+    return TokenUsageDaily(
+        organization_id=r.organization_id,
+        date=r.date,
+        total_tokens=r.total_tokens,
+        total_cost_gbp=r.total_cost_gbp,
+        episode_count=r.episode_count,
+        operation_breakdown={
+            Operation(name): OperationTotals(int(totals["tokens"]), Decimal(totals["cost_gbp"]))
+            for name, totals in r.operation_breakdown.items()
+        },
+        hourly_tokens={int(hour): int(tokens) for hour, tokens in r.hourly_tokens.items()},
+        last_updated=r.last_updated,
+    )

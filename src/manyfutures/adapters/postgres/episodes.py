@@ -18,7 +18,14 @@ from manyfutures.adapters.postgres.base import (
     tenant_fk,
 )
 from manyfutures.adapters.postgres.repository import ORG
-from manyfutures.core.episodes.episode import BlockType, EpisodeStatus, GenerationStage
+from manyfutures.core.episodes.episode import (
+    Block,
+    BlockType,
+    Episode,
+    EpisodeStatus,
+    GenerationStage,
+    Source,
+)
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -121,3 +128,78 @@ BLOCKS_FOR_EPISODE = (
     .where(_blocks.c.organization_id == ORG, _blocks.c.episode_id == bindparam("episode_id"))
     .order_by(_blocks.c.position, _blocks.c.id)
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def episode_to_row(e: Episode) -> EpisodeRow:
+    return EpisodeRow(
+        id=e.id,
+        organization_id=e.organization_id,
+        project_id=e.project_id,
+        status=e.status.value,
+        title=e.title,
+        summary=e.summary,
+        scheduled_for=e.scheduled_for,
+        published_at=e.published_at,
+        reading_minutes=e.reading_minutes,
+        sources=[{"title": s.title, "url": s.url} for s in e.sources],
+        generation_attempts=e.generation_attempts,
+        generation_errors=list(e.generation_errors),
+        progress_stage=e.progress_stage.value if e.progress_stage else None,
+        progress_percent=e.progress_percent,
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+    )
+
+
+def episode_from_row(r: EpisodeRow) -> Episode:
+    return Episode(
+        id=r.id,
+        organization_id=r.organization_id,
+        project_id=r.project_id,
+        status=EpisodeStatus(r.status),
+        title=r.title,
+        summary=r.summary,
+        scheduled_for=r.scheduled_for,
+        published_at=r.published_at,
+        reading_minutes=r.reading_minutes,
+        sources=[Source(s["title"], s["url"]) for s in r.sources],
+        generation_attempts=r.generation_attempts,
+        generation_errors=list(r.generation_errors),
+        progress_stage=GenerationStage(r.progress_stage) if r.progress_stage else None,
+        progress_percent=r.progress_percent,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+def block_to_row(b: Block) -> BlockRow:
+    return BlockRow(
+        id=b.id,
+        episode_id=b.episode_id,
+        organization_id=b.organization_id,
+        type=b.type.value,
+        content=b.content,
+        position=b.position,
+        reasoning=b.reasoning,
+        confidence=b.confidence,
+        created_at=b.created_at,
+        updated_at=b.updated_at,
+    )
+
+
+def block_from_row(r: BlockRow) -> Block:
+    return Block(
+        id=r.id,
+        episode_id=r.episode_id,
+        organization_id=r.organization_id,
+        type=BlockType(r.type),
+        content=r.content,
+        position=r.position,
+        reasoning=r.reasoning,
+        confidence=r.confidence,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )

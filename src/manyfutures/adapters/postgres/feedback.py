@@ -19,7 +19,7 @@ from manyfutures.adapters.postgres.base import (
     tenant_fk,
 )
 from manyfutures.adapters.postgres.repository import ORG
-from manyfutures.core.feedback.model import ChatRole, PlanningNoteStatus
+from manyfutures.core.feedback.model import AgentMemory, ChatRole, PlanningNote, PlanningNoteStatus
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -176,3 +176,60 @@ AGENT_MEMORIES_FOR_PROJECT = (
     .where(_memories.c.organization_id == ORG, _memories.c.project_id == bindparam("project_id"))
     .order_by(_memories.c.id)
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def note_to_row(n: PlanningNote) -> PlanningNoteRow:
+    return PlanningNoteRow(
+        id=n.id,
+        organization_id=n.organization_id,
+        project_id=n.project_id,
+        user_id=n.user_id,
+        note=n.note,
+        status=n.status.value,
+        episode_id=n.episode_id,
+        created_at=n.created_at,
+        processed_at=n.processed_at,
+    )
+
+
+def note_from_row(r: PlanningNoteRow) -> PlanningNote:
+    return PlanningNote(
+        id=r.id,
+        organization_id=r.organization_id,
+        project_id=r.project_id,
+        user_id=r.user_id,
+        note=r.note,
+        status=PlanningNoteStatus(r.status),
+        episode_id=r.episode_id,
+        created_at=r.created_at,
+        processed_at=r.processed_at,
+    )
+
+
+def memory_to_row(m: AgentMemory) -> AgentMemoryRow:
+    return AgentMemoryRow(
+        id=m.id,
+        organization_id=m.organization_id,
+        project_id=m.project_id,
+        content=m.content,
+        memory_type=m.memory_type,
+        importance=m.importance,
+        created_at=m.created_at,
+        expires_at=m.expires_at,
+    )
+
+
+def memory_from_row(r: AgentMemoryRow) -> AgentMemory:
+    return AgentMemory(
+        id=r.id,
+        organization_id=r.organization_id,
+        project_id=r.project_id,
+        content=r.content,
+        memory_type=r.memory_type,
+        importance=r.importance,
+        created_at=r.created_at,
+        expires_at=r.expires_at,
+    )

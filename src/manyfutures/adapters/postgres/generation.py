@@ -19,7 +19,7 @@ from manyfutures.adapters.postgres.base import (
     tenant_fk,
 )
 from manyfutures.adapters.postgres.repository import ORG
-from manyfutures.core.generation.run import RunStatus
+from manyfutures.core.generation.run import GenerationRun, RunStatus
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -69,3 +69,36 @@ RUN_LATEST_FOR_EPISODE = (
     .order_by(_runs.c.attempt.desc(), _runs.c.id.desc())
     .limit(1)
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def run_to_row(r: GenerationRun) -> GenerationRunRow:
+    return GenerationRunRow(
+        id=r.id,
+        organization_id=r.organization_id,
+        episode_id=r.episode_id,
+        queue_item_id=r.queue_item_id,
+        attempt=r.attempt,
+        status=r.status.value,
+        planning_note_ids=list(r.planning_note_ids),
+        error=r.error,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+    )
+
+
+def run_from_row(r: GenerationRunRow) -> GenerationRun:
+    return GenerationRun(
+        id=r.id,
+        organization_id=r.organization_id,
+        episode_id=r.episode_id,
+        queue_item_id=r.queue_item_id,
+        attempt=r.attempt,
+        status=RunStatus(r.status),
+        planning_note_ids=list(r.planning_note_ids),
+        error=r.error,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, table_of
 from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.shared.actor import Role
 
 # --- rows ---------------------------------------------------------------------------------
@@ -78,3 +79,76 @@ MEMBERSHIP_FOR_USER = select(_memberships).where(
 MEMBERSHIP_DELETE = delete(_memberships).where(
     _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def organization_to_row(o: Organization) -> OrganizationRow:
+    return OrganizationRow(
+        id=o.id,
+        name=o.name,
+        daily_cost_limit_gbp=o.daily_cost_limit_gbp,
+        enabled_features=list(o.enabled_features),
+        experimental_features=list(o.experimental_features),
+        created_at=o.created_at,
+        updated_at=o.updated_at,
+        deleted_at=o.deleted_at,
+    )
+
+
+def organization_from_row(r: OrganizationRow) -> Organization:
+    return Organization(
+        id=r.id,
+        name=r.name,
+        daily_cost_limit_gbp=r.daily_cost_limit_gbp,
+        enabled_features=list(r.enabled_features),
+        experimental_features=list(r.experimental_features),
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        deleted_at=r.deleted_at,
+    )
+
+
+def user_to_row(u: User) -> UserRow:
+    return UserRow(
+        id=u.id,
+        email=u.email,
+        name=u.name,
+        timezone=u.timezone,
+        created_at=u.created_at,
+        updated_at=u.updated_at,
+        deleted_at=u.deleted_at,
+    )
+
+
+def user_from_row(r: UserRow) -> User:
+    return User(
+        id=r.id,
+        email=r.email,
+        name=r.name,
+        timezone=r.timezone,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        deleted_at=r.deleted_at,
+    )
+
+
+def membership_to_row(m: Membership) -> MembershipRow:
+    return MembershipRow(
+        id=m.id,
+        organization_id=m.organization_id,
+        user_id=m.user_id,
+        role=m.role.value,
+        created_at=m.created_at,
+    )
+
+
+def membership_from_row(r: MembershipRow) -> Membership:
+    return Membership(
+        id=r.id,
+        organization_id=r.organization_id,
+        user_id=r.user_id,
+        role=Role(r.role),
+        created_at=r.created_at,
+    )

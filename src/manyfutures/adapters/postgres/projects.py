@@ -18,8 +18,8 @@ from manyfutures.adapters.postgres.base import (
     table_of,
 )
 from manyfutures.adapters.postgres.repository import ORG
-from manyfutures.core.projects.cadence import CadenceMode
-from manyfutures.core.projects.model import MemoryStorage, ProjectStatus
+from manyfutures.core.projects.cadence import Cadence, CadenceMode
+from manyfutures.core.projects.model import MemoryStorage, Project, ProjectMemory, ProjectStatus
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -80,3 +80,86 @@ PROJECT_PAGE_AFTER = PROJECT_PAGE.where(_projects.c.id < bindparam("after"))
 PROJECT_VERSION = select(_projects.c.version).where(
     _projects.c.organization_id == ORG, _projects.c.id == bindparam("id")
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _from_iso(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+def _memory_to_json(m: ProjectMemory) -> dict[str, Any]:
+    # The keys are agent_memory's column names, so the move to the table is INSERT … SELECT.
+    return {
+        "content": m.content,
+        "memory_type": m.memory_type,
+        "importance": m.importance,
+        "created_at": _iso(m.created_at),
+        "expires_at": _iso(m.expires_at),
+    }
+
+
+def _memory_from_json(d: dict[str, Any]) -> ProjectMemory:
+    return ProjectMemory(
+        content=d["content"],
+        memory_type=d["memory_type"],
+        importance=float(d["importance"]),
+        created_at=_from_iso(d.get("created_at")),
+        expires_at=_from_iso(d.get("expires_at")),
+    )
+
+
+def project_to_row(p: Project) -> ProjectRow:
+    return ProjectRow(
+        id=p.id,
+        organization_id=p.organization_id,
+        created_by=p.created_by,
+        title=p.title,
+        onboarding_brief=p.onboarding_brief,
+        cadence_mode=p.cadence.mode.value,
+        cadence_days=list(p.cadence.days),
+        cadence_delivery_time=p.cadence.delivery_time,
+        cadence_timezone=p.cadence.timezone,
+        status=p.status.value,
+        next_scheduled_at=p.next_scheduled_at,
+        memories=[_memory_to_json(m) for m in p.memories],
+        memory_storage=p.memory_storage.value,
+        version=p.version,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        deleted_at=p.deleted_at,
+        deleted_by=p.deleted_by,
+    )
+
+
+def project_from_row(r: ProjectRow) -> Project:
+    # The constructor, not Cadence.create: stored cadences were validated on the way in,
+    # and re-validating would make a time zone dropped from tzdata unreadable.
+    cadence = Cadence(
+        mode=CadenceMode(r.cadence_mode),
+        days=tuple(r.cadence_days),
+        delivery_time=r.cadence_delivery_time,
+        timezone=r.cadence_timezone,
+    )
+    return Project(
+        id=r.id,
+        organization_id=r.organization_id,
+        created_by=r.created_by,
+        title=r.title,
+        onboarding_brief=r.onboarding_brief,
+        cadence=cadence,
+        status=ProjectStatus(r.status),
+        next_scheduled_at=r.next_scheduled_at,
+        memories=[_memory_from_json(m) for m in r.memories],
+        memory_storage=MemoryStorage(r.memory_storage),
+        version=r.version,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        deleted_at=r.deleted_at,
+        deleted_by=r.deleted_by,
+    )

@@ -36,7 +36,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.pool import PoolProxiedConnection
 
 from manyfutures.adapters.postgres.engine import live_connection
-from manyfutures.adapters.postgres.mappers import queue_item_from_row
+from manyfutures.adapters.postgres.scheduling import queue_item_from_row
 from manyfutures.core.scheduling.ports import TenantRef
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 

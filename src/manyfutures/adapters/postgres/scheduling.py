@@ -7,8 +7,9 @@ Claiming due items across organizations is not here: it goes through the schedul
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
+from sqlalchemy import CheckConstraint, Index, Row, UniqueConstraint, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -21,7 +22,7 @@ from manyfutures.adapters.postgres.base import (
     tenant_fk,
 )
 from manyfutures.adapters.postgres.repository import ORG
-from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -99,3 +100,46 @@ QUEUE_ITEM_FOR_SLOT = _my_queue.where(
 QUEUE_ITEMS_FOR_PROJECT = _my_queue.where(_queue.c.project_id == bindparam("project_id")).order_by(
     _queue.c.scheduled_for, _queue.c.id
 )
+
+
+# --- mappers ------------------------------------------------------------------------------
+
+
+def queue_item_to_row(i: ScheduleQueueItem) -> QueueItemRow:
+    return QueueItemRow(
+        id=i.id,
+        organization_id=i.organization_id,
+        project_id=i.project_id,
+        episode_id=i.episode_id,
+        scheduled_for=i.scheduled_for,
+        available_at=i.available_at,
+        status=i.status.value,
+        attempt_count=i.attempt_count,
+        picked_up_at=i.picked_up_at,
+        lease_expires_at=i.lease_expires_at,
+        last_attempt_at=i.last_attempt_at,
+        last_error=i.last_error,
+        completed_at=i.completed_at,
+        created_at=i.created_at,
+    )
+
+
+def queue_item_from_row(r: QueueItemRow | Row[Any] | Any) -> ScheduleQueueItem:
+    """Any row with the table's column names as attributes: an ORM object, a Core row,
+    or the psycopg named tuple the scheduler's claim returns."""
+    return ScheduleQueueItem(
+        id=r.id,
+        organization_id=r.organization_id,
+        project_id=r.project_id,
+        episode_id=r.episode_id,
+        scheduled_for=r.scheduled_for,
+        available_at=r.available_at,
+        status=QueueStatus(r.status),
+        attempt_count=r.attempt_count,
+        picked_up_at=r.picked_up_at,
+        lease_expires_at=r.lease_expires_at,
+        last_attempt_at=r.last_attempt_at,
+        last_error=r.last_error,
+        completed_at=r.completed_at,
+        created_at=r.created_at,
+    )

@@ -52,7 +52,6 @@ from manyfutures.adapters.postgres import (
     projects,
     scheduling,
 )
-from manyfutures.adapters.postgres import mappers as m
 from manyfutures.adapters.postgres.base import Base, column_values, table_of, tenant_column
 from manyfutures.adapters.postgres.engine import live_connection
 from manyfutures.adapters.postgres.repository import update_by_id
@@ -292,39 +291,43 @@ class _Repository:
 
 class _OrganizationRepository(_Repository):
     def add(self, organization: Organization) -> None:
-        self._uow.insert(m.organization_to_row(organization))
+        self._uow.insert(identity.organization_to_row(organization))
 
     def get(self) -> Organization | None:
-        return self._uow.first(identity.ORGANIZATION, m.organization_from_row)
+        return self._uow.first(identity.ORGANIZATION, identity.organization_from_row)
 
     def update(self, organization: Organization) -> None:
         self._update(
-            m.organization_to_row(organization),
+            identity.organization_to_row(organization),
             on_missing=lambda _: NotFoundError("organization", organization.id),
         )
 
 
 class _UserRepository(_Repository):
     def add(self, user: User) -> None:
-        self._uow.insert(m.user_to_row(user))
+        self._uow.insert(identity.user_to_row(user))
 
     def get(self, user_id: str) -> User | None:
-        return self._uow.first(identity.USER, m.user_from_row, id=user_id)
+        return self._uow.first(identity.USER, identity.user_from_row, id=user_id)
 
     def update(self, user: User) -> None:
-        self._update(m.user_to_row(user), on_missing=lambda _: NotFoundError("user", user.id))
+        self._update(
+            identity.user_to_row(user), on_missing=lambda _: NotFoundError("user", user.id)
+        )
 
 
 class _MembershipRepository(_Repository):
     def add(self, membership: Membership) -> None:
-        self._uow.insert(m.membership_to_row(membership))
+        self._uow.insert(identity.membership_to_row(membership))
 
     def get_for_user(self, user_id: str) -> Membership | None:
-        return self._uow.first(identity.MEMBERSHIP_FOR_USER, m.membership_from_row, user_id=user_id)
+        return self._uow.first(
+            identity.MEMBERSHIP_FOR_USER, identity.membership_from_row, user_id=user_id
+        )
 
     def update(self, membership: Membership) -> None:
         self._update(
-            m.membership_to_row(membership),
+            identity.membership_to_row(membership),
             on_missing=lambda _: NotFoundError("membership", membership.id),
         )
 
@@ -341,13 +344,13 @@ class _ProjectRepository(_Repository):
     """Optimistic locking: an update only lands on the version this unit of work read."""
 
     def add(self, project: Project) -> None:
-        self._uow.insert(m.project_to_row(project))
+        self._uow.insert(projects.project_to_row(project))
 
     def get(self, project_id: str) -> Project | None:
         rows = self._uow.rows(projects.PROJECT, id=project_id)
         if not rows:
             return None
-        project = m.project_from_row(rows[0])
+        project = projects.project_from_row(rows[0])
         self._uow.loaded_versions.setdefault(project.id, project.version)
         return project
 
@@ -356,7 +359,7 @@ class _ProjectRepository(_Repository):
             rows = self._uow.rows(projects.PROJECT_PAGE, limit=limit)
         else:
             rows = self._uow.rows(projects.PROJECT_PAGE_AFTER, limit=limit, after=after_id)
-        return [m.project_from_row(r) for r in rows]
+        return [projects.project_from_row(r) for r in rows]
 
     def update(self, project: Project) -> None:
         loaded = self._uow.loaded_versions.get(project.id)
@@ -365,7 +368,7 @@ class _ProjectRepository(_Repository):
         # The next update in this unit of work builds on this one's version.
         self._uow.loaded_versions[project.id] = project.version
         self._update(
-            m.project_to_row(project),
+            projects.project_to_row(project),
             loaded_version=loaded,
             on_missing=lambda connection: VersionConflictError(
                 "project", project.id, loaded, self._current_version(connection, project.id)
@@ -380,14 +383,14 @@ class _ProjectRepository(_Repository):
 
 class _EpisodeRepository(_Repository):
     def add(self, episode: Episode) -> None:
-        self._uow.insert(m.episode_to_row(episode))
+        self._uow.insert(episodes.episode_to_row(episode))
 
     def get(self, episode_id: str) -> Episode | None:
-        return self._uow.first(episodes.EPISODE, m.episode_from_row, id=episode_id)
+        return self._uow.first(episodes.EPISODE, episodes.episode_from_row, id=episode_id)
 
     def update(self, episode: Episode) -> None:
         self._update(
-            m.episode_to_row(episode),
+            episodes.episode_to_row(episode),
             on_missing=lambda _: NotFoundError("episode", episode.id),
         )
 
@@ -400,12 +403,12 @@ class _EpisodeRepository(_Repository):
             rows = self._uow.rows(
                 episodes.EPISODE_PAGE_AFTER, project_id=project_id, limit=limit, after=after_id
             )
-        return [m.episode_from_row(r) for r in rows]
+        return [episodes.episode_from_row(r) for r in rows]
 
     def find_for_slot(self, project_id: str, scheduled_for: dt.datetime) -> Episode | None:
         return self._uow.first(
             episodes.EPISODE_FOR_SLOT,
-            m.episode_from_row,
+            episodes.episode_from_row,
             project_id=project_id,
             scheduled_for=scheduled_for,
         )
@@ -419,29 +422,29 @@ class _EpisodeRepository(_Repository):
             status=status.value,
             limit=limit,
         )
-        return [m.episode_from_row(r) for r in rows]
+        return [episodes.episode_from_row(r) for r in rows]
 
 
 class _BlockRepository(_Repository):
     def add(self, block: Block) -> None:
-        self._uow.insert(m.block_to_row(block))
+        self._uow.insert(episodes.block_to_row(block))
 
     def list_for_episode(self, episode_id: str) -> Sequence[Block]:
         rows = self._uow.rows(episodes.BLOCKS_FOR_EPISODE, episode_id=episode_id)
-        return [m.block_from_row(r) for r in rows]
+        return [episodes.block_from_row(r) for r in rows]
 
 
 class _QueueRepository(_Repository):
     def add(self, item: ScheduleQueueItem) -> None:
         """A second live item for the slot fails on the partial unique index."""
-        self._uow.insert(m.queue_item_to_row(item))
+        self._uow.insert(scheduling.queue_item_to_row(item))
 
     def get(self, item_id: str) -> ScheduleQueueItem | None:
-        return self._uow.first(scheduling.QUEUE_ITEM, m.queue_item_from_row, id=item_id)
+        return self._uow.first(scheduling.QUEUE_ITEM, scheduling.queue_item_from_row, id=item_id)
 
     def update(self, item: ScheduleQueueItem) -> None:
         self._update(
-            m.queue_item_to_row(item),
+            scheduling.queue_item_to_row(item),
             on_missing=lambda _: NotFoundError("queue item", item.id),
         )
 
@@ -450,54 +453,54 @@ class _QueueRepository(_Repository):
     ) -> ScheduleQueueItem | None:
         return self._uow.first(
             scheduling.QUEUE_ITEM_FOR_SLOT,
-            m.queue_item_from_row,
+            scheduling.queue_item_from_row,
             project_id=project_id,
             scheduled_for=scheduled_for,
         )
 
     def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
         rows = self._uow.rows(scheduling.QUEUE_ITEMS_FOR_PROJECT, project_id=project_id)
-        return [m.queue_item_from_row(r) for r in rows]
+        return [scheduling.queue_item_from_row(r) for r in rows]
 
 
 class _RunRepository(_Repository):
     def add(self, run: GenerationRun) -> None:
-        self._uow.insert(m.run_to_row(run))
+        self._uow.insert(generation.run_to_row(run))
 
     def get(self, run_id: str) -> GenerationRun | None:
-        return self._uow.first(generation.RUN, m.run_from_row, id=run_id)
+        return self._uow.first(generation.RUN, generation.run_from_row, id=run_id)
 
     def update(self, run: GenerationRun) -> None:
         self._update(
-            m.run_to_row(run),
+            generation.run_to_row(run),
             on_missing=lambda _: NotFoundError("generation run", run.id),
         )
 
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
         return self._uow.first(
-            generation.RUN_LATEST_FOR_EPISODE, m.run_from_row, episode_id=episode_id
+            generation.RUN_LATEST_FOR_EPISODE, generation.run_from_row, episode_id=episode_id
         )
 
 
 class _TokenUsageRepository(_Repository):
     def add(self, usage: TokenUsage) -> None:
         """The trigger on token_usage updates the daily aggregate in the same transaction."""
-        self._uow.insert(m.usage_to_row(usage))
+        self._uow.insert(costs.usage_to_row(usage))
 
     def daily(self, day: dt.date) -> TokenUsageDaily | None:
-        return self._uow.first(costs.TOKEN_USAGE_DAILY, m.daily_from_row, day=day)
+        return self._uow.first(costs.TOKEN_USAGE_DAILY, costs.daily_from_row, day=day)
 
 
 class _PlanningNoteRepository(_Repository):
     def add(self, note: PlanningNote) -> None:
-        self._uow.insert(m.note_to_row(note))
+        self._uow.insert(feedback.note_to_row(note))
 
     def get(self, note_id: str) -> PlanningNote | None:
-        return self._uow.first(feedback.PLANNING_NOTE, m.note_from_row, id=note_id)
+        return self._uow.first(feedback.PLANNING_NOTE, feedback.note_from_row, id=note_id)
 
     def update(self, note: PlanningNote) -> None:
         self._update(
-            m.note_to_row(note),
+            feedback.note_to_row(note),
             on_missing=lambda _: NotFoundError("planning note", note.id),
         )
 
@@ -512,21 +515,21 @@ class _PlanningNoteRepository(_Repository):
                 project_id=project_id,
                 status=status.value,
             )
-        return [m.note_from_row(r) for r in rows]
+        return [feedback.note_from_row(r) for r in rows]
 
 
 class _AgentMemoryRepository(_Repository):
     def add(self, memory: AgentMemory) -> None:
-        self._uow.insert(m.memory_to_row(memory))
+        self._uow.insert(feedback.memory_to_row(memory))
 
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
         rows = self._uow.rows(feedback.AGENT_MEMORIES_FOR_PROJECT, project_id=project_id)
-        return [m.memory_from_row(r) for r in rows]
+        return [feedback.memory_from_row(r) for r in rows]
 
 
 class _UserEventRepository(_Repository):
     def add(self, event: UserEvent) -> None:
-        self._uow.insert(m.event_to_row(event))
+        self._uow.insert(activity.event_to_row(event))
 
     def list(self, event_type: str | None = None) -> Sequence[UserEvent]:
         """Oldest first."""
@@ -534,12 +537,12 @@ class _UserEventRepository(_Repository):
             rows = self._uow.rows(activity.EVENTS)
         else:
             rows = self._uow.rows(activity.EVENTS_OF_TYPE, event_type=event_type)
-        return [m.event_from_row(r) for r in rows]
+        return [activity.event_from_row(r) for r in rows]
 
 
 class _AuditLogRepository(_Repository):
     def add(self, entry: AuditLog) -> None:
-        self._uow.insert(m.audit_to_row(entry))
+        self._uow.insert(activity.audit_to_row(entry))
 
     def list(
         self,
@@ -564,14 +567,14 @@ class _AuditLogRepository(_Repository):
         }
         statement = activity.audit_log_page(frozenset(filters))
         rows = self._uow.rows(statement, limit=limit, **filters)
-        return [m.audit_from_row(r) for r in rows]
+        return [activity.audit_from_row(r) for r in rows]
 
 
 class _NotificationRepository(_Repository):
     def add(self, notification: Notification) -> None:
-        self._uow.insert(m.notification_to_row(notification))
+        self._uow.insert(activity.notification_to_row(notification))
 
     def list_for_user(self, user_id: str) -> Sequence[Notification]:
         """Newest first."""
         rows = self._uow.rows(activity.NOTIFICATIONS_FOR_USER, user_id=user_id)
-        return [m.notification_from_row(r) for r in rows]
+        return [activity.notification_from_row(r) for r in rows]
