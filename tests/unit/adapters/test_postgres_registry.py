@@ -1,18 +1,46 @@
 """The registry is the Postgres adapter's one list of capabilities: nothing may be missing.
 
-Alembic and the drift test see only the tables of modules the registry imports, so a
-capability module left out of ``CAPABILITIES`` would drop its tables from the schema
-comparison without any error.
+The unit of work builds each store from ``REPOSITORIES`` when it is first read, which
+mypy cannot follow (the factory casts to ``StorageUnitOfWork``), so these tests are
+what proves the cast: every store the core declares is registered, with a repository
+that implements the store's protocol. And Alembic and the drift test see only the
+tables of modules the registry imports, so a capability module left out of
+``CAPABILITIES`` would drop its tables from the schema comparison without an error.
+No database: a unit of work connects only when a repository first sends a statement.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterator
+from typing import Any, get_type_hints
+
+import pytest
+from sqlalchemy import Engine, create_engine
 
 from manyfutures.adapters import postgres
 from manyfutures.adapters.postgres.base import Base
-from manyfutures.adapters.postgres.registry import CAPABILITIES
+from manyfutures.adapters.postgres.registry import CAPABILITIES, REPOSITORIES
+from manyfutures.adapters.postgres.repository import Repository
+from manyfutures.adapters.postgres.unit_of_work import (
+    PostgresUnitOfWork,
+    PostgresUnitOfWorkFactory,
+)
+from manyfutures.core.storage import StorageUnitOfWork
+
+
+def store_attributes(protocol: type[Any]) -> dict[str, type[Any]]:
+    """Each property a store protocol declares, across all its bases, with its type."""
+    return {
+        name: get_type_hints(member.fget)["return"]
+        for cls in protocol.__mro__
+        for name, member in vars(cls).items()
+        if isinstance(member, property)
+    }
+
+
+STORES = store_attributes(StorageUnitOfWork)
 
 
 def _import_every_module() -> None:
@@ -22,7 +50,86 @@ def _import_every_module() -> None:
             importlib.import_module(module.name)
 
 
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """An engine that is never connected: nothing in these tests sends a statement."""
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    yield engine
+    engine.dispose()
+
+
+def test_the_storage_protocol_declares_stores() -> None:
+    """The introspection below sees every capability's store, not an empty set."""
+    assert {"organizations", "projects", "episodes", "queue", "runs", "notifications"} <= set(
+        STORES
+    )
+
+
+def test_the_registry_serves_exactly_the_stores_the_core_declares() -> None:
+    assert set(REPOSITORIES) == set(STORES)
+
+
+@pytest.mark.parametrize("name", sorted(STORES))
+def test_each_store_is_a_repository_implementing_its_protocol(name: str) -> None:
+    repository, protocol = REPOSITORIES[name], STORES[name]
+    assert issubclass(repository, Repository)
+    assert protocol in repository.__mro__
+    stubs = [
+        member
+        for member in vars(protocol)
+        if not member.startswith("_") and getattr(repository, member) is getattr(protocol, member)
+    ]
+    assert stubs == [], f"{repository.__name__} leaves the protocol's stubs in place"
+
+
+def test_no_store_name_is_hidden_by_an_attribute_of_the_unit_of_work() -> None:
+    """``__getattr__`` only sees names the class lacks: a store called ``rows`` would
+    quietly be the unit of work's method."""
+    assert set(REPOSITORIES).isdisjoint(dir(PostgresUnitOfWork))
+
+
+def test_the_factory_gives_a_postgres_unit_of_work_for_the_organization(engine: Engine) -> None:
+    uow = PostgresUnitOfWorkFactory(engine)("org_a")
+    assert isinstance(uow, PostgresUnitOfWork)
+    assert uow.organization_id == "org_a"
+
+
+def test_repositories_are_built_on_first_use_and_then_kept(engine: Engine) -> None:
+    uow = PostgresUnitOfWork(engine, "org_a")
+    assert not set(REPOSITORIES) & set(vars(uow))
+    projects = uow.projects
+    assert type(projects) is REPOSITORIES["projects"]
+    assert uow.projects is projects
+    assert set(REPOSITORIES) & set(vars(uow)) == {"projects"}
+
+
+@pytest.mark.parametrize("name", sorted(STORES))
+def test_every_store_is_reachable_on_a_unit_of_work(engine: Engine, name: str) -> None:
+    uow = PostgresUnitOfWorkFactory(engine)("org_a")
+    assert STORES[name] in type(getattr(uow, name)).__mro__
+
+
+def test_an_unregistered_attribute_is_an_attribute_error(engine: Engine) -> None:
+    uow = PostgresUnitOfWork(engine, "org_a")
+    with pytest.raises(AttributeError, match="no_such_store") as raised:
+        _ = uow.no_such_store
+    assert raised.value.name == "no_such_store"
+    assert not hasattr(uow, "no_such_store")
+
+
 def test_every_row_class_is_in_a_listed_capability_module() -> None:
     _import_every_module()
     homes = {mapper.class_.__module__ for mapper in Base.registry.mappers}
     assert homes == {module.__name__ for module in CAPABILITIES}
+
+
+def test_every_repository_class_is_registered() -> None:
+    """A repository written but not registered would never be built."""
+    _import_every_module()
+    written = {
+        cls
+        for module in CAPABILITIES
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, Repository) and cls is not Repository
+    }
+    assert written == set(REPOSITORIES.values())

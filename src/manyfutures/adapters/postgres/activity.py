@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -10,7 +11,8 @@ from sqlalchemy import ColumnElement, Index, Select, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, org_fk, table_of
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.activity import ports
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 
 # --- rows ---------------------------------------------------------------------------------
@@ -203,3 +205,59 @@ def notification_from_row(r: NotificationRow) -> Notification:
         read_at=r.read_at,
         created_at=r.created_at,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class UserEventRepository(Repository, ports.UserEventRepository):
+    def add(self, event: UserEvent) -> None:
+        self._uow.insert(event_to_row(event))
+
+    def list(self, event_type: str | None = None) -> Sequence[UserEvent]:
+        """Oldest first."""
+        if event_type is None:
+            rows = self._uow.rows(EVENTS)
+        else:
+            rows = self._uow.rows(EVENTS_OF_TYPE, event_type=event_type)
+        return [event_from_row(r) for r in rows]
+
+
+class AuditLogRepository(Repository, ports.AuditLogRepository):
+    def add(self, entry: AuditLog) -> None:
+        self._uow.insert(audit_to_row(entry))
+
+    def list(
+        self,
+        action: str | None = None,
+        resource_id: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 100,
+        after_id: str | None = None,
+    ) -> Sequence[AuditLog]:
+        """Newest first, like the in-memory adapter and the contract suite."""
+        filters = {
+            name: value
+            for name, value in (
+                ("action", action),
+                ("resource_id", resource_id),
+                ("since", since),
+                ("until", until),
+                ("after", after_id),
+            )
+            if value is not None
+        }
+        statement = audit_log_page(frozenset(filters))
+        rows = self._uow.rows(statement, limit=limit, **filters)
+        return [audit_from_row(r) for r in rows]
+
+
+class NotificationRepository(Repository, ports.NotificationRepository):
+    def add(self, notification: Notification) -> None:
+        self._uow.insert(notification_to_row(notification))
+
+    def list_for_user(self, user_id: str) -> Sequence[Notification]:
+        """Newest first."""
+        rows = self._uow.rows(NOTIFICATIONS_FOR_USER, user_id=user_id)
+        return [notification_from_row(r) for r in rows]

@@ -27,7 +27,8 @@ from manyfutures.adapters.postgres.base import (
     org_fk,
     table_of,
 )
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.costs import ports
 from manyfutures.core.costs.model import Operation, OperationTotals, TokenUsage, TokenUsageDaily
 
 # --- rows ---------------------------------------------------------------------------------
@@ -149,3 +150,15 @@ def daily_from_row(r: TokenUsageDailyRow) -> TokenUsageDaily:
         hourly_tokens={int(hour): int(tokens) for hour, tokens in r.hourly_tokens.items()},
         last_updated=r.last_updated,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class TokenUsageRepository(Repository, ports.TokenUsageRepository):
+    def add(self, usage: TokenUsage) -> None:
+        """The trigger on token_usage updates the daily aggregate in the same transaction."""
+        self._uow.insert(usage_to_row(usage))
+
+    def daily(self, day: dt.date) -> TokenUsageDaily | None:
+        return self._uow.first(TOKEN_USAGE_DAILY, daily_from_row, day=day)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, func, select, text
@@ -17,7 +18,8 @@ from manyfutures.adapters.postgres.base import (
     table_of,
     tenant_fk,
 )
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.episodes import ports
 from manyfutures.core.episodes.episode import (
     Block,
     BlockType,
@@ -26,6 +28,7 @@ from manyfutures.core.episodes.episode import (
     GenerationStage,
     Source,
 )
+from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -203,3 +206,59 @@ def block_from_row(r: BlockRow) -> Block:
         created_at=r.created_at,
         updated_at=r.updated_at,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class EpisodeRepository(Repository, ports.EpisodeRepository):
+    def add(self, episode: Episode) -> None:
+        self._uow.insert(episode_to_row(episode))
+
+    def get(self, episode_id: str) -> Episode | None:
+        return self._uow.first(EPISODE, episode_from_row, id=episode_id)
+
+    def update(self, episode: Episode) -> None:
+        self._update(
+            episode_to_row(episode),
+            on_missing=lambda _: NotFoundError("episode", episode.id),
+        )
+
+    def list_for_project(
+        self, project_id: str, limit: int, after_id: str | None = None
+    ) -> Sequence[Episode]:
+        if after_id is None:
+            rows = self._uow.rows(EPISODE_PAGE, project_id=project_id, limit=limit)
+        else:
+            rows = self._uow.rows(
+                EPISODE_PAGE_AFTER, project_id=project_id, limit=limit, after=after_id
+            )
+        return [episode_from_row(r) for r in rows]
+
+    def find_for_slot(self, project_id: str, scheduled_for: dt.datetime) -> Episode | None:
+        return self._uow.first(
+            EPISODE_FOR_SLOT,
+            episode_from_row,
+            project_id=project_id,
+            scheduled_for=scheduled_for,
+        )
+
+    def recent_with_status(
+        self, project_id: str, status: EpisodeStatus, limit: int
+    ) -> Sequence[Episode]:
+        rows = self._uow.rows(
+            EPISODES_RECENT_WITH_STATUS,
+            project_id=project_id,
+            status=status.value,
+            limit=limit,
+        )
+        return [episode_from_row(r) for r in rows]
+
+
+class BlockRepository(Repository, ports.BlockRepository):
+    def add(self, block: Block) -> None:
+        self._uow.insert(block_to_row(block))
+
+    def list_for_episode(self, episode_id: str) -> Sequence[Block]:
+        rows = self._uow.rows(BLOCKS_FOR_EPISODE, episode_id=episode_id)
+        return [block_from_row(r) for r in rows]

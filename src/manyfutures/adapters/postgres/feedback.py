@@ -4,6 +4,7 @@ tables that wait for their features."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,8 +19,10 @@ from manyfutures.adapters.postgres.base import (
     table_of,
     tenant_fk,
 )
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.feedback import ports
 from manyfutures.core.feedback.model import AgentMemory, ChatRole, PlanningNote, PlanningNoteStatus
+from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -233,3 +236,42 @@ def memory_from_row(r: AgentMemoryRow) -> AgentMemory:
         created_at=r.created_at,
         expires_at=r.expires_at,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class PlanningNoteRepository(Repository, ports.PlanningNoteRepository):
+    def add(self, note: PlanningNote) -> None:
+        self._uow.insert(note_to_row(note))
+
+    def get(self, note_id: str) -> PlanningNote | None:
+        return self._uow.first(PLANNING_NOTE, note_from_row, id=note_id)
+
+    def update(self, note: PlanningNote) -> None:
+        self._update(
+            note_to_row(note),
+            on_missing=lambda _: NotFoundError("planning note", note.id),
+        )
+
+    def list_for_project(
+        self, project_id: str, status: PlanningNoteStatus | None = None
+    ) -> Sequence[PlanningNote]:
+        if status is None:
+            rows = self._uow.rows(PLANNING_NOTES_FOR_PROJECT, project_id=project_id)
+        else:
+            rows = self._uow.rows(
+                PLANNING_NOTES_FOR_PROJECT_WITH_STATUS,
+                project_id=project_id,
+                status=status.value,
+            )
+        return [note_from_row(r) for r in rows]
+
+
+class AgentMemoryRepository(Repository, ports.AgentMemoryRepository):
+    def add(self, memory: AgentMemory) -> None:
+        self._uow.insert(memory_to_row(memory))
+
+    def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
+        rows = self._uow.rows(AGENT_MEMORIES_FOR_PROJECT, project_id=project_id)
+        return [memory_from_row(r) for r in rows]

@@ -18,8 +18,10 @@ from manyfutures.adapters.postgres.base import (
     table_of,
     tenant_fk,
 )
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.generation import ports
 from manyfutures.core.generation.run import GenerationRun, RunStatus
+from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -102,3 +104,23 @@ def run_from_row(r: GenerationRunRow) -> GenerationRun:
         started_at=r.started_at,
         finished_at=r.finished_at,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class RunRepository(Repository, ports.GenerationRunRepository):
+    def add(self, run: GenerationRun) -> None:
+        self._uow.insert(run_to_row(run))
+
+    def get(self, run_id: str) -> GenerationRun | None:
+        return self._uow.first(RUN, run_from_row, id=run_id)
+
+    def update(self, run: GenerationRun) -> None:
+        self._update(
+            run_to_row(run),
+            on_missing=lambda _: NotFoundError("generation run", run.id),
+        )
+
+    def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
+        return self._uow.first(RUN_LATEST_FOR_EPISODE, run_from_row, episode_id=episode_id)

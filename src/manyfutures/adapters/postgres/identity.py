@@ -13,9 +13,11 @@ from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint, bindparam, de
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, table_of
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.identity import ports
 from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.shared.actor import Role
+from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -152,3 +154,51 @@ def membership_from_row(r: MembershipRow) -> Membership:
         role=Role(r.role),
         created_at=r.created_at,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class OrganizationRepository(Repository, ports.OrganizationRepository):
+    def add(self, organization: Organization) -> None:
+        self._uow.insert(organization_to_row(organization))
+
+    def get(self) -> Organization | None:
+        return self._uow.first(ORGANIZATION, organization_from_row)
+
+    def update(self, organization: Organization) -> None:
+        self._update(
+            organization_to_row(organization),
+            on_missing=lambda _: NotFoundError("organization", organization.id),
+        )
+
+
+class UserRepository(Repository, ports.UserRepository):
+    def add(self, user: User) -> None:
+        self._uow.insert(user_to_row(user))
+
+    def get(self, user_id: str) -> User | None:
+        return self._uow.first(USER, user_from_row, id=user_id)
+
+    def update(self, user: User) -> None:
+        self._update(user_to_row(user), on_missing=lambda _: NotFoundError("user", user.id))
+
+
+class MembershipRepository(Repository, ports.MembershipRepository):
+    def add(self, membership: Membership) -> None:
+        self._uow.insert(membership_to_row(membership))
+
+    def get_for_user(self, user_id: str) -> Membership | None:
+        return self._uow.first(MEMBERSHIP_FOR_USER, membership_from_row, user_id=user_id)
+
+    def update(self, membership: Membership) -> None:
+        self._update(
+            membership_to_row(membership),
+            on_missing=lambda _: NotFoundError("membership", membership.id),
+        )
+
+    def remove(self, user_id: str) -> bool:
+        parameters = {"org": self._org, "user_id": user_id}
+        return self._uow.now(
+            lambda connection: connection.execute(MEMBERSHIP_DELETE, parameters).rowcount > 0
+        )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
+from sqlalchemy import CheckConstraint, Connection, Index, UniqueConstraint, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -17,9 +18,11 @@ from manyfutures.adapters.postgres.base import (
     org_fk,
     table_of,
 )
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.projects import ports
 from manyfutures.core.projects.cadence import Cadence, CadenceMode
 from manyfutures.core.projects.model import MemoryStorage, Project, ProjectMemory, ProjectStatus
+from manyfutures.core.shared.errors import VersionConflictError
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -163,3 +166,47 @@ def project_from_row(r: ProjectRow) -> Project:
         deleted_at=r.deleted_at,
         deleted_by=r.deleted_by,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class ProjectRepository(Repository, ports.ProjectRepository):
+    """Optimistic locking: an update only lands on the version this unit of work read."""
+
+    def add(self, project: Project) -> None:
+        self._uow.insert(project_to_row(project))
+
+    def get(self, project_id: str) -> Project | None:
+        rows = self._uow.rows(PROJECT, id=project_id)
+        if not rows:
+            return None
+        project = project_from_row(rows[0])
+        self._uow.loaded_versions.setdefault(project.id, project.version)
+        return project
+
+    def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
+        if after_id is None:
+            rows = self._uow.rows(PROJECT_PAGE, limit=limit)
+        else:
+            rows = self._uow.rows(PROJECT_PAGE_AFTER, limit=limit, after=after_id)
+        return [project_from_row(r) for r in rows]
+
+    def update(self, project: Project) -> None:
+        loaded = self._uow.loaded_versions.get(project.id)
+        if loaded is None:
+            raise VersionConflictError("project", project.id, project.version, None)
+        # The next update in this unit of work builds on this one's version.
+        self._uow.loaded_versions[project.id] = project.version
+        self._update(
+            project_to_row(project),
+            loaded_version=loaded,
+            on_missing=lambda connection: VersionConflictError(
+                "project", project.id, loaded, self._current_version(connection, project.id)
+            ),
+        )
+
+    def _current_version(self, connection: Connection, project_id: str) -> int | None:
+        """For the error message: the version that won (None if the project is gone)."""
+        parameters = {"org": self._org, "id": project_id}
+        return connection.execute(PROJECT_VERSION, parameters).scalar_one_or_none()

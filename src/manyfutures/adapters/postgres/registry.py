@@ -1,15 +1,23 @@
-"""Every capability's storage, in one list: the whole schema.
+"""Every capability's storage in one place: which repository serves each store, and the
+whole schema.
+
+``REPOSITORIES`` names, for each store attribute of ``core.storage.StorageUnitOfWork``
+(``uow.projects``, ``uow.queue``, …), the repository class that serves it; the unit
+of work builds it from here on first use. Adding an entity to a capability adds one
+line here (docs/adding-an-entity.md).
 
 Each capability keeps its tables in its own module; they reach ``Base.metadata`` only
-when that module is imported. Importing this module imports every one of them, so
-``METADATA`` is the whole schema: Alembic (migrations/env.py), ``migrate.schema_drift``
-and the schema tests read it from here, never from ``base.Base``, which holds only
-the tables of whatever happens to be imported. A capability module missing from
-``CAPABILITIES`` fails a unit test (tests/unit/adapters/test_postgres_registry.py).
+when that module is imported. Importing this module imports every one of them
+(``CAPABILITIES``), so ``METADATA`` is the whole schema: Alembic (migrations/env.py),
+``migrate.schema_drift`` and the schema tests read it from here, never from
+``base.Base``, which holds only the tables of whatever happens to be imported.
+tests/unit/adapters/test_postgres_registry.py fails if a module with rows is missing
+from ``CAPABILITIES``, or a store from ``REPOSITORIES``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import ModuleType
 
 from manyfutures.adapters.postgres import (
@@ -23,6 +31,7 @@ from manyfutures.adapters.postgres import (
     scheduling,
 )
 from manyfutures.adapters.postgres.base import GLOBAL_TABLES, Base
+from manyfutures.adapters.postgres.repository import Repository
 
 CAPABILITIES: tuple[ModuleType, ...] = (
     identity,
@@ -34,6 +43,23 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     feedback,
     activity,
 )
+
+REPOSITORIES: Mapping[str, type[Repository]] = {
+    "organizations": identity.OrganizationRepository,
+    "users": identity.UserRepository,
+    "memberships": identity.MembershipRepository,
+    "projects": projects.ProjectRepository,
+    "episodes": episodes.EpisodeRepository,
+    "blocks": episodes.BlockRepository,
+    "queue": scheduling.QueueRepository,
+    "runs": generation.RunRepository,
+    "token_usage": costs.TokenUsageRepository,
+    "planning_notes": feedback.PlanningNoteRepository,
+    "agent_memories": feedback.AgentMemoryRepository,
+    "events": activity.UserEventRepository,
+    "audit_log": activity.AuditLogRepository,
+    "notifications": activity.NotificationRepository,
+}
 
 METADATA = Base.metadata
 """Every table, since every capability module is imported above."""

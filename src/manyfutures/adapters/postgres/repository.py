@@ -1,4 +1,5 @@
-"""What every capability's repositories share: the tenant parameter and the UPDATE by id.
+"""What every capability's repositories share: their unit of work, the tenant parameter
+and the UPDATE by id.
 
 Statements are built once, in the capability module that owns the table, each with
 the tenant bound as ``:org``. Building a statement costs more Python than sending
@@ -10,11 +11,20 @@ organization is its own tenant); the UPDATE by id is built per table on first us
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sqlalchemy import String, Table, Update, bindparam, update
+from sqlalchemy import Connection, String, Table, Update, bindparam, update
+
+from manyfutures.adapters.postgres.base import Base, column_values, table_of
+
+if TYPE_CHECKING:
+    from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWork
 
 ORG = bindparam("org", type_=String)
+# Never in an UPDATE's SET: a row keeps its id and its organization.
+_KEYS = frozenset({"id", "organization_id"})
 
 
 @cache
@@ -31,3 +41,44 @@ def update_by_id(table: Table, versioned: bool = False) -> Update:
     if versioned:
         conditions.append(table.c.version == bindparam("loaded_version"))
     return update(table).where(*conditions)
+
+
+class Repository:
+    """One store's repository, built by its unit of work on first use (``registry``).
+
+    It keeps no state of its own: reads and writes go through the unit of work, which
+    holds the connection, the staged writes and the versions read.
+    """
+
+    def __init__(self, uow: PostgresUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _org(self) -> str:
+        return self._uow.organization_id
+
+    def _update(
+        self,
+        row: Base,
+        *,
+        loaded_version: int | None = None,
+        on_missing: Callable[[Connection], Exception],
+    ) -> None:
+        """Stage an UPDATE of every column but the keys; fail if it matched no row.
+
+        With ``loaded_version``, only the row still at that version matches.
+        """
+        table = table_of(row)
+        values = column_values(row)
+        self._uow.check_tenant(table, values)
+        statement = update_by_id(table, versioned=loaded_version is not None)
+        parameters = {name: value for name, value in values.items() if name not in _KEYS}
+        parameters.update(key_id=values["id"], org=self._org)
+        if loaded_version is not None:
+            parameters["loaded_version"] = loaded_version
+
+        def run(connection: Connection) -> None:
+            if connection.execute(statement, parameters).rowcount != 1:
+                raise on_missing(connection)
+
+        self._uow.later(run)

@@ -7,6 +7,7 @@ Claiming due items across organizations is not here: it goes through the schedul
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, Row, UniqueConstraint, bindparam, select, text
@@ -21,8 +22,10 @@ from manyfutures.adapters.postgres.base import (
     table_of,
     tenant_fk,
 )
-from manyfutures.adapters.postgres.repository import ORG
+from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.scheduling import ports
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -143,3 +146,35 @@ def queue_item_from_row(r: QueueItemRow | Row[Any] | Any) -> ScheduleQueueItem:
         completed_at=r.completed_at,
         created_at=r.created_at,
     )
+
+
+# --- repositories -------------------------------------------------------------------------
+
+
+class QueueRepository(Repository, ports.ScheduleQueueRepository):
+    def add(self, item: ScheduleQueueItem) -> None:
+        """A second live item for the slot fails on the partial unique index."""
+        self._uow.insert(queue_item_to_row(item))
+
+    def get(self, item_id: str) -> ScheduleQueueItem | None:
+        return self._uow.first(QUEUE_ITEM, queue_item_from_row, id=item_id)
+
+    def update(self, item: ScheduleQueueItem) -> None:
+        self._update(
+            queue_item_to_row(item),
+            on_missing=lambda _: NotFoundError("queue item", item.id),
+        )
+
+    def find_for_slot(
+        self, project_id: str, scheduled_for: dt.datetime
+    ) -> ScheduleQueueItem | None:
+        return self._uow.first(
+            QUEUE_ITEM_FOR_SLOT,
+            queue_item_from_row,
+            project_id=project_id,
+            scheduled_for=scheduled_for,
+        )
+
+    def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
+        rows = self._uow.rows(QUEUE_ITEMS_FOR_PROJECT, project_id=project_id)
+        return [queue_item_from_row(r) for r in rows]
