@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from manyfutures.adapters.postgres.base import tenant_column
 from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
-from manyfutures.adapters.postgres.registry import TENANT_TABLES
+from manyfutures.adapters.postgres.registry import METADATA, TENANT_TABLES
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
 from tests.support import builders as b
@@ -69,7 +69,7 @@ VALUES ('notif_' || :org, :org, 'user_1', 'k', 't', 'b', now());
 
 
 def _key(table: str) -> str:
-    column = tenant_column(table)
+    column = tenant_column(METADATA.tables[table])
     assert column is not None, f"{table} is a global table"
     return column
 

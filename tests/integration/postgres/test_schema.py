@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import CheckConstraint, Connection, Engine, text
 
-from manyfutures.adapters.postgres.base import GLOBAL_TABLES, tenant_column
+from manyfutures.adapters.postgres.base import tenant_column
 from manyfutures.adapters.postgres.migrate import (
     MIGRATIONS,
     alembic_config,
@@ -16,7 +16,7 @@ from manyfutures.adapters.postgres.migrate import (
     schema_drift,
     upgrade,
 )
-from manyfutures.adapters.postgres.registry import METADATA, TENANT_TABLES
+from manyfutures.adapters.postgres.registry import GLOBAL_TABLES, METADATA, TENANT_TABLES
 from tests.integration.postgres.database import MigratedDatabase
 
 pytestmark = pytest.mark.integration
@@ -120,7 +120,7 @@ def test_every_tenant_table_is_scoped_and_indexed(db: MigratedDatabase) -> None:
         )
         assert tables == set(TENANT_TABLES) | GLOBAL_TABLES
         for table in TENANT_TABLES:
-            column = tenant_column(table)
+            column = tenant_column(METADATA.tables[table])
             assert column is not None, table
             nullable = connection.execute(
                 text(

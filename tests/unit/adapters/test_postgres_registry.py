@@ -20,8 +20,14 @@ import pytest
 from sqlalchemy import Engine, create_engine
 
 from manyfutures.adapters import postgres
-from manyfutures.adapters.postgres.base import Base
-from manyfutures.adapters.postgres.registry import CAPABILITIES, REPOSITORIES
+from manyfutures.adapters.postgres.base import Base, tenant_column
+from manyfutures.adapters.postgres.registry import (
+    CAPABILITIES,
+    GLOBAL_TABLES,
+    METADATA,
+    REPOSITORIES,
+    TENANT_TABLES,
+)
 from manyfutures.adapters.postgres.repository import Repository
 from manyfutures.adapters.postgres.unit_of_work import (
     PostgresUnitOfWork,
@@ -133,3 +139,14 @@ def test_every_repository_class_is_registered() -> None:
         if isinstance(cls, type) and issubclass(cls, Repository) and cls is not Repository
     }
     assert written == set(REPOSITORIES.values())
+
+
+def test_every_table_is_scoped_by_a_column_it_has_or_declared_global() -> None:
+    """A table with no ``organization_id`` that does not say how it is scoped fails here,
+    before row-level security is asked to compare a column that is not there."""
+    for table in METADATA.tables.values():
+        column = tenant_column(table)
+        assert column is None or column in table.c, table.name
+    assert set(GLOBAL_TABLES) == {"users"}
+    assert tenant_column(METADATA.tables["organizations"]) == "id"
+    assert set(TENANT_TABLES) == set(METADATA.tables) - GLOBAL_TABLES

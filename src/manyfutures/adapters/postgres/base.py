@@ -119,15 +119,18 @@ def org_fk() -> Any:
     return ForeignKey("organizations.id")
 
 
-GLOBAL_TABLES = frozenset({"users"})
-"""Tables without a tenant: no ``organization_id``, no row-level security."""
+def scoped_by(column: str | None) -> dict[str, Any]:
+    """The table argument for a table not scoped by ``organization_id``: the column
+    row-level security compares instead, or None for a global table (no tenant, no
+    policy). Read back by ``tenant_column``."""
+    return {"info": {"tenant_column": column}}
 
 
-def tenant_column(table_name: str) -> str | None:
+def tenant_column(table: Table) -> str | None:
     """The column that names a row's organization; None for a global table.
 
-    An organization is its own tenant, so it is scoped by its ``id``.
+    ``organization_id`` unless the row class declared otherwise with ``scoped_by``, so
+    the tenancy of a table is written next to the table, not in a list here.
     """
-    if table_name in GLOBAL_TABLES:
-        return None
-    return "id" if table_name == "organizations" else "organization_id"
+    column: str | None = table.info.get("tenant_column", "organization_id")
+    return column

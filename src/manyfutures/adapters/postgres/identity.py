@@ -12,7 +12,15 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint, bindparam, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, table_of
+from manyfutures.adapters.postgres.base import (
+    Base,
+    Id,
+    Timestamp,
+    one_of,
+    org_fk,
+    scoped_by,
+    table_of,
+)
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.identity import ports
 from manyfutures.core.identity.model import Membership, Organization, User
@@ -34,7 +42,11 @@ class OrganizationRow(Base):
     updated_at: Mapped[Timestamp]
     deleted_at: Mapped[dt.datetime | None]
 
-    __table_args__ = (CheckConstraint("daily_cost_limit_gbp >= 0", name="limit_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("daily_cost_limit_gbp >= 0", name="limit_not_negative"),
+        # An organization is its own tenant.
+        scoped_by("id"),
+    )
 
 
 class UserRow(Base):
@@ -49,6 +61,8 @@ class UserRow(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
     deleted_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (scoped_by(None),)
 
 
 class MembershipRow(Base):

@@ -30,7 +30,7 @@ from manyfutures.adapters.postgres import (
     projects,
     scheduling,
 )
-from manyfutures.adapters.postgres.base import GLOBAL_TABLES, Base
+from manyfutures.adapters.postgres.base import Base, tenant_column
 from manyfutures.adapters.postgres.repository import Repository
 
 CAPABILITIES: tuple[ModuleType, ...] = (
@@ -64,7 +64,12 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
 METADATA = Base.metadata
 """Every table, since every capability module is imported above."""
 
+GLOBAL_TABLES = frozenset(
+    table.name for table in METADATA.tables.values() if tenant_column(table) is None
+)
+"""Tables without a tenant: no ``organization_id``, no row-level security."""
+
 TENANT_TABLES = tuple(
-    table.name for table in METADATA.sorted_tables if table.name not in GLOBAL_TABLES
+    table.name for table in METADATA.sorted_tables if tenant_column(table) is not None
 )
 """Every table row-level security scopes, parents before children."""

@@ -189,7 +189,7 @@ class PostgresUnitOfWork:
 
     def check_tenant(self, table: Table, values: dict[str, Any]) -> None:
         """Every write passes here: refused in Python before row-level security has to."""
-        column = tenant_column(table.name)
+        column = tenant_column(table)
         if column is not None and values[column] != self.organization_id:
             raise PermissionDeniedError(
                 f"{table.name} row {values['id']} belongs to another organization"
