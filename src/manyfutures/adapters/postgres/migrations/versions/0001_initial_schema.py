@@ -6,9 +6,10 @@ Create Date: 2026-11-22
 
 Everything the service needs from the database is here and nowhere else, so a
 fresh database is one ``manyfutures db upgrade`` away from ready. The table DDL
-was generated from ``tables.py`` and must stay equal to it (a test compares the
-migrated database with the models). What Alembic cannot generate is written out
-below as SQL, each part with its reason:
+was generated from the table models (then ``tables.py``, now each capability's
+module, gathered in ``registry.METADATA``) and must stay equal to them (a test
+compares the migrated database with the models). What Alembic cannot generate is
+written out below as SQL, each part with its reason:
 
 * roles — the app role (LOGIN, NOSUPERUSER, NOBYPASSRLS, owns nothing) and the
   NOLOGIN scheduler role that owns the cross-tenant functions (ADR 0002);
