@@ -11,6 +11,7 @@ from manyfutures.core.episodes.episode import Episode
 from manyfutures.core.feedback.model import PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Organization
+from manyfutures.core.outbox.model import OutboxMessage
 from manyfutures.core.projects.cadence import Cadence
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
@@ -132,3 +133,18 @@ def usage(
         "created_at": at,
     }
     return TokenUsage(**{**fields, **overrides})
+
+
+def outbox_message(
+    message_id: str = "outbox_1", org: str = "org_a", **overrides: Any
+) -> OutboxMessage:
+    fields: dict[str, Any] = {
+        "id": message_id,
+        "organization_id": org,
+        "recipient": "reader@example.org",
+        "subject": "Your episode is ready",
+        "body": "Read it at /episodes/ep_1",
+        "available_at": T0,
+        "created_at": T0,
+    }
+    return OutboxMessage(**{**fields, **overrides})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from manyfutures.core.activity.email import EmailMessage
+from manyfutures.core.outbox.ports import EmailMessage
 
 logger = logging.getLogger(__name__)
 

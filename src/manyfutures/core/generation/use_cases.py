@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from manyfutures.core.activity.email import EmailMessage, EmailSender
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs.model import Operation, TokenUsage
 from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus, GenerationStage, Source
@@ -31,6 +30,8 @@ from manyfutures.core.generation.ports import (
 )
 from manyfutures.core.generation.run import GenerationRun, RunStatus
 from manyfutures.core.identity.model import User
+from manyfutures.core.outbox.model import ID_PREFIX as OUTBOX_ID_PREFIX
+from manyfutures.core.outbox.ports import EmailMessage, EmailSender
 from manyfutures.core.projects.model import (
     MemoryStorage,
     Project,
@@ -441,6 +442,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         try:
             self._email.send(
                 EmailMessage(
+                    message_id=self._ids.new_id(OUTBOX_ID_PREFIX),
                     to=reader.email,
                     subject=f"Your Many Futures episode is ready: {episode.title}",
                     text=f"{episode.summary}\n\nRead it at /episodes/{episode.id}",

@@ -1,0 +1,80 @@
+"""What the outbox needs from outside: storage inside a tenant, a cross-tenant path for the
+dispatcher, and a way to send email."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from manyfutures.core.outbox.model import OutboxMessage
+
+
+class OutboxRepository(Protocol):
+    """Tenant-scoped, on the unit of work (``uow.outbox``): a message is added in the same
+    transaction as the change it reports, so a rollback takes it away with the change."""
+
+    def add(self, message: OutboxMessage) -> None: ...
+    def get(self, message_id: str) -> OutboxMessage | None: ...
+
+
+class OutboxGateway(Protocol):
+    """The dispatcher's path across organizations (ADR 0005). Each call is atomic and
+    committed before it returns, so no lock outlives it: a message is sent with nothing
+    held but its lease."""
+
+    def claim_due(
+        self, now: datetime, lease: timedelta, batch_size: int, max_attempts: int
+    ) -> Sequence[OutboxMessage]:
+        """Claim due messages in ``available_at`` order, each with attempts left, counting
+        the attempt and leasing it (``OutboxMessage.claim``); two concurrent callers never
+        receive the same message. A due message with no attempt left is made dead
+        (``NO_ATTEMPT_LEFT``) instead of returned."""
+        ...
+
+    def mark_sent(self, message: OutboxMessage) -> bool:
+        """Store ``message`` as sent; False (nothing changed) if it is no longer pending.
+
+        Any attempt's success counts, even one whose lease ran out: it was delivered.
+        """
+        ...
+
+    def record_failure(self, message: OutboxMessage) -> bool:
+        """Store the outcome ``message.record_failure`` decided (retry time or dead).
+
+        False, and nothing changed, unless the stored message is still pending at the same
+        attempt: a newer claim, or another dispatcher's success, wins over a stale failure.
+        """
+        ...
+
+    def dead_messages(self, limit: int, after_id: str | None = None) -> Sequence[OutboxMessage]:
+        """Every organization's dead messages, newest first; for operators."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    message_id: str
+    """Stable across redeliveries: the sender makes the ``Message-ID`` header from it."""
+    to: str
+    subject: str
+    text: str
+
+
+class DeliveryError(Exception):
+    """The mail server did not take the message."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying: a 4xx reply, a connection that failed or timed out."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help: a 5xx reply to the message (unknown recipient, rejected content)."""
+
+
+class EmailSender(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Deliver one message or raise a ``DeliveryError`` saying whether to retry."""
+        ...
