@@ -1,7 +1,7 @@
 """One contract suite, every storage adapter.
 
 Each test receives a ``Storage`` bundle (unit-of-work factory plus the
-cross-tenant scheduler gateway) for every adapter in ``ADAPTERS``; the same
+cross-tenant scheduler and outbox gateways) for every adapter in ``ADAPTERS``; the same
 assertions must hold for the in-memory fake and for PostgreSQL.
 
 PostgreSQL runs in a fresh database created (and migrated, and finally dropped)
@@ -17,11 +17,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.core.outbox.ports import OutboxGateway
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.storage import StorageFactory
 from tests.integration.postgres.database import MigratedDatabase
@@ -31,18 +34,27 @@ from tests.integration.postgres.database import MigratedDatabase
 class Storage:
     uow: StorageFactory
     gateway: SchedulerGateway
+    outbox: OutboxGateway
 
 
 def _memory() -> Iterator[Storage]:
     store = InMemoryStore()
-    yield Storage(InMemoryUnitOfWorkFactory(store), InMemorySchedulerGateway(store))
+    yield Storage(
+        InMemoryUnitOfWorkFactory(store),
+        InMemorySchedulerGateway(store),
+        InMemoryOutboxGateway(store),
+    )
 
 
 def _postgres(request: pytest.FixtureRequest) -> Iterator[Storage]:
     database: MigratedDatabase = request.getfixturevalue("postgres_database")
     database.reset()
     engine = database.app_engine
-    yield Storage(PostgresUnitOfWorkFactory(engine), PostgresSchedulerGateway(engine))
+    yield Storage(
+        PostgresUnitOfWorkFactory(engine),
+        PostgresSchedulerGateway(engine),
+        PostgresOutboxGateway(engine),
+    )
 
 
 ADAPTERS: dict[str, Callable[[pytest.FixtureRequest], Iterator[Storage]]] = {

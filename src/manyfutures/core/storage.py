@@ -15,6 +15,7 @@ from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.ports import RunStore
 from manyfutures.core.identity.ports import IdentityStore
+from manyfutures.core.outbox.ports import OutboxStore
 from manyfutures.core.projects.ports import ProjectStore
 from manyfutures.core.scheduling.ports import QueueStore
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
@@ -29,6 +30,7 @@ class StorageUnitOfWork(
     UsageStore,
     FeedbackStore,
     ActivityStore,
+    OutboxStore,
     Protocol,
 ):
     """All of them."""

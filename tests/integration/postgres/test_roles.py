@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -20,11 +22,18 @@ from tests.support.ci import on_ci
 
 pytestmark = pytest.mark.integration
 
-SCHEDULER_FUNCTIONS = (
-    "scheduler_due_projects",
-    "scheduler_claim_due_items",
-    "scheduler_abandoned_items",
+ROOT = Path(__file__).resolve().parents[3]
+CROSS_TENANT_ADR = ROOT / "docs" / "adr" / "0007-cross-tenant-functions.md"
+# A row of the ADR's table: | `name(arguments)` | migration | reason |
+LISTED_FUNCTION = re.compile(r"^\| `([a-z_]+)\(", re.MULTILINE)
+DEFINER_FUNCTIONS = text(
+    "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE n.nspname = current_schema() AND p.prosecdef AND pg_get_userbyid(p.proowner) = :owner"
 )
+
+
+def listed_cross_tenant_functions() -> set[str]:
+    return set(LISTED_FUNCTION.findall(CROSS_TENANT_ADR.read_text(encoding="utf-8")))
 
 
 def test_the_app_role_is_bound_by_row_level_security(db: MigratedDatabase) -> None:
@@ -64,11 +73,20 @@ def test_the_scheduler_role_cannot_log_in_and_the_app_cannot_become_it(
         connection.execute(text(f"SET ROLE {db.scheduler_role}"))
 
 
+def test_adr_0007_lists_exactly_the_cross_tenant_functions(db: MigratedDatabase) -> None:
+    """The ADR is the one list: a function added or dropped without it fails here."""
+    listed = listed_cross_tenant_functions()
+    assert {"scheduler_claim_due_items", "outbox_claim_due", "outbox_dead_messages"} <= listed
+    with db.owner_engine.connect() as connection:
+        owned = set(connection.execute(DEFINER_FUNCTIONS, {"owner": db.scheduler_role}).scalars())
+    assert owned == listed
+
+
 def test_cross_tenant_functions_belong_to_the_scheduler_role_and_only_the_app_runs_them(
     db: MigratedDatabase,
 ) -> None:
     with db.owner_engine.connect() as connection:
-        for name in SCHEDULER_FUNCTIONS:
+        for name in sorted(listed_cross_tenant_functions()):
             owner, definer, public, app = connection.execute(
                 text(
                     "SELECT pg_get_userbyid(p.proowner), p.prosecdef, "

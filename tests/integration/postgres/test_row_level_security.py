@@ -65,6 +65,9 @@ INSERT INTO highlights (id, organization_id, user_id, episode_id, block_id, star
 VALUES ('hl_' || :org, :org, 'user_1', 'ep_' || :org, 'blk_' || :org, 0, 5, 'Hello', now());
 INSERT INTO notifications (id, organization_id, user_id, kind, title, body, created_at)
 VALUES ('notif_' || :org, :org, 'user_1', 'k', 't', 'b', now());
+INSERT INTO outbox_messages (id, organization_id, recipient, subject, body, status, attempts,
+    available_at, created_at)
+VALUES ('outbox_' || :org, :org, 'r@example.org', 's', 'b', 'pending', 0, now(), now());
 """
 
 
@@ -249,6 +252,8 @@ EXPECTED_PRIVILEGES = {
     "audit_log": {"SELECT", "INSERT"},
     "user_events": {"SELECT", "INSERT"},
     "chat_messages": {"SELECT", "INSERT"},
+    # Inserted with the change it reports; only the dispatcher's functions change it after.
+    "outbox_messages": {"SELECT", "INSERT"},
     "memberships": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "agent_memory": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "highlights": {"SELECT", "INSERT", "UPDATE", "DELETE"},

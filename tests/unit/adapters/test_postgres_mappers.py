@@ -27,6 +27,7 @@ from manyfutures.adapters.postgres import (
     feedback,
     generation,
     identity,
+    outbox,
     projects,
     scheduling,
 )
@@ -36,6 +37,7 @@ from manyfutures.core.episodes.episode import Block, Episode
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
+from manyfutures.core.outbox.model import OutboxMessage
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
@@ -90,6 +92,7 @@ PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
     (UserEvent, activity.event_to_row, activity.event_from_row),
     (AuditLog, activity.audit_to_row, activity.audit_from_row),
     (Notification, activity.notification_to_row, activity.notification_from_row),
+    (OutboxMessage, outbox.message_to_row, outbox.message_from_row),
 ]
 
 

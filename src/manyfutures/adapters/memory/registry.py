@@ -15,6 +15,7 @@ from manyfutures.adapters.memory import (
     feedback,
     generation,
     identity,
+    outbox,
     projects,
     scheduling,
 )
@@ -42,5 +43,6 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,
+    "outbox": outbox.OutboxRepository,
 }
 TABLES = tuple(repository.table for repository in REPOSITORIES.values())

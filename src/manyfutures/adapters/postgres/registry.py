@@ -27,6 +27,7 @@ from manyfutures.adapters.postgres import (
     feedback,
     generation,
     identity,
+    outbox,
     projects,
     scheduling,
 )
@@ -42,6 +43,7 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     costs,
     feedback,
     activity,
+    outbox,
 )
 
 REPOSITORIES: Mapping[str, type[Repository]] = {
@@ -59,6 +61,7 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,
+    "outbox": outbox.OutboxRepository,
 }
 
 METADATA = Base.metadata

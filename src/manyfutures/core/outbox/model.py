@@ -22,7 +22,7 @@ from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import StateConflictError
 
 ID_PREFIX = "outbox"
-NO_ATTEMPT_LEFT = "no attempt left: the last attempt's lease ran out before it reported"
+NO_ATTEMPT_LEFT = "no attempt left: the lease of the last attempt ran out before it reported"
 
 
 class OutboxStatus(enum.StrEnum):

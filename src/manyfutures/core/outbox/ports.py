@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from manyfutures.core.outbox.model import OutboxMessage
+from manyfutures.core.shared.unit_of_work import UnitOfWork
 
 
 class OutboxRepository(Protocol):
@@ -19,8 +20,15 @@ class OutboxRepository(Protocol):
     def get(self, message_id: str) -> OutboxMessage | None: ...
 
 
+class OutboxStore(UnitOfWork, Protocol):
+    """An organization's outgoing messages, written with the changes they report."""
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+
 class OutboxGateway(Protocol):
-    """The dispatcher's path across organizations (ADR 0005). Each call is atomic and
+    """The dispatcher's path across organizations (ADR 0007). Each call is atomic and
     committed before it returns, so no lock outlives it: a message is sent with nothing
     held but its lease."""
 
