@@ -21,6 +21,7 @@ from manyfutures.composition.feedback import FeedbackContainer
 from manyfutures.composition.generation import GenerationContainer
 from manyfutures.composition.http import HttpContainer
 from manyfutures.composition.identity import IdentityContainer
+from manyfutures.composition.outbox import OutboxContainer
 from manyfutures.composition.projects import ProjectsContainer
 from manyfutures.composition.scheduling import SchedulingContainer
 from manyfutures.settings import Settings
@@ -36,6 +37,7 @@ class Container(containers.DeclarativeContainer):
     projects = providers.Container(ProjectsContainer, adapters=adapters)
     feedback = providers.Container(FeedbackContainer, adapters=adapters)
     activity = providers.Container(ActivityContainer, adapters=adapters)
+    outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)
     generation = providers.Container(GenerationContainer, config=config, adapters=adapters)
     scheduling = providers.Container(
         SchedulingContainer,

@@ -52,6 +52,11 @@ class Settings:
     tick_seconds: float = 1.0
     simulated_stage_seconds: float = 1.0
     worker_threads: int = 2
+    # The outbox dispatcher (docs/postgres.md#outbox): a batch every poll in `manyfutures run`.
+    outbox_poll_seconds: float = 1.0
+    outbox_batch_size: int = 10
+    outbox_lease_seconds: float = 600.0
+    outbox_max_attempts: int = 8
     log_level: str = "INFO"
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False
@@ -104,6 +109,7 @@ class Settings:
                 f"{PREFIX}LOG_LEVEL={self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}"
             )
         self._validate_http()
+        self._validate_outbox()
         self._validate_postgres()
 
     def _validate_http(self) -> None:
@@ -135,6 +141,18 @@ class Settings:
                 )
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"{PREFIX}PORT={self.port} is not a TCP port (1 to 65535)")
+
+    def _validate_outbox(self) -> None:
+        for name in ("outbox_poll_seconds", "outbox_lease_seconds"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()}={getattr(self, name)} must be positive"
+                )
+        for name in ("outbox_batch_size", "outbox_max_attempts"):
+            if getattr(self, name) < 1:
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()}={getattr(self, name)} must be at least 1"
+                )
 
     def _validate_postgres(self) -> None:
         from manyfutures.adapters.postgres.engine import (

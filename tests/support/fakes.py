@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from manyfutures.core.generation.ports import GenerationRequest, GeneratorUnavailableError
+from manyfutures.core.outbox.ports import EmailMessage
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
 
@@ -60,3 +61,32 @@ class RecordingDispatcher:
 
     def dispatch_generation(self, item: ScheduleQueueItem) -> None:
         self.dispatched.append(item)
+
+
+class ScriptedEmailSender:
+    """Answers each send with the next scripted outcome (None: delivered), then delivers.
+
+    ``delivered`` keeps what it took; ``attempted`` every message it was handed. A
+    ``clock`` and ``takes`` make each send last that long, as a slow server would.
+    """
+
+    def __init__(
+        self,
+        *outcomes: Exception | None,
+        clock: ManualClock | None = None,
+        takes: timedelta = timedelta(),
+    ) -> None:
+        self._outcomes = list(outcomes)
+        self._clock = clock
+        self._takes = takes
+        self.attempted: list[EmailMessage] = []
+        self.delivered: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.attempted.append(message)
+        if self._clock is not None:
+            self._clock.advance(self._takes)
+        outcome = self._outcomes.pop(0) if self._outcomes else None
+        if outcome is not None:
+            raise outcome
+        self.delivered.append(message)

@@ -1,35 +1,42 @@
-"""`make run`'s promise: the demo project's first episode gets published, via the queue."""
+"""`make run`'s promise: the demo project's first episode gets published, via the queue,
+and its reader is emailed through the outbox."""
 
 from __future__ import annotations
 
 import time
 
 from manyfutures.container import build_container
+from manyfutures.entrypoints.background_loop import BackgroundLoop
 from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
 from manyfutures.entrypoints.http.app import create_app
-from manyfutures.entrypoints.scheduler_loop import SchedulerLoop
 from manyfutures.settings import Settings
 
 DEV_HEADERS = {"X-Dev-User": DEMO_USER, "X-Dev-Org": DEMO_ORG}
 
 
-def test_demo_episode_is_published_through_the_queue() -> None:
-    settings = Settings(tick_seconds=0.05, simulated_stage_seconds=0.01)
+def test_demo_episode_is_published_through_the_queue_and_emailed_through_the_outbox() -> None:
+    settings = Settings(tick_seconds=0.05, simulated_stage_seconds=0.01, outbox_poll_seconds=0.05)
     container = build_container(settings)
     client = create_app(container).test_client()
     project = seed_demo(container)
-    loop = SchedulerLoop(container.scheduling.scheduler_tick(), settings.tick_seconds)
-    loop.start()
+    email = container.adapters.email_sender()
+    loops = (
+        BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
+        BackgroundLoop("outbox", container.outbox.dispatch_outbox(), settings.outbox_poll_seconds),
+    )
+    for loop in loops:
+        loop.start()
     try:
         deadline = time.monotonic() + 10
         published: list[dict[str, object]] = []
-        while not published and time.monotonic() < deadline:
+        while not (published and email.sent) and time.monotonic() < deadline:
             response = client.get(f"/v1/projects/{project.id}/episodes", headers=DEV_HEADERS)
             assert response.status_code == 200
             published = [e for e in response.json["items"] if e["status"] == "PUBLISHED"]
             time.sleep(0.05)
     finally:
-        loop.stop()
+        for loop in loops:
+            loop.stop()
         container.scheduling.dispatcher().shutdown()
         container.generation.generator().join(5)
     assert len(published) == 1
@@ -43,6 +50,11 @@ def test_demo_episode_is_published_through_the_queue() -> None:
         ]
         assert item.status.value == "completed"
         assert [e.event_type for e in uow.events.list("episode_published")] == ["episode_published"]
+        (mail,) = email.sent
+        message = uow.outbox.get(mail.message_id)
+        assert message is not None
+        assert (message.status.value, mail.to) == ("sent", "demo@example.org")
+        assert f"/episodes/{episode['id']}" in mail.text
 
 
 def test_the_api_refuses_requests_without_dev_headers() -> None:

@@ -1,7 +1,7 @@
 """The outside world every capability shares: time, ids, storage, email.
 
-Storage is one selector (``memory`` or ``postgres``) for both the tenant-scoped unit of
-work and the scheduler's cross-tenant gateway, so the two never disagree. Nothing is
+Storage is one selector (``memory`` or ``postgres``) for the tenant-scoped unit of work
+and the scheduler's and the outbox's cross-tenant gateways, so they never disagree. Nothing is
 connected when the container is built; the engine and the Redis client are built on
 first use, once per process.
 """
@@ -13,9 +13,11 @@ from dependency_injector import containers, providers
 from manyfutures.adapters.clock import SystemClock
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
+from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.adapters.postgres.wiring import service_engine
@@ -52,6 +54,11 @@ class AdaptersContainer(containers.DeclarativeContainer):
         config.storage,
         memory=providers.Singleton(InMemorySchedulerGateway, memory_store),
         postgres=providers.Singleton(PostgresSchedulerGateway, postgres_engine),
+    )
+    outbox_gateway = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryOutboxGateway, memory_store),
+        postgres=providers.Singleton(PostgresOutboxGateway, postgres_engine),
     )
 
     email_sender = providers.Selector(

@@ -33,9 +33,7 @@ class GenerationContainer(containers.DeclarativeContainer):
     request_episode_now = use_case(RequestEpisodeNow, adapters)
     retry_episode = use_case(RetryEpisode, adapters)
     report_progress = use_case(ReportProgress, adapters)
-    apply_generation_result = use_case(
-        ApplyGenerationResult, adapters, adapters.email_sender, adapters.retry_policy
-    )
+    apply_generation_result = use_case(ApplyGenerationResult, adapters, adapters.retry_policy)
     generator = providers.Selector(
         config.generator,
         simulated=providers.Singleton(

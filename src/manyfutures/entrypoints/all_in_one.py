@@ -1,4 +1,4 @@
-"""Memory mode's single process: HTTP API, scheduler beat and worker threads together."""
+"""``manyfutures run``: HTTP API, scheduler beat, worker threads and outbox dispatcher together."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import logging
 from werkzeug.serving import run_simple
 
 from manyfutures.container import build_container
+from manyfutures.entrypoints.background_loop import BackgroundLoop
 from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
 from manyfutures.entrypoints.http.app import create_app
-from manyfutures.entrypoints.scheduler_loop import SchedulerLoop
 from manyfutures.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,10 +30,15 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
             settings.port,
             project.id,
         )
-    loop = SchedulerLoop(container.scheduling.scheduler_tick(), settings.tick_seconds)
-    loop.start()
+    loops = (
+        BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
+        BackgroundLoop("outbox", container.outbox.dispatch_outbox(), settings.outbox_poll_seconds),
+    )
+    for loop in loops:
+        loop.start()
     try:
         run_simple(settings.host, settings.port, app, threaded=True)
     finally:
-        loop.stop()
+        for loop in loops:
+            loop.stop()
         container.scheduling.dispatcher().shutdown()

@@ -3,7 +3,8 @@ must drive the outside world.
 
 The harness is the production container (``build_container``) with overrides: a manual
 clock, sequential ids, and recording fakes for the generator (n8n's role) and the job
-dispatcher (the workers'), so a test runs each step of the pipeline itself.
+dispatcher (the workers'), so a test runs each step of the pipeline itself. Emails go to
+the console sender, which keeps them, when the test dispatches the outbox.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class Harness:
         self.archive_note = container.feedback.archive_planning_note()
         self.track_event = container.activity.track_event()
         self.tick = container.scheduling.scheduler_tick()
+        self.outbox = container.adapters.outbox_gateway()
+        self.dispatch_outbox = container.outbox.dispatch_outbox()
 
     def uow(self, org: str = "org_a") -> StorageUnitOfWork:
         return self.uow_factory(org)

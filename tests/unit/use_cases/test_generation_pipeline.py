@@ -22,6 +22,7 @@ from manyfutures.core.generation.use_cases import (
     ResultOutcome,
     StartGenerationCommand,
 )
+from manyfutures.core.outbox.model import OutboxStatus
 from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
@@ -192,7 +193,7 @@ class TestStart:
 
 
 class TestResults:
-    def test_publish_writes_block_usage_notes_notification_event_and_email(
+    def test_publish_writes_block_usage_notes_notification_event_and_outbox_email(
         self, harness: Harness, alice: Actor
     ) -> None:
         project = harness.create_project(
@@ -229,9 +230,17 @@ class TestResults:
             (notification,) = uow.notifications.list_for_user(alice.user_id)
             assert notification.link == f"/episodes/{episode.id}"
             assert len(uow.events.list("episode_published")) == 1
+        # Written with the publication; sent by the dispatcher, after the commit.
+        assert harness.email.sent == []
+        assert harness.dispatch_outbox().sent == 1
         (mail,) = harness.email.sent
         assert mail.to == "user_alice@example.org"
         assert "Grid week" in mail.subject
+        assert f"/episodes/{episode.id}" in mail.text
+        with harness.uow() as uow:
+            message = uow.outbox.get(mail.message_id)
+        assert message is not None
+        assert (message.status, message.created_at) == (OutboxStatus.SENT, episode.published_at)
 
     def test_notes_written_after_the_run_started_stay_pending(
         self, harness: Harness, alice: Actor
@@ -262,6 +271,10 @@ class TestResults:
             daily = uow.token_usage.daily(T0.date())
             assert daily is not None
             assert daily.total_cost_gbp == Decimal("0.04")
+        harness.dispatch_outbox()
+        assert [mail.subject for mail in harness.email.sent] == [
+            "Your Many Futures episode is ready: Grid week"
+        ]
 
     def test_unknown_run_or_other_organizations_run_is_not_found(
         self, harness: Harness, alice: Actor, bob: Actor

@@ -15,6 +15,7 @@ from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.ports import IdentityStore
+from manyfutures.core.outbox.ports import OutboxStore
 from manyfutures.core.projects.cadence import Cadence
 from manyfutures.core.projects.ports import ProjectStore
 from manyfutures.core.scheduling.ports import QueueStore
@@ -88,7 +89,9 @@ class GenerationUnitOfWork(
     UsageStore,
     IdentityStore,
     ActivityStore,
+    OutboxStore,
     Protocol,
 ):
     """Generation orchestrates the others: a run turns a slot, the project's brief and its
-    pending feedback into a published episode, its cost and the reader's notification."""
+    pending feedback into a published episode, its cost, the reader's notification and
+    their email (in the outbox)."""

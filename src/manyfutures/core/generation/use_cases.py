@@ -8,7 +8,6 @@ retry is decided in exactly one place.
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,9 +28,8 @@ from manyfutures.core.generation.ports import (
     RecentEpisode,
 )
 from manyfutures.core.generation.run import GenerationRun, RunStatus
-from manyfutures.core.identity.model import User
 from manyfutures.core.outbox.model import ID_PREFIX as OUTBOX_ID_PREFIX
-from manyfutures.core.outbox.ports import EmailMessage, EmailSender
+from manyfutures.core.outbox.model import OutboxMessage
 from manyfutures.core.projects.model import (
     MemoryStorage,
     Project,
@@ -50,7 +48,6 @@ from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
-logger = logging.getLogger(__name__)
 RECENT_EPISODES_IN_PAYLOAD = 3
 
 
@@ -337,11 +334,9 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         uow: UnitOfWorkFactory[GenerationUnitOfWork],
         clock: Clock,
         ids: IdGenerator,
-        email: EmailSender,
         policy: RetryPolicy,
     ) -> None:
         super().__init__(uow, clock, ids)
-        self._email = email
         self._policy = policy
 
     def __call__(self, result: GenerationSucceeded | GenerationFailed) -> ResultOutcome:
@@ -355,16 +350,12 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
             if not run.is_open or episode is None or item is None or episode.is_final:
                 return ResultOutcome.IGNORED
             project = uow.projects.get(episode.project_id)
-            reader = None
             if isinstance(result, GenerationSucceeded):
                 outcome = self._publish(uow, run, episode, item, project, result, now)
-                reader = uow.users.get(project.created_by) if project is not None else None
             else:
                 failed = FailedAttempt(item, episode, project, run, result.error, result.retryable)
                 outcome = fail_attempt(uow, self._ids, now, self._policy, failed)
             uow.commit()
-        if reader is not None:
-            self._email_reader(reader, episode)
         return outcome
 
     def _publish(
@@ -430,26 +421,31 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 result.summary,
                 link=f"/episodes/{episode.id}",
             )
+            self._write_reader_email(uow, project.created_by, episode, now)
         record.event(
             "episode_published", {"episodeId": episode.id, "projectId": episode.project_id}
         )
         return ResultOutcome.PUBLISHED
 
-    def _email_reader(self, reader: User, episode: Episode) -> None:
-        """Sent after commit, so a mail outage never undoes a published episode."""
-        if not reader.email:
+    def _write_reader_email(
+        self, uow: GenerationUnitOfWork, user_id: str, episode: Episode, now: datetime
+    ) -> None:
+        """Into the outbox, in the publishing transaction: the email exists exactly when the
+        episode is published, and is delivered afterwards (a mail outage never undoes a
+        publication, and a crash after the commit loses no email)."""
+        reader = uow.users.get(user_id)
+        if reader is None or not reader.email:
             return
-        try:
-            self._email.send(
-                EmailMessage(
-                    message_id=self._ids.new_id(OUTBOX_ID_PREFIX),
-                    to=reader.email,
-                    subject=f"Your Many Futures episode is ready: {episode.title}",
-                    text=f"{episode.summary}\n\nRead it at /episodes/{episode.id}",
-                )
+        uow.outbox.add(
+            OutboxMessage.email(
+                id=self._ids.new_id(OUTBOX_ID_PREFIX),
+                organization_id=episode.organization_id,
+                recipient=reader.email,
+                subject=f"Your Many Futures episode is ready: {episode.title}",
+                body=f"{episode.summary}\n\nRead it at /episodes/{episode.id}",
+                now=now,
             )
-        except Exception:
-            logger.exception("episode %s published but its email was not sent", episode.id)
+        )
 
 
 @dataclass(frozen=True, slots=True)

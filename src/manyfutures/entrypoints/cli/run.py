@@ -1,4 +1,4 @@
-"""``manyfutures run``: the API, worker and scheduler in one process."""
+"""``manyfutures run``: the API, workers, scheduler and outbox dispatcher in one process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from manyfutures.settings import Settings
 
 def register(commands: Subcommands) -> None:
     parser = commands.add_parser(
-        "run", help="API, worker and scheduler in one process (memory mode by default)"
+        "run",
+        help="API, workers, scheduler and outbox dispatcher in one process (memory by default)",
     )
     add_bind_options(parser)
     parser.add_argument("--no-demo", action="store_true", help="start without the demo tenant")

@@ -1,4 +1,4 @@
-"""Run the scheduler tick on a fixed beat until told to stop."""
+"""Run a tick (the scheduler's, the outbox dispatcher's) on a fixed beat until told to stop."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from collections.abc import Callable
 logger = logging.getLogger(__name__)
 
 
-class SchedulerLoop:
-    def __init__(self, tick: Callable[[], object], interval_seconds: float) -> None:
+class BackgroundLoop:
+    def __init__(self, name: str, tick: Callable[[], object], interval_seconds: float) -> None:
+        self._name = name
         self._tick = tick
         self._interval = interval_seconds
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -27,8 +28,8 @@ class SchedulerLoop:
         while not self._stop.is_set():
             try:
                 report = self._tick()
-                logger.debug("tick: %s", report)
+                logger.debug("%s: %s", self._name, report)
             except Exception:
-                # One bad tick must not stop scheduling; the next beat retries.
-                logger.exception("scheduler tick failed")
+                # One bad tick must not stop the loop; the next beat retries.
+                logger.exception("%s tick failed", self._name)
             self._stop.wait(self._interval)

@@ -1,0 +1,134 @@
+"""The outbox dispatcher over the in-memory adapters, with a scripted mail server.
+
+Real SMTP refusals (aiosmtpd) and both storages are exercised in
+tests/integration/outbox/; these tests pin the dispatcher's own decisions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, Self
+
+import pytest
+
+from manyfutures.core.generation.use_cases import ApplyGenerationResult, ResultOutcome
+from manyfutures.core.outbox.model import OutboxMessage, OutboxStatus
+from manyfutures.core.outbox.ports import PermanentDeliveryError, TransientDeliveryError
+from manyfutures.core.outbox.use_cases import DispatchOutbox, DispatchReport, delivery_policy
+from manyfutures.core.shared.actor import Actor
+from manyfutures.core.storage import StorageUnitOfWork
+from tests.support import builders as b
+from tests.support.builders import T0
+from tests.support.fakes import ScriptedEmailSender
+from tests.unit.use_cases.conftest import Harness
+from tests.unit.use_cases.test_generation_pipeline import start_now, succeeded
+
+LEASE = timedelta(minutes=10)
+
+
+def add_messages(harness: Harness, *messages: OutboxMessage) -> None:
+    with harness.uow() as uow:
+        if uow.organizations.get() is None:
+            uow.organizations.add(b.organization())
+        for message in messages:
+            uow.outbox.add(message)
+        uow.commit()
+
+
+def stored(harness: Harness, message_id: str) -> OutboxMessage:
+    with harness.uow() as uow:
+        message = uow.outbox.get(message_id)
+    assert message is not None
+    return message
+
+
+def dispatcher(harness: Harness, sender: ScriptedEmailSender, **options: Any) -> DispatchOutbox:
+    return DispatchOutbox(harness.clock, harness.outbox, sender, lease=LEASE, **options)
+
+
+def test_each_outcome_is_recorded_and_reported(harness: Harness) -> None:
+    add_messages(harness, *(b.outbox_message(f"outbox_{n}") for n in range(3)))
+    sender = ScriptedEmailSender(
+        None, TransientDeliveryError("451 greylisted"), PermanentDeliveryError("550 unknown")
+    )
+    report = dispatcher(harness, sender, policy=delivery_policy(3))()
+    assert report == DispatchReport(claimed=3, sent=1, retrying=1, dead=1)
+    assert [m.message_id for m in sender.delivered] == ["outbox_0"]
+    assert stored(harness, "outbox_0").status is OutboxStatus.SENT
+    retrying = stored(harness, "outbox_1")
+    assert (retrying.status, retrying.last_error) == (OutboxStatus.PENDING, "451 greylisted")
+    assert retrying.available_at == T0 + timedelta(minutes=1)
+    dead = stored(harness, "outbox_2")
+    assert (dead.status, dead.last_error, dead.dead_at) == (OutboxStatus.DEAD, "550 unknown", T0)
+
+
+def test_a_sender_bug_is_retried_like_a_transient_refusal(harness: Harness) -> None:
+    add_messages(harness, b.outbox_message())
+    sender = ScriptedEmailSender(KeyError("header"))
+    assert dispatcher(harness, sender)().retrying == 1
+    message = stored(harness, "outbox_1")
+    assert (message.status, message.last_error) == (OutboxStatus.PENDING, "KeyError: 'header'")
+
+
+def test_a_message_whose_lease_ran_out_before_its_turn_is_not_sent(harness: Harness) -> None:
+    """Another dispatcher may hold it by then: sending it too would only make a duplicate."""
+    add_messages(harness, b.outbox_message("outbox_1"), b.outbox_message("outbox_2"))
+    slow = ScriptedEmailSender(clock=harness.clock, takes=LEASE)
+    report = dispatcher(harness, slow)()
+    assert report == DispatchReport(claimed=2, sent=1)
+    assert [m.message_id for m in slow.attempted] == ["outbox_1"]
+    skipped = stored(harness, "outbox_2")
+    assert (skipped.status, skipped.attempts) == (OutboxStatus.PENDING, 1)
+    assert dispatcher(harness, slow)().sent == 1
+    assert stored(harness, "outbox_2").attempts == 2
+
+
+def test_an_empty_outbox_sends_nothing(harness: Harness) -> None:
+    sender = ScriptedEmailSender()
+    assert dispatcher(harness, sender)() == DispatchReport()
+    assert sender.attempted == []
+
+
+class _CommitFails:
+    """A unit of work whose commit is refused, as by a database that went away."""
+
+    def __init__(self, uow: StorageUnitOfWork) -> None:
+        self._uow = uow
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+    def __enter__(self) -> Self:
+        self._uow.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._uow.__exit__(exc_type, exc, tb)
+
+    def commit(self) -> None:
+        raise ConnectionError("the database went away")
+
+
+def test_a_publication_that_is_not_committed_sends_no_email(harness: Harness, alice: Actor) -> None:
+    run_id = start_now(harness, alice)
+    real = harness.uow_factory
+    failing = ApplyGenerationResult(
+        lambda org: _CommitFails(real(org)),  # type: ignore[arg-type, return-value]
+        harness.clock,
+        harness.container.adapters.ids(),
+        harness.container.adapters.retry_policy(),
+    )
+    with pytest.raises(ConnectionError):
+        failing(succeeded(run_id))
+    assert harness.dispatch_outbox() == DispatchReport()
+    assert harness.email.sent == []
+    # The same result, committed this time, publishes and emails once.
+    assert harness.apply_result(succeeded(run_id)) is ResultOutcome.PUBLISHED
+    assert harness.dispatch_outbox().sent == 1
+    assert len(harness.email.sent) == 1
