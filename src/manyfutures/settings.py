@@ -17,7 +17,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "storage": ("memory", "postgres"),
     "auth": ("dev", "clerk"),
     "generator": ("simulated",),
-    "email": ("console",),
+    "email": ("console", "smtp"),
     "dispatcher": ("threads",),
 }
 
@@ -57,6 +57,14 @@ class Settings:
     outbox_batch_size: int = 10
     outbox_lease_seconds: float = 600.0
     outbox_max_attempts: int = 8
+    # EMAIL=smtp: where mail goes. FROM's domain is also the Message-ID's.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = ""
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 30.0
     log_level: str = "INFO"
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False
@@ -110,6 +118,7 @@ class Settings:
             )
         self._validate_http()
         self._validate_outbox()
+        self._validate_smtp()
         self._validate_postgres()
 
     def _validate_http(self) -> None:
@@ -153,6 +162,29 @@ class Settings:
                 raise SettingsError(
                     f"{PREFIX}{name.upper()}={getattr(self, name)} must be at least 1"
                 )
+
+    def _validate_smtp(self) -> None:
+        from manyfutures.adapters.email.smtp import sender_domain
+
+        if self.email != "smtp":
+            return
+        if not self.smtp_host:
+            raise SettingsError(f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_HOST")
+        try:
+            sender_domain(self.smtp_from)
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_FROM, an address such as "
+                f"'Many Futures <briefs@example.com>', not {self.smtp_from!r}"
+            ) from None
+        if not 1 <= self.smtp_port <= 65535:
+            raise SettingsError(f"{PREFIX}SMTP_PORT={self.smtp_port} is not a TCP port")
+        if self.smtp_timeout_seconds <= 0:
+            raise SettingsError(f"{PREFIX}SMTP_TIMEOUT_SECONDS must be positive")
+        if bool(self.smtp_username) != bool(self.smtp_password):
+            raise SettingsError(
+                f"{PREFIX}SMTP_USERNAME and {PREFIX}SMTP_PASSWORD go together: set both or neither"
+            )
 
     def _validate_postgres(self) -> None:
         from manyfutures.adapters.postgres.engine import (

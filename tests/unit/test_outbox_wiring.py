@@ -1,4 +1,4 @@
-"""The outbox's settings reach the dispatcher the container builds, and are validated."""
+"""The outbox's and SMTP's settings reach what the container builds, and are validated."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
+from manyfutures.adapters.email.smtp import SmtpEmailSender
+from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.container import build_container
 from manyfutures.core.outbox.model import OutboxStatus
-from manyfutures.core.outbox.ports import TransientDeliveryError
+from manyfutures.core.outbox.ports import EmailMessage, TransientDeliveryError
 from manyfutures.settings import Settings, SettingsError
 from tests.support import builders as b
 from tests.support.builders import T0
@@ -80,3 +82,40 @@ def test_the_defaults() -> None:
 def test_outbox_settings_must_be_positive(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env({variable: value})
+
+
+SMTP = {
+    "MANYFUTURES_EMAIL": "smtp",
+    "MANYFUTURES_SMTP_HOST": "smtp.example.com",
+    "MANYFUTURES_SMTP_FROM": "Many Futures <briefs@example.com>",
+}
+
+
+def test_email_smtp_builds_the_smtp_sender_from_its_settings() -> None:
+    settings = Settings.from_env({**SMTP, "MANYFUTURES_SMTP_STARTTLS": "false"})
+    assert (settings.smtp_port, settings.smtp_starttls, settings.smtp_timeout_seconds) == (
+        587,
+        False,
+        30.0,
+    )
+    sender = build_container(settings).adapters.email_sender()
+    assert isinstance(sender, SmtpEmailSender)
+    mail = EmailMessage(message_id="outbox_1", to="r@example.org", subject="s", text="t")
+    assert sender.message_id(mail) == "<outbox_1@example.com>"
+    assert isinstance(build_container(Settings()).adapters.email_sender(), ConsoleEmailSender)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({"MANYFUTURES_SMTP_HOST": ""}, "MANYFUTURES_SMTP_HOST"),
+        ({"MANYFUTURES_SMTP_FROM": "Many Futures"}, "MANYFUTURES_SMTP_FROM"),
+        ({"MANYFUTURES_SMTP_PORT": "0"}, "MANYFUTURES_SMTP_PORT"),
+        ({"MANYFUTURES_SMTP_TIMEOUT_SECONDS": "0"}, "MANYFUTURES_SMTP_TIMEOUT_SECONDS"),
+        ({"MANYFUTURES_SMTP_USERNAME": "briefs"}, "set both or neither"),
+        ({"MANYFUTURES_EMAIL": "sendgrid"}, "MANYFUTURES_EMAIL='sendgrid'"),
+    ],
+)
+def test_smtp_settings_are_checked_at_start_up(overrides: dict[str, str], complaint: str) -> None:
+    with pytest.raises(SettingsError, match=complaint):
+        Settings.from_env({**SMTP, **overrides})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from manyfutures.adapters.clock import SystemClock
+from manyfutures.adapters.email.smtp import SmtpEmailSender
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
@@ -64,6 +65,16 @@ class AdaptersContainer(containers.DeclarativeContainer):
     email_sender = providers.Selector(
         config.email,
         console=providers.Singleton(ConsoleEmailSender),
+        smtp=providers.Singleton(
+            SmtpEmailSender,
+            host=config.smtp_host,
+            port=config.smtp_port,
+            sender=config.smtp_from,
+            username=config.smtp_username,
+            password=config.smtp_password,
+            starttls=config.smtp_starttls,
+            timeout_seconds=config.smtp_timeout_seconds,
+        ),
     )
 
     redis_connection = providers.Singleton(redis_client, config.redis_url)

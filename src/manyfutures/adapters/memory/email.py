@@ -1,4 +1,4 @@
-"""Email in memory mode: kept in an outbox list and written to the log."""
+"""Email in memory mode: kept in a list (tests read it) and written to the log."""
 
 from __future__ import annotations
 
@@ -18,4 +18,4 @@ class ConsoleEmailSender:
     def send(self, message: EmailMessage) -> None:
         with self._lock:
             self.sent.append(message)
-        logger.info("email to %s: %s", message.to, message.subject)
+        logger.info("email %s to %s: %s", message.message_id, message.to, message.subject)
