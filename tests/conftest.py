@@ -18,3 +18,10 @@ def postgres_database() -> Iterator[MigratedDatabase]:
     """
     with session_database() as database:
         yield database
+
+
+@pytest.fixture
+def db(postgres_database: MigratedDatabase) -> MigratedDatabase:
+    """The session's database, emptied for this test."""
+    postgres_database.reset()
+    return postgres_database
