@@ -11,7 +11,7 @@ from manyfutures.entrypoints import all_in_one, cli
 from manyfutures.entrypoints.http import server
 from manyfutures.settings import Settings
 
-GROUPS = ("run", "serve", "db")
+GROUPS = ("run", "serve", "db", "outbox")
 HEAVY = ("gunicorn", "werkzeug", "flask", "sqlalchemy", "alembic", "dependency_injector")
 
 
@@ -31,6 +31,7 @@ def test_help_lists_every_command_group(capsys: pytest.CaptureFixture[str]) -> N
         ([], "usage: manyfutures ", "required: command"),
         (["db"], "usage: manyfutures db ", "required: db_command"),
         (["db", "migrate"], "usage: manyfutures db ", "invalid choice: 'migrate'"),
+        (["outbox"], "usage: manyfutures outbox ", "required: outbox_command"),
     ],
 )
 def test_an_unknown_or_missing_command_exits_2_with_usage(

@@ -1,6 +1,7 @@
-"""The outbox dispatcher: one batch per call, from the MANYFUTURES_OUTBOX_* settings.
+"""The outbox's use cases: the dispatcher (one batch per call, from the
+MANYFUTURES_OUTBOX_* settings) and the operators' list of dead messages.
 
-``manyfutures run`` calls it on a beat; a queued job will call the same provider.
+``manyfutures run`` calls the dispatcher on a beat; a queued job will call the same provider.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
-from manyfutures.core.outbox.use_cases import DispatchOutbox, delivery_policy
+from manyfutures.core.outbox.use_cases import DispatchOutbox, ListDeadMessages, delivery_policy
 
 
 def _seconds(value: float) -> timedelta:
@@ -29,3 +30,4 @@ class OutboxContainer(containers.DeclarativeContainer):
         providers.Callable(_seconds, config.outbox_lease_seconds),
         config.outbox_batch_size,
     )
+    list_dead_messages = providers.Singleton(ListDeadMessages, adapters.outbox_gateway)

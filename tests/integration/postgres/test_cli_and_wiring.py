@@ -111,4 +111,8 @@ def test_run_mode_publishes_the_demo_episode_on_postgres(db: MigratedDatabase) -
         published_at = published[0].published_at
         assert published_at is not None
         assert uow.token_usage.daily(published_at.date()) is not None
+    # The reader's email went into the outbox with the publication; the dispatcher sends it.
+    assert container.outbox.dispatch_outbox()().sent == 1
+    (mail,) = container.adapters.email_sender().sent
+    assert (mail.to, mail.message_id.startswith("outbox_")) == ("demo@example.org", True)
     container.adapters.postgres_engine().dispose()

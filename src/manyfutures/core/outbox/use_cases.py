@@ -20,6 +20,7 @@ from manyfutures.core.outbox.ports import (
     TransientDeliveryError,
 )
 from manyfutures.core.shared.backoff import RetryPolicy
+from manyfutures.core.shared.errors import ValidationError
 from manyfutures.core.shared.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -116,3 +117,19 @@ class DispatchOutbox:
 def delivery_policy(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> RetryPolicy:
     """The outbox's backoff with the configured number of attempts."""
     return RetryPolicy(base=DEFAULT_POLICY.base, cap=DEFAULT_POLICY.cap, max_attempts=max_attempts)
+
+
+MAX_DEAD_PAGE = 500
+
+
+class ListDeadMessages:
+    """Operators' view: messages that will never be delivered, every organization's,
+    newest first (``manyfutures outbox dead``)."""
+
+    def __init__(self, gateway: OutboxGateway) -> None:
+        self._gateway = gateway
+
+    def __call__(self, limit: int = 50, after_id: str | None = None) -> Sequence[OutboxMessage]:
+        if not 1 <= limit <= MAX_DEAD_PAGE:
+            raise ValidationError.for_field("limit", f"limit must be between 1 and {MAX_DEAD_PAGE}")
+        return self._gateway.dead_messages(limit, after_id)

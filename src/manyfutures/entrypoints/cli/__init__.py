@@ -16,11 +16,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from manyfutures.entrypoints.cli import db, run, serve
+from manyfutures.entrypoints.cli import db, outbox, run, serve
 from manyfutures.entrypoints.cli.command import CommandGroup, Handler
 from manyfutures.settings import Settings, SettingsError
 
-COMMAND_GROUPS: tuple[CommandGroup, ...] = (run, serve, db)
+COMMAND_GROUPS: tuple[CommandGroup, ...] = (run, serve, db, outbox)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
