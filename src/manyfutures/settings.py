@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from limits import parse_many
@@ -65,6 +66,9 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = 30.0
+    # The most one generation may spend (sent to n8n as maxCostGbp). A stand-in until the
+    # cost-control work reserves it from the organization's daily budget.
+    max_episode_cost_gbp: str = "1.50"
     log_level: str = "INFO"
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False
@@ -119,6 +123,7 @@ class Settings:
         self._validate_http()
         self._validate_outbox()
         self._validate_smtp()
+        self._validate_generation()
         self._validate_postgres()
 
     def _validate_http(self) -> None:
@@ -184,6 +189,17 @@ class Settings:
         if bool(self.smtp_username) != bool(self.smtp_password):
             raise SettingsError(
                 f"{PREFIX}SMTP_USERNAME and {PREFIX}SMTP_PASSWORD go together: set both or neither"
+            )
+
+    def _validate_generation(self) -> None:
+        try:
+            cost = Decimal(self.max_episode_cost_gbp)
+        except InvalidOperation:
+            cost = Decimal("NaN")
+        if not cost.is_finite() or cost <= 0:
+            raise SettingsError(
+                f"{PREFIX}MAX_EPISODE_COST_GBP={self.max_episode_cost_gbp!r} is not a positive "
+                "amount in pounds such as 1.50"
             )
 
     def _validate_postgres(self) -> None:

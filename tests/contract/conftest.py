@@ -1,7 +1,8 @@
 """One contract suite, every storage adapter.
 
-Each test receives a ``Storage`` bundle (unit-of-work factory plus the
-cross-tenant scheduler and outbox gateways) for every adapter in ``ADAPTERS``; the same
+Each test receives a ``Storage`` bundle (unit-of-work factory plus the cross-tenant
+paths: the scheduler and outbox gateways and the callbacks' run locator) for every
+adapter in ``ADAPTERS``; the same
 assertions must hold for the in-memory fake and for PostgreSQL.
 
 PostgreSQL runs in a fresh database created (and migrated, and finally dropped)
@@ -18,12 +19,15 @@ from dataclasses import dataclass
 import pytest
 
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
+from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
+from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.core.generation.ports import RunLocator
 from manyfutures.core.outbox.ports import OutboxGateway
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.storage import StorageFactory
@@ -35,6 +39,7 @@ class Storage:
     uow: StorageFactory
     gateway: SchedulerGateway
     outbox: OutboxGateway
+    runs: RunLocator
 
 
 def _memory() -> Iterator[Storage]:
@@ -43,6 +48,7 @@ def _memory() -> Iterator[Storage]:
         InMemoryUnitOfWorkFactory(store),
         InMemorySchedulerGateway(store),
         InMemoryOutboxGateway(store),
+        InMemoryRunLocator(store),
     )
 
 
@@ -54,6 +60,7 @@ def _postgres(request: pytest.FixtureRequest) -> Iterator[Storage]:
         PostgresUnitOfWorkFactory(engine),
         PostgresSchedulerGateway(engine),
         PostgresOutboxGateway(engine),
+        PostgresRunLocator(engine),
     )
 
 

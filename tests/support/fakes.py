@@ -43,16 +43,17 @@ class SequentialIds:
 
 
 class RecordingGenerator:
-    """Accepts requests and keeps them; ``refuse`` makes it behave like a down n8n."""
+    """Keeps every request it is handed; ``refuse_with`` makes it answer like an n8n that
+    is down or too slow (which may still have received the request, as a timeout can)."""
 
     def __init__(self) -> None:
         self.requests: list[GenerationRequest] = []
         self.refuse_with: str | None = None
 
     def start(self, request: GenerationRequest) -> None:
+        self.requests.append(request)
         if self.refuse_with is not None:
             raise GeneratorUnavailableError(self.refuse_with)
-        self.requests.append(request)
 
 
 class RecordingDispatcher:

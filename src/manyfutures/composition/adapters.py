@@ -1,9 +1,9 @@
 """The outside world every capability shares: time, ids, storage, email.
 
 Storage is one selector (``memory`` or ``postgres``) for the tenant-scoped unit of work
-and the scheduler's and the outbox's cross-tenant gateways, so they never disagree. Nothing is
-connected when the container is built; the engine and the Redis client are built on
-first use, once per process.
+and the cross-tenant paths (the scheduler's and the outbox's gateways, the callbacks' run
+locator), so they never disagree. Nothing is connected when the container is built; the
+engine and the Redis client are built on first use, once per process.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from manyfutures.adapters.email.smtp import SmtpEmailSender
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
+from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
+from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.adapters.postgres.wiring import service_engine
 from manyfutures.adapters.redis.client import redis_client
+from manyfutures.adapters.tokens import RandomCallbackTokens
 from manyfutures.core.shared.backoff import RetryPolicy
 
 
@@ -31,6 +34,7 @@ class AdaptersContainer(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UlidGenerator)
+    callback_tokens = providers.Singleton(RandomCallbackTokens)
     # The one backoff rule generation retries and the scheduler's claims share.
     retry_policy = providers.Singleton(RetryPolicy)
 
@@ -60,6 +64,12 @@ class AdaptersContainer(containers.DeclarativeContainer):
         config.storage,
         memory=providers.Singleton(InMemoryOutboxGateway, memory_store),
         postgres=providers.Singleton(PostgresOutboxGateway, postgres_engine),
+    )
+    # The callback path's one cross-tenant read (a callback names a run, not a tenant).
+    run_locator = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryRunLocator, memory_store),
+        postgres=providers.Singleton(PostgresRunLocator, postgres_engine),
     )
 
     email_sender = providers.Selector(

@@ -6,10 +6,13 @@ back into this capability's own use cases (progress, result), as n8n's callbacks
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from dependency_injector import containers, providers
 
 from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
 from manyfutures.composition.use_case import use_case
+from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
 from manyfutures.core.generation.leases import RecoverExpiredLeases
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
@@ -43,7 +46,18 @@ class GenerationContainer(containers.DeclarativeContainer):
             config.simulated_stage_seconds,
         ),
     )
-    start_generation = use_case(StartGeneration, adapters, generator, apply_generation_result)
+    max_episode_cost_gbp = providers.Callable(Decimal, config.max_episode_cost_gbp)
+    start_generation = use_case(
+        StartGeneration,
+        adapters,
+        generator,
+        apply_generation_result,
+        adapters.callback_tokens,
+        max_episode_cost_gbp,
+    )
+    receive_generation_callback = providers.Singleton(
+        ReceiveGenerationCallback, adapters.run_locator, report_progress, apply_generation_result
+    )
     recover_expired_leases = use_case(
         RecoverExpiredLeases, adapters, adapters.scheduler_gateway, adapters.retry_policy
     )

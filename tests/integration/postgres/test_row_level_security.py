@@ -47,6 +47,7 @@ VALUES ('run_' || :org, :org, 'ep_' || :org, 'queue_' || :org, 1, 'running', now
 INSERT INTO token_usage (id, organization_id, project_id, episode_id, operation, model,
     prompt_tokens, completion_tokens, cost_gbp, created_at)
 VALUES ('usage_' || :org, :org, 'proj_' || :org, 'ep_' || :org, 'chat', 'm', 1, 1, 0.01, now());
+INSERT INTO token_usage_runs (organization_id, run_id) VALUES (:org, 'run_' || :org);
 INSERT INTO planning_notes (id, organization_id, project_id, user_id, note, status, created_at)
 VALUES ('note_' || :org, :org, 'proj_' || :org, 'user_1', 'n', 'pending', now());
 INSERT INTO agent_memory (id, organization_id, project_id, content, memory_type, importance,
@@ -249,6 +250,7 @@ EXPECTED_PRIVILEGES = {
     "token_usage_daily": {"SELECT"},
     "token_usage_daily_episodes": set(),
     "token_usage": {"SELECT", "INSERT"},
+    "token_usage_runs": {"SELECT", "INSERT"},
     "audit_log": {"SELECT", "INSERT"},
     "user_events": {"SELECT", "INSERT"},
     "chat_messages": {"SELECT", "INSERT"},

@@ -264,7 +264,8 @@ def test_upgrade_is_idempotent_and_downgrade_returns_to_empty(db: MigratedDataba
                 functions = connection.execute(
                     text(
                         "SELECT count(*) FROM pg_proc WHERE proname LIKE 'scheduler_%' "
-                        "OR proname LIKE 'outbox_%' OR proname = 'token_usage_fold_into_daily'"
+                        "OR proname LIKE 'outbox_%' "
+                        "OR proname IN ('token_usage_fold_into_daily', 'generation_callback_run')"
                     )
                 ).scalar_one()
             assert (left, functions) == (0, 0)

@@ -50,6 +50,7 @@ class Harness:
         self.retry_episode = container.generation.retry_episode()
         self.report_progress = container.generation.report_progress()
         self.apply_result = container.generation.apply_generation_result()
+        self.receive_callback = container.generation.receive_generation_callback()
         self.start_generation = container.generation.start_generation()
         self.add_note = container.feedback.add_planning_note()
         self.list_notes = container.feedback.list_planning_notes()

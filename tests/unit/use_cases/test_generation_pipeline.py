@@ -17,6 +17,7 @@ from manyfutures.core.generation.use_cases import (
     GenerationFailed,
     GenerationSucceeded,
     ModelUsage,
+    ProgressOutcome,
     ProgressReport,
     RequestEpisodeCommand,
     ResultOutcome,
@@ -32,6 +33,7 @@ from tests.support.builders import T0
 from tests.unit.use_cases.conftest import LEASE, Harness
 
 CONTENT = "# Title\n\n" + "word " * 450
+USAGE_LINE = ModelUsage("gpt-4o", 1000, 500, Decimal("0.02"))
 
 
 def start_now(harness: Harness, actor: Actor) -> str:
@@ -259,11 +261,11 @@ class TestResults:
     ) -> None:
         run_id = start_now(harness, alice)
         assert harness.apply_result(succeeded(run_id)) is ResultOutcome.PUBLISHED
-        assert harness.apply_result(succeeded(run_id, title="Again")) is ResultOutcome.IGNORED
-        assert (
-            harness.apply_result(GenerationFailed("org_a", run_id, "late", True))
-            is ResultOutcome.IGNORED
-        )
+        again = harness.apply_result(succeeded(run_id, title="Again"))
+        assert again is ResultOutcome.EPISODE_FINAL
+        assert not again.applied
+        late = GenerationFailed("org_a", run_id, "late", True, usage=(USAGE_LINE,))
+        assert harness.apply_result(late) is ResultOutcome.EPISODE_FINAL
         _, episode, _ = queue_item_for(harness, run_id)
         assert episode.title == "Grid week"
         with harness.uow() as uow:
@@ -344,13 +346,15 @@ class TestProgress:
     def test_progress_only_moves_forward(self, harness: Harness, alice: Actor) -> None:
         run_id = start_now(harness, alice)
         report = harness.report_progress
-        assert report(ProgressReport("org_a", run_id, GenerationStage.WRITING, 50)) is True
-        assert report(ProgressReport("org_a", run_id, GenerationStage.RESEARCH, 90)) is False
-        assert report(ProgressReport("org_a", run_id, GenerationStage.WRITING, 40)) is False
+        applied, stale = ProgressOutcome.APPLIED, ProgressOutcome.OUT_OF_ORDER
+        assert report(ProgressReport("org_a", run_id, GenerationStage.WRITING, 50)) is applied
+        assert report(ProgressReport("org_a", run_id, GenerationStage.RESEARCH, 90)) is stale
+        assert report(ProgressReport("org_a", run_id, GenerationStage.WRITING, 40)) is stale
         _, episode, _ = queue_item_for(harness, run_id)
         assert (episode.progress_stage, episode.progress_percent) == (GenerationStage.WRITING, 50)
         harness.apply_result(succeeded(run_id))
-        assert report(ProgressReport("org_a", run_id, GenerationStage.REVIEW, 99)) is False
+        finished = ProgressOutcome.RUN_FINISHED
+        assert report(ProgressReport("org_a", run_id, GenerationStage.REVIEW, 99)) is finished
 
 
 class TestLeases:
@@ -368,7 +372,7 @@ class TestLeases:
         assert episode.generation_errors == ["generation attempt timed out"]
         _, _, old = queue_item_for(harness, first_run)
         assert old.status is RunStatus.FAILED
-        assert harness.apply_result(succeeded(first_run)) is ResultOutcome.IGNORED
+        assert harness.apply_result(succeeded(first_run)) is ResultOutcome.SUPERSEDED
         assert harness.apply_result(succeeded(second_run)) is ResultOutcome.PUBLISHED
 
     def test_an_abandoned_final_attempt_fails_the_episode(

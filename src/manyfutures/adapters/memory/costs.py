@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
+from manyfutures.core.shared.errors import DuplicateError
 
 
 def fold_usage(
@@ -44,15 +47,48 @@ def _store_usage(store: InMemoryStore, usage: TokenUsage) -> None:
 TOKEN_USAGE = MemoryTable("token_usage", store_row=_store_usage)
 
 
+@dataclass(slots=True)
+class RunUsageRecorded:
+    """A run whose usage is in the ledger: Postgres's ``token_usage_runs`` row."""
+
+    id: str  # "<organization>/<run>": Postgres's composite primary key
+    organization_id: str
+
+    @classmethod
+    def key(cls, organization_id: str, run_id: str) -> str:
+        return f"{organization_id}/{run_id}"
+
+
+def _check_one_report_per_run(uow: Transaction) -> None:
+    """The primary key Postgres checks: a run another unit of work recorded first."""
+    committed = uow.store.tables[TOKEN_USAGE_RUNS.name]
+    for key in uow.staged.get(TOKEN_USAGE_RUNS.name, {}):
+        if key in committed:
+            raise DuplicateError(f"the usage of run {key} is already recorded")
+
+
+TOKEN_USAGE_RUNS = MemoryTable("token_usage_runs", check=_check_one_report_per_run)
+
+
 class TokenUsageRepository:
     table: ClassVar[MemoryTable] = TOKEN_USAGE
 
     def __init__(self, uow: Transaction) -> None:
         self._uow = uow
         self._rows: TableView[TokenUsage] = TableView(uow, self.table)
+        self._runs: TableView[RunUsageRecorded] = TableView(uow, TOKEN_USAGE_RUNS)
 
     def add(self, usage: TokenUsage) -> None:
         self._rows.insert(usage)
+
+    def add_for_run(self, run_id: str, usage: Sequence[TokenUsage]) -> bool:
+        key = RunUsageRecorded.key(self._uow.organization_id, run_id)
+        if self._runs.get(key) is not None:
+            return False
+        self._runs.insert(RunUsageRecorded(key, self._uow.organization_id))
+        for row in usage:
+            self._rows.insert(row)
+        return True
 
     def daily(self, day: date) -> TokenUsageDaily | None:
         committed = self._uow.store.daily_usage.get((self._uow.organization_id, day))

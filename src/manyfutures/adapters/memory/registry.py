@@ -45,4 +45,6 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "notifications": activity.NotificationRepository,
     "outbox": outbox.OutboxRepository,
 }
-TABLES = tuple(repository.table for repository in REPOSITORIES.values())
+# Tables a repository keeps beside its own, committed with the rest.
+SECONDARY_TABLES = (costs.TOKEN_USAGE_RUNS,)
+TABLES = (*(repository.table for repository in REPOSITORIES.values()), *SECONDARY_TABLES)

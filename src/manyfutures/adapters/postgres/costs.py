@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -53,6 +55,8 @@ class TokenUsageRow(Base):
     completion_tokens: Mapped[int]
     cost_gbp: Mapped[Decimal]
     created_at: Mapped[Timestamp]
+    # The generation run that reported it (a ledger reference like the two above).
+    run_id: Mapped[str | None] = mapped_column(ID_TYPE, default=None)
 
     __table_args__ = (
         Index("ix_token_usage_organization_id_created_at", "organization_id", "created_at"),
@@ -110,11 +114,36 @@ class TokenUsageDailyEpisodeRow(Base):
     episode_id: Mapped[Id] = mapped_column(primary_key=True)
 
 
+class TokenUsageRunRow(Base):
+    """Which generation runs' usage is already in ``token_usage``: one row per run.
+
+    A run's report is recorded by inserting here with ON CONFLICT DO NOTHING first
+    and its usage rows only if that inserted: a duplicate or late callback, even one
+    racing the first, cannot record the same money twice. ``run_id`` is a ledger
+    reference, not a foreign key, like ``token_usage``'s.
+    """
+
+    __tablename__ = "token_usage_runs"
+
+    organization_id: Mapped[Id] = mapped_column(org_fk(), primary_key=True)
+    run_id: Mapped[Id] = mapped_column(primary_key=True)
+
+
 # --- statements ---------------------------------------------------------------------------
 
 _daily_usage = table_of(TokenUsageDailyRow)
 TOKEN_USAGE_DAILY = select(_daily_usage).where(
     _daily_usage.c.organization_id == ORG, _daily_usage.c.date == bindparam("day")
+)
+
+# Returns the run's id only if this statement recorded it; a concurrent insert of the
+# same run waits for that transaction and then conflicts.
+_usage_runs = table_of(TokenUsageRunRow)
+RECORD_RUN_USAGE = (
+    insert(_usage_runs)
+    .values(organization_id=ORG, run_id=bindparam("run_id"))
+    .on_conflict_do_nothing()
+    .returning(_usage_runs.c.run_id)
 )
 
 
@@ -133,6 +162,7 @@ def usage_to_row(u: TokenUsage) -> TokenUsageRow:
         completion_tokens=u.completion_tokens,
         cost_gbp=u.cost_gbp,
         created_at=u.created_at,
+        run_id=u.run_id,
     )
 
 
@@ -159,6 +189,18 @@ class TokenUsageRepository(Repository, ports.TokenUsageRepository):
     def add(self, usage: TokenUsage) -> None:
         """The trigger on token_usage updates the daily aggregate in the same transaction."""
         self._uow.insert(usage_to_row(usage))
+
+    def add_for_run(self, run_id: str, usage: Sequence[TokenUsage]) -> bool:
+        """Claim the run in ``token_usage_runs`` now, so a racing claim waits for ours."""
+        parameters = {"org": self._org, "run_id": run_id}
+        claimed = self._uow.now(
+            lambda connection: connection.execute(RECORD_RUN_USAGE, parameters).first()
+        )
+        if claimed is None:
+            return False
+        for row in usage:
+            self.add(row)
+        return True
 
     def daily(self, day: dt.date) -> TokenUsageDaily | None:
         return self._uow.first(TOKEN_USAGE_DAILY, daily_from_row, day=day)

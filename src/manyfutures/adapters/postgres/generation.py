@@ -41,6 +41,8 @@ class GenerationRunRow(Base):
     error: Mapped[str | None]
     started_at: Mapped[Timestamp]
     finished_at: Mapped[dt.datetime | None]
+    # SHA-256 (hex) of the run's callback token; the token itself is never stored.
+    callback_token_hash: Mapped[str | None] = mapped_column(default=None)
 
     __table_args__ = (
         tenant_fk("episode_id", "episodes"),
@@ -88,6 +90,7 @@ def run_to_row(r: GenerationRun) -> GenerationRunRow:
         error=r.error,
         started_at=r.started_at,
         finished_at=r.finished_at,
+        callback_token_hash=r.callback_token_hash,
     )
 
 
@@ -103,6 +106,7 @@ def run_from_row(r: GenerationRunRow) -> GenerationRun:
         error=r.error,
         started_at=r.started_at,
         finished_at=r.finished_at,
+        callback_token_hash=r.callback_token_hash,
     )
 
 

@@ -30,6 +30,8 @@ class TokenUsage:
     completion_tokens: int
     cost_gbp: Decimal
     created_at: datetime
+    # The generation run that reported it; its usage is recorded once (``add_for_run``).
+    run_id: str | None = None
 
     @property
     def total_tokens(self) -> int:

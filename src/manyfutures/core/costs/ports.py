@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
@@ -12,6 +13,18 @@ from manyfutures.core.shared.unit_of_work import UnitOfWork
 class TokenUsageRepository(Protocol):
     def add(self, usage: TokenUsage) -> None:
         """Record a raw row; the daily aggregate follows in the same transaction."""
+        ...
+
+    def add_for_run(self, run_id: str, usage: Sequence[TokenUsage]) -> bool:
+        """Record what one generation run reported it spent, once per run.
+
+        False, and nothing written, if that run's usage is already recorded, here or
+        by a unit of work that committed first; an empty report counts as recorded.
+        Of two units of work recording the same run at the same time, one wins: the
+        other gets False (it waits for the winner's commit) or is refused at commit
+        with DuplicateError, depending on the adapter. Callers may rely on a False
+        meaning "another report for this run was applied".
+        """
         ...
 
     def daily(self, day: date) -> TokenUsageDaily | None: ...

@@ -7,6 +7,7 @@ result arrives later through the apply-result use case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
@@ -54,6 +55,10 @@ class GenerationRequest:
     planning_notes: tuple[NoteForWriter, ...]
     memories: tuple[MemoryForWriter, ...]
     recent_episodes: tuple[RecentEpisode, ...]
+    # The most this run may spend; the generator stops (not retryable) before passing it.
+    max_cost_gbp: Decimal
+    # Proves the callbacks come from whoever received this request; see callback_token.py.
+    callback_token: str
 
 
 class EpisodeGenerator(Protocol):
@@ -64,6 +69,30 @@ class EpisodeGenerator(Protocol):
 
 class GeneratorUnavailableError(Exception):
     """The generator could not accept the job (connection refused, timeout, 5xx)."""
+
+
+class CallbackTokens(Protocol):
+    def new_token(self) -> str:
+        """A fresh unguessable token (at least 256 random bits), URL- and header-safe."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunCredentials:
+    organization_id: str
+    callback_token_hash: str | None
+
+
+class RunLocator(Protocol):
+    """Finds a run from its id alone, in whichever organization it is.
+
+    A generator's callback names a run, not an organization, so this is the one read
+    that crosses tenants on the callback path (in PostgreSQL a SECURITY DEFINER
+    function, ADR 0002). It returns only what authenticating the callback needs;
+    everything else is read in the run's own organization afterwards.
+    """
+
+    def locate(self, run_id: str) -> RunCredentials | None: ...
 
 
 class GenerationRunRepository(Protocol):

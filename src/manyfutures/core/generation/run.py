@@ -1,7 +1,8 @@
 """A generation run: one attempt at producing one episode.
 
 Callbacks name the run, not the episode, so a late answer to an old attempt can
-be recognised and ignored instead of overwriting a newer one.
+be recognised and ignored instead of overwriting a newer one. Each run has its own
+callback token; only its hash is kept (``callback_token.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class GenerationRun:
     status: RunStatus = RunStatus.RUNNING
     planning_note_ids: list[str] = field(default_factory=list)
     error: str | None = None
+    # None for runs opened before callbacks were authenticated: no token matches them.
+    callback_token_hash: str | None = None
     started_at: datetime
     finished_at: datetime | None = None
 

@@ -18,7 +18,9 @@ from manyfutures.core.costs.model import Operation, TokenUsage
 from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus, GenerationStage, Source
 from manyfutures.core.episodes.reading_time import reading_minutes
 from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
+from manyfutures.core.generation.callback_token import hash_callback_token
 from manyfutures.core.generation.ports import (
+    CallbackTokens,
     EpisodeGenerator,
     GenerationRequest,
     GenerationUnitOfWork,
@@ -126,10 +128,14 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         ids: IdGenerator,
         generator: EpisodeGenerator,
         results: ApplyGenerationResult,
+        tokens: CallbackTokens,
+        max_cost_gbp: Decimal,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._generator = generator
         self._results = results
+        self._tokens = tokens
+        self._max_cost_gbp = max_cost_gbp
 
     def __call__(self, command: StartGenerationCommand) -> GenerationRun | None:
         now = self._clock.now()
@@ -150,6 +156,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
             _supersede_open_run(uow, episode, now)
             episode.start_generation(now)
             notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
+            token = self._tokens.new_token()
             run = GenerationRun(
                 id=self._ids.new_id("run"),
                 organization_id=item.organization_id,
@@ -157,6 +164,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 queue_item_id=item.id,
                 attempt=item.attempt_count,
                 planning_note_ids=[note.id for note in notes],
+                callback_token_hash=hash_callback_token(token),
                 started_at=now,
             )
             uow.runs.add(run)
@@ -178,6 +186,8 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                         project.id, EpisodeStatus.PUBLISHED, RECENT_EPISODES_IN_PAYLOAD
                     )
                 ),
+                max_cost_gbp=self._max_cost_gbp,
+                callback_token=token,
             )
             uow.commit()
         # Committed first: a generator that answers instantly must find the run.
@@ -223,8 +233,16 @@ class ProgressReport:
     percent: int
 
 
+class ProgressOutcome(enum.StrEnum):
+    APPLIED = "applied"
+    # At or behind what the episode already shows: progress never moves backwards.
+    OUT_OF_ORDER = "out_of_order"
+    # The run already finished (result received, timed out or superseded).
+    RUN_FINISHED = "run_finished"
+
+
 class ReportProgress(UseCase[GenerationUnitOfWork]):
-    def __call__(self, report: ProgressReport) -> bool:
+    def __call__(self, report: ProgressReport) -> ProgressOutcome:
         now = self._clock.now()
         with self._uow(report.organization_id) as uow:
             run = uow.runs.get(report.run_id)
@@ -232,12 +250,12 @@ class ReportProgress(UseCase[GenerationUnitOfWork]):
                 raise NotFoundError("run", report.run_id)
             episode = uow.episodes.get(run.episode_id)
             if not run.is_open or episode is None:
-                return False
+                return ProgressOutcome.RUN_FINISHED
             if not episode.report_progress(report.stage, report.percent, now):
-                return False
+                return ProgressOutcome.OUT_OF_ORDER
             uow.episodes.update(episode)
             uow.commit()
-            return True
+            return ProgressOutcome.APPLIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,13 +285,27 @@ class GenerationFailed:
     run_id: str
     error: str
     retryable: bool
+    # What the generator spent before failing; None when it said nothing about it (a
+    # refused webhook POST), which leaves room for a late report from the same run.
+    usage: tuple[ModelUsage, ...] | None = None
 
 
 class ResultOutcome(enum.StrEnum):
     PUBLISHED = "published"
     RETRY_SCHEDULED = "retry_scheduled"
     FAILED = "failed"
-    IGNORED = "ignored"
+    # The rest change nothing but the usage ledger (see ApplyGenerationResult).
+    DUPLICATE = "duplicate"
+    SUPERSEDED = "superseded"
+    EPISODE_FINAL = "episode_final"
+
+    @property
+    def applied(self) -> bool:
+        return self in (
+            ResultOutcome.PUBLISHED,
+            ResultOutcome.RETRY_SCHEDULED,
+            ResultOutcome.FAILED,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +359,15 @@ def fail_attempt(
 
 
 class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
-    """Publish or fail an episode from its run's result; duplicates change nothing."""
+    """Publish or fail an episode from its run's result; duplicates change nothing.
+
+    A result that can no longer apply says why: its run was superseded by a newer
+    attempt, the episode is already published or failed, or the run already finished
+    (a duplicate). It still records the usage it reports, once per run, against that
+    run: money the generator really spent is never dropped. The run's usage is
+    recorded first, so of two copies of one result racing each other the second
+    finds it recorded and applies nothing.
+    """
 
     def __init__(
         self,
@@ -348,7 +388,16 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
             episode = uow.episodes.get(run.episode_id)
             item = uow.queue.get(run.queue_item_id)
             if not run.is_open or episode is None or item is None or episode.is_final:
-                return ResultOutcome.IGNORED
+                outcome = _why_not_applied(uow, run, episode)
+                if result.usage is not None and uow.token_usage.add_for_run(
+                    run.id, _usage_rows(self._ids, run, episode, result.usage, now)
+                ):
+                    uow.commit()
+                return outcome
+            if result.usage is not None and not uow.token_usage.add_for_run(
+                run.id, _usage_rows(self._ids, run, episode, result.usage, now)
+            ):
+                return ResultOutcome.DUPLICATE  # another copy of this result won
             project = uow.projects.get(episode.project_id)
             if isinstance(result, GenerationSucceeded):
                 outcome = self._publish(uow, run, episode, item, project, result, now)
@@ -389,21 +438,6 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 updated_at=now,
             )
         )
-        for usage in result.usage:
-            uow.token_usage.add(
-                TokenUsage(
-                    id=self._ids.new_id("usage"),
-                    organization_id=episode.organization_id,
-                    project_id=episode.project_id,
-                    episode_id=episode.id,
-                    operation=Operation.EPISODE_GENERATION,
-                    model=usage.model,
-                    prompt_tokens=usage.prompt_tokens,
-                    completion_tokens=usage.completion_tokens,
-                    cost_gbp=usage.cost_gbp,
-                    created_at=now,
-                )
-            )
         item.complete(now)
         uow.queue.update(item)
         for note_id in run.planning_note_ids:
@@ -446,6 +480,43 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 now=now,
             )
         )
+
+
+def _why_not_applied(
+    uow: GenerationUnitOfWork, run: GenerationRun, episode: Episode | None
+) -> ResultOutcome:
+    """Read only for results that cannot apply, so the usual path costs no extra query."""
+    latest = uow.runs.latest_for_episode(run.episode_id)
+    if latest is not None and latest.id != run.id:
+        return ResultOutcome.SUPERSEDED
+    if episode is None or episode.status in (EpisodeStatus.PUBLISHED, EpisodeStatus.FAILED):
+        return ResultOutcome.EPISODE_FINAL
+    return ResultOutcome.DUPLICATE
+
+
+def _usage_rows(
+    ids: IdGenerator,
+    run: GenerationRun,
+    episode: Episode | None,
+    usage: Sequence[ModelUsage],
+    now: datetime,
+) -> list[TokenUsage]:
+    return [
+        TokenUsage(
+            id=ids.new_id("usage"),
+            organization_id=run.organization_id,
+            project_id=episode.project_id if episode is not None else None,
+            episode_id=run.episode_id,
+            operation=Operation.EPISODE_GENERATION,
+            model=line.model,
+            prompt_tokens=line.prompt_tokens,
+            completion_tokens=line.completion_tokens,
+            cost_gbp=line.cost_gbp,
+            created_at=now,
+            run_id=run.id,
+        )
+        for line in usage
+    ]
 
 
 @dataclass(frozen=True, slots=True)
