@@ -36,7 +36,8 @@ class SettingsError(ValueError):
 def _env(name: str) -> dict[str, str]:
     """Field metadata for a variable read under a name other than ``MANYFUTURES_<FIELD>``.
 
-    Clerk's own variable names are kept so its dashboard values paste in unchanged.
+    Clerk's own variable names are kept so its dashboard values paste in unchanged;
+    n8n's settings keep the ``N8N_`` names the workflow's documentation uses.
     """
     return {"env": name}
 
@@ -69,6 +70,8 @@ class Settings:
     # The most one generation may spend (sent to n8n as maxCostGbp). A stand-in until the
     # cost-control work reserves it from the organization's daily budget.
     max_episode_cost_gbp: str = "1.50"
+    # When set, n8n's callbacks must also carry an HMAC signature made with it.
+    n8n_callback_secret: str = field(default="", metadata=_env("N8N_CALLBACK_SECRET"))
     log_level: str = "INFO"
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False

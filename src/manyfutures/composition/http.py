@@ -13,6 +13,7 @@ from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
 from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
 from manyfutures.adapters.memory.dev_identity import DevHeaderVerifier
 from manyfutures.adapters.memory.idempotency import InMemoryIdempotencyStore
+from manyfutures.adapters.n8n.callback_signature import CallbackSignatureVerifier
 from manyfutures.adapters.postgres.wiring import database_probe
 from manyfutures.adapters.readiness import configured
 from manyfutures.adapters.redis.client import redis_probe
@@ -43,6 +44,9 @@ class HttpContainer(containers.DeclarativeContainer):
         ),
     )
     webhook_verifier = providers.Singleton(SvixWebhookVerifier, config.clerk_webhook_signing_secret)
+    n8n_callback_signature = providers.Singleton(
+        CallbackSignatureVerifier, config.n8n_callback_secret, adapters.clock
+    )
 
     shared_state = providers.Callable(_shared_state_backend, config.redis_url)
     idempotency_store = providers.Selector(

@@ -22,6 +22,7 @@ from manyfutures.entrypoints.http import (
     events,
     health,
     me,
+    n8n_webhooks,
     organization,
     planning_notes,
     problems,
@@ -44,7 +45,7 @@ API_BLUEPRINTS = (
     events.blueprint,
     organization.blueprint,
 )
-ROOT_BLUEPRINTS = (health.blueprint, webhooks.blueprint)
+ROOT_BLUEPRINTS = (health.blueprint, webhooks.blueprint, n8n_webhooks.blueprint)
 # Derived, not listed: a blueprint registered above but left unwired would answer 500
 # with its Provide markers unresolved.
 WIRED_MODULES = tuple(

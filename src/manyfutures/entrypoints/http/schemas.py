@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any, TypeVar
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DATA_BYTES
@@ -70,6 +70,26 @@ class JsonInteger(fields.Integer):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class JsonNumber(fields.Float):
+    """A JSON number (``type: number``): strings and booleans are refused, where
+    marshmallow's Float would parse ``"0.5"`` and take ``true`` as 1."""
+
+    def _validated(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid", input=value)
+        return float(value)
+
+
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` and nothing else: marshmallow's Boolean also takes ``"yes"``,
+    ``1`` and ``"off"``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
 
@@ -449,6 +469,113 @@ class WebhookResultSchema(Schema):
     type = _out(fields.String())
     applied = _out(fields.Boolean())
     duplicate = _out(fields.Boolean())
+
+
+# --- n8n generation callbacks ---------------------------------------------------------
+
+COST_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,10})?$"
+MAX_EPISODE_TITLE = 300
+MAX_EPISODE_SUMMARY = 5000
+MAX_GENERATION_ERROR = 2000
+
+
+class TokenUsageLineSchema(StrictSchema):
+    model = fields.String(required=True, validate=validate.Length(1, 200))
+    prompt_tokens = JsonInteger(data_key="promptTokens", required=True, validate=validate.Range(0))
+    completion_tokens = JsonInteger(
+        data_key="completionTokens", required=True, validate=validate.Range(0)
+    )
+    # Text, never a JSON number: a float would lose pence.
+    cost_gbp = fields.String(
+        data_key="costGbp",
+        required=True,
+        validate=FullMatch(COST_PATTERN),
+        metadata={"description": "GBP as a decimal string, e.g. '0.03'."},
+    )
+
+
+class CallbackSourceSchema(StrictSchema):
+    title = fields.String(required=True, validate=validate.Length(1, 500))
+    url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(1, 2000))
+
+
+_CALLBACK_FIELDS = {
+    "progress": {"stage", "percent"},
+    "completed": {"title", "summary", "content", "sources", "reasoning", "confidence"},
+    "failed": {"error", "retryable"},
+}
+_REQUIRED_FOR = {
+    "progress": ("stage", "percent"),
+    "completed": ("title", "summary", "content"),
+    "failed": ("error", "retryable"),
+}
+_DATA_KEYS = {"token_usage": "tokenUsage"}
+
+
+class GenerationCallbackSchema(StrictSchema):
+    """One schema for the three callback types; which fields apply depends on ``type``."""
+
+    run_id = fields.String(data_key="runId", required=True, validate=FullMatch(ID_PATTERN))
+    type = fields.String(required=True, validate=validate.OneOf(sorted(_CALLBACK_FIELDS)))
+    stage = fields.Enum(
+        GenerationStage,
+        by_value=True,
+        metadata={"description": "progress: research | writing | review"},
+    )
+    percent = JsonInteger(
+        validate=validate.Range(0, 100), metadata={"description": "progress: 0-100"}
+    )
+    title = fields.String(validate=validate.Length(1, MAX_EPISODE_TITLE))
+    summary = fields.String(validate=validate.Length(1, MAX_EPISODE_SUMMARY))
+    content = fields.String(
+        validate=validate.Length(min=1), metadata={"description": "completed: markdown"}
+    )
+    sources = fields.List(fields.Nested(CallbackSourceSchema), validate=validate.Length(max=100))
+    reasoning = fields.String(allow_none=True)
+    confidence = JsonNumber(allow_none=True, validate=validate.Range(0, 1))
+    error = fields.String(validate=validate.Length(1, MAX_GENERATION_ERROR))
+    retryable = JsonBoolean()
+    token_usage = fields.List(
+        fields.Nested(TokenUsageLineSchema),
+        data_key="tokenUsage",
+        validate=validate.Length(max=100),
+        metadata={"description": "completed and failed: what the run spent, per model call"},
+    )
+
+    @validates_schema
+    def _fields_fit_the_type(self, data: dict[str, Any], **_: Any) -> None:
+        kind = data.get("type")
+        if kind not in _CALLBACK_FIELDS:
+            return
+        allowed = _CALLBACK_FIELDS[kind] | ({"token_usage"} if kind != "progress" else set())
+        optional = set(self.fields) - {"run_id", "type"}
+        errors: dict[str, list[str]] = {}
+        for name in sorted(optional - allowed):
+            if name in data:
+                errors[_DATA_KEYS.get(name, name)] = [f"not part of a '{kind}' callback"]
+        for name in _REQUIRED_FOR[kind]:
+            if name not in data:
+                errors[name] = [f"required in a '{kind}' callback"]
+        if errors:
+            raise MarshmallowValidationError(errors)
+
+
+class GenerationCallbackResultSchema(Schema):
+    received = _out(fields.Boolean())
+    run_id = _out(fields.String(data_key="runId"))
+    type = _out(fields.String())
+    outcome = _out(
+        fields.String(
+            metadata={
+                "description": "applied, out_of_order, run_finished (progress); published, "
+                "retry_scheduled, failed, duplicate, superseded, episode_final (results)"
+            }
+        )
+    )
+    applied = _out(
+        fields.Boolean(metadata={"description": "false: nothing changed but the usage ledger"})
+    )
+    detail = _out(fields.String())
 
 
 ProjectPageSchema = page_schema(ProjectSchema, "ProjectPageSchema")
