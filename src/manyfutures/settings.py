@@ -6,10 +6,12 @@ as a confusing error on the first request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -17,7 +19,7 @@ PREFIX = "MANYFUTURES_"
 CHOICES: dict[str, tuple[str, ...]] = {
     "storage": ("memory", "postgres"),
     "auth": ("dev", "clerk"),
-    "generator": ("simulated",),
+    "generator": ("simulated", "n8n"),
     "email": ("console", "smtp"),
     "dispatcher": ("threads",),
 }
@@ -31,6 +33,15 @@ _FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
 
 class SettingsError(ValueError):
     pass
+
+
+# RFC 9110 token characters.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _env(name: str) -> dict[str, str]:
@@ -70,6 +81,16 @@ class Settings:
     # The most one generation may spend (sent to n8n as maxCostGbp). A stand-in until the
     # cost-control work reserves it from the organization's daily budget.
     max_episode_cost_gbp: str = "1.50"
+    # The API's own public base URL: n8n calls back to <public_url>/webhooks/n8n/episodes.
+    public_url: str = ""
+    # GENERATOR=n8n: the workflow's webhook and its Header Auth credential.
+    n8n_webhook_url: str = field(default="", metadata=_env("N8N_WEBHOOK_URL"))
+    n8n_webhook_header_name: str = field(
+        default="X-Webhook-Key", metadata=_env("N8N_WEBHOOK_HEADER_NAME")
+    )
+    n8n_webhook_header_value: str = field(default="", metadata=_env("N8N_WEBHOOK_HEADER_VALUE"))
+    n8n_connect_timeout_seconds: float = 3.0
+    n8n_read_timeout_seconds: float = 10.0
     # When set, n8n's callbacks must also carry an HMAC signature made with it.
     n8n_callback_secret: str = field(default="", metadata=_env("N8N_CALLBACK_SECRET"))
     log_level: str = "INFO"
@@ -195,6 +216,15 @@ class Settings:
             )
 
     def _validate_generation(self) -> None:
+        if self.n8n_connect_timeout_seconds <= 0 or self.n8n_read_timeout_seconds <= 0:
+            raise SettingsError(
+                f"{PREFIX}N8N_CONNECT_TIMEOUT_SECONDS and {PREFIX}N8N_READ_TIMEOUT_SECONDS "
+                "must be positive"
+            )
+        if self.public_url and not _is_http_url(self.public_url):
+            raise SettingsError(f"{PREFIX}PUBLIC_URL={self.public_url!r} is not an http(s) URL")
+        if self.generator == "n8n":
+            self._validate_n8n()
         try:
             cost = Decimal(self.max_episode_cost_gbp)
         except InvalidOperation:
@@ -203,6 +233,24 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}MAX_EPISODE_COST_GBP={self.max_episode_cost_gbp!r} is not a positive "
                 "amount in pounds such as 1.50"
+            )
+
+    def _validate_n8n(self) -> None:
+        needs = f"{PREFIX}GENERATOR=n8n needs"
+        if not _is_http_url(self.n8n_webhook_url):
+            raise SettingsError(f"{needs} N8N_WEBHOOK_URL, the workflow's http(s) webhook URL")
+        if not _HEADER_NAME.fullmatch(self.n8n_webhook_header_name):
+            raise SettingsError(
+                f"N8N_WEBHOOK_HEADER_NAME={self.n8n_webhook_header_name!r} is not a header name"
+            )
+        if not self.n8n_webhook_header_value or not self.n8n_webhook_header_value.isprintable():
+            raise SettingsError(
+                f"{needs} N8N_WEBHOOK_HEADER_VALUE, the value of the Webhook node's Header "
+                "Auth credential"
+            )
+        if not self.public_url:
+            raise SettingsError(
+                f"{needs} {PREFIX}PUBLIC_URL, the API's public base URL n8n calls back to"
             )
 
     def _validate_postgres(self) -> None:

@@ -13,6 +13,7 @@ from dependency_injector.containers import Container as AnyContainer
 
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.n8n.generator import N8nGenerator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.composition.adapters import AdaptersContainer
@@ -100,3 +101,18 @@ def test_a_slot_left_empty_fails_resolution() -> None:
     container.config.from_dict(asdict(Settings()))
     with pytest.raises(errors.Error, match=r"Dependency .*scheduling\.\w+.* is not defined"):
         resolve_all(container)
+
+
+def test_the_n8n_generator_is_chosen_by_the_existing_selector() -> None:
+    settings = Settings(
+        generator="n8n",
+        n8n_webhook_url="http://127.0.0.1:9/webhook/x",
+        n8n_webhook_header_value="s3cret",
+        public_url="https://api.example.com/",
+    )
+    settings.validate()
+    container = build_container(settings)
+    generator = container.generation.generator()
+    assert isinstance(generator, N8nGenerator)
+    assert generator._callback_url == "https://api.example.com/webhooks/n8n/episodes"
+    assert container.generation.start_generation()._generator is generator

@@ -17,3 +17,71 @@ def test_the_episode_cost_ceiling_defaults_to_a_pound_fifty() -> None:
 def test_the_episode_cost_ceiling_must_be_a_positive_amount(value: str) -> None:
     with pytest.raises(SettingsError, match="MAX_EPISODE_COST_GBP"):
         Settings.from_env({"MANYFUTURES_MAX_EPISODE_COST_GBP": value})
+
+
+N8N = {
+    "MANYFUTURES_GENERATOR": "n8n",
+    "N8N_WEBHOOK_URL": "https://n8n.example.com/webhook/manyfutures-episode-generation",
+    "N8N_WEBHOOK_HEADER_VALUE": "s3cret",
+    "MANYFUTURES_PUBLIC_URL": "https://api.example.com",
+}
+
+
+def test_n8n_settings_have_defaults_and_their_own_names() -> None:
+    settings = Settings.from_env(N8N)
+    assert settings.generator == "n8n"
+    assert (settings.n8n_webhook_header_name, settings.n8n_webhook_header_value) == (
+        "X-Webhook-Key",
+        "s3cret",
+    )
+    assert (settings.n8n_connect_timeout_seconds, settings.n8n_read_timeout_seconds) == (3.0, 10.0)
+    assert settings.n8n_callback_secret == ""
+    tuned = Settings.from_env(
+        {
+            **N8N,
+            "N8N_WEBHOOK_HEADER_NAME": "X-N8N-Auth",
+            "MANYFUTURES_N8N_CONNECT_TIMEOUT_SECONDS": "0.5",
+            "MANYFUTURES_N8N_READ_TIMEOUT_SECONDS": "4",
+            "N8N_CALLBACK_SECRET": "hmac-secret",
+        }
+    )
+    assert (tuned.n8n_webhook_header_name, tuned.n8n_read_timeout_seconds) == ("X-N8N-Auth", 4.0)
+    assert tuned.n8n_callback_secret == "hmac-secret"
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("N8N_WEBHOOK_URL", "N8N_WEBHOOK_URL"),
+        ("N8N_WEBHOOK_HEADER_VALUE", "N8N_WEBHOOK_HEADER_VALUE"),
+        ("MANYFUTURES_PUBLIC_URL", "PUBLIC_URL"),
+    ],
+)
+def test_the_n8n_generator_needs_its_webhook_credential_and_public_url(
+    missing: str, named: str
+) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env({k: v for k, v in N8N.items() if k != missing})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("N8N_WEBHOOK_URL", "ftp://n8n.example.com/hook"),
+        ("N8N_WEBHOOK_URL", "n8n.example.com/hook"),
+        ("N8N_WEBHOOK_HEADER_NAME", "X Webhook Key"),
+        ("N8N_WEBHOOK_HEADER_VALUE", "line\nbreak"),
+        ("MANYFUTURES_PUBLIC_URL", "api.example.com"),
+        ("MANYFUTURES_N8N_READ_TIMEOUT_SECONDS", "0"),
+        ("MANYFUTURES_N8N_CONNECT_TIMEOUT_SECONDS", "-1"),
+    ],
+)
+def test_malformed_n8n_settings_stop_start_up_naming_the_variable(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(SettingsError, match=variable.removeprefix("MANYFUTURES_")):
+        Settings.from_env({**N8N, variable: value})
+
+
+def test_the_simulated_generator_needs_none_of_it() -> None:
+    assert Settings.from_env({}).generator == "simulated"

@@ -1,7 +1,8 @@
 """Generation's use cases and the generator they drive.
 
 The generator sits here, not with the shared adapters, because the simulated one calls
-back into this capability's own use cases (progress, result), as n8n's callbacks will.
+back into this capability's own use cases (progress, result), as n8n's callbacks do
+through the HTTP API (``receive_generation_callback``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from decimal import Decimal
 from dependency_injector import containers, providers
 
 from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
+from manyfutures.adapters.n8n.generator import N8nGenerator
+from manyfutures.adapters.n8n.payload import callback_url
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
 from manyfutures.core.generation.leases import RecoverExpiredLeases
@@ -44,6 +47,15 @@ class GenerationContainer(containers.DeclarativeContainer):
             report_progress,
             apply_generation_result,
             config.simulated_stage_seconds,
+        ),
+        n8n=providers.Singleton(
+            N8nGenerator,
+            webhook_url=config.n8n_webhook_url,
+            header_name=config.n8n_webhook_header_name,
+            header_value=config.n8n_webhook_header_value,
+            callback_url=providers.Callable(callback_url, config.public_url),
+            connect_timeout=config.n8n_connect_timeout_seconds,
+            read_timeout=config.n8n_read_timeout_seconds,
         ),
     )
     max_episode_cost_gbp = providers.Callable(Decimal, config.max_episode_cost_gbp)
