@@ -44,8 +44,9 @@ class N8nStandIn:
         self.jobs: list[ReceivedJob] = []
         self.held = threading.Event()  # set: answers wait until ``release()``
         self._released = threading.Event()
-        self._scripts: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self._scripts: list[threading.Event] = []  # one per script: set when it ends
+        self._lock = threading.Condition()
+        self._unanswered = 0  # jobs received whose script is not registered yet
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -63,12 +64,17 @@ class N8nStandIn:
         self._released.set()
 
     def wait_for_scripts(self, timeout: float = 10) -> None:
-        """Join every callback script started so far."""
+        """Wait for every callback script of every job answered so far.
+
+        A script is registered before its job is answered, so once the caller has its
+        answer, this waits for that job's script too; a held job is waited for until it
+        has been released and answered.
+        """
         with self._lock:
+            assert self._lock.wait_for(lambda: self._unanswered == 0, timeout)
             scripts = list(self._scripts)
-        for script in scripts:
-            script.join(timeout)
-            assert not script.is_alive(), "a stand-in callback script did not finish"
+        for done in scripts:
+            assert done.wait(timeout), "a stand-in callback script did not finish"
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -88,17 +94,35 @@ class N8nStandIn:
     def _received(self, job: ReceivedJob) -> int:
         with self._lock:
             self.jobs.append(job)
+            self._unanswered += 1
         if self.held.is_set():
             self._released.wait(30)
         return self.status
 
-    def _accepted(self, job: ReceivedJob) -> None:
-        if self.on_job is None:
-            return
-        script = threading.Thread(target=self.on_job, args=(job,), daemon=True)
+    def _script_for(
+        self, status: int
+    ) -> tuple[Callable[[ReceivedJob], None], threading.Event] | None:
+        """The script to run once this job is answered (registered now), if any."""
         with self._lock:
-            self._scripts.append(script)
-        script.start()
+            self._unanswered -= 1
+            self._lock.notify_all()
+            if not 200 <= status < 300 or self.on_job is None:
+                return None
+            done = threading.Event()
+            self._scripts.append(done)
+            return self.on_job, done
+
+    @staticmethod
+    def _run_script(
+        script: Callable[[ReceivedJob], None], job: ReceivedJob, done: threading.Event
+    ) -> None:
+        def run() -> None:
+            try:
+                script(job)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, daemon=True).start()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stand_in = self
@@ -116,14 +140,19 @@ class N8nStandIn:
                     (str(self.client_address[0]), int(self.client_address[1])),
                 )
                 status = stand_in._received(job)
+                script = stand_in._script_for(status)
                 answer = b"" if status == 204 else b'{"message": "Workflow was started"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-                if 200 <= status < 300:
-                    stand_in._accepted(job)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:
+                    pass  # the caller gave up waiting; like n8n, run the job anyway
+                if script is not None:
+                    run, done = script
+                    stand_in._run_script(run, job, done)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the tests assert on what was received instead."""

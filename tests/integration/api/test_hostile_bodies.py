@@ -1,11 +1,11 @@
 """Hostile JSON in every writable field of every write endpoint, on PostgreSQL.
 
-Each example takes a valid body for one endpoint, puts a generated value in one of its
-fields (lone surrogates, NULs, huge and unrepresentable numbers, nesting on both sides
-of the limit, wrong types) and then serializes it the way a careless or hostile
-client might: a member name repeated, a byte order mark, UTF-16 or UTF-32, unescaped
-surrogates. Whatever happens, the answer is a 2xx or a 4xx problem, never a 5xx, and
-a 4xx stores nothing: every table's row count is unchanged.
+Each example takes a valid body for one endpoint (n8n's callback too), puts a generated
+value in one of its fields (lone surrogates, NULs, huge and unrepresentable numbers,
+nesting on both sides of the limit, wrong types) and then serializes it the way a
+careless or hostile client might: a member name repeated, a byte order mark, UTF-16 or
+UTF-32, unescaped surrogates. Whatever happens, the answer is a 2xx or a 4xx problem,
+never a 5xx, and a 4xx stores nothing: every table's row count is unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from svix.webhooks import Webhook
@@ -26,7 +27,9 @@ from manyfutures.entrypoints.http.json_loader import MAX_JSON_DEPTH
 from tests.integration.api.conftest import Deployment
 from tests.support.clerk_payloads import event as clerk_event
 from tests.support.clerk_payloads import membership_data, user_data
+from tests.support.fakes import RecordingGenerator
 from tests.unit.http.conftest import WEBHOOK_SECRET, create_project
+from tests.unit.http.test_episodes import start_generation
 
 pytestmark = pytest.mark.integration
 
@@ -333,3 +336,72 @@ def test_hostile_clerk_webhooks_are_refused_cleanly_or_applied_whole(
         },
     )
     check(postgres, response, before)
+
+
+CALLBACK_USAGE = [{"model": "gpt-4o", "promptTokens": 10, "completionTokens": 5, "costGbp": "0.01"}]
+CALLBACK_FIELDS: dict[str, tuple[dict[str, Any], tuple[tuple[str, ...], ...]]] = {
+    "progress": (
+        {"type": "progress", "stage": "writing", "percent": 40},
+        (("stage",), ("percent",), ("type",), ("runId",), ("title",)),
+    ),
+    "completed": (
+        {
+            "type": "completed",
+            "title": "Grid week",
+            "summary": "Storage",
+            "content": "# Grid\n\nwords",
+            "sources": [{"title": "IEA", "url": "https://example.org/iea"}],
+            "confidence": 0.5,
+            "tokenUsage": CALLBACK_USAGE,
+        },
+        (
+            ("title",),
+            ("summary",),
+            ("content",),
+            ("sources",),
+            ("reasoning",),
+            ("confidence",),
+            ("tokenUsage",),
+            ("stage",),
+            ("extra",),
+        ),
+    ),
+    "failed": (
+        {"type": "failed", "error": "Writer timed out", "retryable": True},
+        (("error",), ("retryable",), ("tokenUsage",), ("percent",)),
+    ),
+}
+
+
+@pytest.fixture
+def running(postgres: Deployment) -> tuple[Deployment, str, str]:
+    """A generation started on PostgreSQL: its run id and callback token."""
+    generator = RecordingGenerator()
+    postgres.container.generation.generator.override(providers.Object(generator))
+    project = create_project(postgres.api)
+    postgres.api.post(f"/v1/projects/{project['id']}/episodes")
+    run_id = start_generation(postgres.container, generator)
+    return postgres, run_id, generator.requests[-1].callback_token
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_hostile_n8n_callbacks_are_refused_cleanly_or_applied_whole(
+    running: tuple[Deployment, str, str], data: st.DataObject
+) -> None:
+    deployment, run_id, token = running
+    kind = data.draw(st.sampled_from(sorted(CALLBACK_FIELDS)), label="callback")
+    base, paths = CALLBACK_FIELDS[kind]
+    raw = _draw_body(data, {"runId": run_id, **base}, paths)
+    before = deployment.row_counts()
+    response = deployment.api.client.post(
+        "/webhooks/n8n/episodes",
+        data=raw,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    check(deployment, response, before)
