@@ -9,6 +9,9 @@ the console sender, which keeps them, when the test dispatches the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from dependency_injector import providers
 
@@ -28,13 +31,18 @@ LEASE = DEFAULT_LEASE
 
 
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, wrap_storage: Callable[[StorageFactory], Any] | None = None) -> None:
+        """``wrap_storage`` gets the real unit-of-work factory and returns the one every use
+        case is built with (a test that must stop a use case half-way wraps it)."""
         self.clock = ManualClock(T0)
         self.generator = RecordingGenerator()
         self.dispatcher = RecordingDispatcher()
         self.container = container = deterministic_container(Settings(), self.clock)
         container.generation.generator.override(providers.Object(self.generator))
         container.scheduling.dispatcher.override(providers.Object(self.dispatcher))
+        if wrap_storage is not None:
+            real = container.adapters.uow_factory()
+            container.adapters.uow_factory.override(providers.Object(wrap_storage(real)))
 
         self.uow_factory: StorageFactory = container.adapters.uow_factory()
         self.email: ConsoleEmailSender = container.adapters.email_sender()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,7 @@ from manyfutures.core.generation.use_cases import (
 )
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
-from manyfutures.core.shared.actor import Actor
+from manyfutures.core.shared.actor import Actor, Role
 from tests.support.builders import T0
 from tests.unit.use_cases.conftest import LEASE, Harness
 from tests.unit.use_cases.test_generation_pipeline import CONTENT, queue_item_for
@@ -215,3 +217,126 @@ class TestLateAndDuplicateCallbacks:
         receipt = harness.receive_callback(GenerationCallback(run_id, token, written()))
         assert receipt.outcome is ResultOutcome.DUPLICATE
         assert spent_today(harness) == Decimal("0.25")
+
+
+class _PausingEpisodes:
+    """An episodes repository that, in the thread that armed it, stops after a read until
+    released: a callback caught between reading the episode and writing it."""
+
+    def __init__(self, inner: Any, gate: _Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def get(self, episode_id: str) -> Any:
+        episode = self._inner.get(episode_id)
+        self._gate.pause_here()
+        return episode
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _Gate:
+    def __init__(self) -> None:
+        self.armed_thread: int | None = None
+        self.reached, self.go_on = threading.Event(), threading.Event()
+
+    def pause_here(self) -> None:
+        if threading.get_ident() == self.armed_thread:
+            self.armed_thread = None
+            self.reached.set()
+            assert self.go_on.wait(10)
+
+
+class _PausingUnitOfWork:
+    def __init__(self, inner: Any, gate: _Gate) -> None:
+        self._inner = inner
+        self.episodes = _PausingEpisodes(inner.episodes, gate)
+
+    def __enter__(self) -> _PausingUnitOfWork:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.__exit__(*exc)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_progress_racing_the_completion_never_undoes_the_publication() -> None:
+    """A progress report that read the episode just before the completion committed must
+    not write its stale copy over the published episode: reports on one run wait for
+    each other (the run is locked while a report is applied)."""
+    gate = _Gate()
+    harness = Harness(lambda real: lambda org: _PausingUnitOfWork(real(org), gate))
+    alice = harness.member("org_a", "user_alice", Role.ADMIN)
+    run_id, token = started(harness, alice)
+
+    def late_progress() -> None:
+        gate.armed_thread = threading.get_ident()
+        report = ProgressMade(GenerationStage.REVIEW, 90)
+        harness.receive_callback(GenerationCallback(run_id, token, report))
+
+    progress = threading.Thread(target=late_progress)
+    progress.start()
+    assert gate.reached.wait(10)
+    completion = threading.Thread(
+        target=harness.receive_callback, args=(GenerationCallback(run_id, token, written()),)
+    )
+    completion.start()
+    completion.join(timeout=0.5)  # without the run lock it commits here, before the progress
+    gate.go_on.set()
+    progress.join(10)
+    completion.join(10)
+    _, episode, run = queue_item_for(harness, run_id)
+    assert (episode.status, run.status.value) == (EpisodeStatus.PUBLISHED, "succeeded")
+    assert episode.progress_percent == 100
+
+
+def test_a_completion_racing_the_retry_that_supersedes_its_run_stays_consistent() -> None:
+    """The job starting attempt 2 read the episode just before attempt 1's completion
+    committed: either the completion wins (published, no attempt 2) or the retry does
+    (attempt 1 superseded, nothing published), never a published episode made to
+    generate again."""
+    gate = _Gate()
+    harness = Harness(lambda real: lambda org: _PausingUnitOfWork(real(org), gate))
+    alice = harness.member("org_a", "user_alice", Role.ADMIN)
+    first_run, token = started(harness, alice)
+    harness.clock.advance(LEASE)
+    assert harness.tick().items_dispatched == 1
+    receipts: list[Any] = []
+
+    def retry() -> None:
+        gate.armed_thread = threading.get_ident()
+        harness.run_dispatched()
+
+    retrying = threading.Thread(target=retry)
+    retrying.start()
+    assert gate.reached.wait(10)
+    completion = threading.Thread(
+        target=lambda: receipts.append(
+            harness.receive_callback(GenerationCallback(first_run, token, written()))
+        )
+    )
+    completion.start()
+    completion.join(timeout=0.5)  # without the run lock it commits here
+    gate.go_on.set()
+    retrying.join(10)
+    completion.join(10)
+    _, episode, _ = queue_item_for(harness, first_run)
+    with harness.uow() as uow:
+        blocks = uow.blocks.list_for_episode(episode.id)
+    (receipt,) = receipts
+    if receipt.outcome is ResultOutcome.PUBLISHED:
+        assert (episode.status, len(blocks), len(harness.generator.requests)) == (
+            EpisodeStatus.PUBLISHED,
+            1,
+            1,
+        )
+    else:
+        assert receipt.outcome is ResultOutcome.SUPERSEDED
+        assert (episode.status, len(blocks), episode.generation_attempts) == (
+            EpisodeStatus.GENERATING,
+            0,
+            2,
+        )

@@ -14,12 +14,17 @@ class RunRepository:
     table: ClassVar[MemoryTable] = GENERATION_RUNS
 
     def __init__(self, uow: Transaction) -> None:
+        self._uow = uow
         self._rows: TableView[GenerationRun] = TableView(uow, self.table)
 
     def add(self, run: GenerationRun) -> None:
         self._rows.insert(run)
 
     def get(self, run_id: str) -> GenerationRun | None:
+        return self._rows.get(run_id)
+
+    def get_for_update(self, run_id: str) -> GenerationRun | None:
+        self._uow.lock_row(self.table.name, run_id)
         return self._rows.get(run_id)
 
     def update(self, run: GenerationRun) -> None:

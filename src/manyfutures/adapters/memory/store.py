@@ -22,3 +22,5 @@ class InMemoryStore:
     lock: threading.RLock = field(default_factory=threading.RLock)
     tables: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
     daily_usage: dict[tuple[str, date], TokenUsageDaily] = field(default_factory=dict)
+    # Row locks, by (table, id): Postgres's SELECT … FOR UPDATE, held by a unit of work.
+    row_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)

@@ -27,6 +27,10 @@ class Transaction(Protocol):
     staged: dict[str, dict[str, Any]]
     loaded_versions: dict[str, int]
 
+    def lock_row(self, table: str, row_id: str) -> None:
+        """Hold the row until this unit of work ends; wait while another holds it."""
+        ...
+
 
 @dataclass(frozen=True)
 class MemoryTable:

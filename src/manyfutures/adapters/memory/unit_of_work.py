@@ -8,6 +8,7 @@ Repositories are built on first use, so a unit of work costs only what it touche
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Any, Self, cast
 
@@ -23,6 +24,7 @@ class InMemoryUnitOfWork:
         self.organization_id = organization_id
         self.staged: dict[str, dict[str, Any]] = {}
         self.loaded_versions: dict[str, int] = {}
+        self._held: dict[tuple[str, str], threading.Lock] = {}
 
     def __getattr__(self, name: str) -> Any:
         """Build a registered repository on first access and keep it for this unit of work."""
@@ -71,6 +73,20 @@ class InMemoryUnitOfWork:
     def rollback(self) -> None:
         self.staged = {}
         self.loaded_versions = {}
+        held, self._held = self._held, {}
+        for lock in held.values():
+            lock.release()
+
+    def lock_row(self, table: str, row_id: str) -> None:
+        """Like a row lock in Postgres: taken once per unit of work, released when it ends
+        (``commit()`` and leaving the block both end in ``rollback()``)."""
+        key = (table, row_id)
+        if key in self._held:
+            return
+        with self.store.lock:
+            lock = self.store.row_locks.setdefault(key, threading.Lock())
+        lock.acquire()
+        self._held[key] = lock
 
 
 class InMemoryUnitOfWorkFactory:

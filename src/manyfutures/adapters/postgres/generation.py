@@ -67,6 +67,7 @@ class GenerationRunRow(Base):
 
 _runs = table_of(GenerationRunRow)
 RUN = select(_runs).where(_runs.c.organization_id == ORG, _runs.c.id == bindparam("id"))
+RUN_FOR_UPDATE = RUN.with_for_update()
 RUN_LATEST_FOR_EPISODE = (
     select(_runs)
     .where(_runs.c.organization_id == ORG, _runs.c.episode_id == bindparam("episode_id"))
@@ -119,6 +120,10 @@ class RunRepository(Repository, ports.GenerationRunRepository):
 
     def get(self, run_id: str) -> GenerationRun | None:
         return self._uow.first(RUN, run_from_row, id=run_id)
+
+    def get_for_update(self, run_id: str) -> GenerationRun | None:
+        """SELECT … FOR UPDATE: the row lock lasts until the transaction ends."""
+        return self._uow.first(RUN_FOR_UPDATE, run_from_row, id=run_id)
 
     def update(self, run: GenerationRun) -> None:
         self._update(

@@ -141,6 +141,10 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
             item = uow.queue.get(command.queue_item_id)
+            if item is not None:
+                # A report on the previous attempt finishes first; everything is read after it.
+                _lock_open_run(uow, item.episode_id)
+                item = uow.queue.get(command.queue_item_id)
             if item is None or item.status is not QueueStatus.PROCESSING:
                 return None
             if item.attempt_count != command.attempt:
@@ -201,6 +205,14 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
 TIMED_OUT = "generation attempt timed out"
 
 
+def _lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> None:
+    """Hold the episode's open run, if any: a callback applying a result to it is waited
+    for, so this job never starts over an episode that result just published."""
+    latest = uow.runs.latest_for_episode(episode_id)
+    if latest is not None and latest.is_open:
+        uow.runs.get_for_update(latest.id)
+
+
 def _supersede_open_run(uow: GenerationUnitOfWork, episode: Episode, now: datetime) -> None:
     """A reclaimed item whose previous attempt never reported: that attempt timed out."""
     previous = uow.runs.latest_for_episode(episode.id)
@@ -245,7 +257,7 @@ class ReportProgress(UseCase[GenerationUnitOfWork]):
     def __call__(self, report: ProgressReport) -> ProgressOutcome:
         now = self._clock.now()
         with self._uow(report.organization_id) as uow:
-            run = uow.runs.get(report.run_id)
+            run = uow.runs.get_for_update(report.run_id)
             if run is None:
                 raise NotFoundError("run", report.run_id)
             episode = uow.episodes.get(run.episode_id)
@@ -382,7 +394,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
     def __call__(self, result: GenerationSucceeded | GenerationFailed) -> ResultOutcome:
         now = self._clock.now()
         with self._uow(result.organization_id) as uow:
-            run = uow.runs.get(result.run_id)
+            run = uow.runs.get_for_update(result.run_id)
             if run is None:
                 raise NotFoundError("run", result.run_id)
             episode = uow.episodes.get(run.episode_id)
