@@ -10,8 +10,10 @@ explicit; the clock is the unit suite's manual one.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -22,6 +24,11 @@ import pytest
 from dependency_injector import providers
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from manyfutures.adapters.n8n.callback_signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    callback_signature,
+)
 from manyfutures.core.generation.use_cases import StartGenerationCommand
 from manyfutures.core.scheduling.use_cases import DEFAULT_LEASE
 from manyfutures.entrypoints.http.app import create_app
@@ -86,15 +93,22 @@ class Pipeline:
             daily = uow.token_usage.daily(T0.date())
             return daily.total_cost_gbp if daily is not None else Decimal("0")
 
-    def call_back(self, job: ReceivedJob, body: dict[str, Any]) -> dict[str, Any]:
-        """What the workflow's HTTP Request nodes do: POST to the payload's callback url."""
+    def call_back(
+        self, job: ReceivedJob, body: dict[str, Any], secret: str | None = None
+    ) -> dict[str, Any]:
+        """What the workflow does: sign the raw body (when given the secret its Crypto
+        credential holds) and POST it to the payload's callback url with the token."""
         callback = job.body["callback"]
-        response = httpx.post(
-            callback["url"],
-            json={"runId": job.body["runId"], **body},
-            headers={"Authorization": f"Bearer {callback['token']}"},
-            timeout=10,
-        )
+        raw = json.dumps({"runId": job.body["runId"], **body}).encode()
+        headers = {
+            "Authorization": f"Bearer {callback['token']}",
+            "Content-Type": "application/json",
+        }
+        if secret is not None:
+            timestamp = str(int(self.clock.now().timestamp()))
+            headers[TIMESTAMP_HEADER] = timestamp
+            headers[SIGNATURE_HEADER] = callback_signature(secret, timestamp, raw)
+        response = httpx.post(callback["url"], content=raw, headers=headers, timeout=10)
         answer: dict[str, Any] = {"status": response.status_code, **response.json()}
         self.answers.append(answer)
         return answer
@@ -128,8 +142,13 @@ def the_workflow(pipeline: Pipeline) -> Callable[[ReceivedJob], None]:
     return run
 
 
-@pytest.fixture(params=["memory", "postgres"])
-def pipeline(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
+SECRET = "n8n-callback-secret"
+
+
+@contextmanager
+def running(request: pytest.FixtureRequest, secret: str = "") -> Iterator[Pipeline]:
+    """The API (memory or PostgreSQL storage, by the fixture's param) under a real server,
+    pointed at a fresh n8n stand-in, with RQ's part played by the test."""
     late_app = _LateApp()
     server: BaseWSGIServer = make_server("127.0.0.1", 0, late_app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
@@ -143,6 +162,7 @@ def pipeline(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
             n8n_webhook_header_name=HEADER_NAME,
             n8n_webhook_header_value=HEADER_VALUE,
             n8n_read_timeout_seconds=0.5,
+            n8n_callback_secret=secret,
             public_url=api_url,
         )
         deployments = (
@@ -154,9 +174,8 @@ def pipeline(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
         dispatcher = RecordingDispatcher()
         deployment.container.scheduling.dispatcher.override(providers.Object(dispatcher))
         late_app.app = create_app(deployment.container)
-        pipeline = Pipeline(deployment, n8n, api_url, dispatcher)
         try:
-            yield pipeline
+            yield Pipeline(deployment, n8n, api_url, dispatcher)
             n8n.wait_for_scripts()
         finally:
             n8n.release()
@@ -164,6 +183,19 @@ def pipeline(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
             server.shutdown()
             serving.join()
             deployments.close()
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def pipeline(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
+    with running(request) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def signed_pipeline(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
+    """The same, with N8N_CALLBACK_SECRET set: every callback must be signed."""
+    with running(request, SECRET) as pipeline:
+        yield pipeline
 
 
 def test_an_episode_is_published_through_n8n(pipeline: Pipeline) -> None:
@@ -335,3 +367,27 @@ def test_a_late_callback_after_a_retry_started_is_superseded_but_its_usage_count
         1,
     )
     assert pipeline.spent() == Decimal("0.06")
+
+
+def test_with_a_callback_secret_signed_callbacks_publish_and_unsigned_ones_change_nothing(
+    signed_pipeline: Pipeline,
+) -> None:
+    pipeline = signed_pipeline
+
+    def unsigned_then_signed(job: ReceivedJob) -> None:
+        pipeline.call_back(job, completed("Forged"))
+        pipeline.call_back(job, progress("writing", 45), SECRET)
+        pipeline.call_back(job, completed(), SECRET)
+
+    pipeline.n8n.on_job = unsigned_then_signed
+    episode_id = pipeline.request_episode()
+    pipeline.tick_and_work()
+    pipeline.n8n.wait_for_scripts()
+    refused, *accepted = pipeline.answers
+    assert (refused["status"], refused["type"]) == (401, "/problems/unauthenticated")
+    assert [(a["status"], a["outcome"]) for a in accepted] == [
+        (200, "applied"),
+        (200, "published"),
+    ]
+    episode = pipeline.episode(episode_id)
+    assert (episode["status"], episode["title"]) == ("PUBLISHED", "Grid batteries")
