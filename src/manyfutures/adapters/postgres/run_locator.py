@@ -1,7 +1,7 @@
 """Finding a callback's run in whichever organization it is: ``generation_callback_run``.
 
 The app role cannot read another organization's runs; it can call this one SECURITY
-DEFINER function (migration ``n8n_callbacks``, ADR 0002), which returns the run's
+DEFINER function (migration ``n8n_callbacks``, listed in ADR 0007), which returns the run's
 organization and token hash and nothing else. The transaction it runs in sets no
 organization, so apart from that function's result it sees nothing. Everything the
 callback then does happens in a unit of work scoped to the run's own organization.

@@ -88,7 +88,7 @@ class RunLocator(Protocol):
 
     A generator's callback names a run, not an organization, so this is the one read
     that crosses tenants on the callback path (in PostgreSQL a SECURITY DEFINER
-    function, ADR 0002). It returns only what authenticating the callback needs;
+    function, listed in ADR 0007). It returns only what authenticating the callback needs;
     everything else is read in the run's own organization afterwards.
     """
 
