@@ -36,8 +36,11 @@ class SigningKey:
         return {**key, "kid": self.kid, "use": "sig", "alg": "RS256"}
 
     def token(self, **overrides: Any) -> str:
-        return jwt.encode(
-            claims(**overrides), self.private, algorithm="RS256", headers={"kid": self.kid}
+        """Signed with PyJWS directly: ``jwt.encode`` would refuse to sign some of the
+        malformed claims (a non-string ``iss``) that tests need Clerk to have sent."""
+        payload = json.dumps(claims(**overrides)).encode()
+        return jwt.api_jws.encode(
+            payload, self.private, algorithm="RS256", headers={"kid": self.kid}
         )
 
 

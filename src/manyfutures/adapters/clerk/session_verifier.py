@@ -20,6 +20,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from manyfutures.adapters.clerk.session_claims import session_claims
 from manyfutures.core.identity.ports import (
     AuthenticationError,
     IdentityProviderUnavailableError,
@@ -149,30 +150,19 @@ def _token(headers: Mapping[str, str], cookies: Mapping[str, str]) -> str:
 
 
 def _principal(claims: Mapping[str, Any], parties: frozenset[str]) -> Principal:
-    user_id = claims.get("sub")
-    if not isinstance(user_id, str) or not user_id:
-        raise AuthenticationError("the session token has no subject")
-    azp = claims.get("azp")
+    session = session_claims(claims)
+    azp = session.authorized_party
     if parties and azp is not None and azp not in parties:
         raise AuthenticationError("the session token was issued for another application")
-    if claims.get("sts") == "pending":
+    if session.pending:
         raise AuthenticationError(
             "the session is pending: finish signing in (for example, choose an organization)"
         )
-    organization_id, role = _organization(claims)
-    return Principal(user_id, organization_id, role)
-
-
-def _organization(claims: Mapping[str, Any]) -> tuple[str | None, Role | None]:
-    """Session token v2 nests the active organization in ``o``; v1 used flat claims."""
-    nested = claims.get("o")
-    if isinstance(nested, Mapping):
-        organization_id, role_name = nested.get("id"), nested.get("rol")
-    else:
-        organization_id, role_name = claims.get("org_id"), claims.get("org_role")
-    if not isinstance(organization_id, str) or not organization_id:
-        return None, None
-    return organization_id, clerk_role(role_name)
+    if session.organization_id is None:
+        return Principal(session.subject, None, None)
+    return Principal(
+        session.subject, session.organization_id, clerk_role(session.organization_role)
+    )
 
 
 def clerk_role(name: object) -> Role:
