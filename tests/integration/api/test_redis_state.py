@@ -155,7 +155,7 @@ def test_the_api_with_redis_replays_rate_limits_and_is_ready(
     assert replay.get_data() == first.get_data()
 
     ready = api.client.get("/readyz").get_json()
-    assert ready == {"status": "ready", "checks": {"redis": "ok"}}
+    assert (ready["status"], ready["checks"]) == ("ready", {"redis": "ok"})
 
     # Five requests per minute: the POST and its replay took two, so three more pass.
     statuses = [api.get("/v1/me").status_code for _ in range(4)]

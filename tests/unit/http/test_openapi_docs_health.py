@@ -7,6 +7,7 @@ import re
 from dependency_injector import providers
 from flask import Flask
 from openapi_spec_validator import validate
+from tzdata import IANA_VERSION as TZDATA_VERSION
 
 from manyfutures.adapters.readiness import CallableProbe
 from manyfutures.container import Container
@@ -72,7 +73,11 @@ def test_docs_page_works_offline(api: Api) -> None:
 
 def test_healthz_and_readyz_in_memory_mode(api: Api) -> None:
     assert api.client.get("/healthz").get_json() == {"status": "ok"}
-    assert api.client.get("/readyz").get_json() == {"status": "ready", "checks": {}}
+    assert api.client.get("/readyz").get_json() == {
+        "status": "ready",
+        "checks": {},
+        "tzdataVersion": TZDATA_VERSION,
+    }
 
 
 def test_readyz_is_503_when_a_dependency_is_down(container: Container) -> None:
@@ -87,3 +92,4 @@ def test_readyz_is_503_when_a_dependency_is_down(container: Container) -> None:
     body = assert_problem(response, 503, "not-ready")
     assert body["checks"] == {"database": "ok", "redis": "unavailable: ConnectionError"}
     assert "redis" in body["detail"]
+    assert body["tzdataVersion"] == TZDATA_VERSION

@@ -16,11 +16,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+from manyfutures import TZDATA_VERSION
 from manyfutures.entrypoints.cli import db, outbox, run, serve
 from manyfutures.entrypoints.cli.command import CommandGroup, Handler
 from manyfutures.settings import Settings, SettingsError
 
 COMMAND_GROUPS: tuple[CommandGroup, ...] = (run, serve, db, outbox)
+logger = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logger.info(
+        "time-zone rules: tzdata %s (the package only; OS zone files are not read)", TZDATA_VERSION
     )
     handler: Handler = args.handler
     return handler(args, settings)

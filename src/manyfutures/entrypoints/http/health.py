@@ -13,6 +13,7 @@ from typing import Any
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response
 
+from manyfutures import TZDATA_VERSION
 from manyfutures.adapters.readiness import ReadinessProbe
 from manyfutures.container import Container
 from manyfutures.entrypoints.http.openapi import operation
@@ -50,7 +51,12 @@ def readyz(
             checks[probe.name] = f"unavailable: {type(error).__name__}"
     failing = sorted(name for name, result in checks.items() if result != "ok")
     if not failing:
-        return {"status": "ready", "checks": checks}
+        return {"status": "ready", "checks": checks, "tzdataVersion": TZDATA_VERSION}
     return problem(
-        503, "not-ready", "Not ready", f"unreachable: {', '.join(failing)}", checks=checks
+        503,
+        "not-ready",
+        "Not ready",
+        f"unreachable: {', '.join(failing)}",
+        checks=checks,
+        tzdataVersion=TZDATA_VERSION,
     )

@@ -462,6 +462,12 @@ class HealthSchema(Schema):
 class ReadinessSchema(Schema):
     status = _out(fields.String())
     checks = _out(fields.Dict(keys=fields.String(), values=fields.String()))
+    tzdata_version = _out(
+        fields.String(
+            data_key="tzdataVersion",
+            metadata={"description": "IANA version of the tzdata package, the only zone data."},
+        )
+    )
 
 
 class WebhookResultSchema(Schema):
