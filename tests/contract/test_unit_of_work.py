@@ -500,6 +500,56 @@ class TestOptimisticLocking:
             assert (stored.title, stored.version) == ("Mine", 2)
 
 
+class TestConcurrentInserts:
+    """Two units of work inserting the same key: the first commit wins, the second is a
+    DuplicateError and writes nothing (first sign-ups racing each other, or a webhook)."""
+
+    def test_one_organization(self, storage: Storage) -> None:
+        first, second = storage.uow("org_a"), storage.uow("org_a")
+        with first, second:
+            first.organizations.add(b.organization("org_a", name="First"))
+            second.organizations.add(b.organization("org_a", name="Second"))
+            first.commit()
+            with pytest.raises(DuplicateError):
+                second.commit()
+        with storage.uow("org_a") as uow:
+            stored = uow.organizations.get()
+            assert stored is not None and stored.name == "First"
+
+    def test_one_user(self, storage: Storage) -> None:
+        first, second = storage.uow("org_a"), storage.uow("org_b")
+        with first, second:
+            first.users.add(User(id="user_1", email="a@x", name="A", created_at=T0, updated_at=T0))
+            second.users.add(User(id="user_1", email="b@x", name="B", created_at=T0, updated_at=T0))
+            first.commit()
+            with pytest.raises(DuplicateError):
+                second.commit()
+        with storage.uow("") as uow:
+            stored = uow.users.get("user_1")
+            assert stored is not None and stored.email == "a@x"
+
+    def test_one_membership_per_user(self, storage: Storage) -> None:
+        seed(storage)
+        first, second = storage.uow("org_a"), storage.uow("org_a")
+        with first, second:
+            for uow, membership_id in ((first, "mem_1"), (second, "mem_2")):
+                uow.memberships.add(
+                    Membership(
+                        id=membership_id,
+                        organization_id="org_a",
+                        user_id="user_1",
+                        role=Role.MEMBER,
+                        created_at=T0,
+                    )
+                )
+            first.commit()
+            with pytest.raises(DuplicateError):
+                second.commit()
+        with storage.uow("org_a") as uow:
+            stored = uow.memberships.get_for_user("user_1")
+            assert stored is not None and stored.id == "mem_1"
+
+
 class TestScheduleSlots:
     def test_one_live_item_per_project_slot(self, storage: Storage) -> None:
         seed(storage)

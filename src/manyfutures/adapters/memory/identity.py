@@ -4,13 +4,34 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
+from manyfutures.adapters.memory.tables import DELETED, MemoryTable, TableView, Transaction
 from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.shared.errors import DuplicateError
 
+
+def _one_membership_per_user(uow: Transaction) -> None:
+    """Postgres's unique (organization_id, user_id): a membership added here may meet one
+    another unit of work committed since."""
+    inserted = uow.inserted.get("memberships")
+    if not inserted:
+        return
+    staged = uow.staged.get("memberships", {})
+    members = {
+        (m.organization_id, m.user_id)
+        for row_id, m in uow.store.tables["memberships"].items()
+        if staged.get(row_id) is not DELETED
+    }
+    for row_id in inserted:
+        membership = staged.get(row_id, DELETED)
+        if membership is not DELETED and (membership.organization_id, membership.user_id) in (
+            members
+        ):
+            raise DuplicateError(f"user {membership.user_id} is already a member")
+
+
 ORGANIZATIONS = MemoryTable("organizations", tenant_column="id")
 USERS = MemoryTable("users", tenant_column=None)
-MEMBERSHIPS = MemoryTable("memberships")
+MEMBERSHIPS = MemoryTable("memberships", check=_one_membership_per_user)
 
 
 class OrganizationRepository:

@@ -25,6 +25,8 @@ class Transaction(Protocol):
     store: InMemoryStore
     organization_id: str
     staged: dict[str, dict[str, Any]]
+    # Ids this unit of work inserted, per table: still new at commit, or refused.
+    inserted: dict[str, set[str]]
     loaded_versions: dict[str, int]
 
     def lock_row(self, table: str, row_id: str) -> None:
@@ -89,6 +91,7 @@ class TableView(Generic[RowT]):
         if row.id in self._staged() or row.id in self._uow.store.tables[self._name]:
             raise DuplicateError(f"{self._name} {row.id} already exists")
         self.put(row)
+        self._uow.inserted.setdefault(self._name, set()).add(row.id)
 
     def update(self, row: RowT) -> None:
         if self.get(row.id) is None:

@@ -15,6 +15,7 @@ from typing import Any, Self, cast
 from manyfutures.adapters.memory.registry import REPOSITORIES, TABLES
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.tables import DELETED
+from manyfutures.core.shared.errors import DuplicateError
 from manyfutures.core.storage import StorageUnitOfWork
 
 
@@ -23,6 +24,7 @@ class InMemoryUnitOfWork:
         self.store = store
         self.organization_id = organization_id
         self.staged: dict[str, dict[str, Any]] = {}
+        self.inserted: dict[str, set[str]] = {}
         self.loaded_versions: dict[str, int] = {}
         self._held: dict[tuple[str, str], threading.Lock] = {}
 
@@ -48,6 +50,7 @@ class InMemoryUnitOfWork:
 
     def commit(self) -> None:
         with self.store.lock:
+            self._check_inserts()
             for table in TABLES:
                 if table.check is not None:
                     table.check(self)
@@ -70,8 +73,17 @@ class InMemoryUnitOfWork:
             else:
                 committed[row_id] = row
 
+    def _check_inserts(self) -> None:
+        """A row inserted here may have been committed by another unit of work since:
+        refused, as Postgres's primary keys refuse the second of two racing inserts."""
+        for name, row_ids in self.inserted.items():
+            taken = row_ids & self.store.tables[name].keys()
+            if taken:
+                raise DuplicateError(f"{name} {min(taken)} already exists")
+
     def rollback(self) -> None:
         self.staged = {}
+        self.inserted = {}
         self.loaded_versions = {}
         held, self._held = self._held, {}
         for lock in held.values():
