@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWork
-from manyfutures.core.shared.errors import NotFoundError
+from manyfutures.core.shared.errors import DuplicateError, NotFoundError
 from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
 
@@ -28,9 +28,26 @@ def test_a_reference_to_a_missing_parent_is_not_found(db: MigratedDatabase) -> N
         uow.episodes.add(b.episode("ep_1", "proj_missing", org="org_a"))
         with pytest.raises(NotFoundError) as raised:
             uow.commit()
-    assert raised.value.resource_id == "fk_episodes_project_id_projects"
+    # The client reads this message (404 problem detail): no constraint, table or column.
+    assert "fk_" not in str(raised.value) and "episodes" not in str(raised.value)
+    assert raised.value.kind == "a referenced record"
     with PostgresUnitOfWork(db.app_engine, "org_a") as uow:
         assert uow.episodes.get("ep_1") is None
+
+
+def test_a_duplicate_key_names_no_constraint_column_or_value(db: MigratedDatabase) -> None:
+    with PostgresUnitOfWork(db.app_engine, "org_a") as uow:
+        uow.organizations.add(b.organization("org_a"))
+        uow.projects.add(b.project("proj_1"))
+        uow.episodes.add(b.episode("ep_1"))
+        uow.queue.add(b.queue_item("queue_1"))
+        uow.commit()
+    with PostgresUnitOfWork(db.app_engine, "org_a") as uow:
+        uow.queue.add(b.queue_item("queue_2"))  # the same live slot
+        with pytest.raises(DuplicateError) as raised:
+            uow.commit()
+    message = str(raised.value)
+    assert not any(leak in message for leak in ("uq_", "Key (", "scheduled_for", "proj_1"))
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ is retried once on a fresh connection if the pooled one was dead
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -47,6 +48,7 @@ from manyfutures.core.shared.errors import DuplicateError, NotFoundError, Permis
 from manyfutures.core.storage import StorageUnitOfWork
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 SET_TENANT = text("SELECT set_config('app.current_org_id', :org, true)")
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
@@ -58,15 +60,23 @@ def map_database_error(error: DBAPIError) -> Exception | None:
     A privilege or row-level security refusal (42501) is always a bug, since
     ``check_tenant`` refuses cross-tenant writes first: it stays a server error that
     monitoring sees, never a 403 that blames the client.
+
+    The domain error's message reaches clients as a problem's detail, so it names no
+    constraint, table, column or value; those go to the log.
     """
     code = getattr(error.orig, "sqlstate", None)
-    detail = str(getattr(getattr(error.orig, "diag", None), "message_detail", "") or error.orig)
+    if code not in (_UNIQUE_VIOLATION, _FOREIGN_KEY_VIOLATION):
+        return None
+    diagnostics = getattr(error.orig, "diag", None)
+    logger.info(
+        "database refused a write (%s, %s): %s",
+        code,
+        getattr(diagnostics, "constraint_name", None),
+        getattr(diagnostics, "message_detail", None) or error.orig,
+    )
     if code == _UNIQUE_VIOLATION:
-        return DuplicateError(detail)
-    if code == _FOREIGN_KEY_VIOLATION:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        return NotFoundError("referenced row", str(constraint or detail))
-    return None
+        return DuplicateError("a record with the same identity already exists")
+    return NotFoundError("a referenced record")
 
 
 @dataclass

@@ -32,8 +32,11 @@ class ValidationError(DomainError):
 class NotFoundError(DomainError):
     """The resource does not exist *for this organization* (other tenants' rows look absent)."""
 
-    def __init__(self, kind: str, resource_id: str):
-        super().__init__(f"{kind} {resource_id!r} was not found")
+    def __init__(self, kind: str, resource_id: str | None = None):
+        """Without ``resource_id`` the message names only the kind: for a reference
+        whose target the caller should not learn (a database constraint, say)."""
+        named = kind if resource_id is None else f"{kind} {resource_id!r}"
+        super().__init__(f"{named} was not found")
         self.kind = kind
         self.resource_id = resource_id
 
