@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from manyfutures.adapters.admitted_sessions import AdmittedSessions
 from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
 from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
 from manyfutures.adapters.memory.dev_identity import DevHeaderVerifier
@@ -47,6 +48,8 @@ class HttpContainer(containers.DeclarativeContainer):
     n8n_callback_signature = providers.Singleton(
         CallbackSignatureVerifier, config.n8n_callback_secret, adapters.clock
     )
+    # Sessions this process admitted lately: admission is skipped for them (ADR 0011).
+    admitted_sessions = providers.Singleton(AdmittedSessions, adapters.clock)
 
     shared_state = providers.Callable(_shared_state_backend, config.redis_url)
     idempotency_store = providers.Selector(

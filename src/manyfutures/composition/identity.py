@@ -5,6 +5,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
+from manyfutures.core.identity.admission import AdmitSession
 from manyfutures.core.identity.use_cases import (
     ApplyIdentityChange,
     GetMe,
@@ -24,3 +25,4 @@ class IdentityContainer(containers.DeclarativeContainer):
     sync_user = use_case(SyncUser, adapters)
     sync_membership = use_case(SyncMembership, adapters)
     apply_identity_change = use_case(ApplyIdentityChange, adapters)
+    admit_session = use_case(AdmitSession, adapters)

@@ -20,6 +20,8 @@ from manyfutures.container import Container
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import TABLES, MigratedDatabase
+from tests.support.builders import T0
+from tests.support.fakes import ManualClock
 from tests.unit.http.conftest import TEST_SETTINGS, Api, build_test_container, seed_tenants
 
 
@@ -98,3 +100,8 @@ def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
         yield from memory_deployment()
     else:
         yield from postgres_deployment(request.getfixturevalue("postgres_database"))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)

@@ -38,7 +38,8 @@ class ActorQuery:
 @dataclass(frozen=True, slots=True)
 class MeView:
     """Who the caller is. Clerk is the source of truth, so the user or organization row may
-    not have arrived by webhook yet: unknown details are ``None`` rather than an error."""
+    not have arrived by webhook yet, or exist only as admission created it (ids, no names):
+    unknown details are ``None`` rather than an error or an empty string."""
 
     user_id: str
     email: str | None
@@ -60,11 +61,11 @@ class GetMe(UseCase[IdentityUnitOfWork]):
         org = organization if organization and organization.deleted_at is None else None
         return MeView(
             user_id=actor.user_id,
-            email=user.email if user else None,
-            name=user.name if user else None,
+            email=(user.email or None) if user else None,
+            name=(user.name or None) if user else None,
             timezone=user.timezone if user else DEFAULT_TIMEZONE,
             organization_id=actor.organization_id,
-            organization_name=org.name if org else None,
+            organization_name=(org.name or None) if org else None,
             role=actor.role,
             enabled_features=tuple(org.enabled_features) if org else (),
             experimental_features=tuple(org.experimental_features) if org else (),
@@ -323,8 +324,8 @@ class DeleteOrganizationCommand:
 
 
 class DeleteOrganization(UseCase[IdentityUnitOfWork]):
-    """``organization.deleted``: a tombstone; its projects stay for audit but the
-    organization's admin routes answer 404 from now on."""
+    """``organization.deleted``: a tombstone; its projects stay for audit, and its
+    sessions are refused from now on (admission.py)."""
 
     def __call__(self, command: DeleteOrganizationCommand) -> bool:
         now = self._clock.now()

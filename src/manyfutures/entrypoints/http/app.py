@@ -1,8 +1,9 @@
 """The Flask application factory: builds an app around an already-built container.
 
 Request pipeline for a /v1 route, in order: header size (431), NUL in the URL (400),
-authenticate (401/403) → rate limit per
-user (429) → Idempotency-Key claim (replay/409/422) → the handler, which parses its
+authenticate (401/403) → rate limit per user (429) → admit the session (its rows
+exist, or are created just in time; a deleted user is 401, a deleted organization or
+membership 403) → Idempotency-Key claim (replay/409/422) → the handler, which parses its
 input with a schema (400/413/415/422) and calls exactly one use case → domain errors
 mapped to problem+json. Unknown routes and wrong methods answer 404/405 before any
 of it.
@@ -29,7 +30,12 @@ from manyfutures.entrypoints.http import (
     projects,
     webhooks,
 )
-from manyfutures.entrypoints.http.auth import authenticate, is_api_request, rate_limit_key
+from manyfutures.entrypoints.http.auth import (
+    admit,
+    authenticate,
+    is_api_request,
+    rate_limit_key,
+)
 from manyfutures.entrypoints.http.docs import publish_spec, register_docs
 from manyfutures.entrypoints.http.idempotency import register_idempotency
 from manyfutures.entrypoints.http.request_limits import ApiRequest, refuse_oversized_headers
@@ -87,6 +93,15 @@ def create_app(container: Container) -> Flask:
         headers_enabled=False,
         key_prefix="manyfutures",
     )
+    admission = container.identity.admit_session()
+    admitted = container.http.admitted_sessions()
+
+    # After the rate limit, so a refused session cannot make a user cost reads unbounded.
+    @app.before_request
+    def _admit() -> None:
+        if request.method != "OPTIONS" and is_api_request():
+            admit(admission, admitted)
+
     register_idempotency(app, container.http.idempotency_store())
 
     api = Blueprint("v1", __name__, url_prefix="/v1")

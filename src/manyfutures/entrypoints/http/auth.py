@@ -1,4 +1,5 @@
-"""Resolve the caller into an Actor (user + active organization + role) per request."""
+"""Resolve the caller into an Actor (user + active organization + role) per request,
+and admit it: its user, organization and membership exist and were not deleted."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import cast
 
 from flask import g, request
 
+from manyfutures.adapters.admitted_sessions import AdmittedSessions
+from manyfutures.core.identity.admission import AdmitSession, AdmitSessionCommand
 from manyfutures.core.identity.ports import IdentityVerifier
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import PermissionDeniedError
@@ -31,6 +34,15 @@ def authenticate(verifier: IdentityVerifier) -> None:
             "no active organization: select or create an organization, then retry"
         )
     g.actor = Actor(principal.user_id, principal.organization_id, principal.role)
+
+
+def admit(admission: AdmitSession, admitted: AdmittedSessions) -> None:
+    """Check the session's rows once per process and recheck interval, not per request:
+    a remembered session costs a look-up; a new one is admitted (or refused) first."""
+    actor = current_actor()
+    if actor not in admitted:
+        admission(AdmitSessionCommand(actor))
+        admitted.add(actor)
 
 
 def current_actor() -> Actor:

@@ -16,6 +16,7 @@ from typing import cast
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, request
 
+from manyfutures.adapters.admitted_sessions import AdmittedSessions
 from manyfutures.adapters.clerk.webhook_events import ClerkEventSchema, identity_change
 from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
 from manyfutures.adapters.idempotency import IdempotencyStore, StoredResponse
@@ -46,6 +47,7 @@ def clerk_webhook(
     verifier: SvixWebhookVerifier = Provide[Container.http.webhook_verifier],
     store: IdempotencyStore = Provide[Container.http.idempotency_store],
     apply_identity_change: ApplyIdentityChange = Provide[Container.identity.apply_identity_change],
+    admitted: AdmittedSessions = Provide[Container.http.admitted_sessions],
 ) -> Response:
     raw = request.get_data(cache=True)
     message_id = verifier.verify(raw, cast(Mapping[str, str], request.headers))
@@ -75,6 +77,9 @@ def clerk_webhook(
         event = load_json(raw, ClerkEventSchema)
         change = identity_change(event["type"], event["data"])
         applied = apply_identity_change(change) if change is not None else False
+        if applied:
+            # A deletion must stop this process's sessions now, not at their next recheck.
+            admitted.forget_all()
         response = json_response(
             WebhookResultSchema,
             {"received": True, "type": event["type"], "applied": applied, "duplicate": False},
