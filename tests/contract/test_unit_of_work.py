@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -548,6 +549,78 @@ class TestConcurrentInserts:
         with storage.uow("org_a") as uow:
             stored = uow.memberships.get_for_user("user_1")
             assert stored is not None and stored.id == "mem_1"
+
+
+class TestLockedReads:
+    """``get_for_update``: no other unit of work changes the project until this one ends,
+    so a read-modify-write made under it cannot lose a race (last write wins)."""
+
+    def test_a_writer_waits_for_the_lock_and_then_loses(self, storage: Storage) -> None:
+        seed(storage)
+        holder = storage.uow("org_a")
+        outcome: list[str] = []
+        finished = threading.Event()
+
+        def other_writer() -> None:
+            with storage.uow("org_a") as uow:
+                project = uow.projects.get("proj_org_a")
+                assert project is not None
+                project.title = "Theirs"
+                project.touch(T0)
+                try:
+                    uow.projects.update(project)
+                    uow.commit()
+                    outcome.append("committed")
+                except VersionConflictError:
+                    outcome.append("conflict")
+            finished.set()
+
+        with holder:
+            mine = holder.projects.get_for_update("proj_org_a")
+            assert mine is not None
+            writer = threading.Thread(target=other_writer)
+            writer.start()
+            assert not finished.wait(0.3), "the other writer went past the lock"
+            mine.title = "Mine"
+            mine.touch(T0)
+            holder.projects.update(mine)
+            holder.commit()
+        writer.join(10)
+        assert outcome == ["conflict"]
+        with storage.uow("org_a") as uow:
+            stored = uow.projects.get("proj_org_a")
+            assert stored is not None and (stored.title, stored.version) == ("Mine", 2)
+
+    def test_a_locked_read_waits_and_sees_the_holders_write(self, storage: Storage) -> None:
+        seed(storage)
+        seen: list[int] = []
+
+        def second_reader() -> None:
+            with storage.uow("org_a") as uow:
+                project = uow.projects.get_for_update("proj_org_a")
+                assert project is not None
+                seen.append(project.version)
+
+        with storage.uow("org_a") as holder:
+            mine = holder.projects.get_for_update("proj_org_a")
+            assert mine is not None
+            reader = threading.Thread(target=second_reader)
+            reader.start()
+            reader.join(0.3)
+            assert seen == []
+            mine.touch(T0)
+            holder.projects.update(mine)
+            holder.commit()
+        reader.join(10)
+        assert seen == [2]
+
+    def test_a_rollback_releases_the_lock(self, storage: Storage) -> None:
+        seed(storage)
+        with storage.uow("org_a") as uow:
+            assert uow.projects.get_for_update("proj_org_a") is not None
+        with storage.uow("org_a") as uow:
+            assert uow.projects.get_for_update("proj_org_a") is not None
+            assert uow.projects.get_for_update("proj_missing") is None
 
 
 class TestScheduleSlots:

@@ -39,6 +39,10 @@ class ProjectRepository:
         self._uow.loaded_versions.setdefault(project.id, project.version)
         return project
 
+    def get_for_update(self, project_id: str) -> Project | None:
+        self._uow.lock_row(self.table.name, project_id)
+        return self.get(project_id)
+
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
         live = (p for p in self._rows.rows() if not p.is_deleted)
         return newest_first(live, limit, after_id)

@@ -49,6 +49,10 @@ class InMemoryUnitOfWork:
         self.rollback()
 
     def commit(self) -> None:
+        # An UPDATE waits for a project row's lock in Postgres (get_for_update holds it:
+        # last write wins); so does committing one here.
+        for project_id in sorted(self.staged.get("projects", {})):
+            self.lock_row("projects", project_id)
         with self.store.lock:
             self._check_inserts()
             for table in TABLES:

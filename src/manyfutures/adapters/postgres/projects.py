@@ -6,7 +6,16 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Connection, Index, UniqueConstraint, bindparam, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    Connection,
+    Index,
+    Select,
+    UniqueConstraint,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -77,6 +86,7 @@ _live_projects = select(_projects).where(
     _projects.c.organization_id == ORG, _projects.c.deleted_at.is_(None)
 )
 PROJECT = _live_projects.where(_projects.c.id == bindparam("id"))
+PROJECT_FOR_UPDATE = PROJECT.with_for_update()
 PROJECT_PAGE = _live_projects.order_by(_projects.c.id.desc()).limit(bindparam("limit"))
 PROJECT_PAGE_AFTER = PROJECT_PAGE.where(_projects.c.id < bindparam("after"))
 # Deleted projects included: it names the version that beat a failed update.
@@ -178,7 +188,14 @@ class ProjectRepository(Repository, ports.ProjectRepository):
         self._uow.insert(project_to_row(project))
 
     def get(self, project_id: str) -> Project | None:
-        rows = self._uow.rows(PROJECT, id=project_id)
+        return self._read(PROJECT, project_id)
+
+    def get_for_update(self, project_id: str) -> Project | None:
+        """SELECT … FOR UPDATE: the row lock lasts until the transaction ends."""
+        return self._read(PROJECT_FOR_UPDATE, project_id)
+
+    def _read(self, statement: Select[Any], project_id: str) -> Project | None:
+        rows = self._uow.rows(statement, id=project_id)
         if not rows:
             return None
         project = project_from_row(rows[0])

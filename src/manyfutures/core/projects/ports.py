@@ -19,6 +19,12 @@ class ProjectRepository(Protocol):
         """Soft-deleted projects are not found."""
         ...
 
+    def get_for_update(self, project_id: str) -> Project | None:
+        """Like ``get``, after waiting for any other unit of work holding the project; then
+        no other unit of work can change it (or take it) until this one ends, so an
+        update made under it cannot lose a race."""
+        ...
+
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
         """Newest first (ids are time-sortable); ``after_id`` continues a page."""
         ...

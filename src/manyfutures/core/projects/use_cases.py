@@ -9,6 +9,7 @@ from datetime import datetime, time
 from manyfutures.core.activity.recording import Recorder, changed_settings
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE
 from manyfutures.core.projects.cadence import DEFAULT_DELIVERY_TIME, MONDAY, Cadence
+from manyfutures.core.projects.last_write_wins import last_write_wins
 from manyfutures.core.projects.model import Project, validate_brief, validate_title
 from manyfutures.core.projects.ports import ProjectStore, ProjectsUnitOfWork
 from manyfutures.core.scheduling.ports import QueueStore
@@ -21,8 +22,8 @@ from manyfutures.core.shared.ports import IdGenerator
 from manyfutures.core.shared.use_case import UseCase
 
 
-def load_project(uow: ProjectStore, project_id: str) -> Project:
-    project = uow.projects.get(project_id)
+def load_project(uow: ProjectStore, project_id: str, locked: bool = False) -> Project:
+    project = uow.projects.get_for_update(project_id) if locked else uow.projects.get(project_id)
     if project is None:
         raise NotFoundError("project", project_id)
     return project
@@ -100,11 +101,16 @@ class UpdateProjectSettingsCommand:
 
 class UpdateProjectSettings(UseCase[ProjectsUnitOfWork]):
     def __call__(self, command: UpdateProjectSettingsCommand) -> Project:
+        return last_write_wins(
+            lambda locked: self._change(command, locked), command.expected_version
+        )
+
+    def _change(self, command: UpdateProjectSettingsCommand, locked: bool) -> Project:
         actor = command.actor
         now = self._clock.now()
         with self._uow(actor.organization_id) as uow:
             record = Recorder(uow, self._ids, actor.user_id, now)
-            project = load_project(uow, command.project_id)
+            project = load_project(uow, command.project_id, locked)
             project.check_version(command.expected_version)
             errors = FieldErrors()
             title = errors.check(lambda: validate_title(_or(command.title, project.title)))
@@ -196,10 +202,15 @@ class PauseProject(UseCase[ProjectsUnitOfWork]):
     """Stops deliveries; slots that have not started are cancelled, running ones finish."""
 
     def __call__(self, command: ProjectCommand) -> Project:
+        return last_write_wins(
+            lambda locked: self._change(command, locked), command.expected_version
+        )
+
+    def _change(self, command: ProjectCommand, locked: bool) -> Project:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
             record = Recorder(uow, self._ids, command.actor.user_id, now)
-            project = load_project(uow, command.project_id)
+            project = load_project(uow, command.project_id, locked)
             project.check_version(command.expected_version)
             project.pause(now)
             cancelled = _cancel_pending_items(uow, project.id)
@@ -214,10 +225,15 @@ class ResumeProject(UseCase[ProjectsUnitOfWork]):
     """Deliveries restart from the next occurrence; missed slots are not replayed."""
 
     def __call__(self, command: ProjectCommand) -> Project:
+        return last_write_wins(
+            lambda locked: self._change(command, locked), command.expected_version
+        )
+
+    def _change(self, command: ProjectCommand, locked: bool) -> Project:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
             record = Recorder(uow, self._ids, command.actor.user_id, now)
-            project = load_project(uow, command.project_id)
+            project = load_project(uow, command.project_id, locked)
             project.check_version(command.expected_version)
             project.resume(now)
             project.next_scheduled_at = project.cadence.next_occurrence(now)
@@ -233,10 +249,13 @@ class DeleteProject(UseCase[ProjectsUnitOfWork]):
     """Soft delete: the row stays for audit, but normal reads never see it again."""
 
     def __call__(self, command: ProjectCommand) -> None:
+        last_write_wins(lambda locked: self._change(command, locked), command.expected_version)
+
+    def _change(self, command: ProjectCommand, locked: bool) -> None:
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
             record = Recorder(uow, self._ids, command.actor.user_id, now)
-            project = load_project(uow, command.project_id)
+            project = load_project(uow, command.project_id, locked)
             project.check_version(command.expected_version)
             before = project.status.value
             project.soft_delete(command.actor.user_id, now)
