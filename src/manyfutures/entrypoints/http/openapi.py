@@ -170,8 +170,10 @@ def _operation(record: Operation, endpoint: str, method: str, names: list[str]) 
                 "in": "header",
                 "name": "Idempotency-Key",
                 "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                "description": "Replays within 24 h return the first response.",
+                # What the server accepts (idempotency.KEY_PATTERN): visible ASCII only.
+                "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+                "description": "1 to 255 visible ASCII characters. Replays within 24 h "
+                "return the first response.",
             }
         )
     if not record.public:
