@@ -48,6 +48,20 @@ def test_due_projects_are_active_undeleted_and_due(storage: Storage) -> None:
     assert len(storage.gateway.due_projects(T0, limit=1)) == 1
 
 
+def test_projects_of_a_deleted_organization_are_never_due(storage: Storage) -> None:
+    """A deleted organization's projects stay for audit; whatever their status, none is due."""
+    with storage.uow("org_gone") as uow:
+        uow.organizations.add(b.organization("org_gone", deleted_at=T0 - timedelta(days=1)))
+        uow.projects.add(b.project("proj_gone", "org_gone", next_scheduled_at=T0))
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        uow.organizations.add(b.organization("org_a"))
+        uow.projects.add(b.project("proj_kept", next_scheduled_at=T0))
+        uow.commit()
+    due = storage.gateway.due_projects(T0, limit=10)
+    assert [(r.organization_id, r.resource_id) for r in due] == [("org_a", "proj_kept")]
+
+
 def test_claim_marks_items_processing_in_due_order(storage: Storage) -> None:
     add_items(
         storage,

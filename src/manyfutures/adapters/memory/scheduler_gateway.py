@@ -19,11 +19,14 @@ class InMemorySchedulerGateway:
 
     def due_projects(self, now: datetime, limit: int) -> Sequence[TenantRef]:
         with self._store.lock:
+            organizations = self._store.tables["organizations"]
+            deleted = {o.id for o in organizations.values() if o.deleted_at is not None}
             due = [
                 p
                 for p in self._store.tables["projects"].values()
                 if p.status is ProjectStatus.ACTIVE
                 and not p.is_deleted
+                and p.organization_id not in deleted
                 and p.next_scheduled_at is not None
                 and p.next_scheduled_at <= now
             ]

@@ -25,7 +25,8 @@ class TenantRef:
 
 class SchedulerGateway(Protocol):
     def due_projects(self, now: datetime, limit: int) -> Sequence[TenantRef]:
-        """Active, undeleted projects whose next slot is at or before ``now``."""
+        """Active, undeleted projects of undeleted organizations whose next slot is at or
+        before ``now``."""
         ...
 
     def claim_due_items(
