@@ -33,8 +33,10 @@ class Container(containers.DeclarativeContainer):
     adapters = providers.Container(AdaptersContainer, config=config)
     http = providers.Container(HttpContainer, config=config, adapters=adapters)
 
-    identity = providers.Container(IdentityContainer, adapters=adapters)
     projects = providers.Container(ProjectsContainer, adapters=adapters)
+    identity = providers.Container(
+        IdentityContainer, adapters=adapters, delete_organization=projects.delete_organization
+    )
     feedback = providers.Container(FeedbackContainer, adapters=adapters)
     activity = providers.Container(ActivityContainer, adapters=adapters)
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.identity.admission import AdmitSession
 from manyfutures.core.identity.use_cases import (
     ApplyIdentityChange,
+    DeleteOrganizationCommand,
     GetMe,
     GetOrganization,
     SyncMembership,
@@ -18,11 +21,16 @@ from manyfutures.core.identity.use_cases import (
 
 class IdentityContainer(containers.DeclarativeContainer):
     adapters = providers.DependenciesContainer()
+    # Projects sit above identity and must stop with their organization, so the projects
+    # capability's use case arrives here as a slot (ADR 0005, ADR 0006).
+    delete_organization: providers.Dependency[Callable[[DeleteOrganizationCommand], bool]] = (
+        providers.Dependency()
+    )
 
     get_me = use_case(GetMe, adapters)
     get_organization = use_case(GetOrganization, adapters)
     update_organization = use_case(UpdateOrganization, adapters)
     sync_user = use_case(SyncUser, adapters)
     sync_membership = use_case(SyncMembership, adapters)
-    apply_identity_change = use_case(ApplyIdentityChange, adapters)
+    apply_identity_change = use_case(ApplyIdentityChange, adapters, delete_organization)
     admit_session = use_case(AdmitSession, adapters)

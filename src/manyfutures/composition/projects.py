@@ -1,4 +1,5 @@
-"""Projects' use cases, and advancing due projects to their next slot."""
+"""Projects' use cases, advancing due projects to their next slot, and deleting an
+organization with its projects."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.projects.advance import ScheduleDueProjects
+from manyfutures.core.projects.organization_deletion import DeleteOrganization
 from manyfutures.core.projects.use_cases import (
     CreateProject,
     DeleteProject,
@@ -28,3 +30,5 @@ class ProjectsContainer(containers.DeclarativeContainer):
     list_projects = use_case(ListProjects, adapters)
     get_project = use_case(GetProject, adapters)
     schedule_due_projects = use_case(ScheduleDueProjects, adapters, adapters.scheduler_gateway)
+    # Identity's ``organization.deleted`` routes here: the tombstone and the projects stopped.
+    delete_organization = use_case(DeleteOrganization, adapters)

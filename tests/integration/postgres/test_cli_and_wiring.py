@@ -11,6 +11,8 @@ from manyfutures.adapters.postgres.migrate import current_revision, head_revisio
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.container import build_container
 from manyfutures.core.episodes.episode import EpisodeStatus
+from manyfutures.core.identity.use_cases import DeleteOrganizationCommand
+from manyfutures.core.projects.model import ProjectStatus
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.entrypoints.cli import main
 from manyfutures.entrypoints.demo import DEMO_ORG, seed_demo
@@ -115,4 +117,20 @@ def test_run_mode_publishes_the_demo_episode_on_postgres(db: MigratedDatabase) -
     assert container.outbox.dispatch_outbox()().sent == 1
     (mail,) = container.adapters.email_sender().sent
     assert (mail.to, mail.message_id.startswith("outbox_")) == ("demo@example.org", True)
+    container.adapters.postgres_engine().dispose()
+
+
+def test_deleting_an_organization_stops_its_projects_on_postgres(db: MigratedDatabase) -> None:
+    container = build_container(_postgres_settings(db))
+    project = seed_demo(container)  # its first slot is due now
+    assert container.identity.apply_identity_change()(DeleteOrganizationCommand(DEMO_ORG))
+    with container.adapters.uow_factory()(DEMO_ORG) as uow:
+        stored = uow.projects.get(project.id)
+        items = uow.queue.list_for_project(project.id)
+    assert stored is not None
+    assert (stored.status, stored.next_scheduled_at) == (ProjectStatus.ARCHIVED, None)
+    assert [item.status for item in items] == [QueueStatus.CANCELLED]
+    report = container.scheduling.scheduler_tick()()
+    assert (report.projects_advanced, report.items_dispatched) == (0, 0)
+    container.scheduling.dispatcher().shutdown()
     container.adapters.postgres_engine().dispose()

@@ -452,7 +452,7 @@ def test_a_run_cannot_finish_as_running() -> None:
 
 # ------------------------------------------------------------------------------ project
 
-project_ops = st.sampled_from(["pause", "resume", "delete"])
+project_ops = st.sampled_from(["pause", "resume", "archive", "delete"])
 
 
 def apply_project(project: Project, op: str, now: datetime) -> None:
@@ -464,7 +464,7 @@ def apply_project(project: Project, op: str, now: datetime) -> None:
 
 @settings(max_examples=200)
 @given(st.lists(project_ops, max_size=12))
-def test_project_pause_resume_and_delete(ops: list[str]) -> None:
+def test_project_pause_resume_archive_and_delete(ops: list[str]) -> None:
     project = builders.project()
     for index, op in enumerate(ops):
         now = T0 + timedelta(minutes=index + 1)
@@ -472,6 +472,7 @@ def test_project_pause_resume_and_delete(ops: list[str]) -> None:
         legal = {
             "pause": before.status is ProjectStatus.ACTIVE,
             "resume": before.status is ProjectStatus.PAUSED,
+            "archive": before.status is not ProjectStatus.ARCHIVED,
             "delete": not before.is_deleted,
         }[op]
         if not legal:
@@ -487,10 +488,11 @@ def test_project_pause_resume_and_delete(ops: list[str]) -> None:
             is {
                 "pause": ProjectStatus.PAUSED,
                 "resume": ProjectStatus.ACTIVE,
+                "archive": ProjectStatus.ARCHIVED,
                 "delete": ProjectStatus.ARCHIVED,
             }[op]
         )
-        if op in {"pause", "delete"}:
+        if op in {"pause", "archive", "delete"}:
             assert project.next_scheduled_at is None
         if op == "delete":
             assert (project.deleted_at, project.deleted_by) == (now, "user_2")

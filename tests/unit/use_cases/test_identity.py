@@ -3,6 +3,7 @@ each sync reports (applied or ignored) is what the caller gets back."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,10 @@ from manyfutures.core.identity.use_cases import (
     SyncOrganizationCommand,
     SyncUserCommand,
 )
-from manyfutures.core.shared.actor import Role
+from manyfutures.core.projects.model import ProjectStatus
+from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
+from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.shared.actor import Actor, Role
 from tests.unit.use_cases.conftest import Harness
 
 
@@ -119,3 +123,39 @@ def test_a_membership_is_synced_changed_and_removed(
         assert uow.memberships.get_for_user("user_ada") is None
         actions = [row.action for row in sorted(uow.audit_log.list(), key=lambda r: r.id)]
     assert actions == ["membership.create", "membership.update", "membership.delete"]
+
+
+def test_deleting_an_organization_stops_its_projects_and_their_slots(
+    harness: Harness, apply: ApplyIdentityChange, alice: Actor, bob: Actor
+) -> None:
+    """Its projects are archived and their slots that have not started are cancelled in the
+    tombstone's transaction, so nothing of it is advanced, claimed or generated again."""
+    daily = CreateProjectCommand(alice, "Energy", "Grid", cadence_mode="daily", days=())
+    running = harness.create_project(replace(daily, deliver_first_now=True))
+    waiting = harness.create_project(daily)
+    paused = harness.create_project(daily)
+    harness.pause(ProjectCommand(alice, paused.id))
+    other = harness.create_project(replace(daily, actor=bob))
+    harness.tick()  # the due slot of `running` is claimed; its job has not started yet
+    assert apply(DeleteOrganizationCommand("org_a"))
+    with harness.uow("org_a") as uow:
+        statuses = {
+            project_id: (
+                uow.projects.get(project_id).status,  # type: ignore[union-attr]
+                [item.status for item in uow.queue.list_for_project(project_id)],
+            )
+            for project_id in (running.id, waiting.id, paused.id)
+        }
+        archived = {row.resource_id for row in uow.audit_log.list(action="project.archive")}
+    assert statuses == {
+        running.id: (ProjectStatus.ARCHIVED, [QueueStatus.PROCESSING, QueueStatus.CANCELLED]),
+        waiting.id: (ProjectStatus.ARCHIVED, [QueueStatus.CANCELLED]),
+        paused.id: (ProjectStatus.ARCHIVED, [QueueStatus.CANCELLED]),
+    }
+    assert archived == {running.id, waiting.id, paused.id}
+    harness.run_dispatched()  # the claimed slot's job finds its project archived
+    assert harness.generator.requests == []
+    harness.clock.advance(timedelta(days=7))
+    report = harness.tick()
+    assert (report.projects_advanced, report.items_dispatched) == (1, 1)  # org_b's only
+    assert [item.project_id for item in harness.dispatcher.dispatched] == [other.id]

@@ -5,6 +5,7 @@ Upserts, because Clerk's webhooks may arrive more than once and out of order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -323,33 +324,31 @@ class DeleteOrganizationCommand:
     organization_id: str
 
 
-class DeleteOrganization(UseCase[IdentityUnitOfWork]):
-    """``organization.deleted``: a tombstone; its projects stay for audit, and its
-    sessions are refused from now on (admission.py)."""
+def tombstone_organization(
+    uow: IdentityUnitOfWork, ids: IdGenerator, organization_id: str, now: datetime
+) -> bool:
+    """``organization.deleted``: a tombstone, written into the caller's unit of work; False if
+    it is there already. Its sessions are refused from then on (admission.py) and its
+    admin routes answer 404.
 
-    def __call__(self, command: DeleteOrganizationCommand) -> bool:
-        now = self._clock.now()
-        with self._uow(command.organization_id) as uow:
-            record = Recorder(uow, self._ids, None, now)
-            organization = uow.organizations.get()
-            if organization is not None and organization.deleted_at is not None:
-                return False
-            if organization is None:
-                uow.organizations.add(
-                    Organization(
-                        id=command.organization_id,
-                        name="",
-                        created_at=now,
-                        updated_at=now,
-                        deleted_at=now,
-                    )
-                )
-            else:
-                organization.deleted_at = organization.updated_at = now
-                uow.organizations.update(organization)
-            record.audit("organization.delete", "organization", command.organization_id)
-            uow.commit()
-            return True
+    Its projects must stop too, which identity cannot see from below them: the projects
+    capability's ``DeleteOrganization`` calls this and archives them in the same transaction.
+    """
+    record = Recorder(uow, ids, None, now)
+    organization = uow.organizations.get()
+    if organization is not None and organization.deleted_at is not None:
+        return False
+    if organization is None:
+        uow.organizations.add(
+            Organization(
+                id=organization_id, name="", created_at=now, updated_at=now, deleted_at=now
+            )
+        )
+    else:
+        organization.deleted_at = organization.updated_at = now
+        uow.organizations.update(organization)
+    record.audit("organization.delete", "organization", organization_id)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,13 +444,19 @@ class ApplyIdentityChange(UseCase[IdentityUnitOfWork]):
     event needs; a new kind of change that is not routed here fails the type check."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory[IdentityUnitOfWork], clock: Clock, ids: IdGenerator
+        self,
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        delete_organization: Callable[[DeleteOrganizationCommand], bool],
     ) -> None:
         super().__init__(uow, clock, ids)
         self._sync_user = SyncUser(uow, clock, ids)
         self._delete_user = DeleteUser(uow, clock, ids)
         self._sync_organization = SyncOrganization(uow, clock, ids)
-        self._delete_organization = DeleteOrganization(uow, clock, ids)
+        # Deleting an organization stops its projects, which live above identity: the
+        # projects capability supplies the use case (ADR 0005: a callable from above).
+        self._delete_organization = delete_organization
         self._sync_membership = SyncMembership(uow, clock, ids)
         self._remove_membership = RemoveMembership(uow, clock, ids)
 

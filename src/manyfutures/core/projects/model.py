@@ -128,6 +128,14 @@ class Project:
         self.status = ProjectStatus.ACTIVE
         self.touch(now)
 
+    def archive(self, now: datetime) -> None:
+        """Stops for good, but stays readable: its organization was deleted."""
+        if self.status is ProjectStatus.ARCHIVED:
+            raise StateConflictError(f"project {self.id} is already archived")
+        self.status = ProjectStatus.ARCHIVED
+        self.next_scheduled_at = None
+        self.touch(now)
+
     def soft_delete(self, by_user: str, now: datetime) -> None:
         if self.is_deleted:
             raise StateConflictError(f"project {self.id} is already deleted")

@@ -181,7 +181,9 @@ def _move_upcoming_slot(
         uow.episodes.update(episode)
 
 
-def _cancel_pending_items(uow: QueueStore, project_id: str) -> int:
+def cancel_pending_items(uow: QueueStore, project_id: str) -> int:
+    """Slots that have not started; a running one finishes (its job cancels itself if
+    it finds the project no longer active)."""
     cancelled = 0
     for item in uow.queue.list_for_project(project_id):
         if item.status is QueueStatus.PENDING or item.status is QueueStatus.BLOCKED:
@@ -213,7 +215,7 @@ class PauseProject(UseCase[ProjectsUnitOfWork]):
             project = load_project(uow, command.project_id, locked)
             project.check_version(command.expected_version)
             project.pause(now)
-            cancelled = _cancel_pending_items(uow, project.id)
+            cancelled = cancel_pending_items(uow, project.id)
             uow.projects.update(project)
             record.audit("project.pause", "project", project.id, old="ACTIVE", new="PAUSED")
             record.event("project_paused", {"projectId": project.id, "cancelledSlots": cancelled})
@@ -259,7 +261,7 @@ class DeleteProject(UseCase[ProjectsUnitOfWork]):
             project.check_version(command.expected_version)
             before = project.status.value
             project.soft_delete(command.actor.user_id, now)
-            _cancel_pending_items(uow, project.id)
+            cancel_pending_items(uow, project.id)
             uow.projects.update(project)
             record.audit("project.delete", "project", project.id, old=before, new="DELETED")
             record.event("project_deleted", {"projectId": project.id})

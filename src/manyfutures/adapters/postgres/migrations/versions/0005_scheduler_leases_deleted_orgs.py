@@ -1,7 +1,7 @@
 """The scheduler ignores deleted organizations.
 
 Revision ID: scheduler_leases_deleted_orgs
-Revises: 0002
+Revises: n8n_callbacks
 Create Date: 2026-12-01
 
 ``scheduler_due_projects`` returned every active project, including those of an
