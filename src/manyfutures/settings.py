@@ -63,6 +63,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     tick_seconds: float = 1.0
+    # Items claimed per statement; a tick claims batches until one comes back short.
+    scheduler_batch_size: int = 50
+    # An attempt's two clocks (core/scheduling/leases.py): from the claim until its job has
+    # opened the run, then from there until the generator must have answered.
+    start_lease_seconds: float = 60.0
+    generation_deadline_seconds: float = 600.0
     simulated_stage_seconds: float = 1.0
     worker_threads: int = 2
     # The outbox dispatcher (docs/postgres.md#outbox): a batch every poll in `manyfutures run`.
@@ -144,11 +150,23 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}LOG_LEVEL={self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}"
             )
+        self._validate_scheduling()
         self._validate_http()
         self._validate_outbox()
         self._validate_smtp()
         self._validate_generation()
         self._validate_postgres()
+
+    def _validate_scheduling(self) -> None:
+        for name in ("tick_seconds", "start_lease_seconds", "generation_deadline_seconds"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()}={getattr(self, name)} must be positive"
+                )
+        if self.scheduler_batch_size < 1:
+            raise SettingsError(
+                f"{PREFIX}SCHEDULER_BATCH_SIZE={self.scheduler_batch_size} must be at least 1"
+            )
 
     def _validate_http(self) -> None:
         if self.auth == "dev" and self.storage != "memory" and not self.allow_dev_auth:

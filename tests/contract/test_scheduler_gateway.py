@@ -10,7 +10,7 @@ from tests.contract.conftest import Storage
 from tests.support import builders as b
 from tests.support.builders import T0
 
-LEASE = timedelta(minutes=15)
+LEASE = timedelta(minutes=1)  # the start lease a claim gives
 
 
 def add_items(storage: Storage, org: str, *items: tuple[str, timedelta, dict[str, object]]) -> None:
@@ -115,6 +115,36 @@ def test_expired_leases_are_reclaimed_until_attempts_run_out(storage: Storage) -
     assert [(i.id, i.attempt_count) for i in claimed] == [("queue_retry", 2)]
     abandoned = storage.gateway.abandoned_items(T0, max_attempts=3)
     assert [(r.organization_id, r.resource_id) for r in abandoned] == [("org_a", "queue_spent")]
+
+
+def test_a_run_past_its_deadline_is_recovered_never_claimed_again(storage: Storage) -> None:
+    """The deadline's failure must be recorded (with backoff) before another attempt."""
+    timed_out = {
+        "status": QueueStatus.PROCESSING,
+        "attempt_count": 1,
+        "run_opened_at": T0 - timedelta(minutes=10),
+        "lease_expires_at": T0,
+    }
+    running = {**timed_out, "lease_expires_at": T0 + timedelta(seconds=1)}
+    add_items(
+        storage,
+        "org_a",
+        ("queue_timed_out", timedelta(hours=-1), timed_out),
+        ("queue_running", timedelta(hours=-2), running),
+    )
+    assert list(storage.gateway.claim_due_items(T0, LEASE, 10, 3)) == []
+    abandoned = storage.gateway.abandoned_items(T0, max_attempts=3)
+    assert [r.resource_id for r in abandoned] == ["queue_timed_out"]
+
+
+def test_a_claim_starts_with_no_run_opened(storage: Storage) -> None:
+    """A retried item still carries its previous attempt's opening; the claim clears it."""
+    retried = {"attempt_count": 1, "run_opened_at": T0 - timedelta(minutes=10)}
+    add_items(storage, "org_a", ("queue_1", timedelta(minutes=-1), retried))
+    (claimed,) = storage.gateway.claim_due_items(T0, LEASE, 10, 3)
+    assert (claimed.attempt_count, claimed.run_opened_at) == (2, None)
+    with storage.uow("org_a") as uow:
+        assert uow.queue.get("queue_1") == claimed
 
 
 def test_pending_items_wait_for_their_backoff(storage: Storage) -> None:

@@ -240,9 +240,12 @@ class TestRoundTrips:
             assert uow.runs.get("run_1") == run
             run.finish(RunStatus.SUCCEEDED, T0 + timedelta(minutes=3))
             uow.runs.update(run)
+            item.open_run(T0 + timedelta(seconds=5), timedelta(minutes=10))
+            uow.queue.update(item)
             uow.commit()
         with storage.uow("org_a") as uow:
             assert uow.runs.get("run_1") == run
+            assert uow.queue.get("queue_1") == item
 
     def test_latest_run_is_the_highest_attempt(self, storage: Storage) -> None:
         seed(storage)

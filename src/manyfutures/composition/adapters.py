@@ -26,6 +26,7 @@ from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.adapters.postgres.wiring import service_engine
 from manyfutures.adapters.redis.client import redis_client
 from manyfutures.adapters.tokens import RandomCallbackTokens
+from manyfutures.core.scheduling.leases import Leases
 from manyfutures.core.shared.backoff import RetryPolicy
 
 
@@ -37,6 +38,10 @@ class AdaptersContainer(containers.DeclarativeContainer):
     callback_tokens = providers.Singleton(RandomCallbackTokens)
     # The one backoff rule generation retries and the scheduler's claims share.
     retry_policy = providers.Singleton(RetryPolicy)
+    # An attempt's two clocks: the claim's start lease and the run's generation deadline.
+    leases = providers.Singleton(
+        Leases.from_seconds, config.start_lease_seconds, config.generation_deadline_seconds
+    )
 
     memory_store = providers.Singleton(InMemoryStore)
     # It connects as the app role, never the owner.

@@ -66,10 +66,15 @@ class GenerationContainer(containers.DeclarativeContainer):
         apply_generation_result,
         adapters.callback_tokens,
         max_episode_cost_gbp,
+        adapters.leases,
     )
     receive_generation_callback = providers.Singleton(
         ReceiveGenerationCallback, adapters.run_locator, report_progress, apply_generation_result
     )
     recover_expired_leases = use_case(
-        RecoverExpiredLeases, adapters, adapters.scheduler_gateway, adapters.retry_policy
+        RecoverExpiredLeases,
+        adapters,
+        adapters.scheduler_gateway,
+        adapters.retry_policy,
+        adapters.leases,
     )

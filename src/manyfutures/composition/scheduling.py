@@ -26,12 +26,21 @@ class SchedulingContainer(containers.DeclarativeContainer):
     start_generation: providers.Dependency[StartGeneration] = providers.Dependency()
 
     claim_due_items = providers.Factory(
-        ClaimDueItems, adapters.clock, adapters.scheduler_gateway, adapters.retry_policy
+        ClaimDueItems,
+        adapters.clock,
+        adapters.scheduler_gateway,
+        adapters.retry_policy,
+        adapters.leases,
     )
     dispatcher = providers.Selector(
         config.dispatcher,
         threads=providers.Singleton(ThreadPoolDispatcher, start_generation, config.worker_threads),
     )
     scheduler_tick = providers.Factory(
-        RunSchedulerTick, schedule_due_projects, recover_expired_leases, claim_due_items, dispatcher
+        RunSchedulerTick,
+        schedule_due_projects,
+        recover_expired_leases,
+        claim_due_items,
+        dispatcher,
+        config.scheduler_batch_size,
     )

@@ -20,6 +20,7 @@ from manyfutures.core.episodes.episode import Episode, EpisodeStatus, Generation
 from manyfutures.core.feedback.model import MAX_NOTE_LENGTH, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.run import RunStatus
 from manyfutures.core.projects.model import Project, ProjectStatus
+from manyfutures.core.scheduling.leases import Expiry, Leases
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import (
@@ -202,6 +203,7 @@ QUEUE_MOVES = {
 # terminal operation ends them.
 QUEUE_OP_NAMES = [
     *["claim", "record_failure"] * 4,
+    *["open_run"] * 2,
     *["complete", "fail_permanently", "cancel", "reschedule", "block", "unblock"],
 ]
 queue_ops = st.tuples(
@@ -223,6 +225,12 @@ def queue_expectation(
         if before.status is not Q.PENDING or before.attempt_count:
             return False, before, None
         after.scheduled_for = after.available_at = T0 + timedelta(seconds=op[2])
+        return True, after, None
+    if kind == "open_run":
+        if before.status is not Q.PROCESSING:
+            return False, before, None
+        after.run_opened_at = now
+        after.lease_expires_at = now + timedelta(seconds=op[1])
         return True, after, None
     retrying = before.attempt_count < 3
     target = {
@@ -248,6 +256,7 @@ def queue_expectation(
         after.attempt_count += 1
         after.picked_up_at = after.last_attempt_at = now
         after.lease_expires_at = now + timedelta(seconds=op[1])
+        after.run_opened_at = None
     elif kind == "complete":
         after.completed_at, after.lease_expires_at = now, None
     elif kind in {"record_failure", "fail_permanently"}:
@@ -267,6 +276,8 @@ def apply_queue(item: ScheduleQueueItem, op: tuple[Any, ...], now: datetime) -> 
     kind = op[0]
     if kind == "claim":
         return item.claim(now, timedelta(seconds=op[1]))
+    if kind == "open_run":
+        return item.open_run(now, timedelta(seconds=op[1]))
     if kind == "complete":
         return item.complete(now)
     if kind == "record_failure":
@@ -282,14 +293,22 @@ def apply_queue(item: ScheduleQueueItem, op: tuple[Any, ...], now: datetime) -> 
     return item.unblock()
 
 
+def expected_expiry(item: ScheduleQueueItem, now: datetime) -> Expiry:
+    """The two clocks: a start lease (no run opened) or the generation deadline (run opened)."""
+    expired = item.lease_expires_at is not None and item.lease_expires_at <= now
+    if item.status is not Q.PROCESSING or not expired:
+        return Expiry.NONE
+    if item.run_opened_at is not None:
+        return Expiry.DEADLINE
+    return Expiry.RECLAIM if item.attempt_count < 3 else Expiry.JOB_LOST
+
+
 def expected_claimable(item: ScheduleQueueItem, now: datetime) -> bool:
-    if item.attempt_count >= 3:
-        return False
+    """Due with attempts left, or its job lost before opening a run; a run past its
+    deadline must fail (with backoff) before it can be claimed again."""
     if item.status is Q.PENDING:
-        return item.available_at <= now
-    if item.status is Q.PROCESSING:
-        return item.lease_expires_at is not None and item.lease_expires_at <= now
-    return False
+        return item.attempt_count < 3 and item.available_at <= now
+    return expected_expiry(item, now) is Expiry.RECLAIM
 
 
 @settings(max_examples=300, deadline=None)
@@ -315,6 +334,7 @@ def test_queue_item_follows_its_transition_table(
         for offset in probes:
             probe = now + timedelta(seconds=offset)
             assert item.claimable(probe, POLICY) is expected_claimable(item, probe)
+            assert item.expiry(probe, POLICY) is expected_expiry(item, probe)
 
 
 def test_claim_starts_an_attempt_with_a_lease() -> None:
@@ -328,6 +348,50 @@ def test_claim_starts_an_attempt_with_a_lease() -> None:
     # Held by a live worker until the lease runs out, then reclaimable.
     assert not item.claimable(T0 + timedelta(minutes=9), POLICY)
     assert item.claimable(T0 + timedelta(minutes=10), POLICY)
+
+
+@settings(max_examples=300)
+@given(
+    st.integers(1, 3_600),
+    st.integers(1, 36_000),
+    st.integers(0, 2),
+    st.one_of(st.none(), st.integers(0, 7_200)),
+    st.integers(-1, 40_000),
+)
+def test_an_attempt_is_held_by_its_start_lease_then_by_its_deadline(
+    start: int, deadline: int, earlier_attempts: int, opens_after: int | None, probe: int
+) -> None:
+    """Claimed at T0: held until the start lease ends unless its job opens the run, then
+    held until the deadline counted from the opening. When a clock runs out, a lost job
+    is claimed again while attempts remain, and anything else goes to recovery."""
+    leases = Leases.from_seconds(start, deadline)
+    item = builders.queue_item(slot=T0, attempt_count=earlier_attempts)
+    item.claim(T0, leases.start)
+    # A job opens its run, if it does, while its start lease still holds.
+    opened = opens_after is not None and opens_after < start
+    held_until = T0 + leases.start
+    if opens_after is not None and opened:
+        opened_at = T0 + timedelta(seconds=opens_after)
+        item.open_run(opened_at, leases.deadline)
+        held_until = opened_at + leases.deadline
+    now = T0 + timedelta(seconds=probe)
+    expiry = item.expiry(now, POLICY)
+    if now < held_until:
+        assert expiry is Expiry.NONE
+        assert not item.claimable(now, POLICY)
+    elif opened:
+        assert (expiry, item.claimable(now, POLICY)) == (Expiry.DEADLINE, False)
+    elif earlier_attempts + 1 < POLICY.max_attempts:
+        assert (expiry, item.claimable(now, POLICY)) == (Expiry.RECLAIM, True)
+    else:
+        assert (expiry, item.claimable(now, POLICY)) == (Expiry.JOB_LOST, False)
+    assert expiry.needs_recovery is (expiry in {Expiry.DEADLINE, Expiry.JOB_LOST})
+
+
+@pytest.mark.parametrize(("start", "deadline"), [(0, 600), (60, 0), (-1, 600)])
+def test_leases_must_be_positive(start: float, deadline: float) -> None:
+    with pytest.raises(ValidationError):
+        Leases.from_seconds(start, deadline)
 
 
 def test_failures_retry_with_backoff_then_fail_after_three_attempts() -> None:

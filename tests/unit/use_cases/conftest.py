@@ -18,7 +18,7 @@ from dependency_injector import providers
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.core.generation.use_cases import StartGenerationCommand
 from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
-from manyfutures.core.scheduling.use_cases import DEFAULT_LEASE
+from manyfutures.core.scheduling.leases import DEFAULT_GENERATION_DEADLINE, DEFAULT_START_LEASE
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.storage import StorageFactory, StorageUnitOfWork
 from manyfutures.settings import Settings
@@ -26,8 +26,9 @@ from tests.support.builders import T0
 from tests.support.container import deterministic_container
 from tests.support.fakes import ManualClock, RecordingDispatcher, RecordingGenerator
 
-# The lease the container's ClaimDueItems gives a claimed item.
-LEASE = DEFAULT_LEASE
+# The clocks the container gives an attempt: from the claim, then from the opened run.
+START_LEASE = DEFAULT_START_LEASE
+DEADLINE = DEFAULT_GENERATION_DEADLINE
 
 
 class Harness:

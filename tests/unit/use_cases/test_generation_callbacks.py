@@ -28,10 +28,11 @@ from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.shared.actor import Actor, Role
 from tests.support.builders import T0
-from tests.unit.use_cases.conftest import LEASE, Harness
+from tests.unit.use_cases.conftest import DEADLINE, Harness
 from tests.unit.use_cases.test_generation_pipeline import CONTENT, queue_item_for
 
 SPENT = ModelUsage("gpt-4o", 1000, 500, Decimal("0.25"))
+PAST_ANY_BACKOFF = timedelta(minutes=5)
 
 
 def started(harness: Harness, actor: Actor) -> tuple[str, str]:
@@ -41,6 +42,14 @@ def started(harness: Harness, actor: Actor) -> tuple[str, str]:
     harness.run_dispatched()
     request = harness.generator.requests[-1]
     return request.run_id, request.callback_token
+
+
+def time_out_and_retry(harness: Harness) -> tuple[str, str]:
+    """The open run passes its deadline: recovery fails it, and after the backoff the next
+    attempt starts."""
+    harness.clock.advance(DEADLINE)
+    assert harness.tick().items_failed == 1
+    return retry_next_attempt(harness, PAST_ANY_BACKOFF)
 
 
 def written(usage: tuple[ModelUsage, ...] = (SPENT,)) -> EpisodeWritten:
@@ -185,7 +194,7 @@ class TestLateAndDuplicateCallbacks:
         self, harness: Harness, alice: Actor
     ) -> None:
         first_run, first_token = started(harness, alice)
-        second_run, second_token = retry_next_attempt(harness, LEASE)  # the first timed out
+        second_run, second_token = time_out_and_retry(harness)
         late = GenerationCallback(first_run, first_token, written())
         for _ in range(2):
             receipt = harness.receive_callback(late)
@@ -200,7 +209,7 @@ class TestLateAndDuplicateCallbacks:
         self, harness: Harness, alice: Actor
     ) -> None:
         first_run, first_token = started(harness, alice)
-        second_run, _ = retry_next_attempt(harness, LEASE)
+        second_run, _ = time_out_and_retry(harness)
         receipt = harness.receive_callback(
             GenerationCallback(first_run, first_token, ProgressMade(GenerationStage.REVIEW, 90))
         )
@@ -297,13 +306,24 @@ def test_a_completion_racing_the_retry_that_supersedes_its_run_stays_consistent(
     """The job starting attempt 2 read the episode just before attempt 1's completion
     committed: either the completion wins (published, no attempt 2) or the retry does
     (attempt 1 superseded, nothing published), never a published episode made to
-    generate again."""
+    generate again.
+
+    A run past its deadline is failed before the item is claimed again, so attempt 1's
+    run can only still be open here when its job raced the reclaim of its own lapsed
+    start lease; the item is put in the state that race leaves (a run open, the item's
+    lease a start lease) rather than timing the race itself."""
     gate = _Gate()
     harness = Harness(lambda real: lambda org: _PausingUnitOfWork(real(org), gate))
     alice = harness.member("org_a", "user_alice", Role.ADMIN)
     first_run, token = started(harness, alice)
-    harness.clock.advance(LEASE)
-    assert harness.tick().items_dispatched == 1
+    item, _, _ = queue_item_for(harness, first_run)
+    with harness.uow() as uow:
+        item.run_opened_at = None
+        uow.queue.update(item)
+        uow.commit()
+    harness.clock.advance(DEADLINE)
+    report = harness.tick()
+    assert (report.items_failed, report.items_dispatched) == (0, 1)
     receipts: list[Any] = []
 
     def retry() -> None:

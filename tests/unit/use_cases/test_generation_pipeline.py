@@ -26,11 +26,12 @@ from manyfutures.core.generation.use_cases import (
 from manyfutures.core.outbox.model import OutboxStatus
 from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
-from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
+from manyfutures.core.scheduling.use_cases import TickReport
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import NotFoundError, StateConflictError
 from tests.support.builders import T0
-from tests.unit.use_cases.conftest import LEASE, Harness
+from tests.unit.use_cases.conftest import DEADLINE, START_LEASE, Harness
 
 CONTENT = "# Title\n\n" + "word " * 450
 USAGE_LINE = ModelUsage("gpt-4o", 1000, 500, Decimal("0.02"))
@@ -77,7 +78,8 @@ class TestStart:
         item, episode, run = queue_item_for(harness, run_id)
         assert item.status is QueueStatus.PROCESSING
         assert item.attempt_count == 1
-        assert item.lease_expires_at == T0 + LEASE
+        # Opening the run swapped the claim's start lease for the generation deadline.
+        assert (item.run_opened_at, item.lease_expires_at) == (T0, T0 + DEADLINE)
         assert episode.status is EpisodeStatus.GENERATING
         assert episode.generation_attempts == 1
         assert (run.status, run.attempt) == (RunStatus.RUNNING, 1)
@@ -357,43 +359,123 @@ class TestProgress:
         assert report(ProgressReport("org_a", run_id, GenerationStage.REVIEW, 99)) is finished
 
 
+def due_item(harness: Harness, actor: Actor) -> str:
+    """A project whose first slot is due now; returns that slot's queue item id."""
+    project = harness.create_project(
+        CreateProjectCommand(actor, "Energy", "Grid", deliver_first_now=True)
+    )
+    with harness.uow() as uow:
+        (item,) = uow.queue.list_for_project(project.id)
+    return item.id
+
+
+def stored_item(harness: Harness, item_id: str) -> ScheduleQueueItem:
+    with harness.uow() as uow:
+        item = uow.queue.get(item_id)
+    assert item is not None
+    return item
+
+
 class TestLeases:
-    def test_an_expired_lease_is_reclaimed_and_the_old_run_superseded(
+    def test_a_claim_holds_the_item_for_the_start_lease(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        item_id = due_item(harness, alice)
+        harness.tick()
+        item = stored_item(harness, item_id)
+        assert (item.lease_expires_at, item.run_opened_at) == (T0 + START_LEASE, None)
+
+    def test_a_job_lost_before_opening_its_run_is_claimed_again_after_the_start_lease(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        item_id = due_item(harness, alice)
+        assert harness.tick().items_dispatched == 1
+        harness.dispatcher.dispatched.clear()  # the job is lost: nobody ever runs it
+        harness.clock.advance(START_LEASE - timedelta(seconds=1))
+        assert harness.tick().items_dispatched == 0
+        harness.clock.advance(timedelta(seconds=1))
+        report = harness.tick()
+        assert (report.items_failed, report.items_dispatched) == (0, 1)  # no backoff
+        assert stored_item(harness, item_id).attempt_count == 2
+        harness.run_dispatched()
+        (request,) = harness.generator.requests
+        assert request.attempt == 2
+        assert harness.apply_result(succeeded(request.run_id)) is ResultOutcome.PUBLISHED
+        _, episode, _ = queue_item_for(harness, request.run_id)
+        assert (episode.generation_attempts, episode.generation_errors) == (1, [])
+
+    def test_a_run_past_its_deadline_times_out_and_is_retried_with_backoff(
         self, harness: Harness, alice: Actor
     ) -> None:
         first_run = start_now(harness, alice)
-        harness.clock.advance(LEASE)
+        harness.clock.advance(DEADLINE - timedelta(seconds=1))
+        assert harness.tick() == TickReport(0, 0, 0)  # still within the deadline
+        harness.clock.advance(timedelta(seconds=1))
+        assert harness.tick() == TickReport(0, 1, 0)  # failed, not claimed again
+        item, episode, run = queue_item_for(harness, first_run)
+        assert (item.status, item.available_at) == (
+            QueueStatus.PENDING,
+            harness.clock.now() + timedelta(seconds=2),
+        )
+        assert (run.status, run.error) == (
+            RunStatus.FAILED,
+            "generation timed out: no result within 600 s",
+        )
+        assert episode.generation_errors == ["generation timed out: no result within 600 s"]
+        harness.clock.advance(timedelta(seconds=2))
         assert harness.tick().items_dispatched == 1
         harness.run_dispatched()
         second_run = harness.generator.requests[-1].run_id
         assert second_run != first_run
         item, episode, run = queue_item_for(harness, second_run)
         assert (item.attempt_count, run.attempt, episode.generation_attempts) == (2, 2, 2)
-        assert episode.generation_errors == ["generation attempt timed out"]
+        # The timed-out run was failed by recovery, so the new attempt supersedes nothing.
+        assert episode.generation_errors == ["generation timed out: no result within 600 s"]
         _, _, old = queue_item_for(harness, first_run)
         assert old.status is RunStatus.FAILED
         assert harness.apply_result(succeeded(first_run)) is ResultOutcome.SUPERSEDED
         assert harness.apply_result(succeeded(second_run)) is ResultOutcome.PUBLISHED
 
-    def test_an_abandoned_final_attempt_fails_the_episode(
+    def test_the_final_attempt_past_its_deadline_fails_the_episode(
         self, harness: Harness, alice: Actor
     ) -> None:
         run_id = start_now(harness, alice)
         for _ in range(2):
-            harness.clock.advance(LEASE)
+            harness.clock.advance(DEADLINE)
+            assert harness.tick().items_failed == 1
+            harness.clock.advance(timedelta(minutes=5))  # past any backoff
             harness.tick()
             harness.run_dispatched()
-        harness.clock.advance(LEASE)
-        report = harness.tick()
-        assert (report.items_failed, report.items_dispatched) == (1, 0)
+        harness.clock.advance(DEADLINE)
+        assert harness.tick() == TickReport(0, 1, 0)
         item, episode, _ = queue_item_for(harness, run_id)
         assert (item.status, item.attempt_count) == (QueueStatus.FAILED, 3)
         assert episode.status is EpisodeStatus.FAILED
-        assert episode.generation_errors[-1] == "generation lease expired on the final attempt"
+        assert episode.generation_errors == ["generation timed out: no result within 600 s"] * 3
         with harness.uow() as uow:
             (notification,) = uow.notifications.list_for_user(alice.user_id)
             assert notification.link == f"/episodes/{episode.id}/retry"
             (event,) = uow.events.list("episode_failed")
             assert event.event_data["episodeId"] == episode.id
-            assert uow.runs.latest_for_episode(episode.id).status is RunStatus.FAILED  # type: ignore[union-attr]
+            runs = [uow.runs.get(r.run_id) for r in harness.generator.requests]
+            assert [r.status for r in runs if r is not None] == [RunStatus.FAILED] * 3
         assert harness.tick().items_failed == 0
+
+    def test_a_job_lost_on_the_final_attempt_fails_the_episode(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        item_id = due_item(harness, alice)
+        for _ in range(3):
+            assert harness.tick().items_dispatched == 1
+            harness.dispatcher.dispatched.clear()
+            harness.clock.advance(START_LEASE)
+        assert harness.tick() == TickReport(0, 1, 0)
+        item = stored_item(harness, item_id)
+        assert (item.status, item.attempt_count) == (QueueStatus.FAILED, 3)
+        with harness.uow() as uow:
+            episode = uow.episodes.get(item.episode_id)
+        assert episode is not None and episode.status is EpisodeStatus.FAILED
+        assert episode.generation_errors == [
+            "the generation job did not start within its start lease on the final attempt"
+        ]
+        assert harness.generator.requests == []

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.scheduling.use_cases import DEFAULT_BATCH_SIZE
 from manyfutures.core.shared.actor import Actor
 from tests.unit.use_cases.conftest import Harness
 
@@ -117,3 +118,18 @@ def test_a_reused_draft_is_not_handed_to_the_next_slot_too(harness: Harness, ali
             episode = uow.episodes.get(item.episode_id)
             assert episode is not None
             assert episode.scheduled_for == item.scheduled_for
+
+
+def test_one_tick_claims_everything_due_in_batches(harness: Harness, alice: Actor) -> None:
+    """More due items than a batch all go out on the same beat, each exactly once."""
+    due = [
+        harness.create_project(
+            CreateProjectCommand(alice, f"Topic {n}", "Brief", deliver_first_now=True)
+        ).id
+        for n in range(DEFAULT_BATCH_SIZE * 2 + 7)
+    ]
+    report = harness.tick()
+    assert report.items_dispatched == len(due)
+    dispatched = [item.project_id for item in harness.dispatcher.dispatched]
+    assert sorted(dispatched) == sorted(due)
+    assert harness.tick().items_dispatched == 0

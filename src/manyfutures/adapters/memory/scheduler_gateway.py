@@ -34,7 +34,7 @@ class InMemorySchedulerGateway:
         return [TenantRef(p.organization_id, p.id) for p in due[:limit]]
 
     def claim_due_items(
-        self, now: datetime, lease: timedelta, batch_size: int, max_attempts: int
+        self, now: datetime, start_lease: timedelta, batch_size: int, max_attempts: int
     ) -> Sequence[ScheduleQueueItem]:
         policy = RetryPolicy(max_attempts=max_attempts)
         with self._store.lock:
@@ -46,15 +46,16 @@ class InMemorySchedulerGateway:
             claimed = []
             for item in claimable:
                 updated = copy.deepcopy(item)
-                updated.claim(now, lease)
+                updated.claim(now, start_lease)
                 items[item.id] = updated
                 claimed.append(copy.deepcopy(updated))
             return claimed
 
     def abandoned_items(self, now: datetime, max_attempts: int) -> Sequence[TenantRef]:
+        policy = RetryPolicy(max_attempts=max_attempts)
         with self._store.lock:
             return [
                 TenantRef(i.organization_id, i.id)
                 for i in self._store.tables["episode_schedule_queue"].values()
-                if i.lease_expired(now) and i.attempt_count >= max_attempts
+                if i.expiry(now, policy).needs_recovery
             ]

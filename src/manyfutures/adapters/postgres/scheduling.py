@@ -47,6 +47,8 @@ class QueueItemRow(Base):
     last_error: Mapped[str | None]
     completed_at: Mapped[dt.datetime | None]
     created_at: Mapped[Timestamp]
+    # Set when the attempt's job opens its run: the lease is then the generation deadline.
+    run_opened_at: Mapped[dt.datetime | None]
 
     __table_args__ = (
         UniqueConstraint("id", "organization_id"),
@@ -121,6 +123,7 @@ def queue_item_to_row(i: ScheduleQueueItem) -> QueueItemRow:
         picked_up_at=i.picked_up_at,
         lease_expires_at=i.lease_expires_at,
         last_attempt_at=i.last_attempt_at,
+        run_opened_at=i.run_opened_at,
         last_error=i.last_error,
         completed_at=i.completed_at,
         created_at=i.created_at,
@@ -142,6 +145,7 @@ def queue_item_from_row(r: QueueItemRow | Row[Any] | Any) -> ScheduleQueueItem:
         picked_up_at=r.picked_up_at,
         lease_expires_at=r.lease_expires_at,
         last_attempt_at=r.last_attempt_at,
+        run_opened_at=r.run_opened_at,
         last_error=r.last_error,
         completed_at=r.completed_at,
         created_at=r.created_at,

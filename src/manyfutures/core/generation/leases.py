@@ -1,24 +1,32 @@
-"""Recovering abandoned work: an attempt whose worker vanished on its last try can only fail.
+"""Recovering abandoned work: a run past its deadline, or a job lost on the final attempt.
 
-Failing it is generation's decision (``fail_attempt``), so lease recovery lives here;
-the scheduler only finds the expired leases and runs this on its beat.
+Both end the attempt as failed, which is generation's decision (``fail_attempt``), so
+recovery lives here; the scheduler only finds them and runs this on its beat. A run
+past its deadline is retried with the backoff rule while attempts remain; a job lost
+with attempts left never comes here, the claim simply takes the item again
+(core/scheduling/leases.py).
 """
 
 from __future__ import annotations
 
 from manyfutures.core.generation.ports import GenerationUnitOfWork
 from manyfutures.core.generation.use_cases import FailedAttempt, fail_attempt
+from manyfutures.core.scheduling.leases import Expiry, Leases
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
-LEASE_EXPIRED = "generation lease expired on the final attempt"
+JOB_LOST = "the generation job did not start within its start lease on the final attempt"
+
+
+def timed_out(leases: Leases) -> str:
+    return f"generation timed out: no result within {leases.deadline.total_seconds():g} s"
 
 
 class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
-    """Items whose worker vanished on the last attempt can only fail; say so clearly."""
+    """Fail what only the failure path can end, and tell the reader the way every failure is."""
 
     def __init__(
         self,
@@ -27,10 +35,12 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
         ids: IdGenerator,
         gateway: SchedulerGateway,
         policy: RetryPolicy,
+        leases: Leases,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._gateway = gateway
         self._policy = policy
+        self._leases = leases
 
     def __call__(self) -> int:
         now = self._clock.now()
@@ -38,11 +48,13 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
         for ref in self._gateway.abandoned_items(now, self._policy.max_attempts):
             with self._uow(ref.organization_id) as uow:
                 item = uow.queue.get(ref.resource_id)
-                if item is None or not item.lease_expired(now):
-                    continue
+                expiry = item.expiry(now, self._policy) if item is not None else Expiry.NONE
+                if item is None or not expiry.needs_recovery:
+                    continue  # finished or reclaimed since the scheduler looked
                 episode = uow.episodes.get(item.episode_id)
                 if episode is None:
                     continue
+                deadline = expiry is Expiry.DEADLINE
                 fail_attempt(
                     uow,
                     self._ids,
@@ -53,8 +65,8 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
                         episode,
                         uow.projects.get(item.project_id),
                         uow.runs.latest_for_episode(item.episode_id),
-                        LEASE_EXPIRED,
-                        retryable=False,
+                        timed_out(self._leases) if deadline else JOB_LOST,
+                        retryable=deadline,
                     ),
                 )
                 uow.commit()

@@ -40,6 +40,7 @@ from manyfutures.core.projects.model import (
     live_by_importance,
 )
 from manyfutures.core.projects.use_cases import load_project
+from manyfutures.core.scheduling.leases import Leases
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.scheduling.slots import ensure_slot, new_queue_item
 from manyfutures.core.shared.actor import Actor
@@ -119,7 +120,11 @@ class StartGenerationCommand:
 
 
 class StartGeneration(UseCase[GenerationUnitOfWork]):
-    """The worker's job: open a run for a claimed item and hand it to the generator."""
+    """The worker's job: open a run for a claimed item and hand it to the generator.
+
+    Opening the run swaps the item's start lease for the generation deadline, in the
+    run's own transaction (core/scheduling/leases.py).
+    """
 
     def __init__(
         self,
@@ -130,12 +135,14 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         results: ApplyGenerationResult,
         tokens: CallbackTokens,
         max_cost_gbp: Decimal,
+        leases: Leases,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._generator = generator
         self._results = results
         self._tokens = tokens
         self._max_cost_gbp = max_cost_gbp
+        self._leases = leases
 
     def __call__(self, command: StartGenerationCommand) -> GenerationRun | None:
         now = self._clock.now()
@@ -173,6 +180,8 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
             )
             uow.runs.add(run)
             uow.episodes.update(episode)
+            item.open_run(now, self._leases.deadline)
+            uow.queue.update(item)
             request = GenerationRequest(
                 run_id=run.id,
                 episode_id=episode.id,
@@ -202,7 +211,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         return run
 
 
-TIMED_OUT = "generation attempt timed out"
+SUPERSEDED = "generation attempt superseded by a newer attempt"
 
 
 def _lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> None:
@@ -214,13 +223,15 @@ def _lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> None:
 
 
 def _supersede_open_run(uow: GenerationUnitOfWork, episode: Episode, now: datetime) -> None:
-    """A reclaimed item whose previous attempt never reported: that attempt timed out."""
+    """A run still open when a newer attempt starts has lost the item: a run past its
+    deadline is failed by lease recovery first, so only a job that raced the reclaim of its
+    own lapsed start lease can leave one behind."""
     previous = uow.runs.latest_for_episode(episode.id)
     if previous is not None and previous.is_open:
-        previous.finish(RunStatus.FAILED, now, TIMED_OUT)
+        previous.finish(RunStatus.FAILED, now, SUPERSEDED)
         uow.runs.update(previous)
     if episode.status is EpisodeStatus.GENERATING:
-        episode.record_failed_attempt(TIMED_OUT, will_retry=True, now=now)
+        episode.record_failed_attempt(SUPERSEDED, will_retry=True, now=now)
 
 
 def _memories_for_writer(

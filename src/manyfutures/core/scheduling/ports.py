@@ -30,17 +30,19 @@ class SchedulerGateway(Protocol):
         ...
 
     def claim_due_items(
-        self, now: datetime, lease: timedelta, batch_size: int, max_attempts: int
+        self, now: datetime, start_lease: timedelta, batch_size: int, max_attempts: int
     ) -> Sequence[ScheduleQueueItem]:
-        """Atomically claim due pending items and items whose lease expired.
+        """Atomically claim due pending items and items whose job was lost before it opened
+        a run (start lease expired), both with attempts left.
 
-        Claimed items are returned already marked processing (attempt counted,
-        lease set); two concurrent callers never receive the same item.
+        Claimed items are returned already marked processing (attempt counted, start
+        lease set, no run opened); two concurrent callers never receive the same item.
         """
         ...
 
     def abandoned_items(self, now: datetime, max_attempts: int) -> Sequence[TenantRef]:
-        """Items whose lease expired with no attempts left: they can only fail."""
+        """Items only the failure path can end (``Expiry.needs_recovery``): a run that
+        outlived its deadline, or a job lost on the final attempt."""
         ...
 
 

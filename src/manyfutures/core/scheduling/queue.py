@@ -3,7 +3,9 @@
 The queue (not the project's ``next_scheduled_at`` cache) is the source of truth
 for what runs when. ``scheduled_for`` identifies the slot and never changes once
 the slot is running; ``available_at`` is when the item may next be claimed, which
-backoff pushes forward between attempts.
+backoff pushes forward between attempts. While an attempt runs, ``lease_expires_at``
+is its start lease until ``run_opened_at`` is set, and its generation deadline after
+(leases.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from manyfutures.core.scheduling.leases import Expiry
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import StateConflictError
 
@@ -59,6 +62,8 @@ class ScheduleQueueItem:
     picked_up_at: datetime | None = None
     lease_expires_at: datetime | None = None
     last_attempt_at: datetime | None = None
+    # When this attempt's job opened its generation run; None while it waits for its job.
+    run_opened_at: datetime | None = None
     last_error: str | None = None
     completed_at: datetime | None = None
     created_at: datetime
@@ -88,19 +93,37 @@ class ScheduleQueueItem:
             and self.lease_expires_at <= now
         )
 
-    def claimable(self, now: datetime, policy: RetryPolicy) -> bool:
-        """Due and pending, or abandoned by a worker whose lease ran out — with attempts left."""
-        if not policy.can_retry(self.attempt_count):
-            return False
-        return self.is_due(now) or self.lease_expired(now)
+    def expiry(self, now: datetime, policy: RetryPolicy) -> Expiry:
+        """Which clock ran out, if any, and so what must happen to the item now."""
+        if not self.lease_expired(now):
+            return Expiry.NONE
+        if self.run_opened_at is not None:
+            return Expiry.DEADLINE
+        return Expiry.RECLAIM if policy.can_retry(self.attempt_count) else Expiry.JOB_LOST
 
-    def claim(self, now: datetime, lease: timedelta) -> None:
-        """Start an attempt: the worker holds the item until the lease deadline."""
+    def claimable(self, now: datetime, policy: RetryPolicy) -> bool:
+        """Due and pending with attempts left, or its job lost before it opened a run.
+
+        A run that outlived its deadline is not claimable: it fails first, with backoff.
+        """
+        if self.is_due(now):
+            return policy.can_retry(self.attempt_count)
+        return self.expiry(now, policy) is Expiry.RECLAIM
+
+    def claim(self, now: datetime, start_lease: timedelta) -> None:
+        """Start an attempt: its job has until the start lease runs out to open a run."""
         self._move(QueueStatus.PROCESSING)
         self.attempt_count += 1
         self.picked_up_at = now
         self.last_attempt_at = now
-        self.lease_expires_at = now + lease
+        self.lease_expires_at = now + start_lease
+        self.run_opened_at = None
+
+    def open_run(self, now: datetime, deadline: timedelta) -> None:
+        """The job opened this attempt's run: the generator now has until the deadline."""
+        self._expect(QueueStatus.PROCESSING)
+        self.run_opened_at = now
+        self.lease_expires_at = now + deadline
 
     def complete(self, now: datetime) -> None:
         self._move(QueueStatus.COMPLETED)

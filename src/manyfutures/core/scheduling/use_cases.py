@@ -1,4 +1,5 @@
-"""The scheduler tick: advance due projects, fail abandoned work, claim and dispatch.
+"""The scheduler tick: fail abandoned work, claim and dispatch everything due, advance due
+projects.
 
 Only discovery (which projects are due, which items to claim) crosses
 organizations; each change is then made in that organization's own unit of work.
@@ -8,33 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
+from manyfutures.core.scheduling.leases import Leases
 from manyfutures.core.scheduling.ports import JobDispatcher, SchedulerGateway
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.ports import Clock
 
-DEFAULT_LEASE = timedelta(minutes=15)
+DEFAULT_BATCH_SIZE = 50
 
 
 class ClaimDueItems:
+    """One batch of due items, each claimed with the start lease (leases.py)."""
+
     def __init__(
-        self,
-        clock: Clock,
-        gateway: SchedulerGateway,
-        policy: RetryPolicy,
-        lease: timedelta = DEFAULT_LEASE,
+        self, clock: Clock, gateway: SchedulerGateway, policy: RetryPolicy, leases: Leases
     ) -> None:
         self._clock = clock
         self._gateway = gateway
         self._policy = policy
-        self._lease = lease
+        self._leases = leases
 
     def __call__(self, batch_size: int) -> list[ScheduleQueueItem]:
         return list(
             self._gateway.claim_due_items(
-                self._clock.now(), self._lease, batch_size, self._policy.max_attempts
+                self._clock.now(), self._leases.start, batch_size, self._policy.max_attempts
             )
         )
 
@@ -45,12 +44,23 @@ class TickReport:
     items_failed: int
     items_dispatched: int
 
+    @property
+    def did_anything(self) -> bool:
+        return bool(self.projects_advanced or self.items_failed or self.items_dispatched)
+
 
 class RunSchedulerTick:
     """One scheduler beat; safe to run concurrently on several machines.
 
     Advancing projects and failing abandoned work belong to the projects and generation
     capabilities above this one, so they arrive as callables that count what they did.
+
+    Claims come in batches until one comes back short, so 2 000 items due at once all go
+    out on this beat, not 50 a beat. They come before advancing projects: a due slot is
+    already in the queue (each project keeps its upcoming slot there), so its job need
+    not wait while a few hundred projects get their next slot. A dispatch that fails
+    (Redis unreachable) ends the beat: claiming more would only park more items until
+    their start lease runs out, which is also what brings the unsent ones back.
     """
 
     def __init__(
@@ -59,7 +69,7 @@ class RunSchedulerTick:
         recover: Callable[[], int],
         claim: ClaimDueItems,
         dispatcher: JobDispatcher,
-        batch_size: int = 50,
+        batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         self._schedule = schedule
         self._recover = recover
@@ -68,9 +78,14 @@ class RunSchedulerTick:
         self._batch_size = batch_size
 
     def __call__(self) -> TickReport:
-        advanced = self._schedule()
         failed = self._recover()
-        claimed = self._claim(self._batch_size)
-        for item in claimed:
-            self._dispatcher.dispatch_generation(item)
-        return TickReport(advanced, failed, len(claimed))
+        dispatched = 0
+        while True:
+            claimed = self._claim(self._batch_size)
+            for item in claimed:
+                self._dispatcher.dispatch_generation(item)
+            dispatched += len(claimed)
+            if len(claimed) < self._batch_size:
+                break
+        advanced = self._schedule()
+        return TickReport(advanced, failed, dispatched)
