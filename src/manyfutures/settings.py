@@ -21,7 +21,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "auth": ("dev", "clerk"),
     "generator": ("simulated", "n8n"),
     "email": ("console", "smtp"),
-    "dispatcher": ("threads",),
+    "dispatcher": ("threads", "rq"),
 }
 
 
@@ -163,6 +163,11 @@ class Settings:
                 raise SettingsError(
                     f"{PREFIX}{name.upper()}={getattr(self, name)} must be positive"
                 )
+        if self.dispatcher == "rq" and not (self.redis_url and self.storage == "postgres"):
+            raise SettingsError(
+                f"{PREFIX}DISPATCHER=rq hands jobs to worker processes through Redis: it needs "
+                f"{PREFIX}REDIS_URL and {PREFIX}STORAGE=postgres (memory storage is one process's)"
+            )
         if self.scheduler_batch_size < 1:
             raise SettingsError(
                 f"{PREFIX}SCHEDULER_BATCH_SIZE={self.scheduler_batch_size} must be at least 1"

@@ -11,13 +11,18 @@ import pytest
 from dependency_injector import containers, errors, providers
 from dependency_injector.containers import Container as AnyContainer
 
+from manyfutures.adapters.memory.dispatcher import ThreadPoolDispatcher
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
+from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from manyfutures.adapters.n8n.generator import N8nGenerator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.adapters.rq.dispatcher import RqDispatcher
+from manyfutures.adapters.rq.simulation import QueuedSimulation
 from manyfutures.composition.adapters import AdaptersContainer
-from manyfutures.composition.scheduling import SchedulingContainer
+from manyfutures.composition.generation import SIMULATE_JOB
+from manyfutures.composition.scheduling import START_GENERATION_JOB, SchedulingContainer
 from manyfutures.container import Container, build_container
 from manyfutures.core.shared.use_case import UseCase
 from manyfutures.settings import Settings
@@ -31,10 +36,20 @@ STORAGES = {
         database_url=f"postgresql+psycopg://owner@{UNREACHABLE}/manyfutures",
         redis_url=f"redis://{UNREACHABLE}/0",
     ),
+    "postgres with rq": Settings(
+        storage="postgres",
+        database_url=f"postgresql+psycopg://owner@{UNREACHABLE}/manyfutures",
+        redis_url=f"redis://{UNREACHABLE}/0",
+        dispatcher="rq",
+    ),
 }
 SELECTED = {
     "memory": (InMemoryUnitOfWorkFactory, InMemorySchedulerGateway),
     "postgres": (PostgresUnitOfWorkFactory, PostgresSchedulerGateway),
+}
+JOBS = {
+    "threads": (ThreadPoolDispatcher, SimulatedGenerator),
+    "rq": (RqDispatcher, QueuedSimulation),
 }
 CAPABILITIES = ("identity", "projects", "feedback", "activity", "generation", "scheduling")
 # Declarations, not things to build: settings, and the slots another container fills.
@@ -87,6 +102,22 @@ def test_storage_selects_both_storage_adapters(container: Container) -> None:
     uow_factory, gateway = SELECTED[container.config.storage()]
     assert isinstance(container.adapters.uow_factory(), uow_factory)
     assert isinstance(container.adapters.scheduler_gateway(), gateway)
+
+
+def test_the_dispatcher_selects_where_jobs_and_simulations_run(container: Container) -> None:
+    dispatcher, generator = JOBS[container.config.dispatcher()]
+    assert isinstance(container.scheduling.dispatcher(), dispatcher)
+    assert isinstance(container.generation.generator(), generator)
+
+
+def test_rq_jobs_are_named_by_paths_that_import() -> None:
+    """The dispatcher and the simulation enqueue by dotted path; the worker imports them."""
+    from rq.utils import import_attribute
+
+    from manyfutures.entrypoints import jobs
+
+    assert import_attribute(START_GENERATION_JOB) is jobs.start_generation
+    assert import_attribute(SIMULATE_JOB) is jobs.simulate_generation
 
 
 def test_a_slot_left_empty_fails_resolution() -> None:

@@ -11,9 +11,10 @@ from decimal import Decimal
 
 from dependency_injector import containers, providers
 
-from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
+from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator, SimulatedRun
 from manyfutures.adapters.n8n.generator import N8nGenerator
 from manyfutures.adapters.n8n.payload import callback_url
+from manyfutures.adapters.rq.simulation import QueuedSimulation
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
 from manyfutures.core.generation.leases import RecoverExpiredLeases
@@ -28,6 +29,10 @@ from manyfutures.core.generation.use_cases import (
     StartGeneration,
 )
 
+# The RQ job that walks one simulated run (entrypoints/jobs.py; a path, since the worker
+# imports it and this side must not).
+SIMULATE_JOB = "manyfutures.entrypoints.jobs.simulate_generation"
+
 
 class GenerationContainer(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
@@ -40,13 +45,22 @@ class GenerationContainer(containers.DeclarativeContainer):
     retry_episode = use_case(RetryEpisode, adapters)
     report_progress = use_case(ReportProgress, adapters)
     apply_generation_result = use_case(ApplyGenerationResult, adapters, adapters.retry_policy)
+    simulation = providers.Singleton(
+        SimulatedRun, report_progress, apply_generation_result, config.simulated_stage_seconds
+    )
     generator = providers.Selector(
         config.generator,
-        simulated=providers.Singleton(
-            SimulatedGenerator,
-            report_progress,
-            apply_generation_result,
-            config.simulated_stage_seconds,
+        # The simulation runs where the jobs run: on threads beside the thread pool, or as
+        # jobs of its own beside RQ's (adapters/rq/simulation.py).
+        simulated=providers.Selector(
+            config.dispatcher,
+            threads=providers.Singleton(SimulatedGenerator, simulation),
+            rq=providers.Singleton(
+                QueuedSimulation,
+                adapters.redis_connection,
+                SIMULATE_JOB,
+                adapters.leases.provided.deadline,
+            ),
         ),
         n8n=providers.Singleton(
             N8nGenerator,

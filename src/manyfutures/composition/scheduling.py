@@ -12,8 +12,13 @@ from collections.abc import Callable
 from dependency_injector import containers, providers
 
 from manyfutures.adapters.memory.dispatcher import ThreadPoolDispatcher
+from manyfutures.adapters.rq.dispatcher import RqDispatcher
 from manyfutures.core.generation.use_cases import StartGeneration
 from manyfutures.core.scheduling.use_cases import ClaimDueItems, RunSchedulerTick
+
+# The RQ job each claimed item becomes (entrypoints/jobs.py; a path, since the worker
+# imports it and this side must not).
+START_GENERATION_JOB = "manyfutures.entrypoints.jobs.start_generation"
 
 
 class SchedulingContainer(containers.DeclarativeContainer):
@@ -35,6 +40,12 @@ class SchedulingContainer(containers.DeclarativeContainer):
     dispatcher = providers.Selector(
         config.dispatcher,
         threads=providers.Singleton(ThreadPoolDispatcher, start_generation, config.worker_threads),
+        rq=providers.Singleton(
+            RqDispatcher,
+            adapters.redis_connection,
+            START_GENERATION_JOB,
+            adapters.leases.provided.start,
+        ),
     )
     scheduler_tick = providers.Factory(
         RunSchedulerTick,

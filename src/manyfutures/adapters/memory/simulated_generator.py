@@ -1,7 +1,8 @@
 """A local stand-in for the n8n workflow: research → writing → review → result.
 
 It reports through the very use cases an n8n callback will call, so memory mode
-exercises the production path end to end, just without the network.
+exercises the production path end to end, just without the network. Memory mode walks
+each run on a thread; with RQ the walk is a job of its own (adapters/rq/simulation.py).
 """
 
 from __future__ import annotations
@@ -29,13 +30,31 @@ _STAGES = (
 )
 
 
-class SimulatedGenerator:
+class SimulatedRun:
+    """One simulated generation walked through to its result, in the calling thread.
+
+    Each report is its own use case call, as each n8n callback is its own request.
+    """
+
     def __init__(
         self, progress: ReportProgress, results: ApplyGenerationResult, stage_seconds: float
     ) -> None:
         self._progress = progress
         self._results = results
         self._stage_seconds = stage_seconds
+
+    def __call__(self, request: GenerationRequest) -> None:
+        for stage, percent in _STAGES:
+            time.sleep(self._stage_seconds)
+            self._progress(ProgressReport(request.organization_id, request.run_id, stage, percent))
+        self._results(_episode_for(request))
+
+
+class SimulatedGenerator:
+    """Memory mode's generator: each run walked on a thread of this process."""
+
+    def __init__(self, simulate: SimulatedRun) -> None:
+        self._simulate = simulate
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -56,12 +75,7 @@ class SimulatedGenerator:
 
     def _walk(self, request: GenerationRequest) -> None:
         try:
-            for stage, percent in _STAGES:
-                time.sleep(self._stage_seconds)
-                self._progress(
-                    ProgressReport(request.organization_id, request.run_id, stage, percent)
-                )
-            self._results(_episode_for(request))
+            self._simulate(request)
         except Exception:
             logger.exception("simulated generation of run %s crashed", request.run_id)
 

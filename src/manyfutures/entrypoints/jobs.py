@@ -1,0 +1,27 @@
+"""The functions RQ workers run, named by dotted path in the jobs the dispatcher enqueues.
+
+Thin like HTTP handlers: resolve one use case from this process's container, call it
+once (one unit of work per job), return something small for rq-dashboard. Whatever
+fails is left to the Postgres queue: the item comes back when its lease runs out.
+"""
+
+from __future__ import annotations
+
+from manyfutures.adapters.memory.simulated_generator import SimulatedRun
+from manyfutures.core.generation.ports import GenerationRequest
+from manyfutures.core.generation.use_cases import StartGeneration, StartGenerationCommand
+from manyfutures.entrypoints.process_container import process_container
+
+
+def start_generation(organization_id: str, queue_item_id: str, attempt: int) -> str | None:
+    """The run it opened, or None if the attempt was stale or its project stopped."""
+    use_case: StartGeneration = process_container().generation.start_generation()
+    run = use_case(StartGenerationCommand(organization_id, queue_item_id, attempt))
+    return run.id if run is not None else None
+
+
+def simulate_generation(request: GenerationRequest) -> str:
+    """The simulated generator's run, standing in for n8n (adapters/rq/simulation.py)."""
+    simulate: SimulatedRun = process_container().generation.simulation()
+    simulate(request)
+    return request.run_id
