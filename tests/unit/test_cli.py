@@ -7,12 +7,21 @@ import sys
 
 import pytest
 
-from manyfutures.entrypoints import all_in_one, cli
+from manyfutures.entrypoints import all_in_one, cli, scheduler, worker
 from manyfutures.entrypoints.http import server
 from manyfutures.settings import Settings
 
-GROUPS = ("run", "serve", "db", "outbox")
-HEAVY = ("gunicorn", "werkzeug", "flask", "sqlalchemy", "alembic", "dependency_injector")
+GROUPS = ("run", "serve", "worker", "scheduler", "db", "outbox")
+HEAVY = ("gunicorn", "werkzeug", "flask", "sqlalchemy", "alembic", "dependency_injector", "rq")
+RQ_ENVIRONMENT = {
+    "MANYFUTURES_DISPATCHER": "rq",
+    "MANYFUTURES_REDIS_URL": "redis://127.0.0.1:9/0",
+    "MANYFUTURES_STORAGE": "postgres",
+    "MANYFUTURES_APP_DATABASE_URL": "postgresql://app@127.0.0.1:9/none",
+    "MANYFUTURES_AUTH": "clerk",
+    "CLERK_ISSUER": "https://clerk.example",
+    "CLERK_JWKS_URL": "https://clerk.example/jwks",
+}
 
 
 def test_help_lists_every_command_group(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,6 +71,31 @@ def test_serve_reaches_gunicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MANYFUTURES_PORT", raising=False)
     assert cli.main(["serve"]) == 0
     assert [s.port for s in served] == [8000]
+
+
+def test_worker_and_scheduler_reach_their_runners(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[str, object]] = []
+    monkeypatch.setattr(
+        worker,
+        "run_worker",
+        lambda settings, queues, burst: started.append(("worker", (list(queues), burst))),
+    )
+    monkeypatch.setattr(scheduler, "run_scheduler", lambda settings: started.append(("tick", None)))
+    for name, value in RQ_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["worker"]) == 0
+    assert cli.main(["worker", "outbox", "--burst"]) == 0
+    assert cli.main(["scheduler"]) == 0
+    assert started == [("worker", ([], False)), ("worker", (["outbox"], True)), ("tick", None)]
+
+
+@pytest.mark.parametrize("command", ["worker", "scheduler"])
+def test_worker_and_scheduler_refuse_the_in_process_dispatcher(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MANYFUTURES_DISPATCHER", raising=False)
+    assert cli.main([command]) == 2
+    assert "runs with MANYFUTURES_DISPATCHER=rq" in capsys.readouterr().err
 
 
 def test_db_upgrade_reaches_the_migrations(

@@ -42,6 +42,10 @@ class DispatchReport:
     retrying: int = 0
     dead: int = 0
 
+    @property
+    def did_anything(self) -> bool:
+        return self.claimed > 0
+
 
 def email_for(message: OutboxMessage) -> EmailMessage:
     return EmailMessage(

@@ -1,0 +1,32 @@
+"""``manyfutures scheduler``: the tick on its beat, handing claimed items to RQ.
+
+Run as many as you like (two for availability): the claim is what keeps them apart.
+``FOR UPDATE SKIP LOCKED`` gives each due item to one claimer, the attempt number makes
+each claim's job id unique, and Redis refuses a second job of that id (ADR 0010).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+from manyfutures.container import build_container
+from manyfutures.entrypoints.background_loop import BackgroundLoop
+from manyfutures.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def run_scheduler(settings: Settings) -> None:
+    container = build_container(settings)
+    loop = BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("%s: stopping after this beat", signal.Signals(signum).name)
+        loop.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logger.info("scheduler: a beat every %ss", settings.tick_seconds)
+    loop.run()
