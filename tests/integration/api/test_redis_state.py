@@ -2,18 +2,13 @@
 
 On CI (CI=true) Redis must answer: .ci/run starts it, so a missing server is a
 failure there, never a skip. Elsewhere, when nothing listens, a throwaway
-redis-server stands in.
+redis-server stands in (tests/support/redis_server.py).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,53 +19,16 @@ from manyfutures.adapters.redis.client import redis_client
 from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
-from tests.support.ci import on_ci
+from tests.support.redis_server import redis_server
 from tests.unit.http.conftest import Api, assert_problem, build_test_container, seed_tenants
 
 pytestmark = pytest.mark.integration
-CONFIGURED_URL = os.environ.get("MANYFUTURES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _answers(url: str) -> bool:
-    connection = redis_client(url)
-    try:
-        return bool(connection.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    """The configured Redis; on CI it must answer. Elsewhere, if it does not, a throwaway
-    redis-server on a free port stands in, so these tests run rather than skip."""
-    if _answers(CONFIGURED_URL):
-        yield CONFIGURED_URL
-        return
-    if on_ci():
-        raise RuntimeError(f"CI=true and no Redis answers at {CONFIGURED_URL}")
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError(f"no Redis at {CONFIGURED_URL} and no redis-server to start one")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/15"
-    try:
-        deadline = time.monotonic() + 10
-        while not _answers(url):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the throwaway redis-server did not start")
-            time.sleep(0.05)
+    with redis_server() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture
