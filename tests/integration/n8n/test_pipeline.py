@@ -30,7 +30,7 @@ from manyfutures.adapters.n8n.callback_signature import (
     callback_signature,
 )
 from manyfutures.core.generation.use_cases import StartGenerationCommand
-from manyfutures.core.scheduling.use_cases import DEFAULT_LEASE
+from manyfutures.core.scheduling.leases import DEFAULT_GENERATION_DEADLINE
 from manyfutures.entrypoints.http.app import create_app
 from tests.integration.api.conftest import Deployment, memory_deployment, postgres_deployment
 from tests.support.builders import T0
@@ -279,21 +279,25 @@ def test_a_webhook_that_times_out_is_retried_and_what_n8n_spent_meanwhile_counts
     assert pipeline.spent() == Decimal("0.06")
 
 
-def test_an_n8n_that_never_calls_back_loses_the_lease_and_the_item_is_run_again(
+def test_an_n8n_that_never_calls_back_times_out_and_the_item_is_run_again_after_backoff(
     pipeline: Pipeline,
 ) -> None:
     episode_id = pipeline.request_episode()
     pipeline.tick_and_work()
     assert pipeline.episode(episode_id)["status"] == "GENERATING"
-    pipeline.clock.advance(DEFAULT_LEASE - timedelta(seconds=1))
+    pipeline.clock.advance(DEFAULT_GENERATION_DEADLINE - timedelta(seconds=1))
     assert pipeline.tick_and_work() == 0
+    assert pipeline.episode(episode_id)["status"] == "GENERATING"
     pipeline.n8n.on_job = the_workflow(pipeline)
     pipeline.clock.advance(timedelta(seconds=1))
+    assert pipeline.tick_and_work() == 0  # timed out: failed, retried after the backoff
+    assert pipeline.episode(episode_id)["status"] != "GENERATING"
+    pipeline.clock.advance(timedelta(seconds=2))
     assert pipeline.tick_and_work() == 1
     pipeline.n8n.wait_for_scripts()
     episode = pipeline.episode(episode_id)
     assert (episode["status"], episode["generationAttempts"]) == ("PUBLISHED", 2)
-    assert episode["generationErrors"] == ["generation attempt timed out"]
+    assert episode["generationErrors"] == ["generation timed out: no result within 600 s"]
 
 
 def test_duplicate_callbacks_publish_once_and_count_once(pipeline: Pipeline) -> None:
@@ -347,7 +351,9 @@ def test_a_late_callback_after_a_retry_started_is_superseded_but_its_usage_count
     pipeline.n8n.on_job = slow_then_fast
     episode_id = pipeline.request_episode()
     pipeline.tick_and_work()
-    pipeline.clock.advance(DEFAULT_LEASE)  # attempt 1 is presumed lost; attempt 2 starts
+    pipeline.clock.advance(DEFAULT_GENERATION_DEADLINE)  # attempt 1 times out
+    assert pipeline.tick_and_work() == 0
+    pipeline.clock.advance(timedelta(seconds=2))  # past the backoff: attempt 2 starts
     assert pipeline.tick_and_work() == 1
     first_may_finish.set()
     second_may_finish.set()
