@@ -44,7 +44,7 @@ class BackgroundLoop:
             try:
                 report = self._tick()
                 level = logging.INFO if report.did_anything else logging.DEBUG
-                logger.log(level, "%s: %s", self._name, report)
+                logger.log(level, "%s tick: %s", self._name, report)
             except Exception:
                 # One bad tick must not stop the loop; the next beat retries.
                 logger.exception("%s tick failed", self._name)

@@ -48,6 +48,13 @@ class TickReport:
     def did_anything(self) -> bool:
         return bool(self.projects_advanced or self.items_failed or self.items_dispatched)
 
+    def __str__(self) -> str:
+        """The scheduler's log line; the process tests count dispatches from it."""
+        return (
+            f"{self.projects_advanced} projects advanced, {self.items_failed} items failed, "
+            f"{self.items_dispatched} dispatched"
+        )
+
 
 class RunSchedulerTick:
     """One scheduler beat; safe to run concurrently on several machines.
