@@ -50,8 +50,6 @@ def test_two_schedulers_at_the_same_instant_claim_and_enqueue_each_item_once(
     pipeline: Pipeline,
 ) -> None:
     container = pipeline.container()
-    instant = datetime.now(UTC) + timedelta(seconds=6)
-    items = due_at(container, instant)
     # Small batches and a fast beat: the two processes interleave claim after claim. No
     # worker runs, so the start lease is long enough that nothing is claimed twice here.
     beat = {
@@ -62,6 +60,9 @@ def test_two_schedulers_at_the_same_instant_claim_and_enqueue_each_item_once(
     first, second = pipeline.start("scheduler", **beat), pipeline.start("scheduler", **beat)
     for log in sorted(pipeline.logs.glob("*scheduler.log")):
         eventually(lambda log=log: "a beat every" in log.read_text(), 20, pipeline.logs_text)
+    # Written once both beat, so a slow start-up on a busy machine does not eat the margin.
+    instant = datetime.now(UTC) + timedelta(seconds=6)
+    items = due_at(container, instant)
     assert datetime.now(UTC) < instant, "both schedulers must be beating before the slots are due"
 
     queue = Queue("generation", connection=pipeline.redis())
