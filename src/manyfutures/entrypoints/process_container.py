@@ -7,7 +7,7 @@ connection ends its parent's session. So the container is keyed by the process i
 A process that finds a container built by another process (its parent, before a fork)
 builds its own and keeps the inherited one referenced, untouched, so that garbage
 collection never closes the parent's sockets from the child. Nothing is built at import,
-and the worker's main process never builds one before RQ starts (ADR 0010).
+and the worker's main process never builds one before RQ starts (ADR 0012).
 
 Settings come from the environment, which forked and spawned work horses inherit.
 """

@@ -2,7 +2,7 @@
 
 Run as many as you like (two for availability): the claim is what keeps them apart.
 ``FOR UPDATE SKIP LOCKED`` gives each due item to one claimer, the attempt number makes
-each claim's job id unique, and Redis refuses a second job of that id (ADR 0010).
+each claim's job id unique, and Redis refuses a second job of that id (ADR 0012).
 """
 
 from __future__ import annotations

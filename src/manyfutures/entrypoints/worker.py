@@ -3,7 +3,7 @@
 It registers in Redis as RQ workers do, so ``rq info`` and rq-dashboard list it with
 its queues, current job and heartbeat. The class is RQ's ``SimpleWorker``: it runs each
 job in its own process instead of forking a work horse per job, which the bench measured
-several times faster (bench/rq_worker_class.py, ADR 0010); RQ's SIGALRM death penalty
+several times faster (bench/rq_worker_class.py, ADR 0012); RQ's SIGALRM death penalty
 still stops a job at its timeout, in the worker's main thread. Jobs reach the domain
 through ``process_container()``, which no fork can share.
 """

@@ -1,1 +1,1 @@
-"""RQ on Redis: how claimed work reaches the worker processes (ADR 0010)."""
+"""RQ on Redis: how claimed work reaches the worker processes (ADR 0012)."""
