@@ -1,7 +1,7 @@
 """The outbox's storage: the tenant-scoped repository and the dispatcher's gateway.
 
 Run unchanged against every adapter, so the in-memory fake and the Postgres functions
-(migration 0003) agree on what is claimed, when, and what each outcome stores.
+(migrations 0003 and 0007) agree on what is claimed, when, and what each outcome stores.
 """
 
 from __future__ import annotations
@@ -103,6 +103,24 @@ def test_claim_respects_the_batch_size(storage: Storage) -> None:
     second = claim(storage, batch=10)
     assert [m.id for m in first] == ["outbox_0", "outbox_1"]
     assert [m.id for m in second] == ["outbox_2", "outbox_3", "outbox_4"]
+
+
+def test_the_due_count_is_what_a_claim_could_take_now_up_to_the_cap(storage: Storage) -> None:
+    add_messages(
+        storage,
+        "org_a",
+        b.outbox_message("outbox_a_1", available_at=T0 - timedelta(minutes=1)),
+        b.outbox_message("outbox_a_2", available_at=T0),
+        b.outbox_message("outbox_a_future", available_at=T0 + timedelta(seconds=1)),
+        b.outbox_message("outbox_a_sent", status=OutboxStatus.SENT, sent_at=T0),
+        b.outbox_message("outbox_a_dead", status=OutboxStatus.DEAD, dead_at=T0),
+    )
+    add_messages(storage, "org_b", b.outbox_message("outbox_b", "org_b"))
+    assert storage.outbox.count_due(T0, cap=10) == 3
+    assert storage.outbox.count_due(T0, cap=2) == 2
+    claim(storage, batch=1)  # leased: no longer due until its lease runs out
+    assert storage.outbox.count_due(T0, cap=10) == 2
+    assert storage.outbox.count_due(T0 + timedelta(seconds=1), cap=10) == 3
 
 
 def test_a_lease_that_runs_out_makes_the_message_claimable_again(storage: Storage) -> None:

@@ -11,6 +11,7 @@ import pytest
 from dependency_injector import containers, errors, providers
 from dependency_injector.containers import Container as AnyContainer
 
+from manyfutures.adapters.memory.delivery import InlineDeliveryJobs
 from manyfutures.adapters.memory.dispatcher import ThreadPoolDispatcher
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
@@ -19,9 +20,11 @@ from manyfutures.adapters.n8n.generator import N8nGenerator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.adapters.rq.dispatcher import RqDispatcher
+from manyfutures.adapters.rq.outbox import RqDeliveryJobs
 from manyfutures.adapters.rq.simulation import QueuedSimulation
 from manyfutures.composition.adapters import AdaptersContainer
 from manyfutures.composition.generation import SIMULATE_JOB
+from manyfutures.composition.outbox import DELIVER_OUTBOX_JOB
 from manyfutures.composition.scheduling import START_GENERATION_JOB, SchedulingContainer
 from manyfutures.container import Container, build_container
 from manyfutures.core.shared.use_case import UseCase
@@ -48,8 +51,8 @@ SELECTED = {
     "postgres": (PostgresUnitOfWorkFactory, PostgresSchedulerGateway),
 }
 JOBS = {
-    "threads": (ThreadPoolDispatcher, SimulatedGenerator),
-    "rq": (RqDispatcher, QueuedSimulation),
+    "threads": (ThreadPoolDispatcher, SimulatedGenerator, InlineDeliveryJobs),
+    "rq": (RqDispatcher, QueuedSimulation, RqDeliveryJobs),
 }
 CAPABILITIES = ("identity", "projects", "feedback", "activity", "generation", "scheduling")
 # Declarations, not things to build: settings, and the slots another container fills.
@@ -105,9 +108,10 @@ def test_storage_selects_both_storage_adapters(container: Container) -> None:
 
 
 def test_the_dispatcher_selects_where_jobs_and_simulations_run(container: Container) -> None:
-    dispatcher, generator = JOBS[container.config.dispatcher()]
+    dispatcher, generator, delivery = JOBS[container.config.dispatcher()]
     assert isinstance(container.scheduling.dispatcher(), dispatcher)
     assert isinstance(container.generation.generator(), generator)
+    assert isinstance(container.outbox.delivery_jobs(), delivery)
 
 
 def test_rq_jobs_are_named_by_paths_that_import() -> None:
@@ -118,6 +122,7 @@ def test_rq_jobs_are_named_by_paths_that_import() -> None:
 
     assert import_attribute(START_GENERATION_JOB) is jobs.start_generation
     assert import_attribute(SIMULATE_JOB) is jobs.simulate_generation
+    assert import_attribute(DELIVER_OUTBOX_JOB) is jobs.deliver_outbox
 
 
 def test_a_slot_left_empty_fails_resolution() -> None:

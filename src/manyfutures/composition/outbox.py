@@ -1,7 +1,10 @@
 """The outbox's use cases: the dispatcher (one batch per call, from the
-MANYFUTURES_OUTBOX_* settings) and the operators' list of dead messages.
+MANYFUTURES_OUTBOX_* settings), the scheduler's request for delivery jobs, and the
+operators' list of dead messages.
 
-``manyfutures run`` calls the dispatcher on a beat; a queued job will call the same provider.
+Both ``manyfutures run`` and the production scheduler call ``request_delivery`` on the
+outbox's beat: with the ``threads`` dispatcher it delivers the due batches at once, with
+``rq`` it queues an RQ job per batch, and each job calls the same dispatcher.
 """
 
 from __future__ import annotations
@@ -10,7 +13,17 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
-from manyfutures.core.outbox.use_cases import DispatchOutbox, ListDeadMessages, delivery_policy
+from manyfutures.adapters.memory.delivery import InlineDeliveryJobs
+from manyfutures.adapters.rq.outbox import RqDeliveryJobs
+from manyfutures.core.outbox.use_cases import (
+    DispatchOutbox,
+    ListDeadMessages,
+    RequestOutboxDelivery,
+    delivery_policy,
+)
+
+# The RQ job that delivers one batch (entrypoints/jobs.py; a path, as the worker imports it).
+DELIVER_OUTBOX_JOB = "manyfutures.entrypoints.jobs.deliver_outbox"
 
 
 def _seconds(value: float) -> timedelta:
@@ -21,13 +34,29 @@ class OutboxContainer(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
     adapters = providers.DependenciesContainer()
 
+    lease = providers.Callable(_seconds, config.outbox_lease_seconds)
     dispatch_outbox = providers.Singleton(
         DispatchOutbox,
         adapters.clock,
         adapters.outbox_gateway,
         adapters.email_sender,
         providers.Singleton(delivery_policy, config.outbox_max_attempts),
-        providers.Callable(_seconds, config.outbox_lease_seconds),
+        lease,
+        config.outbox_batch_size,
+    )
+    # Where delivery runs: on the beat's own thread (``threads``), or as RQ jobs.
+    delivery_jobs = providers.Selector(
+        config.dispatcher,
+        threads=providers.Singleton(InlineDeliveryJobs, dispatch_outbox),
+        rq=providers.Singleton(
+            RqDeliveryJobs, adapters.redis_connection, DELIVER_OUTBOX_JOB, lease
+        ),
+    )
+    request_delivery = providers.Singleton(
+        RequestOutboxDelivery,
+        adapters.clock,
+        adapters.outbox_gateway,
+        delivery_jobs,
         config.outbox_batch_size,
     )
     list_dead_messages = providers.Singleton(ListDeadMessages, adapters.outbox_gateway)

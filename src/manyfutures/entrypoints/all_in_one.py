@@ -32,7 +32,7 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
         )
     loops = (
         BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
-        BackgroundLoop("outbox", container.outbox.dispatch_outbox(), settings.outbox_poll_seconds),
+        BackgroundLoop("outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds),
     )
     for loop in loops:
         loop.start()

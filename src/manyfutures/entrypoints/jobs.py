@@ -10,6 +10,7 @@ from __future__ import annotations
 from manyfutures.adapters.memory.simulated_generator import SimulatedRun
 from manyfutures.core.generation.ports import GenerationRequest
 from manyfutures.core.generation.use_cases import StartGeneration, StartGenerationCommand
+from manyfutures.core.outbox.use_cases import DispatchOutbox
 from manyfutures.entrypoints.process_container import process_container
 
 
@@ -18,6 +19,12 @@ def start_generation(organization_id: str, queue_item_id: str, attempt: int) -> 
     use_case: StartGeneration = process_container().generation.start_generation()
     run = use_case(StartGenerationCommand(organization_id, queue_item_id, attempt))
     return run.id if run is not None else None
+
+
+def deliver_outbox() -> str:
+    """One batch of due mail (``RequestOutboxDelivery`` queues one job per batch)."""
+    deliver: DispatchOutbox = process_container().outbox.dispatch_outbox()
+    return str(deliver())
 
 
 def simulate_generation(request: GenerationRequest) -> str:

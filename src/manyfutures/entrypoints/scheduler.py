@@ -1,8 +1,11 @@
-"""``manyfutures scheduler``: the tick on its beat, handing claimed items to RQ.
+"""``manyfutures scheduler``: the tick on its beat, handing claimed items to RQ, and the
+outbox's beat, queueing a delivery job per batch of due mail.
 
 Run as many as you like (two for availability): the claim is what keeps them apart.
 ``FOR UPDATE SKIP LOCKED`` gives each due item to one claimer, the attempt number makes
-each claim's job id unique, and Redis refuses a second job of that id (ADR 0012).
+each claim's job id unique, and Redis refuses a second job of that id (ADR 0012). The
+outbox's delivery jobs claim their messages the same way, so a delivery job queued by
+both schedulers sends nothing twice.
 """
 
 from __future__ import annotations
@@ -21,12 +24,24 @@ logger = logging.getLogger(__name__)
 def run_scheduler(settings: Settings) -> None:
     container = build_container(settings)
     loop = BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds)
+    outbox = BackgroundLoop(
+        "outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         logger.info("%s: stopping after this beat", signal.Signals(signum).name)
         loop.request_stop()
+        outbox.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    logger.info("scheduler: a beat every %ss", settings.tick_seconds)
-    loop.run()
+    logger.info(
+        "scheduler: a beat every %ss, the outbox's every %ss",
+        settings.tick_seconds,
+        settings.outbox_poll_seconds,
+    )
+    outbox.start()
+    try:
+        loop.run()
+    finally:
+        outbox.stop()

@@ -15,7 +15,13 @@ import pytest
 from manyfutures.core.generation.use_cases import ApplyGenerationResult, ResultOutcome
 from manyfutures.core.outbox.model import OutboxMessage, OutboxStatus
 from manyfutures.core.outbox.ports import PermanentDeliveryError, TransientDeliveryError
-from manyfutures.core.outbox.use_cases import DispatchOutbox, DispatchReport, delivery_policy
+from manyfutures.core.outbox.use_cases import (
+    DeliveryRequest,
+    DispatchOutbox,
+    DispatchReport,
+    RequestOutboxDelivery,
+    delivery_policy,
+)
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.storage import StorageUnitOfWork
 from tests.support import builders as b
@@ -132,3 +138,38 @@ def test_a_publication_that_is_not_committed_sends_no_email(harness: Harness, al
     assert harness.apply_result(succeeded(run_id)) is ResultOutcome.PUBLISHED
     assert harness.dispatch_outbox().sent == 1
     assert len(harness.email.sent) == 1
+
+
+class WaitingJobs:
+    """A job queue that only counts: what is waiting, and what was added."""
+
+    def __init__(self, waiting: int = 0) -> None:
+        self.waiting = waiting
+        self.added = 0
+
+    def request(self, jobs: int) -> int:
+        missing = max(0, jobs - self.waiting)
+        self.waiting += missing
+        self.added += missing
+        return missing
+
+
+def requester(harness: Harness, jobs: WaitingJobs) -> RequestOutboxDelivery:
+    return RequestOutboxDelivery(harness.clock, harness.outbox, jobs, batch_size=10, max_jobs=4)
+
+
+def test_delivery_jobs_are_requested_one_per_batch_of_due_mail(harness: Harness) -> None:
+    jobs = WaitingJobs()
+    assert requester(harness, jobs)() == DeliveryRequest()
+    add_messages(harness, *(b.outbox_message(f"outbox_{n}") for n in range(25)))
+    add_messages(harness, b.outbox_message("outbox_later", available_at=T0 + timedelta(hours=1)))
+    assert requester(harness, jobs)() == DeliveryRequest(due=25, jobs_added=3)
+    # Jobs still waiting count: a beat while the workers are busy adds nothing.
+    assert requester(harness, jobs)() == DeliveryRequest(due=25, jobs_added=0)
+    assert jobs.added == 3
+
+
+def test_a_backlog_queues_no_more_jobs_than_the_cap(harness: Harness) -> None:
+    add_messages(harness, *(b.outbox_message(f"outbox_{n:03d}") for n in range(100)))
+    jobs = WaitingJobs()
+    assert requester(harness, jobs)() == DeliveryRequest(due=40, jobs_added=4)

@@ -58,6 +58,11 @@ class InMemoryOutboxGateway:
                 claimed.append(copy.deepcopy(leased))
             return claimed
 
+    def count_due(self, now: datetime, cap: int) -> int:
+        with self._store.lock:
+            due = sum(1 for m in self._store.tables[TABLE].values() if m.is_due(now))
+            return min(cap, due)
+
     def mark_sent(self, message: OutboxMessage) -> bool:
         assert message.sent_at is not None, "mark the message sent first"
         with self._store.lock:

@@ -2,7 +2,7 @@
 
 The app role may read and insert messages in its own organization (the repository)
 and nothing more: every change after the insert, in any organization, is made by
-the dispatcher through four SECURITY DEFINER functions (migration 0003, listed with
+the dispatcher through SECURITY DEFINER functions (migrations 0003 and 0007, listed with
 their reasons in docs/adr/0007-cross-tenant-functions.md). The gateway calls each in
 its own short transaction on a pooled connection, scoped to no organization, so apart
 from what the functions return it sees nothing; the dispatcher calls a few times a
@@ -122,6 +122,7 @@ _CLAIM = text("SELECT * FROM outbox_claim_due(:now, :lease, :batch, :max_attempt
 _MARK_SENT = text("SELECT outbox_mark_sent(:id, :now)")
 _RECORD_FAILURE = text("SELECT outbox_record_failure(:id, :attempt, :error, :retry_at, :now)")
 _DEAD = text("SELECT * FROM outbox_dead_messages(:limit, :after_id)")
+_DUE_COUNT = text("SELECT outbox_due_count(:now, :cap)")
 
 
 class PostgresOutboxGateway:
@@ -154,6 +155,10 @@ class PostgresOutboxGateway:
     def dead_messages(self, limit: int, after_id: str | None = None) -> Sequence[OutboxMessage]:
         rows = self._call(_DEAD, {"limit": limit, "after_id": after_id})
         return [message_from_row(row) for row in rows]
+
+    def count_due(self, now: dt.datetime, cap: int) -> int:
+        (row,) = self._call(_DUE_COUNT, {"now": now, "cap": cap})
+        return int(row[0])
 
     def _call(self, statement: Any, params: Mapping[str, Any]) -> list[Any]:
         """One function call in its own transaction, committed before the result is used."""

@@ -60,6 +60,19 @@ class OutboxGateway(Protocol):
         """Every organization's dead messages, newest first; for operators."""
         ...
 
+    def count_due(self, now: datetime, cap: int) -> int:
+        """How many messages ``claim_due`` could take now, counting no further than ``cap``."""
+        ...
+
+
+class DeliveryJobs(Protocol):
+    """Where production's deliveries run: jobs on a queue that workers take."""
+
+    def request(self, jobs: int) -> int:
+        """Have ``jobs`` delivery jobs waiting, counting those already waiting; returns
+        how many it added."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class EmailMessage:

@@ -1,18 +1,21 @@
 """Delivering the outbox: claim a batch, send each message with no transaction open, record.
 
 ``DispatchOutbox`` handles one batch per call. ``manyfutures run`` calls it on a beat
-in a background thread; production will run the same call as a queued job.
+in a background thread; in production each call is an RQ job on the ``outbox`` queue,
+which ``RequestOutboxDelivery`` queues from the scheduler's beat.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from manyfutures.core.outbox.model import OutboxMessage
 from manyfutures.core.outbox.ports import (
+    DeliveryJobs,
     EmailMessage,
     EmailSender,
     OutboxGateway,
@@ -116,6 +119,50 @@ class DispatchOutbox:
             logger.exception("outbox message %s: the sender failed", message.id)
             return f"{type(error).__name__}: {error}", False
         return None, False
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRequest:
+    due: int = 0
+    jobs_added: int = 0
+
+    @property
+    def did_anything(self) -> bool:
+        return self.jobs_added > 0
+
+
+DEFAULT_MAX_DELIVERY_JOBS = 4
+
+
+class RequestOutboxDelivery:
+    """Keep one delivery job waiting per batch of due mail, and none when none is due.
+
+    Called on the scheduler's beat. Jobs already waiting count, so a beat while the
+    workers are busy adds nothing, and a backlog never queues more than
+    ``max_jobs`` at once (that many workers can deliver in parallel; each job claims
+    its own batch, so extra jobs are harmless, merely idle). Two schedulers may both
+    add a job on the same beat: the claim, not the job, decides who sends what.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        gateway: OutboxGateway,
+        jobs: DeliveryJobs,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_jobs: int = DEFAULT_MAX_DELIVERY_JOBS,
+    ) -> None:
+        self._clock = clock
+        self._gateway = gateway
+        self._jobs = jobs
+        self._batch_size = batch_size
+        self._max_jobs = max_jobs
+
+    def __call__(self) -> DeliveryRequest:
+        due = self._gateway.count_due(self._clock.now(), self._batch_size * self._max_jobs)
+        if not due:
+            return DeliveryRequest()
+        return DeliveryRequest(due, self._jobs.request(math.ceil(due / self._batch_size)))
 
 
 def delivery_policy(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> RetryPolicy:

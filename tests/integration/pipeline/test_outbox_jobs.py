@@ -1,0 +1,66 @@
+"""Production's mail: the scheduler queues delivery jobs on the ``outbox`` queue, a worker
+runs them, and the published episode's email reaches a real SMTP server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rq import Queue, Worker
+from rq.registry import FinishedJobRegistry
+
+from manyfutures.adapters.rq.outbox import RqDeliveryJobs
+from manyfutures.composition.outbox import DELIVER_OUTBOX_JOB
+from manyfutures.core.projects.use_cases import CreateProjectCommand
+from tests.integration.pipeline.conftest import Pipeline, eventually
+from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
+
+pytestmark = pytest.mark.integration
+
+
+def smtp_settings(port: int) -> dict[str, str]:
+    return {
+        "MANYFUTURES_EMAIL": "smtp",
+        "MANYFUTURES_SMTP_HOST": "127.0.0.1",
+        "MANYFUTURES_SMTP_PORT": str(port),
+        "MANYFUTURES_SMTP_FROM": SENDER,
+        "MANYFUTURES_SMTP_STARTTLS": "false",
+        "MANYFUTURES_OUTBOX_POLL_SECONDS": "0.1",
+    }
+
+
+def test_a_published_episodes_email_is_delivered_by_a_job_on_the_outbox_queue(
+    pipeline: Pipeline,
+) -> None:
+    server = RecordingHandler()
+    with smtp_server(server) as port:
+        settings = smtp_settings(port)
+        container = pipeline.container(**settings)
+        alice = pipeline.member(container, "org_a", "user_alice")
+        container.projects.create_project()(
+            CreateProjectCommand(alice, "Energy", "Grid", deliver_first_now=True)
+        )
+        connection = pipeline.redis()
+        pipeline.start("worker", **settings)
+        eventually(lambda: len(Worker.all(connection=connection)) == 1, 20, pipeline.logs_text)
+        pipeline.start("scheduler", **settings)
+        eventually(lambda: len(server.received) == 1, 30, pipeline.logs_text)
+
+    (mail,) = server.received
+    assert mail.recipients == ("user_alice@example.org",)
+    assert mail.subject.startswith("Your Many Futures episode is ready")
+    delivered = FinishedJobRegistry("outbox", connection=connection).get_job_ids()
+    assert delivered and all(job_id.startswith("outbox-") for job_id in delivered)
+    with container.adapters.uow_factory()("org_a") as uow:
+        assert uow.outbox.get(mail.message_id.removeprefix("<").split("@")[0]) is not None
+
+
+def test_jobs_already_waiting_count_towards_the_jobs_requested(pipeline: Pipeline) -> None:
+    connection = pipeline.redis()
+    jobs = RqDeliveryJobs(connection, DELIVER_OUTBOX_JOB, lease=timedelta(seconds=30))
+    queue = Queue("outbox", connection=connection)
+    assert (jobs.request(3), queue.count) == (3, 3)
+    assert (jobs.request(3), queue.count) == (0, 3)
+    assert (jobs.request(5), queue.count) == (2, 5)
+    assert len(set(queue.job_ids)) == 5
+    assert {job.func_name for job in queue.jobs} == {DELIVER_OUTBOX_JOB}
