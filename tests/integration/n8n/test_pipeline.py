@@ -35,6 +35,7 @@ from manyfutures.entrypoints.http.app import create_app
 from tests.integration.api.conftest import Deployment, memory_deployment, postgres_deployment
 from tests.support.builders import T0
 from tests.support.fakes import ManualClock, RecordingDispatcher
+from tests.support.late_app import LateApp
 from tests.support.n8n_standin import N8nStandIn, ReceivedJob
 from tests.unit.http.conftest import TEST_SETTINGS, create_project
 
@@ -43,16 +44,6 @@ pytestmark = pytest.mark.integration
 HEADER_NAME, HEADER_VALUE = "X-Webhook-Key", "n8n-header-auth-value"
 CONTENT = "# Grid batteries\n\n" + "word " * 400
 USAGE = [{"model": "gpt-4o", "promptTokens": 1200, "completionTokens": 800, "costGbp": "0.03"}]
-
-
-class _LateApp:
-    """The server needs its port before the app exists (the app's settings name it)."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.app(environ, start_response)
 
 
 @dataclass
@@ -149,7 +140,7 @@ SECRET = "n8n-callback-secret"
 def running(request: pytest.FixtureRequest, secret: str = "") -> Iterator[Pipeline]:
     """The API (memory or PostgreSQL storage, by the fixture's param) under a real server,
     pointed at a fresh n8n stand-in, with RQ's part played by the test."""
-    late_app = _LateApp()
+    late_app = LateApp()
     server: BaseWSGIServer = make_server("127.0.0.1", 0, late_app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
     serving.start()

@@ -11,6 +11,7 @@ from rq.registry import FinishedJobRegistry
 
 from manyfutures.adapters.rq.outbox import RqDeliveryJobs
 from manyfutures.composition.outbox import DELIVER_OUTBOX_JOB
+from manyfutures.core.outbox.model import OutboxStatus
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from tests.integration.pipeline.conftest import Pipeline, eventually
 from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
@@ -46,13 +47,17 @@ def test_a_published_episodes_email_is_delivered_by_a_job_on_the_outbox_queue(
         pipeline.start("scheduler", **settings)
         eventually(lambda: len(server.received) == 1, 30, pipeline.logs_text)
 
+        # The server has the mail before the job has recorded it and finished.
+        finished = FinishedJobRegistry("outbox", connection=connection)
+        eventually(lambda: finished.count > 0, 20, pipeline.logs_text)
+
     (mail,) = server.received
     assert mail.recipients == ("user_alice@example.org",)
     assert mail.subject.startswith("Your Many Futures episode is ready")
-    delivered = FinishedJobRegistry("outbox", connection=connection).get_job_ids()
-    assert delivered and all(job_id.startswith("outbox-") for job_id in delivered)
+    assert all(job_id.startswith("outbox-") for job_id in finished.get_job_ids())
     with container.adapters.uow_factory()("org_a") as uow:
-        assert uow.outbox.get(mail.message_id.removeprefix("<").split("@")[0]) is not None
+        message = uow.outbox.get(mail.message_id.removeprefix("<").split("@")[0])
+    assert message is not None and message.status is OutboxStatus.SENT
 
 
 def test_jobs_already_waiting_count_towards_the_jobs_requested(pipeline: Pipeline) -> None:
