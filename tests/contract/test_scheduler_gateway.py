@@ -117,6 +117,25 @@ def test_expired_leases_are_reclaimed_until_attempts_run_out(storage: Storage) -
     assert [(r.organization_id, r.resource_id) for r in abandoned] == [("org_a", "queue_spent")]
 
 
+def test_a_claim_skips_an_item_a_unit_of_work_holds_and_takes_it_once_released(
+    storage: Storage,
+) -> None:
+    """A job holding its item (to open its run) is never overtaken by the reclaim of the
+    start lease that just ran out: the claim skips the item until the job's unit ends."""
+    lapsed = {
+        "status": QueueStatus.PROCESSING,
+        "attempt_count": 1,
+        "lease_expires_at": T0 - timedelta(seconds=1),
+    }
+    add_items(storage, "org_a", ("queue_held", timedelta(hours=-1), lapsed))
+    with storage.uow("org_a") as uow:
+        held = uow.queue.get_for_update("queue_held")
+        assert held is not None and held.attempt_count == 1
+        assert storage.gateway.claim_due_items(T0, LEASE, batch_size=10, max_attempts=3) == []
+    (claimed,) = storage.gateway.claim_due_items(T0, LEASE, batch_size=10, max_attempts=3)
+    assert (claimed.id, claimed.attempt_count) == ("queue_held", 2)
+
+
 def test_a_run_past_its_deadline_is_recovered_never_claimed_again(storage: Storage) -> None:
     """The deadline's failure must be recorded (with backoff) before another attempt."""
     timed_out = {

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from dependency_injector import providers
 
 from manyfutures.core.costs.model import Operation
 from manyfutures.core.episodes.episode import EpisodeStatus, GenerationStage, Source
@@ -384,6 +385,31 @@ class TestLeases:
         harness.tick()
         item = stored_item(harness, item_id)
         assert (item.lease_expires_at, item.run_opened_at) == (T0 + START_LEASE, None)
+
+    def test_a_start_lease_lapsing_while_its_job_opens_the_run_is_not_reclaimed_under_it(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        """The scheduler beats, past the start lease, while the job is inside its unit of
+        work: its claim must pass the item by, not hand out an attempt the job then
+        overwrites."""
+        item_id = due_item(harness, alice)
+        harness.tick()
+        reclaimed: list[ScheduleQueueItem] = []
+        gateway = harness.container.adapters.scheduler_gateway()
+
+        class ReclaimMidJob:
+            def new_token(self) -> str:
+                lapsed = T0 + START_LEASE
+                reclaimed.extend(gateway.claim_due_items(lapsed, START_LEASE, 10, 3))
+                return "callback-token"
+
+        harness.container.adapters.callback_tokens.override(providers.Object(ReclaimMidJob()))
+        harness.container.generation.start_generation.reset()
+        start = harness.container.generation.start_generation()
+        run = start(StartGenerationCommand("org_a", item_id, 1))
+        assert run is not None and reclaimed == []
+        item = stored_item(harness, item_id)
+        assert (item.attempt_count, item.run_opened_at) == (1, T0)
 
     def test_a_job_lost_before_opening_its_run_is_claimed_again_after_the_start_lease(
         self, harness: Harness, alice: Actor

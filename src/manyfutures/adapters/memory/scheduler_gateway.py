@@ -40,7 +40,7 @@ class InMemorySchedulerGateway:
         with self._store.lock:
             items = self._store.tables["episode_schedule_queue"]
             claimable = sorted(
-                (i for i in items.values() if i.claimable(now, policy)),
+                (i for i in items.values() if i.claimable(now, policy) and not self._held(i.id)),
                 key=lambda i: (i.available_at, i.id),
             )[:batch_size]
             claimed = []
@@ -50,6 +50,11 @@ class InMemorySchedulerGateway:
                 items[item.id] = updated
                 claimed.append(copy.deepcopy(updated))
             return claimed
+
+    def _held(self, item_id: str) -> bool:
+        """Held by a unit of work's ``get_for_update``: skipped, as ``SKIP LOCKED`` does."""
+        lock = self._store.row_locks.get(("episode_schedule_queue", item_id))
+        return lock is not None and lock.locked()
 
     def abandoned_items(self, now: datetime, max_attempts: int) -> Sequence[TenantRef]:
         policy = RetryPolicy(max_attempts=max_attempts)

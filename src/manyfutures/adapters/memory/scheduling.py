@@ -34,6 +34,7 @@ class QueueRepository:
     table: ClassVar[MemoryTable] = QUEUE
 
     def __init__(self, uow: Transaction) -> None:
+        self._uow = uow
         self._rows: TableView[ScheduleQueueItem] = TableView(uow, self.table)
 
     def add(self, item: ScheduleQueueItem) -> None:
@@ -44,6 +45,10 @@ class QueueRepository:
         self._rows.insert(item)
 
     def get(self, item_id: str) -> ScheduleQueueItem | None:
+        return self._rows.get(item_id)
+
+    def get_for_update(self, item_id: str) -> ScheduleQueueItem | None:
+        self._uow.lock_row(self.table.name, item_id)
         return self._rows.get(item_id)
 
     def update(self, item: ScheduleQueueItem) -> None:

@@ -97,6 +97,7 @@ class QueueItemRow(Base):
 _queue = table_of(QueueItemRow)
 _my_queue = select(_queue).where(_queue.c.organization_id == ORG)
 QUEUE_ITEM = _my_queue.where(_queue.c.id == bindparam("id"))
+QUEUE_ITEM_FOR_UPDATE = QUEUE_ITEM.with_for_update()
 QUEUE_ITEM_FOR_SLOT = _my_queue.where(
     _queue.c.project_id == bindparam("project_id"),
     _queue.c.scheduled_for == bindparam("scheduled_for"),
@@ -162,6 +163,10 @@ class QueueRepository(Repository, ports.ScheduleQueueRepository):
 
     def get(self, item_id: str) -> ScheduleQueueItem | None:
         return self._uow.first(QUEUE_ITEM, queue_item_from_row, id=item_id)
+
+    def get_for_update(self, item_id: str) -> ScheduleQueueItem | None:
+        """SELECT … FOR UPDATE: the row lock lasts until the transaction ends."""
+        return self._uow.first(QUEUE_ITEM_FOR_UPDATE, queue_item_from_row, id=item_id)
 
     def update(self, item: ScheduleQueueItem) -> None:
         self._update(

@@ -150,8 +150,12 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
             item = uow.queue.get(command.queue_item_id)
             if item is not None:
                 # A report on the previous attempt finishes first; everything is read after it.
+                # Then the item is held (run before item, the order a report takes them), so
+                # the scheduler cannot reclaim a start lease that lapses while this job opens
+                # its run: its claim skips the item, or, had it claimed first, this job sees
+                # the newer attempt below and stands down.
                 _lock_open_run(uow, item.episode_id)
-                item = uow.queue.get(command.queue_item_id)
+                item = uow.queue.get_for_update(command.queue_item_id)
             if item is None or item.status is not QueueStatus.PROCESSING:
                 return None
             if item.attempt_count != command.attempt:
