@@ -1,4 +1,5 @@
-"""Idempotency, rate limits and readiness on a real Redis (MANYFUTURES_TEST_REDIS_URL).
+"""Idempotency, rate limits and readiness on a real Redis (MANYFUTURES_TEST_REDIS_URL's
+server, on a database number held for this session).
 
 On CI (CI=true) Redis must answer: .ci/run starts it, so a missing server is a
 failure there, never a skip. Elsewhere, when nothing listens, a throwaway
@@ -19,7 +20,7 @@ from manyfutures.adapters.redis.client import redis_client
 from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
-from tests.support.redis_server import redis_server
+from tests.support.redis_server import private_database, redis_server
 from tests.unit.http.conftest import Api, assert_problem, build_test_container, seed_tenants
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    with redis_server() as url:
+    """A database number of this session's own: the API test empties it (rate-limit
+    counters), which on a shared number would wipe another test run's keys."""
+    with redis_server() as server, private_database(server) as url:
         yield url
 
 
