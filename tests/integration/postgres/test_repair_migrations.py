@@ -23,6 +23,7 @@ from tests.integration.postgres.database import MigratedDatabase
 pytestmark = pytest.mark.integration
 
 BEFORE_REPAIR = "scheduler_leases_deleted_orgs"
+REPAIR = "archive_deleted_organizations"
 REPAIRED_TABLES = ("organizations", "projects", "episode_schedule_queue")
 
 
@@ -94,12 +95,14 @@ def test_projects_of_organizations_deleted_before_the_fix_are_archived_and_their
                     text("UPDATE organizations SET deleted_at = now() WHERE id = 'org_gone'")
                 )
             with plain_owner(db, url) as repairer:
+                # The repair only: later migrations touch what this owner was not given.
                 upgrade(
                     alembic_config(
                         repairer.render_as_string(hide_password=False),
                         app_role=db.app_role,
                         scheduler_role=db.scheduler_role,
-                    )
+                    ),
+                    REPAIR,
                 )
             with owner.connect() as connection:
                 projects = dict(
