@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -55,6 +56,18 @@ def test_a_message_is_delivered_with_its_stable_message_id(
     assert first.recipients == ("reader@example.org",)
     assert first.subject == "Your Many Futures episode is ready: Grid week"
     assert first.text.strip() == MAIL.text
+    assert (first.content_type, first.html) == ("text/plain", None)
+
+
+def test_a_message_with_html_arrives_as_multipart_alternative_with_both_parts(
+    handler: RecordingHandler, port: int
+) -> None:
+    html = '<p>Gr\u00fc\u00dfe: <a href="https://app.example.com/episodes/ep_1">read it</a></p>'
+    sender_for(port).send(replace(MAIL, html=html))
+    (mail,) = handler.received
+    assert mail.content_type == "multipart/alternative"
+    assert mail.text.strip() == MAIL.text
+    assert mail.html is not None and mail.html.strip() == html
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,10 @@ class SmtpEmailSender:
         mime["Message-ID"] = self.message_id(message)
         mime["Date"] = formatdate(usegmt=True)
         mime.set_content(message.text)
+        if message.html is not None:
+            # multipart/alternative, plain text first: a client shows the last part it can
+            # render, so text-only clients (and filters that read text) still get the text.
+            mime.add_alternative(message.html, subtype="html")
         return mime
 
     def _open_session(self) -> smtplib.SMTP:

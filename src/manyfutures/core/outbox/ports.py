@@ -81,6 +81,8 @@ class EmailMessage:
     to: str
     subject: str
     text: str
+    html: str | None = None
+    """The HTML alternative of ``text``; a sender that can sends both (multipart/alternative)."""
 
 
 class DeliveryError(Exception):
