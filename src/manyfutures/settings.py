@@ -76,13 +76,10 @@ class Settings:
     outbox_batch_size: int = 10
     outbox_lease_seconds: float = 600.0
     outbox_max_attempts: int = 8
-    # EMAIL=smtp: where mail goes. FROM's domain is also the Message-ID's.
-    smtp_host: str = ""
-    smtp_port: int = 587
+    # EMAIL=smtp: where mail goes (adapters/email/smtp_url.py). It holds the SMTP password,
+    # so it is left out of the repr. FROM's domain is also the Message-ID's.
+    smtp_url: str = field(default="", repr=False)
     smtp_from: str = ""
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = True
     smtp_timeout_seconds: float = 30.0
     # The most one generation may spend (sent to n8n as maxCostGbp). A stand-in until the
     # cost-control work reserves it from the organization's daily budget.
@@ -217,11 +214,19 @@ class Settings:
 
     def _validate_smtp(self) -> None:
         from manyfutures.adapters.email.smtp import sender_domain
+        from manyfutures.adapters.email.smtp_url import SmtpUrlError, parse_smtp_url
 
         if self.email != "smtp":
             return
-        if not self.smtp_host:
-            raise SettingsError(f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_HOST")
+        if not self.smtp_url:
+            raise SettingsError(
+                f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_URL, "
+                "smtp://[user:password@]host[:port] or smtps://…"
+            )
+        try:
+            parse_smtp_url(self.smtp_url)
+        except SmtpUrlError as error:
+            raise SettingsError(f"{PREFIX}SMTP_URL is malformed: {error}") from None
         try:
             sender_domain(self.smtp_from)
         except ValueError:
@@ -229,14 +234,8 @@ class Settings:
                 f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_FROM, an address such as "
                 f"'Many Futures <briefs@example.com>', not {self.smtp_from!r}"
             ) from None
-        if not 1 <= self.smtp_port <= 65535:
-            raise SettingsError(f"{PREFIX}SMTP_PORT={self.smtp_port} is not a TCP port")
         if self.smtp_timeout_seconds <= 0:
             raise SettingsError(f"{PREFIX}SMTP_TIMEOUT_SECONDS must be positive")
-        if bool(self.smtp_username) != bool(self.smtp_password):
-            raise SettingsError(
-                f"{PREFIX}SMTP_USERNAME and {PREFIX}SMTP_PASSWORD go together: set both or neither"
-            )
 
     def _validate_generation(self) -> None:
         if self.n8n_connect_timeout_seconds <= 0 or self.n8n_read_timeout_seconds <= 0:

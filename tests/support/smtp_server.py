@@ -1,7 +1,7 @@
 """A real SMTP server for the tests: aiosmtpd on 127.0.0.1, answering as it is scripted.
 
 ``RecordingHandler`` keeps every message it was handed (with its ``Message-ID``, its
-content type and its plain-text and HTML parts) and
+content type, its plain-text and HTML parts, and whether its session was encrypted) and
 answers each DATA with the next scripted reply (``"250 OK"`` once the script runs
 out); ``HOLD`` keeps the reply back for good, as a server that stalls mid-send.
 A server that cannot start raises: the test fails, it never skips.
@@ -35,6 +35,7 @@ class Received:
     text: str
     content_type: str
     html: str | None
+    encrypted: bool
 
 
 class RecordingHandler:
@@ -66,6 +67,8 @@ class RecordingHandler:
                     text=_content(text) or "",
                     content_type=parsed.get_content_type(),
                     html=_content(html),
+                    # STARTTLS or implicit TLS: either way the transport is TLS's.
+                    encrypted=server.transport.get_extra_info("ssl_object") is not None,
                 )
             )
             reply = self._replies.popleft() if self._replies else "250 OK"

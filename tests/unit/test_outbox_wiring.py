@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -86,36 +87,65 @@ def test_outbox_settings_must_be_positive(variable: str, value: str) -> None:
 
 SMTP = {
     "MANYFUTURES_EMAIL": "smtp",
-    "MANYFUTURES_SMTP_HOST": "smtp.example.com",
+    "MANYFUTURES_SMTP_URL": "smtps://briefs%40example.com:pa%3Ass%2Fw%40rd@smtp.example.com",
     "MANYFUTURES_SMTP_FROM": "Many Futures <briefs@example.com>",
 }
+PASSWORD_PIECES = ("pa:ss/w@rd", "pa%3Ass", "pa:ss", "w%40rd")
 
 
-def test_email_smtp_builds_the_smtp_sender_from_its_settings() -> None:
-    settings = Settings.from_env({**SMTP, "MANYFUTURES_SMTP_STARTTLS": "false"})
-    assert (settings.smtp_port, settings.smtp_starttls, settings.smtp_timeout_seconds) == (
-        587,
-        False,
-        30.0,
-    )
-    sender = build_container(settings).adapters.email_sender()
+def test_email_smtp_builds_the_smtp_sender_from_its_settings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings.from_env(SMTP)
+    assert settings.smtp_timeout_seconds == 30.0
+    with caplog.at_level(logging.INFO, logger="manyfutures"):
+        sender = build_container(settings).adapters.email_sender()
     assert isinstance(sender, SmtpEmailSender)
     mail = EmailMessage(message_id="outbox_1", to="r@example.org", subject="s", text="t")
     assert sender.message_id(mail) == "<outbox_1@example.com>"
+    # The URL reached the sender: implicit TLS on 465, the decoded user, no password.
+    assert "smtps://briefs%40example.com@smtp.example.com:465" in caplog.text
+    assert not any(piece in caplog.text for piece in PASSWORD_PIECES)
     assert isinstance(build_container(Settings()).adapters.email_sender(), ConsoleEmailSender)
+
+
+def test_the_smtp_password_is_not_in_the_settings_repr() -> None:
+    settings = Settings.from_env(SMTP)
+    assert not any(piece in repr(settings) for piece in PASSWORD_PIECES)
 
 
 @pytest.mark.parametrize(
     ("overrides", "complaint"),
     [
-        ({"MANYFUTURES_SMTP_HOST": ""}, "MANYFUTURES_SMTP_HOST"),
+        ({"MANYFUTURES_SMTP_URL": ""}, "EMAIL=smtp needs MANYFUTURES_SMTP_URL"),
+        ({"MANYFUTURES_SMTP_URL": "smtp.example.com"}, "SMTP_URL is malformed: the scheme"),
+        ({"MANYFUTURES_SMTP_URL": "https://smtp.example.com"}, "SMTP_URL is malformed: the"),
+        ({"MANYFUTURES_SMTP_URL": "smtp://"}, "SMTP_URL is malformed: no host"),
+        ({"MANYFUTURES_SMTP_URL": "smtp://smtp.example.com:0"}, "SMTP_URL is malformed: the port"),
+        ({"MANYFUTURES_SMTP_URL": "smtp://smtp.example.com:99999"}, "SMTP_URL is malformed"),
+        ({"MANYFUTURES_SMTP_URL": "smtp://smtp.example.com/mail"}, "SMTP_URL is malformed: noth"),
+        ({"MANYFUTURES_SMTP_URL": "smtp://smtp.example.com?tls=0"}, "SMTP_URL is malformed: noth"),
+        ({"MANYFUTURES_SMTP_URL": "smtp://briefs@smtp.example.com"}, "both or neither"),
         ({"MANYFUTURES_SMTP_FROM": "Many Futures"}, "MANYFUTURES_SMTP_FROM"),
-        ({"MANYFUTURES_SMTP_PORT": "0"}, "MANYFUTURES_SMTP_PORT"),
         ({"MANYFUTURES_SMTP_TIMEOUT_SECONDS": "0"}, "MANYFUTURES_SMTP_TIMEOUT_SECONDS"),
-        ({"MANYFUTURES_SMTP_USERNAME": "briefs"}, "set both or neither"),
         ({"MANYFUTURES_EMAIL": "sendgrid"}, "MANYFUTURES_EMAIL='sendgrid'"),
     ],
 )
 def test_smtp_settings_are_checked_at_start_up(overrides: dict[str, str], complaint: str) -> None:
     with pytest.raises(SettingsError, match=complaint):
         Settings.from_env({**SMTP, **overrides})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # A '/' left unencoded cuts the URL there: what follows is no port, or a path.
+        "smtp://briefs:Zq7:x/K@9@smtp.example.com",
+        "smtps://briefs:Zq7:x@smtp.example.com/K@9",
+        "smtp://briefs:Zq7:x@[smtp.example.com",
+    ],
+)
+def test_a_malformed_url_is_refused_without_repeating_the_password(url: str) -> None:
+    with pytest.raises(SettingsError, match="MANYFUTURES_SMTP_URL") as refused:
+        Settings.from_env({**SMTP, "MANYFUTURES_SMTP_URL": url})
+    assert not any(piece in str(refused.value) for piece in ("Zq7", "K@9"))

@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 
 from manyfutures.adapters.clock import SystemClock
 from manyfutures.adapters.email.smtp import SmtpEmailSender
+from manyfutures.adapters.email.smtp_url import parse_smtp_url
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
@@ -82,12 +83,8 @@ class AdaptersContainer(containers.DeclarativeContainer):
         console=providers.Singleton(ConsoleEmailSender),
         smtp=providers.Singleton(
             SmtpEmailSender,
-            host=config.smtp_host,
-            port=config.smtp_port,
+            server=providers.Callable(parse_smtp_url, config.smtp_url),
             sender=config.smtp_from,
-            username=config.smtp_username,
-            password=config.smtp_password,
-            starttls=config.smtp_starttls,
             timeout_seconds=config.smtp_timeout_seconds,
         ),
     )
