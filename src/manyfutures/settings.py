@@ -25,6 +25,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+# MANYFUTURES_APP_URL when mail only goes to the console: `make run`'s own address.
+DEV_APP_URL = "http://127.0.0.1:8000"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
     ("0", "false", "no", "off"), False
@@ -86,6 +88,9 @@ class Settings:
     max_episode_cost_gbp: str = "1.50"
     # The API's own public base URL: n8n calls back to <public_url>/webhooks/n8n/episodes.
     public_url: str = ""
+    # The reader-facing front end, which emails link to (<app_url>/episodes/<id>). Required
+    # with EMAIL=smtp; otherwise DEV_APP_URL (__post_init__).
+    app_url: str = ""
     # GENERATOR=n8n: the workflow's webhook and its Header Auth credential.
     n8n_webhook_url: str = field(default="", metadata=_env("N8N_WEBHOOK_URL"))
     n8n_webhook_header_name: str = field(
@@ -124,6 +129,12 @@ class Settings:
     # "none" turns psycopg's prepared statements off: needed behind a transaction pooler.
     db_prepare_threshold: str = "5"
 
+    def __post_init__(self) -> None:
+        # Emails are rendered, links included, when they are written: with real mail a link
+        # to a made-up front end would reach readers, so only the console may default it.
+        if not self.app_url and self.email != "smtp":
+            object.__setattr__(self, "app_url", DEV_APP_URL)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         values: dict[str, Any] = {}
@@ -151,6 +162,8 @@ class Settings:
         self._validate_http()
         self._validate_outbox()
         self._validate_smtp()
+        if self.app_url:
+            self._validate_app_url()
         self._validate_generation()
         self._validate_postgres()
 
@@ -212,12 +225,25 @@ class Settings:
                     f"{PREFIX}{name.upper()}={getattr(self, name)} must be at least 1"
                 )
 
+    def _validate_app_url(self) -> None:
+        parts = urlsplit(self.app_url)
+        if not _is_http_url(self.app_url) or parts.query or parts.fragment:
+            raise SettingsError(
+                f"{PREFIX}APP_URL={self.app_url!r} is not an http(s) URL such as "
+                "https://app.example.com (a path is allowed, a query or fragment is not)"
+            )
+
     def _validate_smtp(self) -> None:
         from manyfutures.adapters.email.smtp import sender_domain
         from manyfutures.adapters.email.smtp_url import SmtpUrlError, parse_smtp_url
 
         if self.email != "smtp":
             return
+        if not self.app_url:
+            raise SettingsError(
+                f"{PREFIX}EMAIL=smtp needs {PREFIX}APP_URL, the reader-facing front end's "
+                "http(s) URL that emails link to, e.g. https://app.example.com"
+            )
         if not self.smtp_url:
             raise SettingsError(
                 f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_URL, "

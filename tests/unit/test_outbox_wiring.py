@@ -12,6 +12,7 @@ from dependency_injector import providers
 from manyfutures.adapters.email.smtp import SmtpEmailSender
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.container import build_container
+from manyfutures.core.outbox.emails import EpisodeReady
 from manyfutures.core.outbox.model import OutboxStatus
 from manyfutures.core.outbox.ports import EmailMessage, TransientDeliveryError
 from manyfutures.settings import Settings, SettingsError
@@ -87,6 +88,7 @@ def test_outbox_settings_must_be_positive(variable: str, value: str) -> None:
 
 SMTP = {
     "MANYFUTURES_EMAIL": "smtp",
+    "MANYFUTURES_APP_URL": "https://app.example.com",
     "MANYFUTURES_SMTP_URL": "smtps://briefs%40example.com:pa%3Ass%2Fw%40rd@smtp.example.com",
     "MANYFUTURES_SMTP_FROM": "Many Futures <briefs@example.com>",
 }
@@ -149,3 +151,39 @@ def test_a_malformed_url_is_refused_without_repeating_the_password(url: str) -> 
     with pytest.raises(SettingsError, match="MANYFUTURES_SMTP_URL") as refused:
         Settings.from_env({**SMTP, "MANYFUTURES_SMTP_URL": url})
     assert not any(piece in str(refused.value) for piece in ("Zq7", "K@9"))
+
+
+def test_the_app_url_defaults_to_make_runs_address_while_mail_only_goes_to_the_console() -> None:
+    assert Settings.from_env({}).app_url == "http://127.0.0.1:8000"
+    assert Settings().app_url == "http://127.0.0.1:8000"
+    postgres = {"MANYFUTURES_STORAGE": "postgres", "MANYFUTURES_DATABASE_URL": "postgresql://o@h/d"}
+    assert Settings.from_env({**postgres, "MANYFUTURES_ALLOW_DEV_AUTH": "1"}).app_url == (
+        "http://127.0.0.1:8000"
+    )
+
+
+def test_the_app_url_reaches_the_templates() -> None:
+    settings = Settings.from_env({**SMTP, "MANYFUTURES_APP_URL": "https://briefs.example.com/"})
+    templates = build_container(settings).adapters.email_templates()
+    ready = EpisodeReady("Energy", "ep_1", "Grid week", "Summary", None)
+    assert "https://briefs.example.com/episodes/ep_1" in templates.render(ready).text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({"MANYFUTURES_APP_URL": ""}, "EMAIL=smtp needs MANYFUTURES_APP_URL"),
+        ({"MANYFUTURES_APP_URL": "app.example.com"}, "MANYFUTURES_APP_URL='app.example.com'"),
+        ({"MANYFUTURES_APP_URL": "ftp://app.example.com"}, "is not an http"),
+        ({"MANYFUTURES_APP_URL": "https://app.example.com/?ref=mail"}, "is not an http"),
+        ({"MANYFUTURES_APP_URL": "https://app.example.com/#top"}, "is not an http"),
+    ],
+)
+def test_the_app_url_is_required_with_real_mail_and_must_be_http(
+    overrides: dict[str, str], complaint: str
+) -> None:
+    with pytest.raises(SettingsError, match=complaint):
+        Settings.from_env({**SMTP, **overrides})
+    if overrides["MANYFUTURES_APP_URL"]:  # checked with the console sender too
+        with pytest.raises(SettingsError, match="MANYFUTURES_APP_URL"):
+            Settings.from_env(overrides)

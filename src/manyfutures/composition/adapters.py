@@ -1,4 +1,4 @@
-"""The outside world every capability shares: time, ids, storage, email.
+"""The outside world every capability shares: time, ids, storage, email (templates, sender).
 
 Storage is one selector (``memory`` or ``postgres``) for the tenant-scoped unit of work
 and the cross-tenant paths (the scheduler's and the outbox's gateways, the callbacks' run
@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 from manyfutures.adapters.clock import SystemClock
 from manyfutures.adapters.email.smtp import SmtpEmailSender
 from manyfutures.adapters.email.smtp_url import parse_smtp_url
+from manyfutures.adapters.email.templates import JinjaEmailTemplates
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
@@ -88,5 +89,8 @@ class AdaptersContainer(containers.DeclarativeContainer):
             timeout_seconds=config.smtp_timeout_seconds,
         ),
     )
+
+    # Renders each email when a use case writes it to the outbox, links made absolute.
+    email_templates = providers.Singleton(JinjaEmailTemplates, config.app_url)
 
     redis_connection = providers.Singleton(redis_client, config.redis_url)

@@ -30,6 +30,7 @@ from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
 from tests.support.tls import Certificates
 
 READER = "reader@example.org"
+APP_URL = "https://app.manyfutures.example"
 MAX_ATTEMPTS = 3
 
 
@@ -98,6 +99,7 @@ def delivery(
         settings = Settings(
             **storage,  # type: ignore[arg-type]
             email="smtp",
+            app_url=APP_URL,
             smtp_url=f"smtp://127.0.0.1:{port}",
             smtp_from=SENDER,
             smtp_timeout_seconds=5.0,

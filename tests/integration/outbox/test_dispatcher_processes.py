@@ -40,6 +40,7 @@ def trust_the_test_ca(certificates: Certificates, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca_file))
 
 
+APP_URL = "https://app.manyfutures.example"
 LEASE_SECONDS = 30
 ORGS = ("org_a", "org_b", "org_c", "org_d", "org_e")
 
@@ -50,6 +51,7 @@ def environ(db: MigratedDatabase, smtp_port: int, **extra: str) -> dict[str, str
         "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
         "MANYFUTURES_ALLOW_DEV_AUTH": "true",
         "MANYFUTURES_EMAIL": "smtp",
+        "MANYFUTURES_APP_URL": APP_URL,
         "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "MANYFUTURES_SMTP_FROM": SENDER,
         "MANYFUTURES_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),

@@ -20,9 +20,13 @@ from tests.support.tls import Certificates
 pytestmark = pytest.mark.integration
 
 
+APP_URL = "https://app.manyfutures.example"
+
+
 def smtp_settings(port: int) -> dict[str, str]:
     return {
         "MANYFUTURES_EMAIL": "smtp",
+        "MANYFUTURES_APP_URL": APP_URL,
         "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "MANYFUTURES_SMTP_FROM": SENDER,
         "MANYFUTURES_OUTBOX_POLL_SECONDS": "0.1",
@@ -56,7 +60,8 @@ def test_a_published_episodes_email_is_delivered_by_a_job_on_the_outbox_queue(
     (mail,) = server.received
     assert mail.recipients == ("user_alice@example.org",)
     assert mail.subject.startswith("Your Many Futures episode is ready")
-    assert mail.encrypted
+    assert mail.encrypted and mail.content_type == "multipart/alternative"
+    assert f"{APP_URL}/episodes/" in mail.text
     assert all(job_id.startswith("outbox-") for job_id in finished.get_job_ids())
     with container.adapters.uow_factory()("org_a") as uow:
         message = uow.outbox.get(mail.message_id.removeprefix("<").split("@")[0])

@@ -146,6 +146,7 @@ def test_a_publication_that_is_not_committed_sends_no_email(harness: Harness, al
         harness.clock,
         harness.container.adapters.ids(),
         harness.container.adapters.retry_policy(),
+        harness.container.adapters.email_templates(),
     )
     with pytest.raises(ConnectionError):
         failing(succeeded(run_id))
