@@ -93,4 +93,5 @@ class GenerationContainer(containers.DeclarativeContainer):
         adapters.scheduler_gateway,
         adapters.retry_policy,
         adapters.leases,
+        adapters.email_templates,
     )

@@ -6,7 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from manyfutures.core.generation.use_cases import ApplyGenerationResult, GenerationSucceeded
+from manyfutures.core.generation.use_cases import (
+    ApplyGenerationResult,
+    GenerationFailed,
+    GenerationSucceeded,
+)
 from manyfutures.core.outbox.model import OutboxStatus
 from manyfutures.core.storage import StorageUnitOfWork
 from tests.integration.outbox.conftest import APP_URL, MAX_ATTEMPTS, READER, Delivery
@@ -34,6 +38,20 @@ def test_the_email_is_delivered_after_the_publication_commits(delivery: Delivery
     )
     delivery.dispatch(after=timedelta(days=1))
     assert len(delivery.server.received) == 1
+
+
+def test_an_episode_that_fails_for_good_emails_its_retry_link(delivery: Delivery) -> None:
+    delivery.container.generation.apply_generation_result()(
+        GenerationFailed("org_a", "run_1", "Writer agent timed out", retryable=False)
+    )
+    delivery.dispatch()
+    (mail,) = delivery.server.received
+    assert mail.recipients == (READER,)
+    assert mail.subject == "Your Many Futures episode could not be written: Future of energy"
+    assert mail.content_type == "multipart/alternative"
+    assert f"{APP_URL}/episodes/ep_1/retry" in mail.text
+    assert "Writer agent timed out" in mail.text
+    assert mail.html is not None and f'href="{APP_URL}/episodes/ep_1/retry"' in mail.html
 
 
 class _RefusedCommit:

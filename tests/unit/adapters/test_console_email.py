@@ -28,5 +28,7 @@ def test_it_keeps_the_html_and_logs_the_subject_and_the_text(
     (record,) = caplog.records
     logged = record.getMessage()
     assert "outbox_1 to reader@example.org: Your Many Futures episode is ready" in logged
-    assert "| Read it: http://127.0.0.1:8000/episodes/ep_1" in logged
+    assert logged.endswith(
+        "\n    | Storage is cheap.\n    | \n    | Read it: http://127.0.0.1:8000/episodes/ep_1"
+    )
     assert f"text + HTML ({len(MAIL.html or '')} chars)" in logged

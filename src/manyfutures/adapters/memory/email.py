@@ -31,5 +31,6 @@ class ConsoleEmailSender:
             message.to,
             message.subject,
             parts,
-            textwrap.indent(message.text.rstrip("\n"), "    | "),
+            # Every line marked, blank ones too, so the body reads as one block in the log.
+            textwrap.indent(message.text.rstrip("\n"), "    | ", lambda _: True),
         )

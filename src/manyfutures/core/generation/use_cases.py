@@ -30,7 +30,7 @@ from manyfutures.core.generation.ports import (
     RecentEpisode,
 )
 from manyfutures.core.generation.run import GenerationRun, RunStatus
-from manyfutures.core.outbox.emails import Email, EpisodeReady
+from manyfutures.core.outbox.emails import Email, EpisodeFailed, EpisodeReady
 from manyfutures.core.outbox.ports import EmailTemplates
 from manyfutures.core.outbox.writing import write_email
 from manyfutures.core.projects.model import (
@@ -352,13 +352,15 @@ def fail_attempt(
     ids: IdGenerator,
     now: datetime,
     policy: RetryPolicy,
+    templates: EmailTemplates,
     attempt: FailedAttempt,
 ) -> ResultOutcome:
     """The one place a failed attempt is decided: retried with backoff, or failed for good.
 
     n8n's failure callback, a refused webhook POST and an abandoned lease all end
-    here, so the reader is told (notification with a retry link, ``episode_failed``
-    event) the same way whatever went wrong.
+    here, so the reader is told (notification and email with a retry link,
+    ``episode_failed`` event) the same way whatever went wrong, and only when the
+    episode fails for good: a retried attempt tells nobody.
     """
     record = Recorder(uow, ids, None, now)
     item, episode, error = attempt.item, attempt.episode, attempt.error
@@ -375,14 +377,18 @@ def fail_attempt(
     uow.episodes.update(episode)
     if will_retry:
         return ResultOutcome.RETRY_SCHEDULED
-    if attempt.project is not None:
+    project = attempt.project
+    if project is not None:
         record.notify(
-            attempt.project.created_by,
+            project.created_by,
             "episode_failed",
             "An episode could not be generated",
-            f"{attempt.project.title}: {error}",
+            f"{project.title}: {error}",
             link=retry_page(episode.id),
         )
+        # The item's claims, not the episode's started runs: a lost job was an attempt too.
+        failed = EpisodeFailed(project.title, episode.id, error, item.attempt_count)
+        email_reader(uow, ids, templates, project.created_by, failed, now)
     record.event("episode_failed", {"episodeId": episode.id, "error": error})
     return ResultOutcome.FAILED
 
@@ -434,7 +440,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 outcome = self._publish(uow, run, episode, item, project, result, now)
             else:
                 failed = FailedAttempt(item, episode, project, run, result.error, result.retryable)
-                outcome = fail_attempt(uow, self._ids, now, self._policy, failed)
+                outcome = fail_attempt(uow, self._ids, now, self._policy, self._templates, failed)
             uow.commit()
         return outcome
 
