@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.postgres.database import MigratedDatabase, session_database
+from tests.support.tls import Certificates, make_certificates
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +26,10 @@ def db(postgres_database: MigratedDatabase) -> MigratedDatabase:
     """The session's database, emptied for this test."""
     postgres_database.reset()
     return postgres_database
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A CA made for this session and a certificate for 127.0.0.1 signed by it, for the
+    SMTP servers of the outbox and pipeline tests (tests/support/tls.py)."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))

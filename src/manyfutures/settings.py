@@ -25,6 +25,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+# MANYFUTURES_APP_URL when mail only goes to the console: `make run`'s own address.
+DEV_APP_URL = "http://127.0.0.1:8000"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
     ("0", "false", "no", "off"), False
@@ -76,19 +78,19 @@ class Settings:
     outbox_batch_size: int = 10
     outbox_lease_seconds: float = 600.0
     outbox_max_attempts: int = 8
-    # EMAIL=smtp: where mail goes. FROM's domain is also the Message-ID's.
-    smtp_host: str = ""
-    smtp_port: int = 587
+    # EMAIL=smtp: where mail goes (adapters/email/smtp_url.py). It holds the SMTP password,
+    # so it is left out of the repr. FROM's domain is also the Message-ID's.
+    smtp_url: str = field(default="", repr=False)
     smtp_from: str = ""
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = True
     smtp_timeout_seconds: float = 30.0
     # The most one generation may spend (sent to n8n as maxCostGbp). A stand-in until the
     # cost-control work reserves it from the organization's daily budget.
     max_episode_cost_gbp: str = "1.50"
     # The API's own public base URL: n8n calls back to <public_url>/webhooks/n8n/episodes.
     public_url: str = ""
+    # The reader-facing front end, which emails link to (<app_url>/episodes/<id>). Required
+    # with EMAIL=smtp; otherwise DEV_APP_URL (__post_init__).
+    app_url: str = ""
     # GENERATOR=n8n: the workflow's webhook and its Header Auth credential.
     n8n_webhook_url: str = field(default="", metadata=_env("N8N_WEBHOOK_URL"))
     n8n_webhook_header_name: str = field(
@@ -127,6 +129,12 @@ class Settings:
     # "none" turns psycopg's prepared statements off: needed behind a transaction pooler.
     db_prepare_threshold: str = "5"
 
+    def __post_init__(self) -> None:
+        # Emails are rendered, links included, when they are written: with real mail a link
+        # to a made-up front end would reach readers, so only the console may default it.
+        if not self.app_url and self.email != "smtp":
+            object.__setattr__(self, "app_url", DEV_APP_URL)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         values: dict[str, Any] = {}
@@ -154,6 +162,8 @@ class Settings:
         self._validate_http()
         self._validate_outbox()
         self._validate_smtp()
+        if self.app_url:
+            self._validate_app_url()
         self._validate_generation()
         self._validate_postgres()
 
@@ -215,13 +225,34 @@ class Settings:
                     f"{PREFIX}{name.upper()}={getattr(self, name)} must be at least 1"
                 )
 
+    def _validate_app_url(self) -> None:
+        parts = urlsplit(self.app_url)
+        if not _is_http_url(self.app_url) or parts.query or parts.fragment:
+            raise SettingsError(
+                f"{PREFIX}APP_URL={self.app_url!r} is not an http(s) URL such as "
+                "https://app.example.com (a path is allowed, a query or fragment is not)"
+            )
+
     def _validate_smtp(self) -> None:
         from manyfutures.adapters.email.smtp import sender_domain
+        from manyfutures.adapters.email.smtp_url import SmtpUrlError, parse_smtp_url
 
         if self.email != "smtp":
             return
-        if not self.smtp_host:
-            raise SettingsError(f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_HOST")
+        if not self.app_url:
+            raise SettingsError(
+                f"{PREFIX}EMAIL=smtp needs {PREFIX}APP_URL, the reader-facing front end's "
+                "http(s) URL that emails link to, e.g. https://app.example.com"
+            )
+        if not self.smtp_url:
+            raise SettingsError(
+                f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_URL, "
+                "smtp://[user:password@]host[:port] or smtps://…"
+            )
+        try:
+            parse_smtp_url(self.smtp_url)
+        except SmtpUrlError as error:
+            raise SettingsError(f"{PREFIX}SMTP_URL is malformed: {error}") from None
         try:
             sender_domain(self.smtp_from)
         except ValueError:
@@ -229,14 +260,8 @@ class Settings:
                 f"{PREFIX}EMAIL=smtp needs {PREFIX}SMTP_FROM, an address such as "
                 f"'Many Futures <briefs@example.com>', not {self.smtp_from!r}"
             ) from None
-        if not 1 <= self.smtp_port <= 65535:
-            raise SettingsError(f"{PREFIX}SMTP_PORT={self.smtp_port} is not a TCP port")
         if self.smtp_timeout_seconds <= 0:
             raise SettingsError(f"{PREFIX}SMTP_TIMEOUT_SECONDS must be positive")
-        if bool(self.smtp_username) != bool(self.smtp_password):
-            raise SettingsError(
-                f"{PREFIX}SMTP_USERNAME and {PREFIX}SMTP_PASSWORD go together: set both or neither"
-            )
 
     def _validate_generation(self) -> None:
         if self.n8n_connect_timeout_seconds <= 0 or self.n8n_read_timeout_seconds <= 0:

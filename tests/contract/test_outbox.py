@@ -61,6 +61,28 @@ def test_a_message_round_trips_and_stays_in_its_organization(storage: Storage) -
             uow.commit()
 
 
+def test_the_html_part_comes_back_from_every_read(storage: Storage) -> None:
+    """Stored with the message, and returned by the dispatcher's claim and dead list too
+    (in PostgreSQL those are functions returning the table's rows, not the repository)."""
+    html = (
+        '<p>Gr&uuml;&szlig;e &mdash; <a href="https://app.example.com/episodes/ep_1">read</a></p>'
+    )
+    add_messages(
+        storage,
+        "org_a",
+        b.outbox_message("outbox_html", html=html),
+        b.outbox_message("outbox_text_only", available_at=T0 + timedelta(seconds=1)),
+    )
+    assert stored(storage, "outbox_html").html == html
+    assert stored(storage, "outbox_text_only").html is None
+    (claimed,) = claim(storage)
+    assert claimed.html == html
+    assert not claimed.record_failure("550 no such user", T0, POLICY, permanent=True)
+    storage.outbox.record_failure(claimed)
+    (dead,) = storage.outbox.dead_messages(10)
+    assert dead.html == html
+
+
 def test_only_a_committed_message_is_ever_claimed(storage: Storage) -> None:
     add_messages(storage, "org_a")
     with storage.uow("org_a") as uow:

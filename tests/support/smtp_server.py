@@ -1,6 +1,7 @@
 """A real SMTP server for the tests: aiosmtpd on 127.0.0.1, answering as it is scripted.
 
-``RecordingHandler`` keeps every message it was handed (with its ``Message-ID``) and
+``RecordingHandler`` keeps every message it was handed (with its ``Message-ID``, its
+content type, its plain-text and HTML parts, and whether its session was encrypted) and
 answers each DATA with the next scripted reply (``"250 OK"`` once the script runs
 out); ``HOLD`` keeps the reply back for good, as a server that stalls mid-send.
 A server that cannot start raises: the test fails, it never skips.
@@ -32,6 +33,9 @@ class Received:
     recipients: tuple[str, ...]
     subject: str
     text: str
+    content_type: str
+    html: str | None
+    encrypted: bool
 
 
 class RecordingHandler:
@@ -52,14 +56,19 @@ class RecordingHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = message_from_bytes(envelope.original_content, policy=default)
-        body = parsed.get_body()
+        text = parsed.get_body(preferencelist=("plain",))
+        html = parsed.get_body(preferencelist=("html",))
         with self._lock:
             self.received.append(
                 Received(
                     message_id=str(parsed["Message-ID"]),
                     recipients=tuple(envelope.rcpt_tos),
                     subject=str(parsed["Subject"]),
-                    text=body.get_content().replace("\r\n", "\n") if body is not None else "",
+                    text=_content(text) or "",
+                    content_type=parsed.get_content_type(),
+                    html=_content(html),
+                    # STARTTLS or implicit TLS: either way the transport is TLS's.
+                    encrypted=server.transport.get_extra_info("ssl_object") is not None,
                 )
             )
             reply = self._replies.popleft() if self._replies else "250 OK"
@@ -76,6 +85,10 @@ class RecordingHandler:
     def message_ids(self) -> list[str]:
         with self._lock:
             return [message.message_id for message in self.received]
+
+
+def _content(part: Any) -> str | None:
+    return None if part is None else str(part.get_content()).replace("\r\n", "\n")
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The outside world every capability shares: time, ids, storage, email.
+"""The outside world every capability shares: time, ids, storage, email (templates, sender).
 
 Storage is one selector (``memory`` or ``postgres``) for the tenant-scoped unit of work
 and the cross-tenant paths (the scheduler's and the outbox's gateways, the callbacks' run
@@ -12,6 +12,8 @@ from dependency_injector import containers, providers
 
 from manyfutures.adapters.clock import SystemClock
 from manyfutures.adapters.email.smtp import SmtpEmailSender
+from manyfutures.adapters.email.smtp_url import parse_smtp_url
+from manyfutures.adapters.email.templates import JinjaEmailTemplates
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
@@ -82,14 +84,13 @@ class AdaptersContainer(containers.DeclarativeContainer):
         console=providers.Singleton(ConsoleEmailSender),
         smtp=providers.Singleton(
             SmtpEmailSender,
-            host=config.smtp_host,
-            port=config.smtp_port,
+            server=providers.Callable(parse_smtp_url, config.smtp_url),
             sender=config.smtp_from,
-            username=config.smtp_username,
-            password=config.smtp_password,
-            starttls=config.smtp_starttls,
             timeout_seconds=config.smtp_timeout_seconds,
         ),
     )
+
+    # Renders each email when a use case writes it to the outbox, links made absolute.
+    email_templates = providers.Singleton(JinjaEmailTemplates, config.app_url)
 
     redis_connection = providers.Singleton(redis_client, config.redis_url)

@@ -44,7 +44,9 @@ class GenerationContainer(containers.DeclarativeContainer):
     request_episode_now = use_case(RequestEpisodeNow, adapters)
     retry_episode = use_case(RetryEpisode, adapters)
     report_progress = use_case(ReportProgress, adapters)
-    apply_generation_result = use_case(ApplyGenerationResult, adapters, adapters.retry_policy)
+    apply_generation_result = use_case(
+        ApplyGenerationResult, adapters, adapters.retry_policy, adapters.email_templates
+    )
     simulation = providers.Singleton(
         SimulatedRun, report_progress, apply_generation_result, config.simulated_stage_seconds
     )
@@ -91,4 +93,5 @@ class GenerationContainer(containers.DeclarativeContainer):
         adapters.scheduler_gateway,
         adapters.retry_policy,
         adapters.leases,
+        adapters.email_templates,
     )

@@ -1,7 +1,8 @@
 """A published episode's email, from the real use case to a real SMTP server, per storage.
 
 Each test gets a container built from settings as ``manyfutures run`` builds it
-(``MANYFUTURES_EMAIL=smtp`` towards aiosmtpd on 127.0.0.1), for memory storage and for
+(``MANYFUTURES_EMAIL=smtp`` towards aiosmtpd on 127.0.0.1, over STARTTLS with the test's
+own CA), for memory storage and for
 PostgreSQL (the session's database, as the app role), with a manual clock.
 """
 
@@ -26,8 +27,10 @@ from tests.support import builders as b
 from tests.support.builders import T0
 from tests.support.fakes import ManualClock
 from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
+from tests.support.tls import Certificates
 
 READER = "reader@example.org"
+APP_URL = "https://app.manyfutures.example"
 MAX_ATTEMPTS = 3
 
 
@@ -77,9 +80,16 @@ def seed_running_episode(container: Container) -> None:
 
 
 @pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.integration)])
-def delivery(request: pytest.FixtureRequest) -> Iterator[Delivery]:
+def delivery(
+    request: pytest.FixtureRequest,
+    certificates: Certificates,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Delivery]:
     server = RecordingHandler()
-    with smtp_server(server) as port:
+    # The container's sender verifies the server against the system's trust store, which
+    # OpenSSL's own variable points at the test CA, as an operator would a private CA.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca_file))
+    with smtp_server(server, **certificates.starttls()) as port:
         storage: dict[str, object] = {"storage": request.param}
         if request.param == "postgres":
             database: MigratedDatabase = request.getfixturevalue("postgres_database")
@@ -89,10 +99,9 @@ def delivery(request: pytest.FixtureRequest) -> Iterator[Delivery]:
         settings = Settings(
             **storage,  # type: ignore[arg-type]
             email="smtp",
-            smtp_host="127.0.0.1",
-            smtp_port=port,
+            app_url=APP_URL,
+            smtp_url=f"smtp://127.0.0.1:{port}",
             smtp_from=SENDER,
-            smtp_starttls=False,
             smtp_timeout_seconds=5.0,
             outbox_max_attempts=MAX_ATTEMPTS,
         )

@@ -6,10 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from manyfutures.core.generation.use_cases import ApplyGenerationResult, GenerationSucceeded
+from manyfutures.core.generation.use_cases import (
+    ApplyGenerationResult,
+    GenerationFailed,
+    GenerationSucceeded,
+)
 from manyfutures.core.outbox.model import OutboxStatus
 from manyfutures.core.storage import StorageUnitOfWork
-from tests.integration.outbox.conftest import MAX_ATTEMPTS, READER, Delivery
+from tests.integration.outbox.conftest import APP_URL, MAX_ATTEMPTS, READER, Delivery
 from tests.support.smtp_server import SENDER_DOMAIN
 
 
@@ -20,7 +24,10 @@ def test_the_email_is_delivered_after_the_publication_commits(delivery: Delivery
     (mail,) = delivery.server.received
     assert mail.recipients == (READER,)
     assert mail.subject == "Your Many Futures episode is ready: Grid week"
-    assert "Read it at /episodes/ep_1" in mail.text
+    # Both parts, rendered from the templates when the episode was published.
+    assert mail.content_type == "multipart/alternative"
+    assert f"Read it: {APP_URL}/episodes/ep_1" in mail.text
+    assert mail.html is not None and f'href="{APP_URL}/episodes/ep_1"' in mail.html
     message_id = delivery.only_message_id()
     assert mail.message_id == f"<{message_id}@{SENDER_DOMAIN}>"
     sent = delivery.message(message_id)
@@ -31,6 +38,20 @@ def test_the_email_is_delivered_after_the_publication_commits(delivery: Delivery
     )
     delivery.dispatch(after=timedelta(days=1))
     assert len(delivery.server.received) == 1
+
+
+def test_an_episode_that_fails_for_good_emails_its_retry_link(delivery: Delivery) -> None:
+    delivery.container.generation.apply_generation_result()(
+        GenerationFailed("org_a", "run_1", "Writer agent timed out", retryable=False)
+    )
+    delivery.dispatch()
+    (mail,) = delivery.server.received
+    assert mail.recipients == (READER,)
+    assert mail.subject == "Your Many Futures episode could not be written: Future of energy"
+    assert mail.content_type == "multipart/alternative"
+    assert f"{APP_URL}/episodes/ep_1/retry" in mail.text
+    assert "Writer agent timed out" in mail.text
+    assert mail.html is not None and f'href="{APP_URL}/episodes/ep_1/retry"' in mail.html
 
 
 class _RefusedCommit:
@@ -61,6 +82,7 @@ def test_nothing_is_sent_when_the_publication_rolls_back(delivery: Delivery) -> 
         container.adapters.clock(),
         container.adapters.ids(),
         container.adapters.retry_policy(),
+        container.adapters.email_templates(),
     )
     with pytest.raises(ConnectionError):
         refused(GenerationSucceeded("org_a", "run_1", "Grid week", "Summary", "# Grid\n"))

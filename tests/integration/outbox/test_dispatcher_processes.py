@@ -2,7 +2,8 @@
 
 A dispatcher killed (SIGKILL) while the server holds its DATA reply leaves the
 message leased; once the lease runs out the message goes out again with the same
-Message-ID. Two dispatchers draining 500 messages never deliver one twice.
+Message-ID. Two dispatchers draining 500 messages never deliver one twice. Every
+session is STARTTLS, verified against the test's CA.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from manyfutures.adapters.email.smtp import SmtpEmailSender
+from manyfutures.adapters.email.smtp_url import parse_smtp_url
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.core.outbox.model import OutboxMessage, OutboxStatus
@@ -26,9 +28,19 @@ from tests.integration.postgres.database import MigratedDatabase, tenant_transac
 from tests.support import builders as b
 from tests.support.fakes import ManualClock
 from tests.support.smtp_server import HOLD, SENDER, SENDER_DOMAIN, RecordingHandler, smtp_server
+from tests.support.tls import Certificates
 
 pytestmark = pytest.mark.integration
 
+
+@pytest.fixture(autouse=True)
+def trust_the_test_ca(certificates: Certificates, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The children build their senders from settings, as production does, and verify the
+    server against OpenSSL's trust store: ``SSL_CERT_FILE`` (inherited) names the test CA."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca_file))
+
+
+APP_URL = "https://app.manyfutures.example"
 LEASE_SECONDS = 30
 ORGS = ("org_a", "org_b", "org_c", "org_d", "org_e")
 
@@ -39,10 +51,9 @@ def environ(db: MigratedDatabase, smtp_port: int, **extra: str) -> dict[str, str
         "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
         "MANYFUTURES_ALLOW_DEV_AUTH": "true",
         "MANYFUTURES_EMAIL": "smtp",
-        "MANYFUTURES_SMTP_HOST": "127.0.0.1",
-        "MANYFUTURES_SMTP_PORT": str(smtp_port),
+        "MANYFUTURES_APP_URL": APP_URL,
+        "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "MANYFUTURES_SMTP_FROM": SENDER,
-        "MANYFUTURES_SMTP_STARTTLS": "false",
         "MANYFUTURES_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
         **extra,
     }
@@ -71,12 +82,12 @@ def stored(db: MigratedDatabase, message_id: str, org: str) -> OutboxMessage:
 
 
 def test_a_dispatcher_killed_mid_send_is_replaced_once_its_lease_runs_out(
-    db: MigratedDatabase,
+    db: MigratedDatabase, certificates: Certificates
 ) -> None:
     (message_id,) = add_messages(db, ("org_a",), per_org=1)
     server = RecordingHandler(HOLD)
     context = multiprocessing.get_context("fork")
-    with smtp_server(server) as port:
+    with smtp_server(server, **certificates.starttls()) as port:
         child = context.Process(target=dispatch_once, args=(environ(db, port),))
         child.start()
         try:
@@ -94,7 +105,12 @@ def test_a_dispatcher_killed_mid_send_is_replaced_once_its_lease_runs_out(
 
         # A second dispatcher, on a clock moved to the lease's end (nobody sleeps 30 s).
         clock = ManualClock(leased.lease_until - timedelta(microseconds=1))
-        sender = SmtpEmailSender("127.0.0.1", port, SENDER, starttls=False, timeout_seconds=5)
+        sender = SmtpEmailSender(
+            parse_smtp_url(f"smtp://127.0.0.1:{port}"),
+            SENDER,
+            timeout_seconds=5,
+            tls=certificates.client,
+        )
         replacement = DispatchOutbox(clock, PostgresOutboxGateway(db.app_engine), sender)
         assert replacement().claimed == 0  # still the dead dispatcher's
         clock.advance(timedelta(microseconds=1))
@@ -107,7 +123,7 @@ def test_a_dispatcher_killed_mid_send_is_replaced_once_its_lease_runs_out(
 
 
 def test_two_dispatcher_processes_deliver_500_messages_each_exactly_once(
-    db: MigratedDatabase,
+    db: MigratedDatabase, certificates: Certificates
 ) -> None:
     ids = add_messages(db, ORGS, per_org=100)
     assert len(ids) == 500
@@ -115,7 +131,7 @@ def test_two_dispatcher_processes_deliver_500_messages_each_exactly_once(
     context = multiprocessing.get_context("fork")
     start = context.Barrier(2)
     results: multiprocessing.Queue[int] = context.Queue()
-    with smtp_server(server) as port:
+    with smtp_server(server, **certificates.starttls()) as port:
         settings = environ(db, port, MANYFUTURES_OUTBOX_BATCH_SIZE="10")
         children = [
             context.Process(target=dispatch_until_empty, args=(settings, start, results))

@@ -15,26 +15,32 @@ from manyfutures.core.outbox.model import OutboxStatus
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from tests.integration.pipeline.conftest import Pipeline, eventually
 from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
+from tests.support.tls import Certificates
 
 pytestmark = pytest.mark.integration
+
+
+APP_URL = "https://app.manyfutures.example"
 
 
 def smtp_settings(port: int) -> dict[str, str]:
     return {
         "MANYFUTURES_EMAIL": "smtp",
-        "MANYFUTURES_SMTP_HOST": "127.0.0.1",
-        "MANYFUTURES_SMTP_PORT": str(port),
+        "MANYFUTURES_APP_URL": APP_URL,
+        "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "MANYFUTURES_SMTP_FROM": SENDER,
-        "MANYFUTURES_SMTP_STARTTLS": "false",
         "MANYFUTURES_OUTBOX_POLL_SECONDS": "0.1",
     }
 
 
 def test_a_published_episodes_email_is_delivered_by_a_job_on_the_outbox_queue(
-    pipeline: Pipeline,
+    pipeline: Pipeline, certificates: Certificates, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The worker verifies the server's STARTTLS certificate against the test CA, named by
+    # OpenSSL's own variable in the environment it inherits.
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates.ca_file))
     server = RecordingHandler()
-    with smtp_server(server) as port:
+    with smtp_server(server, **certificates.starttls()) as port:
         settings = smtp_settings(port)
         container = pipeline.container(**settings)
         alice = pipeline.member(container, "org_a", "user_alice")
@@ -54,6 +60,8 @@ def test_a_published_episodes_email_is_delivered_by_a_job_on_the_outbox_queue(
     (mail,) = server.received
     assert mail.recipients == ("user_alice@example.org",)
     assert mail.subject.startswith("Your Many Futures episode is ready")
+    assert mail.encrypted and mail.content_type == "multipart/alternative"
+    assert f"{APP_URL}/episodes/" in mail.text
     assert all(job_id.startswith("outbox-") for job_id in finished.get_job_ids())
     with container.adapters.uow_factory()("org_a") as uow:
         message = uow.outbox.get(mail.message_id.removeprefix("<").split("@")[0])

@@ -240,8 +240,11 @@ class TestResults:
         assert harness.dispatch_outbox().sent == 1
         (mail,) = harness.email.sent
         assert mail.to == "user_alice@example.org"
-        assert "Grid week" in mail.subject
-        assert f"/episodes/{episode.id}" in mail.text
+        assert mail.subject == "Your Many Futures episode is ready: Grid week"
+        # Rendered from the templates, linking to the front end (memory mode's default URL).
+        link = f"http://127.0.0.1:8000/episodes/{episode.id}"
+        assert f"Read it: {link}" in mail.text
+        assert mail.html is not None and f'href="{link}"' in mail.html
         with harness.uow() as uow:
             message = uow.outbox.get(mail.message_id)
         assert message is not None

@@ -69,6 +69,23 @@ def test_each_outcome_is_recorded_and_reported(harness: Harness) -> None:
     assert (dead.status, dead.last_error, dead.dead_at) == (OutboxStatus.DEAD, "550 unknown", T0)
 
 
+def test_the_sender_gets_the_message_as_it_was_written_html_included(harness: Harness) -> None:
+    add_messages(
+        harness,
+        b.outbox_message("outbox_1", html="<p>Read it</p>"),
+        b.outbox_message("outbox_2"),
+    )
+    sender = ScriptedEmailSender()
+    dispatcher(harness, sender)()
+    with_html, text_only = sender.delivered
+    assert (with_html.subject, with_html.text, with_html.html) == (
+        "Your episode is ready",
+        "Read it at /episodes/ep_1",
+        "<p>Read it</p>",
+    )
+    assert text_only.html is None
+
+
 def test_a_sender_bug_is_retried_like_a_transient_refusal(harness: Harness) -> None:
     add_messages(harness, b.outbox_message())
     sender = ScriptedEmailSender(KeyError("header"))
@@ -129,6 +146,7 @@ def test_a_publication_that_is_not_committed_sends_no_email(harness: Harness, al
         harness.clock,
         harness.container.adapters.ids(),
         harness.container.adapters.retry_policy(),
+        harness.container.adapters.email_templates(),
     )
     with pytest.raises(ConnectionError):
         failing(succeeded(run_id))

@@ -1,8 +1,10 @@
 """Email over SMTP, with refusals sorted into transient and permanent.
 
-One SMTP session per message (open, optional STARTTLS and login, send, quit): the
+One SMTP session per message (open, TLS, optional login, send, quit): the
 dispatcher sends a handful at a time and a session left open between batches is
-one more thing to go stale.
+one more thing to go stale. Every session is encrypted, by STARTTLS or by implicit
+TLS as ``MANYFUTURES_SMTP_URL`` says (smtp_url.py), and the server's certificate is
+verified; nothing is sent, and no password, before that.
 
 What is permanent: only a 5xx reply to the message itself (MAIL FROM, RCPT TO,
 DATA) — an unknown recipient, rejected content. A 4xx reply, a connection that
@@ -23,6 +25,7 @@ import ssl
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, parseaddr
 
+from manyfutures.adapters.email.smtp_url import SmtpServer
 from manyfutures.core.outbox.ports import (
     DeliveryError,
     EmailMessage,
@@ -52,22 +55,19 @@ def refusal(code: int, reply: bytes | str, what: str) -> DeliveryError:
 class SmtpEmailSender:
     def __init__(
         self,
-        host: str,
-        port: int,
+        server: SmtpServer,
         sender: str,
-        username: str = "",
-        password: str = "",
-        starttls: bool = True,
         timeout_seconds: float = 30.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        self._host = host
-        self._port = port
+        """``tls`` verifies the server: by default against the system's trust store, which
+        OpenSSL's ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` can point at a private CA."""
+        self._server = server
         self._sender = sender
         self._domain = sender_domain(sender)
-        self._username = username
-        self._password = password
-        self._starttls = starttls
         self._timeout = timeout_seconds
+        self._tls = tls if tls is not None else ssl.create_default_context()
+        logger.info("email: SMTP through %s, from %s", server, sender)
 
     def message_id(self, message: EmailMessage) -> str:
         return f"<{message.message_id}@{self._domain}>"
@@ -96,22 +96,33 @@ class SmtpEmailSender:
         mime["Message-ID"] = self.message_id(message)
         mime["Date"] = formatdate(usegmt=True)
         mime.set_content(message.text)
+        if message.html is not None:
+            # multipart/alternative, plain text first: a client shows the last part it can
+            # render, so text-only clients (and filters that read text) still get the text.
+            mime.add_alternative(message.html, subtype="html")
         return mime
 
     def _open_session(self) -> smtplib.SMTP:
+        server = self._server
         try:
-            smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+            if server.implicit_tls:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    server.host, server.port, timeout=self._timeout, context=self._tls
+                )
+            else:
+                smtp = smtplib.SMTP(server.host, server.port, timeout=self._timeout)
         except (smtplib.SMTPException, OSError) as error:
+            # A certificate that fails verification lands here too (ssl.SSLError).
             raise TransientDeliveryError(
-                f"cannot reach the SMTP server {self._host}:{self._port}: {error!r}"
+                f"cannot reach the SMTP server {server}: {error!r}"
             ) from error
         try:
             smtp.ehlo()
-            if self._starttls:
-                smtp.starttls(context=ssl.create_default_context())
+            if not server.implicit_tls:
+                smtp.starttls(context=self._tls)
                 smtp.ehlo()
-            if self._username:
-                smtp.login(self._username, self._password)
+            if server.username:
+                smtp.login(server.username, server.password)
         except (smtplib.SMTPException, OSError) as error:
             self._close(smtp)
             raise TransientDeliveryError(f"SMTP session set-up failed: {error!r}") from error

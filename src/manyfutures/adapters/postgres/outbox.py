@@ -34,6 +34,7 @@ class OutboxMessageRow(Base):
     recipient: Mapped[str]
     subject: Mapped[str]
     body: Mapped[str]
+    html: Mapped[str | None]
     status: Mapped[str]
     attempts: Mapped[int]
     available_at: Mapped[Timestamp]
@@ -72,6 +73,7 @@ def message_to_row(m: OutboxMessage) -> OutboxMessageRow:
         recipient=m.recipient,
         subject=m.subject,
         body=m.body,
+        html=m.html,
         status=m.status.value,
         attempts=m.attempts,
         available_at=m.available_at,
@@ -90,6 +92,7 @@ def message_from_row(r: Any) -> OutboxMessage:
         recipient=r.recipient,
         subject=r.subject,
         body=r.body,
+        html=r.html,
         status=OutboxStatus(r.status),
         attempts=r.attempts,
         available_at=r.available_at,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from manyfutures.core.generation.ports import GenerationUnitOfWork
 from manyfutures.core.generation.use_cases import FailedAttempt, fail_attempt
+from manyfutures.core.outbox.ports import EmailTemplates
 from manyfutures.core.scheduling.leases import Expiry, Leases
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.shared.backoff import RetryPolicy
@@ -36,11 +37,13 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
         gateway: SchedulerGateway,
         policy: RetryPolicy,
         leases: Leases,
+        templates: EmailTemplates,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._gateway = gateway
         self._policy = policy
         self._leases = leases
+        self._templates = templates
 
     def __call__(self) -> int:
         now = self._clock.now()
@@ -60,6 +63,7 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
                     self._ids,
                     now,
                     self._policy,
+                    self._templates,
                     FailedAttempt(
                         item,
                         episode,

@@ -30,8 +30,9 @@ from manyfutures.core.generation.ports import (
     RecentEpisode,
 )
 from manyfutures.core.generation.run import GenerationRun, RunStatus
-from manyfutures.core.outbox.model import ID_PREFIX as OUTBOX_ID_PREFIX
-from manyfutures.core.outbox.model import OutboxMessage
+from manyfutures.core.outbox.emails import Email, EpisodeFailed, EpisodeReady
+from manyfutures.core.outbox.ports import EmailTemplates
+from manyfutures.core.outbox.writing import write_email
 from manyfutures.core.projects.model import (
     MemoryStorage,
     Project,
@@ -44,6 +45,7 @@ from manyfutures.core.scheduling.leases import Leases
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.scheduling.slots import ensure_slot, new_queue_item
 from manyfutures.core.shared.actor import Actor
+from manyfutures.core.shared.app_pages import episode_page, retry_page
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import NotFoundError
 from manyfutures.core.shared.paging import check_page_size
@@ -350,13 +352,15 @@ def fail_attempt(
     ids: IdGenerator,
     now: datetime,
     policy: RetryPolicy,
+    templates: EmailTemplates,
     attempt: FailedAttempt,
 ) -> ResultOutcome:
     """The one place a failed attempt is decided: retried with backoff, or failed for good.
 
     n8n's failure callback, a refused webhook POST and an abandoned lease all end
-    here, so the reader is told (notification with a retry link, ``episode_failed``
-    event) the same way whatever went wrong.
+    here, so the reader is told (notification and email with a retry link,
+    ``episode_failed`` event) the same way whatever went wrong, and only when the
+    episode fails for good: a retried attempt tells nobody.
     """
     record = Recorder(uow, ids, None, now)
     item, episode, error = attempt.item, attempt.episode, attempt.error
@@ -373,14 +377,18 @@ def fail_attempt(
     uow.episodes.update(episode)
     if will_retry:
         return ResultOutcome.RETRY_SCHEDULED
-    if attempt.project is not None:
+    project = attempt.project
+    if project is not None:
         record.notify(
-            attempt.project.created_by,
+            project.created_by,
             "episode_failed",
             "An episode could not be generated",
-            f"{attempt.project.title}: {error}",
-            link=f"/episodes/{episode.id}/retry",
+            f"{project.title}: {error}",
+            link=retry_page(episode.id),
         )
+        # The item's claims, not the episode's started runs: a lost job was an attempt too.
+        failed = EpisodeFailed(project.title, episode.id, error, item.attempt_count)
+        email_reader(uow, ids, templates, project.created_by, failed, now)
     record.event("episode_failed", {"episodeId": episode.id, "error": error})
     return ResultOutcome.FAILED
 
@@ -402,9 +410,11 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         clock: Clock,
         ids: IdGenerator,
         policy: RetryPolicy,
+        templates: EmailTemplates,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._policy = policy
+        self._templates = templates
 
     def __call__(self, result: GenerationSucceeded | GenerationFailed) -> ResultOutcome:
         now = self._clock.now()
@@ -430,7 +440,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 outcome = self._publish(uow, run, episode, item, project, result, now)
             else:
                 failed = FailedAttempt(item, episode, project, run, result.error, result.retryable)
-                outcome = fail_attempt(uow, self._ids, now, self._policy, failed)
+                outcome = fail_attempt(uow, self._ids, now, self._policy, self._templates, failed)
             uow.commit()
         return outcome
 
@@ -480,33 +490,46 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 "episode_published",
                 f"New episode: {result.title}",
                 result.summary,
-                link=f"/episodes/{episode.id}",
+                link=episode_page(episode.id),
             )
-            self._write_reader_email(uow, project.created_by, episode, now)
+            ready = EpisodeReady(
+                project_title=project.title,
+                episode_id=episode.id,
+                episode_title=result.title,
+                summary=result.summary,
+                reading_minutes=episode.reading_minutes,
+            )
+            email_reader(uow, self._ids, self._templates, project.created_by, ready, now)
         record.event(
             "episode_published", {"episodeId": episode.id, "projectId": episode.project_id}
         )
         return ResultOutcome.PUBLISHED
 
-    def _write_reader_email(
-        self, uow: GenerationUnitOfWork, user_id: str, episode: Episode, now: datetime
-    ) -> None:
-        """Into the outbox, in the publishing transaction: the email exists exactly when the
-        episode is published, and is delivered afterwards (a mail outage never undoes a
-        publication, and a crash after the commit loses no email)."""
-        reader = uow.users.get(user_id)
-        if reader is None or not reader.email:
-            return
-        uow.outbox.add(
-            OutboxMessage.email(
-                id=self._ids.new_id(OUTBOX_ID_PREFIX),
-                organization_id=episode.organization_id,
-                recipient=reader.email,
-                subject=f"Your Many Futures episode is ready: {episode.title}",
-                body=f"{episode.summary}\n\nRead it at /episodes/{episode.id}",
-                now=now,
-            )
-        )
+
+def email_reader(
+    uow: GenerationUnitOfWork,
+    ids: IdGenerator,
+    templates: EmailTemplates,
+    user_id: str,
+    email: Email,
+    now: datetime,
+) -> None:
+    """Into the outbox, in the transaction of the change it reports: the email exists exactly
+    when the change does, and is delivered afterwards (a mail outage never undoes the
+    change, and a crash after the commit loses no email). A reader with no address gets
+    the in-app notification only."""
+    reader = uow.users.get(user_id)
+    if reader is None or not reader.email:
+        return
+    write_email(
+        uow.outbox,
+        templates,
+        ids,
+        organization_id=uow.organization_id,
+        recipient=reader.email,
+        email=email,
+        now=now,
+    )
 
 
 def _why_not_applied(

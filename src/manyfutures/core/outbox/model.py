@@ -40,13 +40,20 @@ _ALLOWED: dict[OutboxStatus, frozenset[OutboxStatus]] = {
 
 @dataclass(slots=True, kw_only=True)
 class OutboxMessage:
-    """One email to one recipient (webhooks and alerts will be further kinds of message)."""
+    """One email to one recipient (webhooks and alerts will be further kinds of message).
+
+    It holds exactly what will be sent, rendered when it was written: a template changed
+    by a later release never alters a message already promised, and a redelivery sends
+    the same bytes. ``body`` is the plain-text part; ``html``, when present, the HTML
+    alternative of the same content.
+    """
 
     id: str
     organization_id: str
     recipient: str
     subject: str
     body: str
+    html: str | None = None
     status: OutboxStatus = OutboxStatus.PENDING
     attempts: int = 0
     available_at: datetime
@@ -65,6 +72,7 @@ class OutboxMessage:
         recipient: str,
         subject: str,
         body: str,
+        html: str | None = None,
         now: datetime,
     ) -> OutboxMessage:
         """A new message, deliverable at once."""
@@ -74,6 +82,7 @@ class OutboxMessage:
             recipient=recipient,
             subject=subject,
             body=body,
+            html=html,
             available_at=now,
             created_at=now,
         )

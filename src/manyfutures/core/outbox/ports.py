@@ -1,5 +1,5 @@
 """What the outbox needs from outside: storage inside a tenant, a cross-tenant path for the
-dispatcher, and a way to send email."""
+dispatcher, templates to render an email with, and a way to send it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from manyfutures.core.outbox.emails import Email, RenderedEmail
 from manyfutures.core.outbox.model import OutboxMessage
 from manyfutures.core.shared.unit_of_work import UnitOfWork
 
@@ -74,6 +75,13 @@ class DeliveryJobs(Protocol):
         ...
 
 
+class EmailTemplates(Protocol):
+    def render(self, email: Email) -> RenderedEmail:
+        """The subject (one line), the plain-text part and the HTML part of ``email``, with
+        its links made absolute (a mail client has no origin to resolve a path against)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
     message_id: str
@@ -81,6 +89,8 @@ class EmailMessage:
     to: str
     subject: str
     text: str
+    html: str | None = None
+    """The HTML alternative of ``text``; a sender that can sends both (multipart/alternative)."""
 
 
 class DeliveryError(Exception):

@@ -52,7 +52,11 @@ class DispatchReport:
 
 def email_for(message: OutboxMessage) -> EmailMessage:
     return EmailMessage(
-        message_id=message.id, to=message.recipient, subject=message.subject, text=message.body
+        message_id=message.id,
+        to=message.recipient,
+        subject=message.subject,
+        text=message.body,
+        html=message.html,
     )
 
 
