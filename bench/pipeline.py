@@ -15,9 +15,10 @@ otherwise: a beat every second, batches of 50, a 60 s start lease, INFO logs (to
 files).
 
 n8n is bench/pipeline_standin.py: ``--standin-processes`` (2) processes on one port,
-each with ``--standin-threads`` (16) senders, answering 202 and then calling the API
-back over HTTP with three ``progress`` callbacks and a ``completed`` one (with
-``tokenUsage``), with no thinking time in between.
+each playing every job on a thread of its own (n8n runs executions side by side),
+answering 202 and then calling the API back over HTTP with three ``progress``
+callbacks and a ``completed`` one (with ``tokenUsage``), with no thinking time in
+between.
 
 Seeding, through the use cases: ``--organizations`` (20) organizations, one admin each,
 each organization's daily cost limit raised to the maximum the API accepts (£100 000;
@@ -52,7 +53,8 @@ Figures, all from the database once the pipeline is idle:
   processes (``manyfutures worker --burst noop``, the same class and settings) drain
   as many no-op jobs; ``n / (last ended_at - first started_at)`` from RQ's job hashes.
 - The stand-in is shown not to be the bottleneck: its p95 queue wait (received to a
-  sender picking the job up), its p95 ``held`` time and its CPU seconds, beside every
+  sender picking the job up), its p95 ``held`` time, its p95 time to answer the
+  webhook (body read to 202 written) and its CPU seconds, beside every
   other component's (from /proc: the API's gunicorn processes, the workers, the
   scheduler, the stand-in, and the PostgreSQL backends serving this database).
 
@@ -438,7 +440,6 @@ def main() -> int:
     parser.add_argument("--organizations", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--standin-processes", type=int, default=2)
-    parser.add_argument("--standin-threads", type=int, default=16)
     parser.add_argument("--stall-seconds", type=float, default=120)
     parser.add_argument("--logs", type=Path, help="keep the processes' logs here")
     args = parser.parse_args()
@@ -474,7 +475,7 @@ def main() -> int:
         for path in records_paths:
             standin_argv = [sys.executable, STANDIN, "--port", str(standin_port)]
             standin_argv += ["--api", env["MANYFUTURES_PUBLIC_URL"]]
-            standin_argv += ["--threads", str(args.standin_threads), "--out", str(path)]
+            standin_argv += ["--out", str(path)]
             standin_argv += ["--header-value", env["N8N_WEBHOOK_HEADER_VALUE"]]
             standin_argv += ["--secret", env["N8N_CALLBACK_SECRET"]]
             processes.start("standin", standin_argv, env)
@@ -528,7 +529,7 @@ def main() -> int:
     published_at = [r.published_at for r in result.rows if r.published_at is not None]
     span = (max(published_at) - due).total_seconds() if published_at else float("nan")
     episodes_per_s = result.published / span if published_at else 0.0
-    added, held, waits, opened = [], [], [], []
+    added, held, waits, opened, answers = [], [], [], [], []
     for row in result.rows:
         if row.published_at is None or not row.succeeded:
             continue
@@ -537,6 +538,7 @@ def main() -> int:
             continue
         held.append(held_seconds(record))
         waits.append(record["picked"] - record["received"])
+        answers.append(record["answered_in"])
         added.append((row.published_at - row.available_at).total_seconds() - held[-1])
         opened.append((row.first_run_started - row.available_at).total_seconds())
     callbacks = [c for record in records.values() for c in record["callbacks"]]
@@ -571,9 +573,9 @@ def main() -> int:
         "api": {"workers": settings.web_workers, "threads": settings.web_threads},
         "standin": {
             "processes": args.standin_processes,
-            "threads_each": args.standin_threads,
             "p95_queue_wait_ms": ms(percentile(waits, 0.95)) if waits else None,
             "p95_held_ms": ms(percentile(held, 0.95)) if held else None,
+            "p95_webhook_answer_ms": ms(percentile(answers, 0.95)) if answers else None,
             "callbacks": len(callbacks),
             "callbacks_not_200": failed_callbacks,
         },

@@ -2,19 +2,20 @@
 
 Run by bench/pipeline.py, never by hand::
 
-    python bench/pipeline_standin.py --port P --api http://127.0.0.1:Q --threads 16 \
+    python bench/pipeline_standin.py --port P --api http://127.0.0.1:Q \
         --header-value … --secret … --out records.jsonl
 
 It answers the webhook as n8n's "respond immediately" Webhook node does (202 once the
 Header Auth value matches), then plays the workflow with no thinking time: three
 ``progress`` callbacks and one ``completed`` (with ``tokenUsage``) to the API over
 HTTP, signed as the README's n8n section says. Several processes bind the same port
-(``SO_REUSEPORT``, the kernel spreads the connections) and each sends from a pool of
-threads with one keep-alive connection each, so there are always more callers than
-the API has request threads: a backlog forms in the API, not here. Each process
-writes one JSON line per job on SIGTERM: when it received the job, when a sender
-picked it up, and the start and end of every callback, so the bench can subtract the
-time the job spent in the stand-in's hands (and show that this time stays small).
+(``SO_REUSEPORT``, the kernel spreads the connections) and plays each job on a thread
+of its own with its own keep-alive connection, as n8n runs executions side by side, so
+a backlog forms in the API, never in the stand-in. Each process
+writes one JSON line per job on SIGTERM: when it received the job, how long its 202
+took, when a sender picked it up, and the start and end of every callback, so the
+bench can subtract the time the job spent in the stand-in's hands (and show that this
+time stays small).
 These records are timings only; every count the bench reports comes from the database.
 """
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import queue
 import signal
 import sys
 import threading
@@ -65,56 +65,57 @@ def signed_headers(token: str, secret: str, body: bytes) -> dict[str, str]:
 
 
 class StandIn:
-    def __init__(self, api: str, secret: str, header_value: str, threads: int) -> None:
+    def __init__(self, api: str, secret: str, header_value: str) -> None:
         parts = urlsplit(api)
         self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
         self._secret = secret
         self.header_value = header_value
-        self.jobs: queue.Queue[tuple[dict[str, Any], float] | None] = queue.Queue()
         self.records: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._senders = [
-            threading.Thread(target=self._send_loop, daemon=True) for _ in range(threads)
-        ]
+        self._running: list[threading.Thread] = []
 
-    def start(self) -> None:
-        for sender in self._senders:
-            sender.start()
+    def accept(self, job: dict[str, Any], received: float) -> None:
+        """Each job its own thread, as n8n runs executions side by side (no limit by
+        default): the stand-in never queues a job behind another."""
+        thread = threading.Thread(target=self._play, args=(job, received), daemon=True)
+        with self._lock:
+            self._running.append(thread)
+        thread.start()
 
     def stop(self) -> None:
-        for _ in self._senders:
-            self.jobs.put(None)
-        for sender in self._senders:
-            sender.join(30)
+        with self._lock:
+            running = list(self._running)
+        for thread in running:
+            thread.join(30)
 
-    def _send_loop(self) -> None:
-        connection = http.client.HTTPConnection(self._host, self._port, timeout=60)
-        while (entry := self.jobs.get()) is not None:
-            job, received = entry
-            record: dict[str, Any] = {
-                "run_id": job["runId"],
-                "received": received,
-                "picked": time.time(),
-                "callbacks": [],
-            }
-            token = job["callback"]["token"]
-            for stage, percent in PROGRESS:
-                body = {"runId": job["runId"], "type": "progress", "stage": stage}
-                connection = self._post(connection, token, {**body, "percent": percent}, record)
-            completed = {
-                "runId": job["runId"],
-                "type": "completed",
-                "title": f"Episode for {job['project']['title']}",
-                "summary": "What changed this week, and what it means.",
-                "content": CONTENT,
-                "sources": [{"title": "A source", "url": "https://example.org/a"}],
-                "reasoning": "Signals weighed against the brief.",
-                "confidence": 0.82,
-                "tokenUsage": USAGE,
-            }
-            connection = self._post(connection, token, completed, record)
-            with self._lock:
-                self.records.append(record)
+    def _play(self, job: dict[str, Any], received: float) -> None:
+        record: dict[str, Any] = {
+            "run_id": job["runId"],
+            "received": received,
+            "picked": time.time(),
+            "answered_in": job["answeredIn"],
+            "callbacks": [],
+        }
+        connection = http.client.HTTPConnection(self._host, self._port, timeout=120)
+        token = job["callback"]["token"]
+        for stage, percent in PROGRESS:
+            body = {"runId": job["runId"], "type": "progress", "stage": stage}
+            connection = self._post(connection, token, {**body, "percent": percent}, record)
+        completed = {
+            "runId": job["runId"],
+            "type": "completed",
+            "title": f"Episode for {job['project']['title']}",
+            "summary": "What changed this week, and what it means.",
+            "content": CONTENT,
+            "sources": [{"title": "A source", "url": "https://example.org/a"}],
+            "reasoning": "Signals weighed against the brief.",
+            "confidence": 0.82,
+            "tokenUsage": USAGE,
+        }
+        connection = self._post(connection, token, completed, record)
+        connection.close()
+        with self._lock:
+            self.records.append(record)
 
     def _post(
         self,
@@ -139,7 +140,7 @@ class StandIn:
                 return connection
             except (http.client.HTTPException, OSError):
                 connection.close()
-                connection = http.client.HTTPConnection(self._host, self._port, timeout=60)
+                connection = http.client.HTTPConnection(self._host, self._port, timeout=120)
                 if attempt == 2:
                     record["callbacks"].append([started, time.time(), 0, None])
         return connection
@@ -156,7 +157,9 @@ def handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
                 self._answer(401, b'{"message": "Authorization data is wrong!"}')
                 return
             self._answer(202, b'{"message": "Workflow was started"}')
-            stand_in.jobs.put((json.loads(raw), received))
+            job = json.loads(raw)
+            job["answeredIn"] = time.time() - received
+            stand_in.accept(job, received)
 
         def _answer(self, status: int, body: bytes) -> None:
             self.send_response(status)
@@ -175,14 +178,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api", required=True)
-    parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--header-value", required=True)
     parser.add_argument("--secret", required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    stand_in = StandIn(args.api, args.secret, args.header_value, args.threads)
+    # Many job threads wait on sockets; a short switch interval lets the thread that
+    # answers the webhook have the GIL sooner (the default is 5 ms).
+    sys.setswitchinterval(0.0005)
+    stand_in = StandIn(args.api, args.secret, args.header_value)
     server = _Server(("127.0.0.1", args.port), handler(stand_in))
-    stand_in.start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
