@@ -45,10 +45,13 @@ Figures, all from the database once the pipeline is idle:
   ``completed`` callback until its use case starts. With 2 000 due at once it is
   dominated by the backlog, so p50 and the wait before each run opened are shown too.
 - ``published_exactly_once`` / ``duplicates`` / ``missing``, per released queue item:
-  its episode PUBLISHED, one succeeded run, one block, one usage row per
-  ``tokenUsage`` line of that run (and none of another run's), one outbox message
-  ("your episode is ready"), one published episode per project. Anything above one is
-  a duplicate, anything below a missing one.
+  its episode PUBLISHED, the item completed, one succeeded run, one block, one usage
+  row per ``tokenUsage`` line of that run (and none of another run's), one outbox
+  message ("your episode is ready"), one published episode per project.
+  ``duplicates`` counts the items with more than that of anything, ``missing`` those
+  with less (``*_by_kind``: the rows over or under, by kind); ``statuses`` tallies
+  the items' and episodes' final states, and ``reclaimed_items`` the items claimed
+  more than once (their job still waiting in Redis when the start lease ran out).
 - ``rq_noop_jobs_per_s``, the ceiling, in the same run: the same ``--workers`` worker
   processes (``manyfutures worker --burst noop``, the same class and settings) drain
   as many no-op jobs; ``n / (last ended_at - first started_at)`` from RQ's job hashes.
@@ -75,7 +78,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -356,9 +360,13 @@ PER_ITEM = text(
 @dataclass(frozen=True)
 class Tally:
     published: int
+    # Items with more (or fewer) than one of something, and the rows over (or under), by kind.
+    duplicate_items: int
+    missing_items: int
     duplicates: dict[str, int]
     missing: dict[str, int]
     reclaimed_items: int
+    statuses: dict[str, int]
     rows: list[Any]
 
 
@@ -366,7 +374,9 @@ def tally(owner: Engine, items: list[str], usage_lines: int) -> Tally:
     """Exactly once, item by item, from the rows the pipeline wrote."""
     with owner.connect() as connection:
         rows = list(connection.execute(PER_ITEM, {"items": items}))
-    expected = {
+    expected: dict[str, Callable[[Any], int]] = {
+        "published": lambda r: int(r.episode_status == "PUBLISHED"),
+        "item_completed": lambda r: int(r.item_status == "completed"),
         "succeeded_runs": lambda r: len(r.succeeded or ()),
         "blocks": lambda r: r.blocks,
         "usage_rows": lambda r: r.usage_rows,
@@ -374,21 +384,23 @@ def tally(owner: Engine, items: list[str], usage_lines: int) -> Tally:
         "published_per_project": lambda r: r.published_in_project,
     }
     once = dict.fromkeys(expected, 1) | {"usage_rows": usage_lines}
-    duplicates = {
-        name: sum(max(0, count(r) - once[name]) for r in rows) for name, count in expected.items()
+    over = {name: [max(0, count(r) - once[name]) for r in rows] for name, count in expected.items()}
+    under = {
+        name: [max(0, once[name] - count(r)) for r in rows] for name, count in expected.items()
     }
-    duplicates["usage_rows_of_other_runs"] = sum(r.other_usage_rows for r in rows)
-    missing = {
-        name: sum(max(0, once[name] - count(r)) for r in rows) for name, count in expected.items()
-    }
-    missing["items_not_found"] = len(items) - len(rows)
-    missing["not_published"] = sum(1 for r in rows if r.episode_status != "PUBLISHED")
-    missing["item_not_completed"] = sum(1 for r in rows if r.item_status != "completed")
+    over["usage_rows_of_other_runs"] = [r.other_usage_rows for r in rows]
+    statuses = Counter(f"item {r.item_status}, episode {r.episode_status}" for r in rows)
     return Tally(
         published=sum(1 for r in rows if r.episode_status == "PUBLISHED"),
-        duplicates=duplicates,
-        missing=missing,
+        duplicate_items=sum(1 for counts in zip(*over.values(), strict=True) if any(counts)),
+        missing_items=len(items)
+        - len(rows)
+        + sum(1 for counts in zip(*under.values(), strict=True) if any(counts)),
+        duplicates={name: sum(counts) for name, counts in over.items()},
+        missing={name: sum(counts) for name, counts in under.items()}
+        | {"items_not_found": len(items) - len(rows)},
         reclaimed_items=sum(1 for r in rows if r.attempt_count > 1),
+        statuses=dict(statuses),
         rows=rows,
     )
 
@@ -543,8 +555,7 @@ def main() -> int:
         opened.append((row.first_run_started - row.available_at).total_seconds())
     callbacks = [c for record in records.values() for c in record["callbacks"]]
     failed_callbacks = sum(1 for c in callbacks if c[2] != 200)
-    duplicates = sum(result.duplicates.values())
-    missing = sum(result.missing.values())
+    duplicates, missing = result.duplicate_items, result.missing_items
     exactly_once = duplicates == 0 and missing == 0
     ms = lambda seconds: round(seconds * 1000, 1)  # noqa: E731
     summary = {
@@ -568,6 +579,7 @@ def main() -> int:
         "published": result.published,
         "seconds_due_to_last_published": round(span, 2),
         "reclaimed_items": result.reclaimed_items,
+        "statuses": result.statuses,
         "organizations": args.organizations,
         "daily_cost_limit_gbp": str(MAX_DAILY_COST_LIMIT_GBP),
         "api": {"workers": settings.web_workers, "threads": settings.web_threads},
