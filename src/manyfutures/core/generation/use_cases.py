@@ -150,13 +150,14 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
             item = uow.queue.get(command.queue_item_id)
+            latest = None
             if item is not None:
                 # A report on the previous attempt finishes first; everything is read after it.
                 # Then the item is held (run before item, the order a report takes them), so
                 # the scheduler cannot reclaim a start lease that lapses while this job opens
                 # its run: its claim skips the item, or, had it claimed first, this job sees
                 # the newer attempt below and stands down.
-                _lock_open_run(uow, item.episode_id)
+                latest = _lock_open_run(uow, item.episode_id)
                 item = uow.queue.get_for_update(command.queue_item_id)
             if item is None or item.status is not QueueStatus.PROCESSING:
                 return None
@@ -170,7 +171,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 uow.queue.update(item)
                 uow.commit()
                 return None
-            _supersede_open_run(uow, episode, now)
+            _supersede_open_run(uow, latest, episode, now)
             episode.start_generation(now)
             notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
             token = self._tokens.new_token()
@@ -220,19 +221,25 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
 SUPERSEDED = "generation attempt superseded by a newer attempt"
 
 
-def _lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> None:
-    """Hold the episode's open run, if any: a callback applying a result to it is waited
-    for, so this job never starts over an episode that result just published."""
+def _lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> GenerationRun | None:
+    """The episode's latest run, held if it is open: a callback applying a result to it is
+    waited for, so this job never starts over an episode that result just published.
+
+    An open run is read again once held (the result may have finished it), so the run
+    returned is current either way; the caller reuses it instead of reading it again
+    (each read is a round trip, and this job runs for every episode)."""
     latest = uow.runs.latest_for_episode(episode_id)
     if latest is not None and latest.is_open:
-        uow.runs.get_for_update(latest.id)
+        return uow.runs.get_for_update(latest.id)
+    return latest
 
 
-def _supersede_open_run(uow: GenerationUnitOfWork, episode: Episode, now: datetime) -> None:
+def _supersede_open_run(
+    uow: GenerationUnitOfWork, previous: GenerationRun | None, episode: Episode, now: datetime
+) -> None:
     """A run still open when a newer attempt starts has lost the item: a run past its
     deadline is failed by lease recovery first, so only a job that raced the reclaim of its
     own lapsed start lease can leave one behind."""
-    previous = uow.runs.latest_for_episode(episode.id)
     if previous is not None and previous.is_open:
         previous.finish(RunStatus.FAILED, now, SUPERSEDED)
         uow.runs.update(previous)
