@@ -67,6 +67,9 @@ class Settings:
     tick_seconds: float = 1.0
     # Items claimed per statement; a tick claims batches until one comes back short.
     scheduler_batch_size: int = 50
+    # Jobs handed to the workers and not yet taken, beyond which a beat claims no more: a
+    # claimed item's start lease runs while its job waits (core/scheduling/use_cases.py).
+    scheduler_max_waiting_jobs: int = 500
     # An attempt's two clocks (core/scheduling/leases.py): from the claim until its job has
     # opened the run, then from there until the generator must have answered.
     start_lease_seconds: float = 60.0
@@ -181,6 +184,11 @@ class Settings:
         if self.scheduler_batch_size < 1:
             raise SettingsError(
                 f"{PREFIX}SCHEDULER_BATCH_SIZE={self.scheduler_batch_size} must be at least 1"
+            )
+        if self.scheduler_max_waiting_jobs < 1:
+            raise SettingsError(
+                f"{PREFIX}SCHEDULER_MAX_WAITING_JOBS={self.scheduler_max_waiting_jobs} must be "
+                "at least 1"
             )
 
     def _validate_http(self) -> None:

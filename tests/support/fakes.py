@@ -63,6 +63,10 @@ class RecordingDispatcher:
     def dispatch_generation(self, item: ScheduleQueueItem) -> None:
         self.dispatched.append(item)
 
+    def waiting(self) -> int:
+        """Dispatched and not yet run: a test plays the worker by taking ``dispatched``."""
+        return len(self.dispatched)
+
 
 class ScriptedEmailSender:
     """Answers each send with the next scripted outcome (None: delivered), then delivers.

@@ -54,4 +54,5 @@ class SchedulingContainer(containers.DeclarativeContainer):
         claim_due_items,
         dispatcher,
         config.scheduler_batch_size,
+        config.scheduler_max_waiting_jobs,
     )

@@ -108,6 +108,7 @@ def test_redis_refuses_a_second_job_for_the_same_attempt(pipeline: Pipeline) -> 
     dispatcher.dispatch_generation(item)  # the next attempt is a job of its own
     queue = Queue("generation", connection=connection)
     assert queue.job_ids == ["generation-queue_1-1", "generation-queue_1-2"]
+    assert dispatcher.waiting() == 2  # what the scheduler's next beat counts against its room
     (first, _) = queue.jobs
     assert first.args == ("org_a", "queue_1", 1)
     assert first.retries_left is None  # RQ never retries: the Postgres queue does

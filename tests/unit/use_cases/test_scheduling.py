@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
-from manyfutures.core.scheduling.use_cases import DEFAULT_BATCH_SIZE
+from manyfutures.core.scheduling.use_cases import DEFAULT_BATCH_SIZE, RunSchedulerTick
 from manyfutures.core.shared.actor import Actor
 from tests.unit.use_cases.conftest import Harness
 
@@ -133,3 +133,40 @@ def test_one_tick_claims_everything_due_in_batches(harness: Harness, alice: Acto
     dispatched = [item.project_id for item in harness.dispatcher.dispatched]
     assert sorted(dispatched) == sorted(due)
     assert harness.tick().items_dispatched == 0
+
+
+def test_a_tick_hands_out_no_more_than_the_workers_have_room_for(
+    harness: Harness, alice: Actor
+) -> None:
+    """A claim starts the start lease, so items beyond what may wait for a worker stay
+    pending, no lease running and no attempt spent, until the workers take jobs."""
+    tick = RunSchedulerTick(
+        lambda: 0,
+        lambda: 0,
+        harness.container.scheduling.claim_due_items(),
+        harness.dispatcher,
+        batch_size=4,
+        max_waiting=10,
+    )
+    due = [
+        harness.create_project(
+            CreateProjectCommand(alice, f"Topic {n}", "Brief", deliver_first_now=True)
+        ).id
+        for n in range(25)
+    ]
+    assert tick().items_dispatched == 10
+    assert tick().items_dispatched == 0  # the ten still wait for a worker
+    with harness.uow() as uow:
+        pending = [
+            item
+            for project_id in due
+            for item in uow.queue.list_for_project(project_id)
+            if item.status is QueueStatus.PENDING
+        ]
+    assert len(pending) == 15 and all(item.attempt_count == 0 for item in pending)
+    harness.dispatcher.dispatched = harness.dispatcher.dispatched[7:]  # a worker took seven
+    assert tick().items_dispatched == 7
+    harness.dispatcher.dispatched.clear()
+    assert tick().items_dispatched == 8
+    dispatched_once = {item.project_id for item in harness.dispatcher.dispatched}
+    assert len(dispatched_once) == 8 and dispatched_once <= set(due)

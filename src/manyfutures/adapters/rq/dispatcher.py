@@ -57,5 +57,8 @@ class RqDispatcher:
         except DuplicateJobError:
             logger.warning("job %s is already enqueued; Redis refused a second one", job_id)
 
+    def waiting(self) -> int:
+        return int(self._queue.count)
+
     def shutdown(self) -> None:
         """Nothing runs here: the jobs live in Redis until a worker takes them."""

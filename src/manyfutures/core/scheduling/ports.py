@@ -51,6 +51,10 @@ class JobDispatcher(Protocol):
         """Hand one claimed item to a worker, exactly once per (item, attempt)."""
         ...
 
+    def waiting(self) -> int:
+        """Jobs handed over that no worker has taken yet."""
+        ...
+
 
 class ScheduleQueueRepository(Protocol):
     def add(self, item: ScheduleQueueItem) -> None:

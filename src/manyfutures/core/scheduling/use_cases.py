@@ -17,6 +17,7 @@ from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.ports import Clock
 
 DEFAULT_BATCH_SIZE = 50
+DEFAULT_MAX_WAITING_JOBS = 500
 
 
 class ClaimDueItems:
@@ -62,12 +63,21 @@ class RunSchedulerTick:
     Advancing projects and failing abandoned work belong to the projects and generation
     capabilities above this one, so they arrive as callables that count what they did.
 
-    Claims come in batches until one comes back short, so 2 000 items due at once all go
-    out on this beat, not 50 a beat. They come before advancing projects: a due slot is
-    already in the queue (each project keeps its upcoming slot there), so its job need
-    not wait while a few hundred projects get their next slot. A dispatch that fails
-    (Redis unreachable) ends the beat: claiming more would only park more items until
-    their start lease runs out, which is also what brings the unsent ones back.
+    Claims come in batches until one comes back short, so 2 000 items due at once are not
+    trickled out 50 a beat; but no further than ``max_waiting`` jobs waiting for a worker.
+    A claim starts the item's start lease, and a job still waiting when it runs out is
+    taken for lost: the item is claimed again and an attempt is spent. Two workers
+    start about 20 to 100 jobs a second, so 2 000 jobs handed over at once would wait
+    longer than the 60 s lease and burn attempts until episodes failed unpublished (the
+    pipeline bench saw it). Items left unclaimed stay pending, with no lease running and
+    no attempt spent, and the next beats hand them out as the workers take jobs; the
+    bound must stay below what the workers start within one start lease.
+
+    Claims come before advancing projects: a due slot is already in the queue (each
+    project keeps its upcoming slot there), so its job need not wait while a few hundred
+    projects get their next slot. A dispatch that fails (Redis unreachable) ends the
+    beat: claiming more would only park more items until their start lease runs out,
+    which is also what brings the unsent ones back.
     """
 
     def __init__(
@@ -77,22 +87,27 @@ class RunSchedulerTick:
         claim: ClaimDueItems,
         dispatcher: JobDispatcher,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        max_waiting: int = DEFAULT_MAX_WAITING_JOBS,
     ) -> None:
         self._schedule = schedule
         self._recover = recover
         self._claim = claim
         self._dispatcher = dispatcher
         self._batch_size = batch_size
+        self._max_waiting = max_waiting
 
     def __call__(self) -> TickReport:
         failed = self._recover()
         dispatched = 0
-        while True:
-            claimed = self._claim(self._batch_size)
+        room = self._max_waiting - self._dispatcher.waiting()
+        while room > 0:
+            wanted = min(self._batch_size, room)
+            claimed = self._claim(wanted)
             for item in claimed:
                 self._dispatcher.dispatch_generation(item)
             dispatched += len(claimed)
-            if len(claimed) < self._batch_size:
+            room -= len(claimed)
+            if len(claimed) < wanted:
                 break
         advanced = self._schedule()
         return TickReport(advanced, failed, dispatched)
