@@ -38,10 +38,10 @@ bench-postgres: $(BENCH_STAMP)
 	$(BIN)/python bench/queue_claim.py
 	$(BIN)/python bench/cost_check.py
 
-# A due project's episode published through a real n8n (README, n8n); not part of `make test`.
-# The pinned n8n and its Node.js are installed once into N8N_CACHE (~5 minutes, ~3 GB).
+# Due projects' episodes generated through a real n8n (README, n8n); not part of `make test`.
+# The pinned n8n and its Node.js are installed once into N8N_CACHE (5-10 minutes, ~3 GB).
 N8N_CACHE ?= .cache/n8n
 
 n8n-e2e: $(STAMP)
 	bash integrations/n8n/e2e/install.sh $(N8N_CACHE)
-	$(BIN)/python integrations/n8n/e2e/run.py --cache $(N8N_CACHE)
+	$(BIN)/python integrations/n8n/e2e/run.py --cache $(N8N_CACHE) $(N8N_E2E_ARGS)

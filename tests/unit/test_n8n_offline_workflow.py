@@ -103,6 +103,28 @@ def test_the_stand_ins_answers_go_through_the_shipped_nodes_to_a_valid_episode(
     ]
 
 
+def test_the_writer_stand_in_fails_when_the_brief_asks_and_the_failure_path_reports_it(
+    node_binary: str,
+) -> None:
+    job = {**JOB_BODY, "project": {**JOB_BODY["project"], "brief": f"Steel {offline.WRITER_FAILS}"}}
+    flow = Flow(node_binary, job, COPY_NODES)
+    flow.run("Start run", {})
+    flow.run("Plan research")
+    flow.run("Research agent")
+    flow.run("Account research")
+    flow.run("Plan writing")
+    with pytest.raises(AssertionError, match=offline.WRITER_ERROR):
+        flow.run("Writer agent")
+    failed = sent(flow.run("Build failed callback", {"error": offline.WRITER_ERROR}))
+    assert (failed["retryable"], failed["error"]) == (
+        True,
+        f"generation failed: {offline.WRITER_ERROR}",
+    )
+    assert [u["promptTokens"] for u in failed["tokenUsage"]] == [
+        offline.STAND_IN_USAGE["Research agent"]["promptTokens"]
+    ]
+
+
 def test_the_script_writes_the_copy_of_the_shipped_file(tmp_path: Path) -> None:
     target = tmp_path / "workflow.json"
     assert offline.main([str(target)]) == 0

@@ -10,7 +10,10 @@ HMAC signing — is the shipped workflow's own, node for node: the copy is gener
 from integrations/n8n/episode-generation.json at every run, so the two cannot drift.
 
 A stand-in step waits ``step_seconds`` before it answers, as a model takes a while to
-write, so whoever polls the episode sees each stage's progress in turn.
+write, so whoever polls the episode sees each stage's progress in turn. The writer
+stand-in fails, as a model call can, for a project whose brief contains ``WRITER_FAILS``:
+that drives the shipped failure path (the error output, the failed callback with the
+usage so far, the API's retries) through a real n8n too.
 
 Run as a script, it prints the copy (or writes it to the path given).
 """
@@ -35,6 +38,8 @@ STAND_IN_USAGE = {
     "Review agent": {"promptTokens": 2100, "completionTokens": 1250},
 }
 TITLE_SUFFIX = ": three signals to watch"
+WRITER_FAILS = "[e2e: the writer fails]"
+WRITER_ERROR = "the writer stand-in failed, as the brief asked"
 
 _RESEARCH = """
 const job = $('Episode job').first().json.body;
@@ -49,6 +54,7 @@ const output = [
 """
 _WRITER = """
 const job = $('Episode job').first().json.body;
+if (String(job.project.brief).includes('WRITER_FAILS')) throw new Error('WRITER_ERROR');
 const paragraph =
   'Three developments stand out this period, and each points to a different path. ' +
   'Costs keep falling, regulation is catching up, and incumbents are hedging their bets. ';
@@ -85,7 +91,13 @@ _BODIES = {"Research agent": _RESEARCH, "Writer agent": _WRITER, "Review agent":
 
 def stand_in_code(agent: str, step_seconds: float) -> str:
     """The JavaScript of the Code node that plays ``agent``."""
-    body = _BODIES[agent].replace("TITLE_SUFFIX", TITLE_SUFFIX).strip()
+    body = _BODIES[agent].strip()
+    for name, value in (
+        ("TITLE_SUFFIX", TITLE_SUFFIX),
+        ("WRITER_FAILS", WRITER_FAILS),
+        ("WRITER_ERROR", WRITER_ERROR),
+    ):
+        body = body.replace(name, value)
     usage = json.dumps(STAND_IN_USAGE[agent])
     pause_ms = round(step_seconds * 1000)
     return (
