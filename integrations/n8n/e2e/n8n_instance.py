@@ -1,9 +1,10 @@
 """A private n8n for one end-to-end run: its own user folder, port and credentials.
 
 The n8n and Node.js come from the cache ``install.sh`` fills. Node 24 goes first on
-``PATH`` because n8n starts its Code-node task runner as plain ``node``. Everything n8n
-would fetch from the internet (diagnostics, version checks, templates) is switched off;
-the editor, the webhook and the task runner's broker listen on 127.0.0.1 only.
+``PATH`` because n8n starts its Code-node task runner as plain ``node``. What n8n
+would fetch from the internet (diagnostics, version checks, templates, the MCP server
+registry) is switched off; the editor, the webhook and the task runner's broker listen
+on 127.0.0.1 only.
 
 Setting it up follows the README's steps for n8n 2.x: credentials imported from plain
 JSON, the workflow imported (it arrives unpublished), published with
@@ -65,6 +66,8 @@ class N8nInstance:
             "N8N_PERSONALIZATION_ENABLED": "false",
             "N8N_HIRING_BANNER_ENABLED": "false",
             "EXTERNAL_FRONTEND_HOOKS_URLS": "",
+            # Its background task fetches the MCP server list from n8n's own API.
+            "N8N_DISABLED_MODULES": "mcp-registry",
             "N8N_LOG_LEVEL": "info",
             "DB_SQLITE_POOL_SIZE": "2",
         }
