@@ -8,7 +8,8 @@ What runs, all on 127.0.0.1, all as in production but for the AI steps:
 - a throwaway PostgreSQL database, migrated as ``manyfutures db upgrade`` does (the test
   suite's helper), and a Redis database number no one else holds (likewise);
 - ``manyfutures serve``, ``manyfutures worker`` and ``manyfutures scheduler`` as real
-  processes, with RQ, the n8n generator, a callback secret and Clerk authentication.
+  processes, with RQ, the n8n generator, a callback secret, Clerk authentication and
+  SMTP mail to a local aiosmtpd server over STARTTLS (the test suite's, likewise).
 
 A reader signs up through Clerk's webhooks and creates, through the API, two daily
 projects due at the same minute in their time zone, within the next one or so. The
@@ -17,6 +18,7 @@ n8n's webhook, n8n calls back progress and the result over HTTP, signed. One epi
 must be PUBLISHED with the stand-ins' text and usage; the other project's writer step
 fails every time (offline_workflow.WRITER_FAILS), so its episode must go through the
 workflow's failure path and the API's retries to FAILED, its spend still recorded.
+The reader gets an email about each.
 
 Every process is stopped on the way out, however the run ends (Ctrl-C included); the
 run's folder (logs, n8n's user folder) is removed after a pass and kept after a failure.
@@ -46,7 +48,7 @@ from clerk import Clerk, sign_up
 from n8n_instance import HEADER_NAME, N8nInstance, Secrets
 from offline_workflow import SHIPPED, TITLE_SUFFIX, WRITER_FAILS, offline_copy
 from processes import Processes
-from verdict import Outcome, judge_failed, judge_published
+from verdict import Outcome, judge_failed, judge_mail, judge_published
 from watch import Watched, watch
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -54,9 +56,12 @@ sys.path.insert(0, str(ROOT))  # the test suite's database and Redis helpers
 
 from tests.integration.postgres.database import MigratedDatabase, session_database  # noqa: E402
 from tests.support.redis_server import private_database, redis_server  # noqa: E402
+from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server  # noqa: E402
+from tests.support.tls import Certificates, make_certificates  # noqa: E402
 
 MANYFUTURES = str(Path(sys.executable).with_name("manyfutures"))
 USER, ORG, EMAIL, ZONE = "user_e2e_ada", "org_e2e", "ada@example.org", "Asia/Kolkata"
+APP_URL = "https://app.manyfutures-e2e.test"  # the front end the emails link to
 PUBLISHED_TITLE, PUBLISHED_BRIEF = "Grid-scale storage", "Batteries, policy and prices in India"
 FAILING_TITLE, FAILING_BRIEF = "Hydrogen steel", f"Green steel's prospects {WRITER_FAILS}"
 STEP_SECONDS = 2.0  # each stand-in agent step, so every stage's progress can be seen
@@ -95,10 +100,15 @@ def wait_for(what: str, ready: Callable[[], bool], processes: Processes, timeout
 
 
 def backend_environment(
-    database: MigratedDatabase, redis_url: str, api_port: int, n8n: N8nInstance, secrets: Secrets
+    database: MigratedDatabase,
+    redis_url: str,
+    smtp: tuple[int, Certificates],
+    api_port: int,
+    n8n: N8nInstance,
+    secrets: Secrets,
 ) -> dict[str, str]:
     """The production settings of serve, worker and scheduler (README, "Running in
-    production"), pointed at this run's database, Redis, n8n and Clerk."""
+    production"), pointed at this run's database, Redis, SMTP server and n8n."""
     inherited = {
         key: value
         for key, value in os.environ.items()
@@ -119,6 +129,12 @@ def backend_environment(
         "N8N_WEBHOOK_HEADER_VALUE": secrets.webhook_header_value,
         "N8N_CALLBACK_SECRET": secrets.callback_secret,
         "MANYFUTURES_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+        "MANYFUTURES_EMAIL": "smtp",
+        "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{smtp[0]}",
+        "MANYFUTURES_SMTP_FROM": SENDER,
+        "MANYFUTURES_APP_URL": APP_URL,
+        # The SMTP server's STARTTLS certificate is signed by the run's own CA.
+        "SSL_CERT_FILE": str(smtp[1].ca_file),
         "MANYFUTURES_HOST": "127.0.0.1",
         "MANYFUTURES_PORT": str(api_port),
         "MANYFUTURES_LOG_LEVEL": "INFO",
@@ -180,7 +196,11 @@ def run(args: argparse.Namespace, work: Path, timeline: Timeline, outcome: Outco
         # Entered first, left last: every process is stopped before the database is dropped.
         database = stack.enter_context(session_database())
         redis_url = stack.enter_context(private_database(stack.enter_context(redis_server())))
-        timeline.say(f"database {database.name} migrated; Redis {redis_url}")
+        mailbox, certificates = RecordingHandler(), make_certificates(work)
+        smtp_port = stack.enter_context(smtp_server(mailbox, **certificates.starttls()))
+        timeline.say(
+            f"database {database.name} migrated; Redis {redis_url}; SMTP 127.0.0.1:{smtp_port}"
+        )
         processes = stack.enter_context(stopped_at_exit(Processes(work), timeline))
 
         timeline.say("n8n: importing the credentials and the offline workflow, publishing it")
@@ -194,7 +214,9 @@ def run(args: argparse.Namespace, work: Path, timeline: Timeline, outcome: Outco
         api_port = free_port()
         clerk = Clerk()
         env = {
-            **backend_environment(database, redis_url, api_port, n8n, secrets),
+            **backend_environment(
+                database, redis_url, (smtp_port, certificates), api_port, n8n, secrets
+            ),
             **clerk.settings(),
         }
         # Started after n8n serves, so no job meets a webhook that is not registered yet.
@@ -227,7 +249,9 @@ def run(args: argparse.Namespace, work: Path, timeline: Timeline, outcome: Outco
         )
         timeline.mark("episodes final")
         judge_published(published, database.owner_engine, PUBLISHED_TITLE + TITLE_SUFFIX, outcome)
+        judge_mail(published, mailbox, EMAIL, APP_URL, processes.check_alive, outcome)
         judge_failed(failing, database.owner_engine, outcome)
+        judge_mail(failing, mailbox, EMAIL, APP_URL, processes.check_alive, outcome)
         if published.episode and published.episode.get("publishedAt"):
             at = datetime.fromisoformat(published.episode["publishedAt"])
             timeline.say(f"due → published: {(at - slot).total_seconds():.1f} s")

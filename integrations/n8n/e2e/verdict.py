@@ -1,20 +1,27 @@
 """What passes: each episode as the API shows it and as the database recorded it.
 
 The database is read as its owner (every tenant's rows): the usage ledger, the
-generation runs, the notifications and the outbox, which no API lists.
+generation runs and the notifications, which no API lists; mail as the SMTP server
+received it.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offline_workflow import STAND_IN_USAGE, WRITER_ERROR
 from sqlalchemy import Engine, text
 from watch import Watched
 
+if TYPE_CHECKING:  # run.py puts the repository on the path for the test suite's helpers
+    from tests.support.smtp_server import RecordingHandler
+
 STAGES = ["research", "writing", "review"]
 MAX_ATTEMPTS = 3  # the backend's retry policy: three attempts in all
+MAIL_SECONDS = 30  # the scheduler queues mail every second; a worker delivers it
 
 
 @dataclass
@@ -37,8 +44,6 @@ _RECORDS = {
     "WHERE episode_id = :episode ORDER BY attempt",
     "notifications": "SELECT kind, title, link FROM notifications "
     "WHERE link LIKE '/episodes/' || :episode || '%' ORDER BY created_at",
-    "emails": "SELECT recipient, subject, status FROM outbox_messages "
-    "WHERE body LIKE '%' || :episode || '%' ORDER BY created_at",
 }
 
 
@@ -106,12 +111,6 @@ def judge_published(watched: Watched, owner: Engine, title: str, outcome: Outcom
         and {row["run_id"] for row in usage} == {runs[0]["id"]},
         f"{label}: generation runs {_runs(runs)}",
     )
-    emails = recorded["emails"]
-    outcome.check(
-        bool(emails),
-        f"{label}: emails queued "
-        + (", ".join(f"{m['subject']!r} to {m['recipient']} ({m['status']})" for m in emails)),
-    )
 
 
 def judge_failed(watched: Watched, owner: Engine, outcome: Outcome) -> None:
@@ -148,4 +147,34 @@ def judge_failed(watched: Watched, owner: Engine, outcome: Outcome) -> None:
         [n["kind"] for n in notifications] == ["episode_failed"],
         f"{label}: notifications "
         + ", ".join(f"{n['kind']} {n['title']!r} → {n['link']}" for n in notifications),
+    )
+
+
+def judge_mail(
+    watched: Watched,
+    mailbox: RecordingHandler,
+    reader: str,
+    app_url: str,
+    alive: Callable[[], None],
+    outcome: Outcome,
+) -> None:
+    """The email a final episode sends its reader ("ready", or "could not be written" with
+    a retry link), delivered from the outbox by a worker over SMTP with STARTTLS."""
+    episode = watched.episode
+    if episode is None or episode["status"] not in ("PUBLISHED", "FAILED"):
+        outcome.check(False, f"{watched.label}: no final episode, so no email")
+        return
+    link = f"{app_url}/episodes/{episode['id']}"
+    if episode["status"] == "FAILED":
+        link += "/retry"
+    deadline = time.monotonic() + MAIL_SECONDS
+    while not (found := [m for m in mailbox.received if link in m.text]):
+        alive()
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    outcome.check(
+        len(found) == 1 and found[0].recipients == (reader,) and found[0].encrypted,
+        f"{watched.label}: {len(found)} email over SMTP (STARTTLS) linking to {link}: "
+        + ", ".join(f"{m.subject!r} to {', '.join(m.recipients)}" for m in found),
     )
