@@ -198,12 +198,15 @@ def node_binary() -> str:
 class Flow:
     """Runs Code nodes in the workflow's order, keeping each one's output by name."""
 
-    def __init__(self, node: str, job: dict[str, Any]) -> None:
+    def __init__(
+        self, node: str, job: dict[str, Any], nodes: dict[str, dict[str, Any]] = NODES
+    ) -> None:
         self.node = node
+        self.nodes = nodes
         self.outputs: dict[str, Any] = {"Episode job": {"body": job}}
 
     def run(self, name: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
-        code = NODES[name]["parameters"]["jsCode"]
+        code = self.nodes[name]["parameters"]["jsCode"]
         previous = given if given is not None else self.last
         stdin = json.dumps({"code": code, "input": [previous], "nodes": self.outputs})
         done = subprocess.run(

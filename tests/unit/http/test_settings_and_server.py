@@ -87,6 +87,12 @@ def test_gunicorn_lets_through_header_lines_far_past_the_apps_own_limit() -> Non
     assert options["limit_request_field_size"] >= 4 * MAX_HEADER_BYTES
 
 
+def test_gunicorn_opens_no_control_socket_shared_with_other_servers_on_the_host() -> None:
+    """Built as ``serve`` builds it, so the option is one the installed gunicorn knows."""
+    api_server = server.ApiServer(Settings(), gunicorn_options(Settings()))
+    assert api_server.cfg.control_socket_disable is True
+
+
 def test_numbers_and_flags_are_parsed_not_kept_as_strings() -> None:
     """A slots dataclass hides class-level defaults, so parsing must use the field's default."""
     settings = Settings.from_env(

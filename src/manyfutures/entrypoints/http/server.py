@@ -51,6 +51,10 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout": 30,
         "graceful_timeout": 20,
         "keepalive": 5,
+        # gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR or
+        # ~/.gunicorn/gunicorn.ctl): a second server on the host replaces the first's,
+        # and stopping either deletes it. Nothing here uses gunicornc; signals remain.
+        "control_socket_disable": True,
         # Bodies past MANYFUTURES_MAX_BODY_BYTES are refused by the app (413). These bound
         # the request line and headers before it runs; a header line may be far longer
         # than the app's own total (431 problem+json past MAX_HEADER_BYTES), so a client
