@@ -10,7 +10,10 @@ migration can forget to; ``manyfutures db history`` reads it.
 
 The steps of one run are written at its end, inside its one transaction, so a run
 that creates the table records the steps before it too, and a run that fails records
-nothing. A downgrade past the migration that created the table drops it with its rows.
+nothing. A database migrated before the table existed gets, on its first recorded
+upgrade, a row for each revision it already had, marked as applied before tracking
+(no time, role or version: nobody wrote them down). A downgrade past the migration
+that created the table drops it with its rows.
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ class Step:
 class Entry:
     revision: str
     direction: str
-    applied_at: dt.datetime
-    applied_by: str
-    package_version: str
+    applied_at: dt.datetime | None
+    """None (and so the role and version) for a revision applied before tracking began."""
+    applied_by: str | None
+    package_version: str | None
 
 
 def package_version() -> str:
@@ -56,6 +60,8 @@ _INSERT = text(
     f"INSERT INTO {TABLE} (revision, direction, applied_at, applied_by, package_version) "
     "VALUES (:revision, :direction, now(), current_user, :version)"
 )
+_INSERT_UNTRACKED = text(f"INSERT INTO {TABLE} (revision, direction) VALUES (:revision, 'upgrade')")
+_ANY = text(f"SELECT EXISTS (SELECT 1 FROM {TABLE})")
 _READ = text(
     f"SELECT revision, direction, applied_at, applied_by, package_version FROM {TABLE} ORDER BY id"
 )
@@ -65,14 +71,25 @@ def exists(connection: Connection) -> bool:
     return bool(connection.execute(_EXISTS, {"table": TABLE}).scalar_one())
 
 
-def record(connection: Connection, steps: Iterable[Step], package: str) -> None:
-    """Append ``steps`` in the order they ran; nothing while the table does not exist."""
+def record(
+    connection: Connection, steps: Sequence[Step], package: str, untracked: Iterable[str]
+) -> None:
+    """Append ``steps`` in the order they ran; nothing while the table does not exist.
+
+    ``untracked`` are the revisions below the first step, oldest first: written first,
+    as applied before tracking, when this is the first run the table records.
+    """
+    if not steps or not exists(connection):
+        return
+    if not connection.execute(_ANY).scalar_one():
+        earlier = [{"revision": revision} for revision in untracked]
+        if earlier:
+            connection.execute(_INSERT_UNTRACKED, earlier)
     rows = [
         {"revision": step.revision, "direction": step.direction, "version": package}
         for step in steps
     ]
-    if rows and exists(connection):
-        connection.execute(_INSERT, rows)
+    connection.execute(_INSERT, rows)
 
 
 def read(connection: Connection) -> Sequence[Entry] | None:

@@ -48,7 +48,21 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
-        migration_history.record(connection, steps, migration_history.package_version())
+        migration_history.record(
+            connection, steps, migration_history.package_version(), _below(steps)
+        )
+
+
+def _below(steps: list[migration_history.Step]) -> list[str]:
+    """The revisions a run that began with an upgrade found already applied, oldest first."""
+    if not steps or steps[0].direction != "upgrade":
+        return []
+    scripts = context.script
+    first = scripts.get_revision(steps[0].revision)
+    if first is None or not first.down_revision:
+        return []
+    below = scripts.iterate_revisions(str(first.down_revision), "base")
+    return [script.revision for script in reversed(list(below))]
 
 
 def run_migrations_online() -> None:

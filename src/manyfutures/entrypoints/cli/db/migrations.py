@@ -109,6 +109,7 @@ def _upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _downgrade(args: argparse.Namespace, settings: Settings) -> int:
     """``db downgrade REV [--yes]``: lists what would be undone and asks, unless --yes."""
+    from alembic.script.revision import RevisionError
     from alembic.util.exc import CommandError
 
     from manyfutures.adapters.postgres.migrate import current_revision, downgrade
@@ -123,7 +124,7 @@ def _downgrade(args: argparse.Namespace, settings: Settings) -> int:
             undone = [
                 s.revision for s in scripts().iterate_revisions(before or "base", args.revision)
             ]
-        except CommandError as error:
+        except (CommandError, RevisionError) as error:
             print(f"db downgrade: {error}", file=sys.stderr)
             return 2
         if args.revision in undone:  # iterate_revisions includes the lower end
@@ -174,11 +175,13 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         rows = [
             (
-                entry.applied_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                entry.applied_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+                if entry.applied_at
+                else "before tracking",
                 entry.direction,
                 entry.revision,
-                entry.applied_by,
-                entry.package_version,
+                entry.applied_by or "",
+                entry.package_version or "",
             )
             for entry in entries
         ]

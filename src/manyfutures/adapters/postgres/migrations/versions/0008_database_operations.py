@@ -21,8 +21,8 @@ Create Date: 2026-11-30
   ``manyfutures db lint`` names any table that lacks them, and the functions refuse
   it rather than report it empty.
 
-Downgrade drops the table, the functions, the policies and the grants, and gives the
-scheduler role back exactly what 0003 and 0004 had given it.
+Downgrade drops the table, the functions, the policies and the grants, and leaves the
+scheduler role exactly the reads it had before (a test compares every grant).
 """
 
 from __future__ import annotations
@@ -44,12 +44,9 @@ FUNCTIONS = (
     "operations_newest_rows(text, text[], integer)",
 )
 HOSTED_API_ROLES = ("anon", "authenticated")
-# What the scheduler role could read before this migration (0003's dispatcher, 0004's
-# callback lookup): a downgrade's REVOKE takes column grants too, so these come back.
-EARLIER_READS = (
-    "SELECT ON outbox_messages",
-    "SELECT (id, organization_id, callback_token_hash) ON generation_runs",
-)
+# The scheduler role's table-wide reads before this migration (0001's claim, 0003's
+# dispatcher); its other reads are column grants, kept by downgrade() as they are.
+EARLIER_TABLE_READS = ("episode_schedule_queue", "outbox_messages")
 TABLES_HERE = (
     "SELECT c.relname, c.relrowsecurity FROM pg_class AS c "
     "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
@@ -72,15 +69,32 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Take back exactly what upgrade() gave. Revoking a table's SELECT revokes its column
+    SELECT grants too, so the scheduler role's column reads (0001, 0004, 0005) are read
+    first and granted again after, and its earlier table-wide reads granted again."""
     scheduler_role = context.config.attributes["scheduler_role"]
     for signature in FUNCTIONS:
         op.execute(f"DROP FUNCTION {signature}")
     op.drop_table(HISTORY)
-    for table, _ in op.get_bind().exec_driver_sql(TABLES_HERE).all():
+    bind = op.get_bind()
+    column_reads = bind.exec_driver_sql(COLUMN_READS, (scheduler_role,)).all()
+    for table, _ in bind.exec_driver_sql(TABLES_HERE).all():
         op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
         op.execute(f'REVOKE SELECT ON "{table}" FROM {scheduler_role}')
-    for grant in EARLIER_READS:
-        op.execute(f"GRANT {grant} TO {scheduler_role}")
+    for table, columns in column_reads:
+        op.execute(f'GRANT SELECT ({columns}) ON "{table}" TO {scheduler_role}')
+    for table in EARLIER_TABLE_READS:
+        op.execute(f"GRANT SELECT ON {table} TO {scheduler_role}")
+
+
+# The role's column-level SELECT grants, per table, as a column list.
+COLUMN_READS = (
+    "SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) "
+    "FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid, "
+    "aclexplode(a.attacl) AS x "
+    "WHERE c.relnamespace = current_schema()::regnamespace AND x.privilege_type = 'SELECT' "
+    "AND x.grantee = to_regrole(%s) GROUP BY c.relname ORDER BY c.relname"
+)
 
 
 def _create_history() -> None:
@@ -89,9 +103,10 @@ def _create_history() -> None:
         sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
         sa.Column("revision", sa.Text(), nullable=False),
         sa.Column("direction", sa.Text(), nullable=False),
-        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("applied_by", sa.Text(), nullable=False),
-        sa.Column("package_version", sa.Text(), nullable=False),
+        # NULL for a revision applied before this table existed (migration_history.py).
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("applied_by", sa.Text(), nullable=True),
+        sa.Column("package_version", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "direction IN ('upgrade', 'downgrade')", name=op.f("ck_migration_history_direction")
         ),
