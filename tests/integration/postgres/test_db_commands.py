@@ -255,6 +255,7 @@ def test_status_check_fails_on_a_revision_this_release_does_not_know(
     assert status == 1
     assert line_of(out, "current") == "current   lint_probe"
     assert "pending   unknown: this package does not know the current revision" in out
+    assert "drift     1 difference between the models and the database:" in out
     assert "  remove_table widgets" in out  # the models have no such table
     assert "not at this release's schema" in err
 

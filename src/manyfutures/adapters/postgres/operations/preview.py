@@ -155,4 +155,6 @@ def preview(
     columns = [column.name for column in table.columns]
     # A column the models do not know (a newer release's) is shown after them.
     columns += sorted({key for row in rows for key in row} - set(columns))
-    return Preview(name, columns, [masked(name, row, redact) for row in rows])
+    # In the table's column order (jsonb keeps its keys in an order of its own).
+    ordered = [{column: row[column] for column in columns if column in row} for row in rows]
+    return Preview(name, columns, [masked(name, row, redact) for row in ordered])

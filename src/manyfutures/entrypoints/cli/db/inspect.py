@@ -122,10 +122,11 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps(list(shown.rows), indent=2, ensure_ascii=False))
             return 0
         scope = f"organization {args.org}" if args.org else "every organization"
-        print(f"{shown.table}: newest {len(shown.rows)} rows, {scope}; secrets masked")
+        rows = f"{len(shown.rows)} row{'s' * (len(shown.rows) != 1)}"
+        print(f"{shown.table}: newest {rows}, {scope}; secrets masked")
         if shown.rows:
-            rows = [[cell(_shown(row.get(c))) for c in shown.columns] for row in shown.rows]
-            print(render(shown.columns, rows))
+            cells = [[cell(_shown(row.get(c))) for c in shown.columns] for row in shown.rows]
+            print(render(shown.columns, cells))
         return 0
 
     return reporting_failures("preview", run)

@@ -65,7 +65,7 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
             ("head", status.head),
             ("pending", pending),
             *(("", f"{m.revision}  {cell(m.title, 72)}") for m in status.pending),
-            ("drift", "none: the models match the database" if not status.drift else ""),
+            ("drift", _drift(len(status.drift))),
             *(("", describe(difference)) for difference in status.drift),
         ]
         print(render(("", ""), lines).split("\n", 1)[1])
@@ -77,6 +77,12 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return reporting_failures("status", run)
+
+
+def _drift(differences: int) -> str:
+    if not differences:
+        return "none: the models match the database"
+    return f"{differences} difference{'s' * (differences > 1)} between the models and the database:"
 
 
 def _config(settings: Settings) -> Config:
