@@ -35,7 +35,7 @@ from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
 
 pytestmark = pytest.mark.integration
-BEFORE = "outbox_due_count"  # the revision below database_operations (0008)
+BEFORE = "outbox_html"  # the revision below database_operations (0009)
 
 
 def as_owner(monkeypatch: pytest.MonkeyPatch, db: MigratedDatabase, url: URL) -> None:
@@ -102,14 +102,14 @@ def test_status_upgrade_history_and_a_downgrade_that_asks(
         status, out, _ = run(["db", "status", "--check"], capsys)
         assert status == 1
         assert "current   none (empty database)" in out
-        assert "pending   8 migrations" in out
+        assert f"pending   {len(revisions_up_to(head))} migrations" in out
         assert "  database_operations  Database operations: the migration history" in out
 
         assert run(["db", "history"], capsys)[2].startswith("db history: this database has no")
 
         assert run(["db", "upgrade", BEFORE], capsys)[0] == 0
-        before_0008 = privileges(url, db.scheduler_role)
-        assert len(before_0008) > 10  # 0001's column reads and more
+        before_0009 = privileges(url, db.scheduler_role)
+        assert len(before_0009) > 10  # 0001's column reads and more
         status, out, _ = run(["db", "status"], capsys)
         assert (status, line_of(out, "pending")) == (0, "pending   1 migration")
         assert run(["db", "status", "--check"], capsys)[0] == 1
@@ -148,7 +148,7 @@ def test_status_upgrade_history_and_a_downgrade_that_asks(
         assert out.strip().endswith(f"{head} -> {BEFORE}")
         assert revision_of(url) == BEFORE
         # The scheduler role's earlier grants (0003, 0004) are exactly as they were.
-        assert privileges(url, db.scheduler_role) == before_0008
+        assert privileges(url, db.scheduler_role) == before_0009
 
         monkeypatch.setattr("sys.stdin", io.StringIO(""))  # --yes never reads it
         assert run(["db", "upgrade"], capsys)[0] == 0
@@ -305,6 +305,7 @@ def seed(db: MigratedDatabase) -> None:
                     org,
                     recipient=f"reader.{org}@example.org",
                     body=f"Dear reader of {org}, your private brief",
+                    html=f"<p>Dear reader of {org}, your private brief</p>",
                 )
             )
             uow.commit()
@@ -430,7 +431,8 @@ def test_preview_masks_secrets_always_and_emails_when_asked(
         status, out, _ = run(["db", "preview", "outbox_messages", "--json", *scope], capsys)
         messages = json.loads(out)
         assert status == 0
-        assert {row["body"] for row in messages} == {"***"}
+        # The text and the HTML part: every column but the envelope.
+        assert {(row["body"], row["html"]) for row in messages} == {("***", "***")}
         assert "private brief" not in out
         assert "reader.org_a@example.org" in {row["recipient"] for row in messages}
 

@@ -14,7 +14,7 @@ operations"; base.py's docstring):
   with ``app.current_org_id``;
 * every foreign key's columns lead an index; every table has a primary key;
 * names follow the naming convention (``NAME`` below, base.py's ``NAMING_CONVENTION``);
-* the operators' functions can read every table (ADR 0007, migration 0008);
+* the operators' functions can read every table (ADR 0007, migration 0009);
 * the app role is no superuser, has no BYPASSRLS and owns nothing;
 * every ``SECURITY DEFINER`` function is listed in ADR 0007.
 
@@ -315,7 +315,7 @@ _OPERATIONS_UNREADABLE = text(
 
 def check_operations_read(connection: Connection, rules: Rules) -> list[Violation]:
     """``db tables`` and ``db preview`` read through the scheduler role's functions; a
-    table it cannot read would be refused by them (ADR 0007, migration 0008)."""
+    table it cannot read would be refused by them (ADR 0007, migration 0009)."""
     if not _role_exists(connection, rules.scheduler_role):
         return [Violation("operations-read", rules.scheduler_role, "the scheduler role is missing")]
     violations = []

@@ -1,7 +1,7 @@
 """Database operations: the migration history table and the operators' two cross-tenant reads.
 
 Revision ID: database_operations
-Revises: outbox_due_count
+Revises: outbox_html
 Create Date: 2026-11-30
 
 * ``migration_history``: one row per migration step, written by the migration runner
@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "database_operations"
-down_revision: str | None = "outbox_due_count"
+down_revision: str | None = "outbox_html"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
