@@ -1,11 +1,15 @@
-# The two commands the README opens with; both set up .venv on first use.
+# The two commands the README opens with; both set up .venv on first use. `make check`
+# (CI, through .ci/run) adds ruff, mypy, the database checks and the client types.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint typecheck check bench-postgres n8n-e2e
+CLIENT := clients/typescript
+CLIENT_STAMP := $(CLIENT)/node_modules/.installed
+
+.PHONY: run test lint typecheck check db-check clients clients-check bench-postgres n8n-e2e
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +31,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-check: test lint typecheck
+check: test lint typecheck db-check clients-check
+
+# A freshly migrated database passes `manyfutures db lint` and `db status --check`.
+db-check: $(STAMP)
+	.ci/db-check
+
+# npm packages pinned by $(CLIENT)/package-lock.json, cached in .cache/npm (git-ignored).
+$(CLIENT_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	$(CLIENT)/install
+	touch $(CLIENT_STAMP)
+
+# openapi.json from the code, and the TypeScript types generated from it: commit both.
+clients: $(STAMP) $(CLIENT_STAMP)
+	$(CLIENT)/generate openapi.json $(CLIENT)/schema.d.ts
+
+# Both files current (CI fails on a stale one) and the typed client example type-checks.
+clients-check: $(STAMP) $(CLIENT_STAMP)
+	$(CLIENT)/check
 
 # PostgreSQL benchmarks (docs/postgres.md); pgqueuer comes from the `bench` extra.
 $(BENCH_STAMP): $(STAMP)

@@ -11,7 +11,7 @@ from manyfutures.entrypoints import all_in_one, cli, scheduler, worker
 from manyfutures.entrypoints.http import server
 from manyfutures.settings import Settings
 
-GROUPS = ("run", "serve", "worker", "scheduler", "db", "outbox")
+GROUPS = ("run", "serve", "worker", "scheduler", "db", "outbox", "openapi")
 HEAVY = ("gunicorn", "werkzeug", "flask", "sqlalchemy", "alembic", "dependency_injector", "rq")
 RQ_ENVIRONMENT = {
     "MANYFUTURES_DISPATCHER": "rq",
@@ -122,3 +122,36 @@ def test_help_imports_no_web_server_or_database_library() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stderr.strip() == "[]"
+
+
+def test_db_lists_its_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["db", "--help"])
+    out = capsys.readouterr().out
+    assert "{status,upgrade,downgrade,history,tables,preview,lint}" in out
+
+
+def test_the_db_commands_defaults_are_the_operations_modules_defaults() -> None:
+    """Repeated in the CLI module so that --help need not import SQLAlchemy."""
+    from manyfutures.adapters.postgres.operations import preview, tables
+    from manyfutures.entrypoints.cli.db import inspect
+
+    assert inspect.DEFAULT_EXACT_BELOW == tables.DEFAULT_EXACT_BELOW
+    assert inspect.DEFAULT_LIMIT == preview.DEFAULT_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("total_bytes", "shown"),
+    [(0, "0 bytes"), (8191, "8191 bytes"), (24576, "24 kB"), (180 * 1024**2, "180 MB")],
+)
+def test_table_sizes_read_like_pg_size_pretty(total_bytes: int, shown: str) -> None:
+    from manyfutures.entrypoints.cli.db.inspect import size
+
+    assert size(total_bytes) == shown
+
+
+def test_db_tables_refuses_a_negative_threshold_before_connecting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["db", "tables", "--exact-below", "-1"]) == 2
+    assert "--exact-below must be 0 or more" in capsys.readouterr().err

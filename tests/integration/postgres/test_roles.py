@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,26 +14,18 @@ from manyfutures.adapters.postgres.engine import (
     current_role_facts,
 )
 from manyfutures.adapters.postgres.migrate import alembic_config, current_revision, upgrade
+from manyfutures.adapters.postgres.operations.cross_tenant import read_listed
 from manyfutures.adapters.postgres.wiring import guard_row_level_security
 from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
 from tests.support.ci import on_ci
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
-CROSS_TENANT_ADR = ROOT / "docs" / "adr" / "0007-cross-tenant-functions.md"
-# A row of the ADR's table: | `name(arguments)` | migration | reason |
-LISTED_FUNCTION = re.compile(r"^\| `([a-z_]+)\(", re.MULTILINE)
 DEFINER_FUNCTIONS = text(
     "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
     "WHERE n.nspname = current_schema() AND p.prosecdef"
 )
-# SECURITY DEFINER without crossing organizations, as ADR 0007 says under its list.
-NOT_CROSSING = {"token_usage_fold_into_daily"}
-
-
-def listed_cross_tenant_functions() -> set[str]:
-    return set(LISTED_FUNCTION.findall(CROSS_TENANT_ADR.read_text(encoding="utf-8")))
+LISTED = read_listed()
 
 
 def test_the_app_role_is_bound_by_row_level_security(db: MigratedDatabase) -> None:
@@ -77,19 +67,21 @@ def test_the_scheduler_role_cannot_log_in_and_the_app_cannot_become_it(
 
 def test_adr_0007_lists_exactly_the_cross_tenant_functions(db: MigratedDatabase) -> None:
     """The ADR is the one list: a function added or dropped without it fails here."""
-    listed = listed_cross_tenant_functions()
-    assert {"scheduler_claim_due_items", "outbox_claim_due", "outbox_dead_messages"} <= listed
+    listed = set(LISTED.crossing)
+    assert {"scheduler_claim_due_items", "outbox_claim_due", "operations_table_rows"} <= listed
     with db.owner_engine.connect() as connection:
         definers = set(connection.execute(DEFINER_FUNCTIONS).scalars())
-    assert definers - NOT_CROSSING == listed
-    assert definers >= NOT_CROSSING
+    assert definers - LISTED.not_crossing == listed
+    assert definers >= LISTED.not_crossing == {"token_usage_fold_into_daily"}
 
 
-def test_cross_tenant_functions_belong_to_the_scheduler_role_and_only_the_app_runs_them(
+def test_cross_tenant_functions_belong_to_the_scheduler_role_and_run_as_the_adr_says(
     db: MigratedDatabase,
 ) -> None:
+    """The service's functions are run by the app role; the operators' by the owner only."""
+    assert set(LISTED.crossing.values()) == {"app role", "owner"}
     with db.owner_engine.connect() as connection:
-        for name in sorted(listed_cross_tenant_functions()):
+        for name, runner in sorted(LISTED.crossing.items()):
             owner, definer, public, app = connection.execute(
                 text(
                     "SELECT pg_get_userbyid(p.proowner), p.prosecdef, "
@@ -99,7 +91,8 @@ def test_cross_tenant_functions_belong_to_the_scheduler_role_and_only_the_app_ru
                 ),
                 {"name": name, "app": db.app_role},
             ).one()
-            assert (owner, definer, public, app) == (db.scheduler_role, True, False, True), name
+            expected = (db.scheduler_role, True, False, runner == "app role")
+            assert (owner, definer, public, app) == expected, name
 
 
 def test_the_app_role_cannot_write_the_daily_aggregate_directly(db: MigratedDatabase) -> None:

@@ -1,13 +1,14 @@
-"""The migrated schema equals the models, and keeps the rules `db lint` will enforce."""
+"""The migrated schema equals the models, and keeps the rules `manyfutures db lint` enforces
+(through the same checks: adapters/postgres/operations/lint.py)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import CheckConstraint, Connection, Engine, text
 
-from manyfutures.adapters.postgres.base import tenant_column
 from manyfutures.adapters.postgres.migrate import (
     MIGRATIONS,
     alembic_config,
@@ -16,7 +17,16 @@ from manyfutures.adapters.postgres.migrate import (
     schema_drift,
     upgrade,
 )
-from manyfutures.adapters.postgres.registry import GLOBAL_TABLES, METADATA, TENANT_TABLES
+from manyfutures.adapters.postgres.migration_history import BOOKKEEPING_TABLES
+from manyfutures.adapters.postgres.operations.cross_tenant import read_listed
+from manyfutures.adapters.postgres.operations.lint import (
+    Rules,
+    check_app_role,
+    lint,
+    model_rules,
+    tenant_tables,
+)
+from manyfutures.adapters.postgres.registry import METADATA, TENANT_TABLES
 from tests.integration.postgres.database import MigratedDatabase
 
 pytestmark = pytest.mark.integration
@@ -42,11 +52,13 @@ def test_drift_is_detected_when_the_database_differs(db: MigratedDatabase) -> No
 
 # A quoted literal: an enumeration's member, a jsonb type name.
 QUOTED = re.compile(r"'((?:[^']|'')*)'")
+# The migration runner's own tables have no model, so no model CHECK to compare.
 CHECK_DEFINITIONS = text(
     "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
     "JOIN pg_namespace n ON n.oid = c.connamespace "
-    "WHERE c.contype = 'c' AND n.nspname = current_schema()"
-)
+    "WHERE c.contype = 'c' AND n.nspname = current_schema() "
+    "AND c.conrelid::regclass::text <> ALL(:bookkeeping)"
+).bindparams(bookkeeping=sorted(BOOKKEEPING_TABLES))
 
 
 def _literals(sql: str) -> list[str]:
@@ -108,83 +120,147 @@ def test_history_is_linear() -> None:
         assert down is None or isinstance(down, str), f"{revision.revision} merges branches"
 
 
-def test_every_tenant_table_is_scoped_and_indexed(db: MigratedDatabase) -> None:
+def rules_for(db: MigratedDatabase) -> Rules:
+    return model_rules(db.app_role, db.scheduler_role, read_listed().allowed)
+
+
+def test_the_live_schema_keeps_every_rule_db_lint_checks(db: MigratedDatabase) -> None:
+    """The same checks as `manyfutures db lint` (CI runs it too): tenant tables scoped,
+    forced and indexed, foreign keys indexed, primary keys, names, the roles, ADR 0007."""
+    rules = rules_for(db)
     with db.owner_engine.connect() as connection:
-        tables = set(
-            connection.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                    "AND tablename <> 'alembic_version'"
-                )
-            ).scalars()
-        )
-        assert tables == set(TENANT_TABLES) | GLOBAL_TABLES
-        for table in TENANT_TABLES:
-            column = tenant_column(METADATA.tables[table])
-            assert column is not None, table
-            nullable = connection.execute(
-                text(
-                    "SELECT is_nullable FROM information_schema.columns "
-                    "WHERE table_schema = current_schema() AND table_name = :t AND column_name = :c"
-                ),
-                {"t": table, "c": column},
-            ).scalar_one()
-            assert nullable == "NO", table
-            enabled, forced = connection.execute(
-                text(
-                    "SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
-                    "WHERE oid = to_regclass(:t)"
-                ),
-                {"t": table},
-            ).one()
-            assert (enabled, forced) == (True, True), table
-            policy = connection.execute(
-                text(
-                    "SELECT qual, with_check FROM pg_policies "
-                    "WHERE tablename = :t AND policyname = 'tenant_isolation'"
-                ),
-                {"t": table},
-            ).one()
-            for clause in policy:
-                assert "current_setting('app.current_org_id'::text, true)" in clause, table
-                assert clause.startswith(f"({column} = NULLIF("), table
-            leading = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_index i JOIN pg_attribute a "
-                    "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-                    "WHERE i.indrelid = to_regclass(:t) AND a.attname = :c"
-                ),
-                {"t": table, "c": column},
-            ).scalar_one()
-            assert leading >= 1, f"{table}.{column} leads no index"
+        assert lint(connection, rules) == []
+        # Not vacuous: every tenant table of the models is checked as one.
+        assert tenant_tables(connection, rules) == dict(rules.tenant_tables)
+    assert set(rules.tenant_tables) == set(TENANT_TABLES)
+    assert rules.tenant_tables["organizations"] == "id"
 
 
-UNINDEXED_FOREIGN_KEYS = text(
-    """
-    SELECT c.conrelid::regclass::text
-      FROM pg_constraint c
-      JOIN pg_namespace n ON n.oid = c.connamespace
-     WHERE c.contype = 'f' AND n.nspname = current_schema()
-       AND NOT EXISTS (
-           SELECT 1 FROM pg_index i
-            WHERE i.indrelid = c.conrelid
-              AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
-              AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey
-       )
-    """
+TENANT_INDEXES = text(
+    "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+    "JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] "
+    "WHERE x.indrelid = 'user_events'::regclass AND a.attname = 'organization_id'"
 )
 
 
-def test_every_foreign_key_leads_an_index(db: MigratedDatabase) -> None:
-    """Unindexed foreign keys make parent deletes and joins scan the child table."""
+def _drop_user_events_tenant_indexes(connection: Connection) -> None:
+    for name in connection.execute(TENANT_INDEXES).scalars().all():
+        connection.execute(text(f"DROP INDEX {name}"))
+
+
+# Each breaks one rule inside a transaction that is rolled back: what lint must name.
+BREAKAGES: list[tuple[str, list[str] | Callable[[Connection], None], tuple[str, str]]] = [
+    (
+        "tenant column may be NULL",
+        ["ALTER TABLE projects ALTER organization_id DROP NOT NULL"],
+        ("tenant-column", "projects"),
+    ),
+    ("no tenant index", _drop_user_events_tenant_indexes, ("tenant-index", "user_events")),
+    (
+        "row-level security not forced",
+        ["ALTER TABLE projects NO FORCE ROW LEVEL SECURITY"],
+        ("tenant-rls", "projects"),
+    ),
+    (
+        "row-level security off",
+        ["ALTER TABLE episodes DISABLE ROW LEVEL SECURITY"],
+        ("tenant-rls", "episodes"),
+    ),
+    (
+        "no tenant policy",
+        ["DROP POLICY tenant_isolation ON memberships"],
+        ("tenant-policy", "memberships"),
+    ),
+    (
+        "a policy that compares something else",
+        [
+            "DROP POLICY tenant_isolation ON highlights",
+            "CREATE POLICY tenant_isolation ON highlights USING (true) WITH CHECK (true)",
+        ],
+        ("tenant-policy", "highlights"),
+    ),
+    (
+        "unindexed foreign key",
+        ["CREATE TABLE fk_probe (id text PRIMARY KEY, user_id text REFERENCES users (id))"],
+        ("foreign-key-index", "fk_probe"),
+    ),
+    (
+        "no primary key",
+        ["ALTER TABLE token_usage_runs DROP CONSTRAINT pk_token_usage_runs"],
+        ("primary-key", "token_usage_runs"),
+    ),
+    (
+        "badly named index",
+        ["CREATE INDEX projects_by_title ON projects (title)"],
+        ("naming", "projects.projects_by_title"),
+    ),
+    (
+        "badly named column",
+        ['ALTER TABLE projects ADD COLUMN "projectColour" text'],
+        ("naming", "projects.projectColour"),
+    ),
+    (
+        "badly named constraint",
+        ["ALTER TABLE projects ADD CONSTRAINT title_not_empty CHECK (title <> '')"],
+        ("naming", "projects.title_not_empty"),
+    ),
+    (
+        "the operators' functions cannot read a table",
+        ["DROP POLICY operations_read ON notifications"],
+        ("operations-read", "notifications"),
+    ),
+    (
+        "a SECURITY DEFINER function ADR 0007 does not list",
+        [
+            "CREATE FUNCTION every_project() RETURNS bigint LANGUAGE sql SECURITY DEFINER "
+            "AS 'SELECT count(*) FROM projects'"
+        ],
+        ("security-definer", "every_project"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [pytest.param(change, expected, id=name) for name, change, expected in BREAKAGES],
+)
+def test_each_rule_names_what_breaks_it(
+    db: MigratedDatabase,
+    change: list[str] | Callable[[Connection], None],
+    expected: tuple[str, str],
+) -> None:
     with db.owner_engine.connect() as connection:
-        assert connection.execute(UNINDEXED_FOREIGN_KEYS).scalars().all() == []
-        # The check can fail: a foreign key nothing indexes is reported.
-        connection.execute(text("CREATE TABLE fk_probe (user_id text REFERENCES users (id))"))
         try:
-            assert connection.execute(UNINDEXED_FOREIGN_KEYS).scalars().all() == ["fk_probe"]
+            if callable(change):
+                change(connection)
+            else:
+                for statement in change:
+                    connection.execute(text(statement))
+            found = {(v.rule, v.subject) for v in lint(connection, rules_for(db))}
         finally:
             connection.rollback()
+    assert expected in found
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ("ALTER TABLE projects OWNER TO {app}", "owns table projects"),
+        ("ALTER ROLE {app} BYPASSRLS", "has BYPASSRLS"),
+        ("ALTER ROLE {app} SUPERUSER", "is a superuser"),
+    ],
+)
+def test_an_app_role_row_level_security_would_not_bind_is_named(
+    db: MigratedDatabase, change: str, complaint: str
+) -> None:
+    """Role attributes are cluster-wide but transactional: rolled back, nobody sees them."""
+    with db.owner_engine.connect() as connection:
+        try:
+            connection.execute(text(change.format(app=db.app_role)))
+            found = check_app_role(connection, rules_for(db))
+        finally:
+            connection.rollback()
+    assert [(v.rule, v.subject, v.message) for v in found] == [("app-role", db.app_role, complaint)]
 
 
 def test_references_between_tenant_rows_are_composite() -> None:

@@ -10,6 +10,7 @@ dataclasses, and its repositories. ``registry`` lists those modules (its
 of work in one transaction scoped to one organization by row-level security.
 ``scheduler_gateway`` and the ``outbox`` module's gateway are the narrow paths that
 cross organizations, only through the functions listed in
-docs/adr/0007-cross-tenant-functions.md. docs/adding-an-entity.md lists what
-a new entity needs here.
+docs/adr/0007-cross-tenant-functions.md. ``operations`` is what ``manyfutures db``
+shows and checks (ADR 0013). docs/adding-an-entity.md lists what a new entity needs
+here.
 """

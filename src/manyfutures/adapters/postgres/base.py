@@ -11,7 +11,8 @@ field independently, and the contract suite) instead of silently not being store
 JSON columns hold only JSON-native values: datetimes as ISO-8601 strings, money as
 decimal strings (a JSON number would come back as a float).
 
-Conventions (the future ``db lint`` checks them; docs/postgres.md lists them):
+Conventions (``manyfutures db lint`` checks them, operations/lint.py; the README's
+"Database operations" and docs/postgres.md list them):
 
 * table names are the seed's snake_case plurals; columns are the snake_case domain
   field names (a value object is flattened with its name as prefix: ``cadence_*``);

@@ -23,6 +23,7 @@ from manyfutures.adapters.postgres.engine import (
     check_role_name,
     normalize_url,
 )
+from manyfutures.adapters.postgres.migration_history import BOOKKEEPING_TABLES
 from manyfutures.adapters.postgres.registry import METADATA
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,12 +50,23 @@ def upgrade(config: Config, revision: str = "head") -> None:
     command.upgrade(config, revision)
 
 
+def downgrade(config: Config, revision: str) -> None:
+    """Run the downgrade() of every migration above ``revision``, in one transaction."""
+    command.downgrade(config, revision)
+
+
 def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the migration runner's own tables out of every schema comparison: they
+    have no model (``migration_history.BOOKKEEPING_TABLES``)."""
+    return not (type_ == "table" and name in BOOKKEEPING_TABLES)
 
 
 def schema_drift(connection: Connection) -> list[Any]:
@@ -64,5 +76,7 @@ def schema_drift(connection: Connection) -> list[Any]:
     (``registry.METADATA``). Alembic does not compare CHECK constraints, policies,
     triggers or functions; the integration tests check those directly.
     """
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": include_name}
+    )
     return list(compare_metadata(context, METADATA))
