@@ -78,7 +78,9 @@ def test_two_schedulers_at_the_same_instant_claim_and_enqueue_each_item_once(
         for log in sorted(pipeline.logs.glob("*scheduler.log"))
     ]
     assert sum(per_process) == len(items)
-    assert all(per_process), f"both schedulers must have claimed some: {per_process}"
+    # Both were beating at the instant (checked above); which one wins each claim is the
+    # machine's scheduling: on a loaded machine one may take all 300 in a single beat, so
+    # the split is not asserted, only that the two together claimed each item once.
     for org in ORGANIZATIONS:
         with container.adapters.uow_factory()(org) as uow:
             for n in range(PER_ORGANIZATION):
