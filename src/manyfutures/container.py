@@ -35,7 +35,10 @@ class Container(containers.DeclarativeContainer):
 
     projects = providers.Container(ProjectsContainer, adapters=adapters)
     identity = providers.Container(
-        IdentityContainer, adapters=adapters, delete_organization=projects.delete_organization
+        IdentityContainer,
+        adapters=adapters,
+        delete_organization=projects.delete_organization,
+        count_active_projects=projects.count_active_projects,
     )
     feedback = providers.Container(FeedbackContainer, adapters=adapters)
     activity = providers.Container(ActivityContainer, adapters=adapters)

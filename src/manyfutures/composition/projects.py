@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.projects.advance import ScheduleDueProjects
 from manyfutures.core.projects.organization_deletion import DeleteOrganization
+from manyfutures.core.projects.plan_limit import CountActiveProjects
 from manyfutures.core.projects.use_cases import (
     CreateProject,
     DeleteProject,
@@ -32,3 +33,5 @@ class ProjectsContainer(containers.DeclarativeContainer):
     schedule_due_projects = use_case(ScheduleDueProjects, adapters, adapters.scheduler_gateway)
     # Identity's ``organization.deleted`` routes here: the tombstone and the projects stopped.
     delete_organization = use_case(DeleteOrganization, adapters)
+    # Identity's organization settings show how much of the plan is used.
+    count_active_projects = use_case(CountActiveProjects, adapters)

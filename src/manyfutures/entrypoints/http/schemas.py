@@ -21,7 +21,7 @@ from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DA
 from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
 from manyfutures.core.feedback.model import PlanningNoteStatus
 from manyfutures.core.generation.use_cases import EpisodeDetail
-from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView
+from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView, OrganizationSettings
 from manyfutures.core.projects.cadence import CadenceMode
 from manyfutures.core.projects.model import (
     MAX_BRIEF_LENGTH,
@@ -395,7 +395,10 @@ class OrganizationUpdateSchema(StrictSchema):
     daily_cost_limit_gbp = fields.String(
         data_key="dailyCostLimitGbp",
         validate=FullMatch(MONEY_PATTERN),
-        metadata={"description": "GBP as a decimal string from 0 to 100000.00, e.g. '50.00'."},
+        metadata={
+            "description": "GBP as a decimal string, e.g. '50.00': from 0 to the plan's "
+            "dailyLimitCeilingGbp (422 above it)."
+        },
     )
     enabled_features = fields.List(
         fields.String(validate=validate.OneOf(sorted(KNOWN_FEATURES))),
@@ -407,21 +410,63 @@ class OrganizationUpdateSchema(StrictSchema):
     )
 
 
-class OrganizationSchema(Schema):
-    id = _out(fields.String())
-    name = _out(fields.String())
-    daily_cost_limit_gbp = _out(
+def _money_out(data_key: str, description: str) -> fields.Decimal:
+    return _out(
         fields.Decimal(
             as_string=True,
             places=2,
-            data_key="dailyCostLimitGbp",
-            metadata={"type": "string", "pattern": MONEY_PATTERN},
+            data_key=data_key,
+            metadata={"type": "string", "pattern": MONEY_PATTERN, "description": description},
         )
+    )
+
+
+class PlanSchema(Schema):
+    """The organization's plan, set by Many Futures (read-only here), and its use."""
+
+    max_active_projects = _out(
+        fields.Integer(
+            data_key="maxActiveProjects",
+            metadata={"description": "How many projects may be active at once."},
+        )
+    )
+    daily_limit_ceiling_gbp = _money_out(
+        "dailyLimitCeilingGbp", "The highest daily cost limit admins may set."
+    )
+    active_projects = _out(
+        fields.Integer(data_key="activeProjects", metadata={"description": "Projects active now."})
+    )
+
+
+class OrganizationSchema(Schema):
+    id = _out(fields.String())
+    name = _out(fields.String())
+    daily_cost_limit_gbp = _money_out(
+        "dailyCostLimitGbp", "Spend per UTC day, at most the plan's dailyLimitCeilingGbp."
     )
     enabled_features = _out(fields.List(fields.String(), data_key="enabledFeatures"))
     experimental_features = _out(fields.List(fields.String(), data_key="experimentalFeatures"))
+    plan = _out(fields.Nested(PlanSchema))
     created_at = _out(fields.AwareDateTime(data_key="createdAt"))
     updated_at = _out(fields.AwareDateTime(data_key="updatedAt"))
+
+    @pre_dump
+    def _flatten(self, settings: OrganizationSettings, **_: Any) -> dict[str, Any]:
+        organization = settings.organization
+        return {
+            "id": organization.id,
+            "name": organization.name,
+            "daily_cost_limit_gbp": organization.daily_cost_limit_gbp,
+            "enabled_features": organization.enabled_features,
+            "experimental_features": organization.experimental_features,
+            "plan": {
+                "max_active_projects": settings.plan.max_active_projects,
+                "daily_limit_ceiling_gbp": settings.plan.daily_limit_ceiling_gbp,
+                "active_projects": settings.active_projects,
+            },
+            "created_at": organization.created_at,
+            "updated_at": organization.updated_at,
+        }
 
 
 class AuditLogQuerySchema(PageQuerySchema):
