@@ -23,10 +23,11 @@ from manyfutures.core.projects.use_cases import (
 class ProjectsContainer(containers.DeclarativeContainer):
     adapters = providers.DependenciesContainer()
 
-    create_project = use_case(CreateProject, adapters)
+    # Creating and resuming hold active projects to the plan (plan_limit.py).
+    create_project = use_case(CreateProject, adapters, adapters.plan_defaults)
     update_project_settings = use_case(UpdateProjectSettings, adapters)
     pause_project = use_case(PauseProject, adapters)
-    resume_project = use_case(ResumeProject, adapters)
+    resume_project = use_case(ResumeProject, adapters, adapters.plan_defaults)
     delete_project = use_case(DeleteProject, adapters)
     list_projects = use_case(ListProjects, adapters)
     get_project = use_case(GetProject, adapters)
