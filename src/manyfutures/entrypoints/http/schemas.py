@@ -12,12 +12,15 @@ import enum
 import functools
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DATA_BYTES
+from manyfutures.core.costs.model import Operation
+from manyfutures.core.costs.usage_history import MAX_USAGE_DAYS
 from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
 from manyfutures.core.feedback.model import PlanningNoteStatus
 from manyfutures.core.generation.use_cases import EpisodeDetail
@@ -386,6 +389,92 @@ class EventSchema(Schema):
     event_type = _out(fields.String(data_key="eventType"))
     event_data = _out(fields.Dict(data_key="eventData"))
     created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+# --- Usage ----------------------------------------------------------------------------
+
+
+def money_text(value: Decimal) -> str:
+    """Pounds as a decimal string with at least pence ("0.00", "1.50"), never rounded:
+    per-call costs are fractions of a penny ("0.0345") and are shown as they are."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        value = value.quantize(Decimal("0.01"))
+    return f"{value:f}"
+
+
+def _gbp(attribute: str, name: str, description: str) -> fields.Function:
+    return _out(
+        fields.Function(
+            lambda obj: money_text(getattr(obj, attribute)),
+            data_key=name,
+            metadata={
+                "type": "string",
+                "pattern": r"^[0-9]+\.[0-9]{2,}$",
+                "description": description,
+            },
+        )
+    )
+
+
+class UsageQuerySchema(StrictSchema):
+    first = fields.Date(
+        data_key="from",
+        required=True,
+        metadata={"description": "First UTC date, included (YYYY-MM-DD)."},
+    )
+    last = fields.Date(
+        data_key="to",
+        required=True,
+        metadata={
+            "description": f"Last UTC date, included; at most {MAX_USAGE_DAYS} days from "
+            "from, both counted."
+        },
+    )
+
+
+class OperationUsageSchema(Schema):
+    operation = _out(fields.Enum(Operation, by_value=True))
+    tokens = _out(fields.Integer())
+    cost_gbp = _gbp("cost_gbp", "costGbp", "What operations of this kind cost that day.")
+
+
+class DailyUsageSchema(Schema):
+    date = _out(fields.Date(attribute="day", metadata={"description": "The UTC date."}))
+    spent_gbp = _gbp("spent_gbp", "spentGbp", "What the organization spent that UTC day.")
+    tokens = _out(fields.Integer(metadata={"description": "Prompt and completion tokens."}))
+    episodes = _out(
+        fields.Integer(metadata={"description": "Episodes whose generation spent that day."})
+    )
+    operations = _out(
+        fields.List(
+            fields.Nested(OperationUsageSchema),
+            metadata={"description": "Per kind of AI operation; only those that spent."},
+        )
+    )
+    hourly_peak = _out(
+        fields.Integer(
+            data_key="hourlyPeak", metadata={"description": "Tokens in the busiest UTC hour."}
+        )
+    )
+    peak_hour = _out(
+        fields.Integer(
+            data_key="peakHour",
+            allow_none=True,
+            metadata={"description": "The busiest UTC hour, 0-23; null on a day without usage."},
+        )
+    )
+
+
+class UsageHistorySchema(Schema):
+    first = _out(fields.Date(data_key="from"))
+    last = _out(fields.Date(data_key="to"))
+    days = _out(
+        fields.List(
+            fields.Nested(DailyUsageSchema),
+            metadata={"description": "One row per UTC date, oldest first; zeros without usage."},
+        )
+    )
 
 
 # --- Organization and audit log -------------------------------------------------------
