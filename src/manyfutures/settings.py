@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 
+from manyfutures.core.costs.prices import DEFAULT_MODEL_PRICES_GBP, PriceTable
+from manyfutures.core.identity.plans import Plan
+from manyfutures.core.shared.errors import ValidationError
+
 PREFIX = "MANYFUTURES_"
 CHOICES: dict[str, tuple[str, ...]] = {
     "storage": ("memory", "postgres"),
@@ -93,6 +97,9 @@ class Settings:
     # (`manyfutures orgs set-plan`, Clerk metadata): core/identity/plans.py.
     default_max_active_projects: int = 10
     default_daily_limit_ceiling_gbp: str = "500.00"
+    # Pounds per million prompt/completion tokens per model, as JSON: what a usage line
+    # reported without its cost is charged (core/costs/prices.py).
+    model_prices_gbp: str = DEFAULT_MODEL_PRICES_GBP
     # The API's own public base URL: n8n calls back to <public_url>/webhooks/n8n/episodes.
     public_url: str = ""
     # The reader-facing front end, which emails link to (<app_url>/episodes/<id>). Required
@@ -287,6 +294,10 @@ class Settings:
         if self.generator == "n8n":
             self._validate_n8n()
         try:
+            PriceTable.from_json(self.model_prices_gbp)
+        except ValidationError as error:
+            raise SettingsError(f"{PREFIX}MODEL_PRICES_GBP: {error.message}") from None
+        try:
             cost = Decimal(self.max_episode_cost_gbp)
         except InvalidOperation:
             cost = Decimal("NaN")
@@ -297,9 +308,6 @@ class Settings:
             )
 
     def _validate_plans(self) -> None:
-        from manyfutures.core.identity.plans import Plan
-        from manyfutures.core.shared.errors import ValidationError
-
         try:
             Plan.defaults(self.default_max_active_projects, self.default_daily_limit_ceiling_gbp)
         except ValidationError as error:

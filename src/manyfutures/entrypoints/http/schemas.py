@@ -20,6 +20,7 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DATA_BYTES
 from manyfutures.core.costs.model import Operation
+from manyfutures.core.costs.prices import MAX_TOKENS
 from manyfutures.core.costs.usage_history import MAX_USAGE_DAYS
 from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
 from manyfutures.core.feedback.model import PlanningNoteStatus
@@ -621,16 +622,21 @@ MAX_GENERATION_ERROR = 2000
 
 class TokenUsageLineSchema(StrictSchema):
     model = fields.String(required=True, validate=validate.Length(1, 200))
-    prompt_tokens = JsonInteger(data_key="promptTokens", required=True, validate=validate.Range(0))
+    prompt_tokens = JsonInteger(
+        data_key="promptTokens", required=True, validate=validate.Range(0, MAX_TOKENS)
+    )
     completion_tokens = JsonInteger(
-        data_key="completionTokens", required=True, validate=validate.Range(0)
+        data_key="completionTokens", required=True, validate=validate.Range(0, MAX_TOKENS)
     )
     # Text, never a JSON number: a float would lose pence.
     cost_gbp = fields.String(
         data_key="costGbp",
-        required=True,
         validate=FullMatch(COST_PATTERN),
-        metadata={"description": "GBP as a decimal string, e.g. '0.03'."},
+        metadata={
+            "description": "GBP as a decimal string, e.g. '0.03'. Optional: without it the "
+            "call is priced from its tokens and the model's price (an unknown model at the "
+            "most expensive known rates)."
+        },
     )
 
 
