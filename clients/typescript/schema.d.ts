@@ -282,6 +282,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spend per UTC day from `from` to `to` (at most 92 days): cost, tokens, episodes, per operation, the busiest hour */
+        get: operations["v1_usage_history_list_daily_usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/clerk": {
         parameters: {
             query?: never;
@@ -461,19 +478,29 @@ export interface components {
             /** @enum {unknown} */
             role: "admin" | "member";
         };
+        Plan: {
+            /** @description How many projects may be active at once. */
+            maxActiveProjects: number;
+            /** @description The highest daily cost limit admins may set. */
+            dailyLimitCeilingGbp: string;
+            /** @description Projects active now. */
+            activeProjects: number;
+        };
         Organization: {
             id: string;
             name: string;
+            /** @description Spend per UTC day, at most the plan's dailyLimitCeilingGbp. */
             dailyCostLimitGbp: string;
             enabledFeatures: string[];
             experimentalFeatures: string[];
+            plan: components["schemas"]["Plan"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
         };
         OrganizationUpdate: {
-            /** @description GBP as a decimal string from 0 to 100000.00, e.g. '50.00'. */
+            /** @description GBP as a decimal string, e.g. '50.00': from 0 to the plan's dailyLimitCeilingGbp (422 above it). */
             dailyCostLimitGbp?: string;
             enabledFeatures?: ("chat" | "highlights" | "memories" | "notifications" | "onboarding")[];
             experimentalFeatures?: ("chat" | "highlights" | "memories" | "notifications" | "onboarding")[];
@@ -560,6 +587,40 @@ export interface components {
         PlanningNoteCreate: {
             note: string;
         };
+        OperationUsage: {
+            /** @enum {unknown} */
+            operation: "episode_generation" | "project_onboarding" | "chat";
+            tokens: number;
+            /** @description What operations of this kind cost that day. */
+            readonly costGbp: string;
+        };
+        DailyUsage: {
+            /**
+             * Format: date
+             * @description The UTC date.
+             */
+            date: string;
+            /** @description What the organization spent that UTC day. */
+            readonly spentGbp: string;
+            /** @description Prompt and completion tokens. */
+            tokens: number;
+            /** @description Episodes whose generation spent that day. */
+            episodes: number;
+            /** @description Per kind of AI operation; only those that spent. */
+            operations: components["schemas"]["OperationUsage"][];
+            /** @description Tokens in the busiest UTC hour. */
+            hourlyPeak: number;
+            /** @description The busiest UTC hour, 0-23; null on a day without usage. */
+            peakHour: number | null;
+        };
+        UsageHistory: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description One row per UTC date, oldest first; zeros without usage. */
+            days: components["schemas"]["DailyUsage"][];
+        };
         ClerkEvent: {
             type: string;
             data: {
@@ -581,8 +642,8 @@ export interface components {
             model: string;
             promptTokens: number;
             completionTokens: number;
-            /** @description GBP as a decimal string, e.g. '0.03'. */
-            costGbp: string;
+            /** @description GBP as a decimal string, e.g. '0.03'. Optional: without it the call is priced from its tokens and the model's price (an unknown model at the most expensive known rates). */
+            costGbp?: string;
         };
         GenerationCallback: {
             runId: string;
@@ -732,7 +793,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -799,7 +860,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -869,7 +930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -954,7 +1015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1035,7 +1096,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1127,7 +1188,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1183,7 +1244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1261,7 +1322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1368,7 +1429,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1474,7 +1535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1557,7 +1618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1653,7 +1714,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1730,7 +1791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1824,7 +1885,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1932,7 +1993,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2011,7 +2072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2112,7 +2173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2208,7 +2269,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2300,7 +2361,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2419,7 +2480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No active organization, or not allowed (admin-only route) */
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2448,6 +2509,76 @@ export interface operations {
             };
             /** @description If-Match does not match the current ETag */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` has messages per field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    v1_usage_history_list_daily_usage: {
+        parameters: {
+            query: {
+                /** @description First UTC date, included (YYYY-MM-DD). */
+                from: string;
+                /** @description Last UTC date, included; at most 92 days from from, both counted. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageHistory"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

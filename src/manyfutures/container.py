@@ -17,6 +17,7 @@ from dependency_injector import containers, providers
 
 from manyfutures.composition.activity import ActivityContainer
 from manyfutures.composition.adapters import AdaptersContainer
+from manyfutures.composition.costs import CostsContainer
 from manyfutures.composition.feedback import FeedbackContainer
 from manyfutures.composition.generation import GenerationContainer
 from manyfutures.composition.http import HttpContainer
@@ -35,10 +36,14 @@ class Container(containers.DeclarativeContainer):
 
     projects = providers.Container(ProjectsContainer, adapters=adapters)
     identity = providers.Container(
-        IdentityContainer, adapters=adapters, delete_organization=projects.delete_organization
+        IdentityContainer,
+        adapters=adapters,
+        delete_organization=projects.delete_organization,
+        count_active_projects=projects.count_active_projects,
     )
     feedback = providers.Container(FeedbackContainer, adapters=adapters)
     activity = providers.Container(ActivityContainer, adapters=adapters)
+    costs = providers.Container(CostsContainer, adapters=adapters)
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)
     generation = providers.Container(GenerationContainer, config=config, adapters=adapters)
     scheduling = providers.Container(

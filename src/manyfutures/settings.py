@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 
+from manyfutures.core.costs.prices import DEFAULT_MODEL_PRICES_GBP, PriceTable
+from manyfutures.core.identity.plans import Plan
+from manyfutures.core.shared.errors import ValidationError
+
 PREFIX = "MANYFUTURES_"
 CHOICES: dict[str, tuple[str, ...]] = {
     "storage": ("memory", "postgres"),
@@ -89,6 +93,13 @@ class Settings:
     # The most one generation may spend (sent to n8n as maxCostGbp). A stand-in until the
     # cost-control work reserves it from the organization's daily budget.
     max_episode_cost_gbp: str = "1.50"
+    # The operator's plan for every organization without an override of its own
+    # (`manyfutures orgs set-plan`, Clerk metadata): core/identity/plans.py.
+    default_max_active_projects: int = 10
+    default_daily_limit_ceiling_gbp: str = "500.00"
+    # Pounds per million prompt/completion tokens per model, as JSON: what a usage line
+    # reported without its cost is charged (core/costs/prices.py).
+    model_prices_gbp: str = DEFAULT_MODEL_PRICES_GBP
     # The API's own public base URL: n8n calls back to <public_url>/webhooks/n8n/episodes.
     public_url: str = ""
     # The reader-facing front end, which emails link to (<app_url>/episodes/<id>). Required
@@ -168,6 +179,7 @@ class Settings:
         if self.app_url:
             self._validate_app_url()
         self._validate_generation()
+        self._validate_plans()
         self._validate_postgres()
 
     def _validate_scheduling(self) -> None:
@@ -282,6 +294,10 @@ class Settings:
         if self.generator == "n8n":
             self._validate_n8n()
         try:
+            PriceTable.from_json(self.model_prices_gbp)
+        except ValidationError as error:
+            raise SettingsError(f"{PREFIX}MODEL_PRICES_GBP: {error.message}") from None
+        try:
             cost = Decimal(self.max_episode_cost_gbp)
         except InvalidOperation:
             cost = Decimal("NaN")
@@ -290,6 +306,20 @@ class Settings:
                 f"{PREFIX}MAX_EPISODE_COST_GBP={self.max_episode_cost_gbp!r} is not a positive "
                 "amount in pounds such as 1.50"
             )
+
+    def _validate_plans(self) -> None:
+        try:
+            Plan.defaults(self.default_max_active_projects, self.default_daily_limit_ceiling_gbp)
+        except ValidationError as error:
+            field = next(iter(error.field_errors), "")
+            name = (
+                "DEFAULT_MAX_ACTIVE_PROJECTS"
+                if field == "maxActiveProjects"
+                else "DEFAULT_DAILY_LIMIT_CEILING_GBP"
+            )
+            value = getattr(self, name.lower())
+            messages = "; ".join(message for m in error.field_errors.values() for message in m)
+            raise SettingsError(f"{PREFIX}{name}={value!r}: {messages}") from None
 
     def _validate_n8n(self) -> None:
         needs = f"{PREFIX}GENERATOR=n8n needs"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from manyfutures.container import build_container
+from manyfutures.core.costs.prices import ModelPrice
 from manyfutures.settings import Settings, SettingsError
 
 
@@ -17,6 +21,24 @@ def test_the_episode_cost_ceiling_defaults_to_a_pound_fifty() -> None:
 def test_the_episode_cost_ceiling_must_be_a_positive_amount(value: str) -> None:
     with pytest.raises(SettingsError, match="MAX_EPISODE_COST_GBP"):
         Settings.from_env({"MANYFUTURES_MAX_EPISODE_COST_GBP": value})
+
+
+def test_the_price_table_is_a_json_setting_the_callbacks_are_given() -> None:
+    prices = '{"claude-sonnet": {"prompt": "2.40", "completion": "12.00"}}'
+    settings = Settings.from_env({"MANYFUTURES_MODEL_PRICES_GBP": prices})
+    table = build_container(settings).generation.price_table()
+    assert table.models == {"claude-sonnet"}
+    assert table.most_expensive == ModelPrice(Decimal("2.40"), Decimal("12.00"))
+    default = build_container(Settings()).generation.price_table()
+    assert default.models == {"gpt-4o", "gpt-4o-mini"}
+
+
+@pytest.mark.parametrize(
+    "value", ["{", "{}", '{"m": {"prompt": "1"}}', '{"m": {"prompt": "-1", "completion": "1"}}']
+)
+def test_a_malformed_price_table_stops_start_up(value: str) -> None:
+    with pytest.raises(SettingsError, match="MANYFUTURES_MODEL_PRICES_GBP"):
+        Settings.from_env({"MANYFUTURES_MODEL_PRICES_GBP": value})
 
 
 N8N = {

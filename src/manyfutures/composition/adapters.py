@@ -28,6 +28,7 @@ from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.adapters.postgres.wiring import service_engine
 from manyfutures.adapters.redis.client import redis_client
 from manyfutures.adapters.tokens import RandomCallbackTokens
+from manyfutures.core.identity.plans import Plan
 from manyfutures.core.scheduling.leases import Leases
 from manyfutures.core.shared.backoff import RetryPolicy
 
@@ -43,6 +44,11 @@ class AdaptersContainer(containers.DeclarativeContainer):
     # An attempt's two clocks: the claim's start lease and the run's generation deadline.
     leases = providers.Singleton(
         Leases.from_seconds, config.start_lease_seconds, config.generation_deadline_seconds
+    )
+    # The operator's plan for organizations without overrides: identity reads and sets
+    # plans, projects hold active projects to them.
+    plan_defaults = providers.Singleton(
+        Plan.defaults, config.default_max_active_projects, config.default_daily_limit_ceiling_gbp
     )
 
     memory_store = providers.Singleton(InMemoryStore)

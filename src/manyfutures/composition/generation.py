@@ -16,6 +16,7 @@ from manyfutures.adapters.n8n.generator import N8nGenerator
 from manyfutures.adapters.n8n.payload import callback_url
 from manyfutures.adapters.rq.simulation import QueuedSimulation
 from manyfutures.composition.use_case import use_case
+from manyfutures.core.costs.prices import PriceTable
 from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
 from manyfutures.core.generation.leases import RecoverExpiredLeases
 from manyfutures.core.generation.use_cases import (
@@ -84,8 +85,14 @@ class GenerationContainer(containers.DeclarativeContainer):
         max_episode_cost_gbp,
         adapters.leases,
     )
+    # Usage reported without a cost is priced from this table (core/costs/prices.py).
+    price_table = providers.Singleton(PriceTable.from_json, config.model_prices_gbp)
     receive_generation_callback = providers.Singleton(
-        ReceiveGenerationCallback, adapters.run_locator, report_progress, apply_generation_result
+        ReceiveGenerationCallback,
+        adapters.run_locator,
+        report_progress,
+        apply_generation_result,
+        price_table,
     )
     recover_expired_leases = use_case(
         RecoverExpiredLeases,

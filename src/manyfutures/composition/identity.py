@@ -8,8 +8,10 @@ from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.identity.admission import AdmitSession
+from manyfutures.core.identity.set_plan import SetPlan
 from manyfutures.core.identity.use_cases import (
     ApplyIdentityChange,
+    CountActiveProjects,
     DeleteOrganizationCommand,
     GetMe,
     GetOrganization,
@@ -26,11 +28,21 @@ class IdentityContainer(containers.DeclarativeContainer):
     delete_organization: providers.Dependency[Callable[[DeleteOrganizationCommand], bool]] = (
         providers.Dependency()
     )
+    # The same for the count of active projects the organization's settings show.
+    count_active_projects: providers.Dependency[CountActiveProjects] = providers.Dependency()
 
     get_me = use_case(GetMe, adapters)
-    get_organization = use_case(GetOrganization, adapters)
-    update_organization = use_case(UpdateOrganization, adapters)
+    get_organization = use_case(
+        GetOrganization, adapters, adapters.plan_defaults, count_active_projects
+    )
+    update_organization = use_case(
+        UpdateOrganization, adapters, adapters.plan_defaults, count_active_projects
+    )
     sync_user = use_case(SyncUser, adapters)
     sync_membership = use_case(SyncMembership, adapters)
-    apply_identity_change = use_case(ApplyIdentityChange, adapters, delete_organization)
+    apply_identity_change = use_case(
+        ApplyIdentityChange, adapters, delete_organization, adapters.plan_defaults
+    )
     admit_session = use_case(AdmitSession, adapters)
+    # The operator's `manyfutures orgs set-plan`.
+    set_plan = use_case(SetPlan, adapters, adapters.plan_defaults)

@@ -41,8 +41,10 @@ def clerk_settings(storage: str, database: MigratedDatabase | None = None) -> Se
         "clerk_jwt_key": KEY.public_pem,
         "clerk_authorized_parties": ",".join(PARTIES),
         "clerk_webhook_signing_secret": WEBHOOK_SECRET,
-        # Tests exercise validation and concurrency, never the 429 path.
+        # Tests exercise validation and concurrency, never the 429 path, nor the plan's
+        # limit on active projects (tested on its own).
         "rate_limit": "1000000 per minute",
+        "default_max_active_projects": 100_000,
     }
     if database is not None:
         values["app_database_url"] = database.app_url.render_as_string(hide_password=False)

@@ -13,11 +13,6 @@ from sqlalchemy.engine import URL
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
 from manyfutures.adapters.postgres.migrate import alembic_config, upgrade
-from manyfutures.container import build_container
-from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
-from manyfutures.core.projects.use_cases import CreateProjectCommand
-from manyfutures.core.shared.actor import Actor, Role
-from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
 
 pytestmark = pytest.mark.integration
@@ -50,30 +45,43 @@ def plain_owner(db: MigratedDatabase, url: URL) -> Iterator[URL]:
         admin.dispose()
 
 
-def seed(db: MigratedDatabase, url: URL, org: str) -> str:
-    """An organization with one active project due now, through the use cases; its id."""
-    app_url = url.set(username=db.app_role, password=db.app_password)
-    container = build_container(
-        Settings.from_env(
-            {
-                "MANYFUTURES_STORAGE": "postgres",
-                "MANYFUTURES_ALLOW_DEV_AUTH": "1",
-                "MANYFUTURES_APP_DATABASE_URL": app_url.render_as_string(hide_password=False),
-            }
-        )
-    )
+# Rows in the shape of BEFORE_REPAIR's schema, written as SQL: the use cases and their
+# row mappers follow the newest schema, which later migrations widen (a plan's columns
+# on organizations, say), so they cannot write a database left at an older revision.
+SEED = [
+    """INSERT INTO organizations (id, name, daily_cost_limit_gbp, created_at, updated_at)
+       VALUES (:org, :org, 50, now(), now())""",
+    """INSERT INTO projects (id, organization_id, created_by, title, onboarding_brief,
+           cadence_mode, cadence_days, cadence_delivery_time, cadence_timezone, status,
+           next_scheduled_at, memory_storage, version, created_at, updated_at)
+       VALUES (:project, :org, :user, 'Grid', 'Storage', 'weekly', '{1}', '09:00', 'UTC',
+           'ACTIVE', now(), 'json', 1, now(), now())""",
+    """INSERT INTO episodes (id, organization_id, project_id, status, scheduled_for,
+           generation_attempts, progress_percent, created_at, updated_at)
+       VALUES (:episode, :org, :project, 'DRAFT', now(), 0, 0, now(), now())""",
+    """INSERT INTO episode_schedule_queue (id, organization_id, project_id, episode_id,
+           scheduled_for, available_at, status, attempt_count, created_at)
+       VALUES (:item, :org, :project, :episode, now(), now(), 'pending', 0, now())""",
+]
+
+
+def seed(url: URL, org: str) -> str:
+    """An organization with one active project due now; the project's id."""
+    ids = {
+        "org": org,
+        "user": f"user_{org}",
+        "project": f"proj_{org}",
+        "episode": f"ep_{org}",
+        "item": f"queue_{org}",
+    }
+    owner = create_owner_engine(url)
     try:
-        user = f"user_{org}"
-        container.identity.sync_user()(SyncUserCommand(user, f"{user}@example.org", user, "UTC"))
-        container.identity.sync_membership()(
-            SyncMembershipCommand(org, org, user, f"{user}@example.org", user, Role.ADMIN)
-        )
-        project = container.projects.create_project()(
-            CreateProjectCommand(Actor(user, org, Role.ADMIN), "Grid", "Storage")
-        )
-        return project.id
+        with owner.begin() as connection:
+            for statement in SEED:
+                connection.execute(text(statement), ids)
     finally:
-        container.adapters.postgres_engine().dispose()
+        owner.dispose()
+    return ids["project"]
 
 
 def test_projects_of_organizations_deleted_before_the_fix_are_archived_and_their_slots_cancelled(
@@ -86,7 +94,7 @@ def test_projects_of_organizations_deleted_before_the_fix_are_archived_and_their
             scheduler_role=db.scheduler_role,
         )
         upgrade(config, BEFORE_REPAIR)
-        gone, alive = seed(db, url, "org_gone"), seed(db, url, "org_alive")
+        gone, alive = seed(url, "org_gone"), seed(url, "org_alive")
         owner = create_owner_engine(url)
         try:
             with owner.begin() as connection:

@@ -9,15 +9,24 @@ service follows too: no pooled connection crosses a process boundary.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from decimal import Decimal
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
+from dependency_injector import providers
+
 from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.container import build_container
 from manyfutures.core.costs.model import Operation, TokenUsage
+from manyfutures.core.projects.plan_limit import ActiveProjectLimitError
+from manyfutures.core.projects.use_cases import CreateProjectCommand
+from manyfutures.core.shared.actor import Actor
+from manyfutures.settings import Settings
+from tests.support.racing import RacingUnitOfWork
 
 UsageSpec = tuple[str, str | None, str, int, int, str, str]
 """(id, episode_id, operation, prompt, completion, cost, created_at ISO)."""
@@ -76,3 +85,26 @@ def record_usage(url: str, organization_id: str, rows: list[UsageSpec], start: B
                 uow.commit()
     finally:
         engine.dispose()
+
+
+def create_one_project(
+    url: str, actor: Actor, start: Barrier, everyone: Barrier, results: Queue[str]
+) -> None:
+    """The production CreateProject on its own container and engine, its count made to
+    wait for the other processes' (tests/support/racing.py); reports what became of it."""
+    settings = Settings(storage="postgres", allow_dev_auth=True, app_database_url=url)
+    container = build_container(settings)
+    real = container.adapters.uow_factory()
+    container.adapters.uow_factory.override(
+        providers.Object(lambda org: RacingUnitOfWork(real(org), everyone))
+    )
+    start.wait()
+    try:
+        container.projects.create_project()(
+            CreateProjectCommand(actor, f"Racer {os.getpid()}", "brief")
+        )
+        results.put("created")
+    except ActiveProjectLimitError:
+        results.put("refused")
+    finally:
+        container.adapters.postgres_engine().dispose()

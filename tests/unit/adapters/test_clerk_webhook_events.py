@@ -3,12 +3,15 @@ adds that we do not use are ignored, and a payload missing what we need is inval
 
 from __future__ import annotations
 
+import logging
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from marshmallow import ValidationError
 
 from manyfutures.adapters.clerk.webhook_events import identity_change
+from manyfutures.core.identity.plans import PlanOverrides
 from manyfutures.core.identity.use_cases import (
     DeleteOrganizationCommand,
     DeleteUserCommand,
@@ -70,6 +73,60 @@ def test_an_organization_event_syncs_its_name(kind: str) -> None:
     data = {"id": "org_acme", "name": "Acme", "slug": "acme", "members_count": 3}
     assert identity_change(kind, data) == SyncOrganizationCommand("org_acme", "Acme")
     assert identity_change(kind, {"id": "org_acme"}) == SyncOrganizationCommand("org_acme", "")
+
+
+@pytest.mark.parametrize(
+    ("plan", "overrides"),
+    [
+        (
+            {"maxActiveProjects": 25, "dailyLimitCeilingGbp": "1000.00"},
+            PlanOverrides(25, Decimal("1000.00")),
+        ),
+        ({"dailyLimitCeilingGbp": 750}, PlanOverrides(None, Decimal("750.00"))),
+        ({"maxActiveProjects": 0}, PlanOverrides(0, None)),
+        ({}, PlanOverrides()),
+    ],
+)
+def test_a_plan_in_public_metadata_comes_with_the_organization(
+    plan: dict[str, Any], overrides: PlanOverrides
+) -> None:
+    data = {"id": "org_acme", "name": "Acme", "public_metadata": {"tier": "pro", "plan": plan}}
+    change = identity_change("organization.updated", data)
+    assert change == SyncOrganizationCommand("org_acme", "Acme", overrides)
+
+
+@pytest.mark.parametrize("metadata", [None, {}, {"tier": "pro"}, "plan", [1]])
+def test_without_a_plan_in_public_metadata_the_plan_is_left_alone(metadata: Any) -> None:
+    data = {"id": "org_acme", "name": "Acme", "public_metadata": metadata}
+    assert identity_change("organization.created", data) == SyncOrganizationCommand(
+        "org_acme", "Acme", None
+    )
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "pro",
+        None,
+        [25],
+        {"maxActiveProjects": "25"},
+        {"maxActiveProjects": 2.5},
+        {"maxActiveProjects": -1},
+        {"maxActiveProjects": True},
+        {"dailyLimitCeilingGbp": "lots"},
+        {"dailyLimitCeilingGbp": 99.99},
+        {"dailyLimitCeilingGbp": "100000.01"},
+        {"maxActiveProjects": 5, "maxProjects": 5},
+    ],
+)
+def test_a_malformed_plan_is_logged_and_ignored_and_the_name_still_syncs(
+    plan: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = {"id": "org_acme", "name": "Acme", "public_metadata": {"plan": plan}}
+    with caplog.at_level(logging.WARNING, "manyfutures.adapters.clerk.webhook_events"):
+        change = identity_change("organization.updated", data)
+    assert change == SyncOrganizationCommand("org_acme", "Acme", None)
+    assert "org_acme: the plan in Clerk's public_metadata is ignored" in caplog.text
 
 
 def test_organization_deleted_deletes_the_organization() -> None:

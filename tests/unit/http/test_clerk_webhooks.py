@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -234,6 +235,31 @@ def test_organization_created_updated_deleted(client: FlaskClient, container: Co
     with container.adapters.uow_factory()("org_acme") as uow:
         stored = uow.organizations.get()
     assert stored.deleted_at is not None and stored.name == "Acme Ltd"
+
+
+def test_a_plan_in_clerk_metadata_is_applied_and_a_malformed_one_is_not_a_500(
+    client: FlaskClient, container: Container
+) -> None:
+    def org_event(name: str, plan: Any) -> dict[str, Any]:
+        metadata = {"plan": plan}
+        return {
+            "type": "organization.updated",
+            "data": {"id": "org_acme", "name": name, "public_metadata": metadata},
+        }
+
+    plan = {"maxActiveProjects": 25, "dailyLimitCeilingGbp": "1000.00"}
+    assert deliver(client, org_event("Acme", plan), msg_id="m1").get_json()["applied"]
+    malformed = deliver(client, org_event("Acme Ltd", {"maxActiveProjects": "lots"}), msg_id="m2")
+    assert malformed.status_code == 200
+    assert malformed.get_json()["applied"]
+    with container.adapters.uow_factory()("org_acme") as uow:
+        stored = uow.organizations.get()
+    assert stored is not None
+    assert (stored.name, stored.max_active_projects, stored.daily_limit_ceiling_gbp) == (
+        "Acme Ltd",
+        25,
+        Decimal("1000.00"),
+    )
 
 
 def test_unknown_event_types_are_acknowledged(client: FlaskClient) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import jsonschema_rs
@@ -146,6 +147,17 @@ class TestApplying:
         assert status(api, run["ep"])["errors"] == ["Writer agent timed out"]
         assert status(api, run["ep"])["status"] == "DRAFT"
 
+    def test_usage_without_a_cost_is_priced_from_the_models_price(
+        self, api: Api, run: dict[str, str], container: Container
+    ) -> None:
+        """A million prompt and a million completion tokens of gpt-4o: £2 + £8."""
+        line = {"model": "gpt-4o", "promptTokens": 10**6, "completionTokens": 10**6}
+        response = callback(api.client, completed(run["run"], tokenUsage=[line]), run["token"])
+        assert response.get_json()["outcome"] == "published"
+        with container.adapters.uow_factory()("org_a") as uow:
+            daily = uow.token_usage.daily(T0.date())
+        assert daily is not None and daily.total_cost_gbp == Decimal("10.00")
+
     def test_a_failure_that_is_not_retryable_fails_the_episode(
         self, api: Api, run: dict[str, str]
     ) -> None:
@@ -189,6 +201,10 @@ class TestRefusals:
             ({"sources": [{"title": "x", "url": "ftp://example.org"}]}, "sources.0.url"),
             ({"tokenUsage": [{**USAGE[0], "costGbp": 0.03}]}, "tokenUsage.0.costGbp"),
             ({"tokenUsage": [{**USAGE[0], "promptTokens": -1}]}, "tokenUsage.0.promptTokens"),
+            (
+                {"tokenUsage": [{**USAGE[0], "completionTokens": 10**9 + 1}]},
+                "tokenUsage.0.completionTokens",
+            ),
             ({"surprise": 1}, "surprise"),
         ],
     )

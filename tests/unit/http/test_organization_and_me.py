@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from manyfutures.container import Container
+from manyfutures.core.identity.set_plan import SetPlanCommand
 from tests.support.fakes import ManualClock
 from tests.unit.http.conftest import Api, assert_problem, create_project
 
@@ -73,6 +74,36 @@ def test_admin_reads_and_updates_the_organization(api: Api, container: Container
     assert len(audit) == 1
     assert audit[0].user_id == "user_a"
     assert '"dailyCostLimitGbp": "50.00"' in (audit[0].old_value or "")
+
+
+def test_admins_read_the_plan_and_set_the_limit_up_to_its_ceiling(
+    api: Api, container: Container
+) -> None:
+    create_project(api)
+    paused = create_project(api, title="Paused")
+    api.post(f"/v1/projects/{paused['id']}/pause")
+    assert api.get("/v1/organization").get_json()["plan"] == {
+        "maxActiveProjects": 10,
+        "dailyLimitCeilingGbp": "500.00",
+        "activeProjects": 1,
+    }
+    container.identity.set_plan()(SetPlanCommand("org_a", 3, "80.00"))
+    at_ceiling = api.patch("/v1/organization", json={"dailyCostLimitGbp": "80"})
+    assert at_ceiling.status_code == 200
+    assert at_ceiling.get_json()["plan"] == {
+        "maxActiveProjects": 3,
+        "dailyLimitCeilingGbp": "80.00",
+        "activeProjects": 1,
+    }
+    past = api.patch("/v1/organization", json={"dailyCostLimitGbp": "80.01"})
+    errors = assert_problem(past, 422, "validation-error")["errors"]
+    assert errors == {
+        "dailyCostLimitGbp": [
+            "dailyCostLimitGbp may be at most the plan's ceiling of 80.00; ask us to raise the "
+            "ceiling"
+        ]
+    }
+    assert api.get("/v1/organization").get_json()["dailyCostLimitGbp"] == "80.00"
 
 
 def test_organization_validation(api: Api) -> None:

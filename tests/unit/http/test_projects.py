@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from manyfutures.container import Container
+from manyfutures.core.identity.set_plan import SetPlanCommand
 from tests.unit.http.conftest import Api, assert_problem, create_project
 
 
@@ -225,3 +226,20 @@ def test_another_organizations_project_is_404_everywhere(api: Api, other_org: Ap
     assert other_org.get("/v1/projects").get_json()["items"] == []
     unchanged = api.get(path).get_json()
     assert unchanged == project
+
+
+def test_past_the_plans_active_projects_create_and_resume_are_403(
+    api: Api, member: Api, container: Container
+) -> None:
+    container.identity.set_plan()(SetPlanCommand("org_a", max_active_projects=1))
+    paused = create_project(api, title="Paused")
+    assert api.post(f"/v1/projects/{paused['id']}/pause").status_code == 200
+    create_project(member, title="Active")
+    for response in (
+        member.post("/v1/projects", json={"title": "One more", "brief": "b"}),
+        api.post(f"/v1/projects/{paused['id']}/resume"),
+    ):
+        problem = assert_problem(response, 403, "plan-active-project-limit")
+        assert (problem["maxActiveProjects"], problem["activeProjects"]) == (1, 1)
+        assert "pause or delete one first" in problem["detail"]
+    assert len(api.get("/v1/projects").get_json()["items"]) == 2

@@ -17,7 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from manyfutures.container import Container
+from manyfutures.core.identity.set_plan import SetPlanCommand
 from tests.unit.http.conftest import Api, assert_problem, create_project
+
+
+@pytest.fixture(autouse=True)
+def ceiling_at_the_cap(container: Container) -> None:
+    """The plan's ceiling is a rule of its own (test_plans.py); here it is the cap, so only
+    the document's rules decide."""
+    container.identity.set_plan()(SetPlanCommand("org_a", daily_limit_ceiling_gbp="100000.00"))
 
 
 def _sent(api: Api, method: str, path: str, body: dict[str, Any]) -> Any:

@@ -16,6 +16,7 @@ import pytest
 from dependency_injector import providers
 
 from manyfutures.adapters.memory.email import ConsoleEmailSender
+from manyfutures.container import Container
 from manyfutures.core.generation.use_cases import StartGenerationCommand
 from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
 from manyfutures.core.scheduling.leases import DEFAULT_GENERATION_DEADLINE, DEFAULT_START_LEASE
@@ -79,8 +80,19 @@ class Harness:
         role: Role = Role.MEMBER,
         tz: str = "Europe/London",
     ) -> Actor:
+        return self.member_of(self.container, org, user, role, tz)
+
+    @staticmethod
+    def member_of(
+        container: Container,
+        org: str,
+        user: str,
+        role: Role = Role.MEMBER,
+        tz: str = "Europe/London",
+    ) -> Actor:
+        """The user, their organization and membership, as Clerk's webhooks bring them."""
         email = f"{user}@example.org"
-        identity = self.container.identity
+        identity = container.identity
         identity.sync_user()(SyncUserCommand(user, email, user, tz))
         identity.sync_membership()(
             SyncMembershipCommand(org, f"Org {org}", user, email, user, role)

@@ -17,10 +17,10 @@ from manyfutures.core.generation.callbacks import (
     GenerationCallback,
     GenerationGaveUp,
     ProgressMade,
+    ReportedUsage,
 )
 from manyfutures.core.generation.use_cases import (
     GenerationFailed,
-    ModelUsage,
     ProgressOutcome,
     ResultOutcome,
 )
@@ -31,7 +31,7 @@ from tests.support.builders import T0
 from tests.unit.use_cases.conftest import DEADLINE, Harness
 from tests.unit.use_cases.test_generation_pipeline import CONTENT, queue_item_for
 
-SPENT = ModelUsage("gpt-4o", 1000, 500, Decimal("0.25"))
+SPENT = ReportedUsage("gpt-4o", 1000, 500, Decimal("0.25"))
 PAST_ANY_BACKOFF = timedelta(minutes=5)
 
 
@@ -52,7 +52,7 @@ def time_out_and_retry(harness: Harness) -> tuple[str, str]:
     return retry_next_attempt(harness, PAST_ANY_BACKOFF)
 
 
-def written(usage: tuple[ModelUsage, ...] = (SPENT,)) -> EpisodeWritten:
+def written(usage: tuple[ReportedUsage, ...] = (SPENT,)) -> EpisodeWritten:
     return EpisodeWritten("Grid week", "Summary", CONTENT, usage=usage)
 
 

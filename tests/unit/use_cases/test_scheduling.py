@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from manyfutures.core.identity.set_plan import SetPlanCommand
 from manyfutures.core.projects.use_cases import CreateProjectCommand, ProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.scheduling.use_cases import DEFAULT_BATCH_SIZE, RunSchedulerTick
@@ -66,9 +67,15 @@ def test_missed_slots_collapse_into_one_delivery(harness: Harness, alice: Actor)
     ]
 
 
+def room_for(harness: Harness, projects: int) -> None:
+    """A plan as big as the test needs: scheduling is tested here, not the plan."""
+    harness.container.identity.set_plan()(SetPlanCommand("org_a", max_active_projects=projects))
+
+
 def test_concurrent_ticks_never_duplicate_slots_or_dispatches(
     harness: Harness, alice: Actor
 ) -> None:
+    room_for(harness, 20)
     project_ids = [daily_project(harness, alice) for _ in range(20)]
     harness.clock.set(FIRST_SLOT)
     barrier = threading.Barrier(4)
@@ -122,6 +129,7 @@ def test_a_reused_draft_is_not_handed_to_the_next_slot_too(harness: Harness, ali
 
 def test_one_tick_claims_everything_due_in_batches(harness: Harness, alice: Actor) -> None:
     """More due items than a batch all go out on the same beat, each exactly once."""
+    room_for(harness, DEFAULT_BATCH_SIZE * 2 + 7)
     due = [
         harness.create_project(
             CreateProjectCommand(alice, f"Topic {n}", "Brief", deliver_first_now=True)
@@ -148,6 +156,7 @@ def test_a_tick_hands_out_no_more_than_the_workers_have_room_for(
         batch_size=4,
         max_waiting=10,
     )
+    room_for(harness, 25)
     due = [
         harness.create_project(
             CreateProjectCommand(alice, f"Topic {n}", "Brief", deliver_first_now=True)

@@ -7,12 +7,18 @@ marshmallow's ValidationError, which the HTTP layer answers like any invalid bod
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields
 
 from manyfutures.adapters.clerk.session_verifier import clerk_role
+from manyfutures.core.identity.plans import (
+    PlanOverrides,
+    validate_gbp,
+    validate_max_active_projects,
+)
 from manyfutures.core.identity.use_cases import (
     DeleteOrganizationCommand,
     DeleteUserCommand,
@@ -22,6 +28,9 @@ from manyfutures.core.identity.use_cases import (
     SyncOrganizationCommand,
     SyncUserCommand,
 )
+from manyfutures.core.shared.errors import ValidationError
+
+logger = logging.getLogger(__name__)
 
 
 class _Lenient(Schema):
@@ -56,6 +65,8 @@ class _Deleted(_Lenient):
 class _Organization(_Lenient):
     id = fields.String(required=True)
     name = fields.String(load_default="")
+    # Anything at all: a plan in it is read by _plan, which never fails the event.
+    public_metadata = fields.Raw(allow_none=True, load_default=None)
 
 
 class _PublicUser(_Lenient):
@@ -98,7 +109,44 @@ def _delete_user(data: dict[str, Any]) -> DeleteUserCommand:
 
 def _sync_organization(data: dict[str, Any]) -> SyncOrganizationCommand:
     organization = _ORGANIZATION.load(data)
-    return SyncOrganizationCommand(organization["id"], organization["name"])
+    return SyncOrganizationCommand(organization["id"], organization["name"], _plan(organization))
+
+
+PLAN_KEYS = frozenset({"maxActiveProjects", "dailyLimitCeilingGbp"})
+
+
+def _plan(organization: dict[str, Any]) -> PlanOverrides | None:
+    """The plan in the organization's public metadata (``{"plan": {"maxActiveProjects": 25,
+    "dailyLimitCeilingGbp": "1000.00"}}``); a key left out takes the operator's default.
+
+    None when there is no plan, and when it is malformed: a mistyped plan in Clerk's
+    dashboard is logged and left unapplied (the stored plan stays), never a reason to
+    refuse the event, which would also lose the name change it carries.
+    """
+    metadata = organization["public_metadata"]
+    if not isinstance(metadata, dict) or "plan" not in metadata:
+        return None
+    plan = metadata["plan"]
+    try:
+        if not isinstance(plan, dict):
+            raise ValidationError("the plan is not an object")
+        unknown = sorted(set(plan) - PLAN_KEYS)
+        if unknown:
+            raise ValidationError(f"unknown plan keys {unknown}")
+        most, ceiling = plan.get("maxActiveProjects"), plan.get("dailyLimitCeilingGbp")
+        return PlanOverrides(
+            None if most is None else validate_max_active_projects(most),
+            None if ceiling is None else validate_gbp("dailyLimitCeilingGbp", ceiling),
+        )
+    except ValidationError as error:
+        details = "; ".join(m for messages in error.field_errors.values() for m in messages)
+        logger.warning(
+            "organization %s: the plan in Clerk's public_metadata is ignored (%s): %r",
+            organization["id"],
+            details or error.message,
+            plan,
+        )
+        return None
 
 
 def _delete_organization(data: dict[str, Any]) -> DeleteOrganizationCommand:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from manyfutures.adapters.memory.store import InMemoryStore
@@ -100,3 +100,7 @@ class TokenUsageRepository:
             ):
                 aggregate = fold_usage(self._uow.store, aggregate, usage, self._uow.staged)
         return aggregate
+
+    def daily_range(self, first: date, last: date) -> Sequence[TokenUsageDaily]:
+        days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+        return [aggregate for day in days if (aggregate := self.daily(day)) is not None]

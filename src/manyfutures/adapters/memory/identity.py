@@ -47,6 +47,10 @@ class OrganizationRepository:
     def get(self) -> Organization | None:
         return self._rows.get(self._uow.organization_id)
 
+    def get_for_update(self) -> Organization | None:
+        self._uow.lock_row(self.table.name, self._uow.organization_id)
+        return self.get()
+
     def update(self, organization: Organization) -> None:
         self._rows.update(organization)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction, newest_first
-from manyfutures.core.projects.model import Project
+from manyfutures.core.projects.model import Project, ProjectStatus
 from manyfutures.core.shared.errors import VersionConflictError
 
 
@@ -46,6 +46,11 @@ class ProjectRepository:
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
         live = (p for p in self._rows.rows() if not p.is_deleted)
         return newest_first(live, limit, after_id)
+
+    def count_active(self) -> int:
+        return sum(
+            1 for p in self._rows.rows() if p.status is ProjectStatus.ACTIVE and not p.is_deleted
+        )
 
     def update(self, project: Project) -> None:
         if project.id not in self._uow.loaded_versions:

@@ -49,10 +49,12 @@ class InMemoryUnitOfWork:
         self.rollback()
 
     def commit(self) -> None:
-        # An UPDATE waits for a project row's lock in Postgres (get_for_update holds it:
-        # last write wins); so does committing one here.
-        for project_id in sorted(self.staged.get("projects", {})):
-            self.lock_row("projects", project_id)
+        # An UPDATE waits for the row's lock in Postgres (get_for_update holds it: last
+        # write wins, the plan's count); so does committing one here. Organizations first,
+        # the order the use cases take them in.
+        for locked in ("organizations", "projects"):
+            for row_id in sorted(self.staged.get(locked, {})):
+                self.lock_row(locked, row_id)
         with self.store.lock:
             self._check_inserts()
             for table in TABLES:

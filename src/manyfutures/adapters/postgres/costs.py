@@ -135,6 +135,15 @@ _daily_usage = table_of(TokenUsageDailyRow)
 TOKEN_USAGE_DAILY = select(_daily_usage).where(
     _daily_usage.c.organization_id == ORG, _daily_usage.c.date == bindparam("day")
 )
+# The primary key (organization_id, date) serves the range.
+TOKEN_USAGE_DAILY_RANGE = (
+    select(_daily_usage)
+    .where(
+        _daily_usage.c.organization_id == ORG,
+        _daily_usage.c.date.between(bindparam("first"), bindparam("last")),
+    )
+    .order_by(_daily_usage.c.date)
+)
 
 # Returns the run's id only if this statement recorded it; a concurrent insert of the
 # same run waits for that transaction and then conflicts.
@@ -204,3 +213,7 @@ class TokenUsageRepository(Repository, ports.TokenUsageRepository):
 
     def daily(self, day: dt.date) -> TokenUsageDaily | None:
         return self._uow.first(TOKEN_USAGE_DAILY, daily_from_row, day=day)
+
+    def daily_range(self, first: dt.date, last: dt.date) -> Sequence[TokenUsageDaily]:
+        rows = self._uow.rows(TOKEN_USAGE_DAILY_RANGE, first=first, last=last)
+        return [daily_from_row(row) for row in rows]

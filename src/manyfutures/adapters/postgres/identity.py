@@ -36,6 +36,9 @@ class OrganizationRow(Base):
     id: Mapped[Id] = mapped_column(primary_key=True)
     name: Mapped[str]
     daily_cost_limit_gbp: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # The plan's overrides; NULL takes the operator's default (core/identity/plans.py).
+    max_active_projects: Mapped[int | None]
+    daily_limit_ceiling_gbp: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     enabled_features: Mapped[list[str]] = mapped_column(server_default=text("'{}'"))
     experimental_features: Mapped[list[str]] = mapped_column(server_default=text("'{}'"))
     created_at: Mapped[Timestamp]
@@ -44,6 +47,8 @@ class OrganizationRow(Base):
 
     __table_args__ = (
         CheckConstraint("daily_cost_limit_gbp >= 0", name="limit_not_negative"),
+        CheckConstraint("max_active_projects >= 0", name="max_active_projects_not_negative"),
+        CheckConstraint("daily_limit_ceiling_gbp >= 0", name="ceiling_not_negative"),
         # An organization is its own tenant.
         scoped_by("id"),
     )
@@ -84,6 +89,7 @@ class MembershipRow(Base):
 
 _organizations = table_of(OrganizationRow)
 ORGANIZATION = select(_organizations).where(_organizations.c.id == ORG)
+ORGANIZATION_FOR_UPDATE = ORGANIZATION.with_for_update()
 
 _users = table_of(UserRow)
 USER = select(_users).where(_users.c.id == bindparam("id"))
@@ -105,6 +111,8 @@ def organization_to_row(o: Organization) -> OrganizationRow:
         id=o.id,
         name=o.name,
         daily_cost_limit_gbp=o.daily_cost_limit_gbp,
+        max_active_projects=o.max_active_projects,
+        daily_limit_ceiling_gbp=o.daily_limit_ceiling_gbp,
         enabled_features=list(o.enabled_features),
         experimental_features=list(o.experimental_features),
         created_at=o.created_at,
@@ -118,6 +126,8 @@ def organization_from_row(r: OrganizationRow) -> Organization:
         id=r.id,
         name=r.name,
         daily_cost_limit_gbp=r.daily_cost_limit_gbp,
+        max_active_projects=r.max_active_projects,
+        daily_limit_ceiling_gbp=r.daily_limit_ceiling_gbp,
         enabled_features=list(r.enabled_features),
         experimental_features=list(r.experimental_features),
         created_at=r.created_at,
@@ -179,6 +189,10 @@ class OrganizationRepository(Repository, ports.OrganizationRepository):
 
     def get(self) -> Organization | None:
         return self._uow.first(ORGANIZATION, organization_from_row)
+
+    def get_for_update(self) -> Organization | None:
+        """SELECT … FOR UPDATE: the row lock lasts until the transaction ends."""
+        return self._uow.first(ORGANIZATION_FOR_UPDATE, organization_from_row)
 
     def update(self, organization: Organization) -> None:
         self._update(

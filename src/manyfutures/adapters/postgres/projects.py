@@ -13,6 +13,7 @@ from sqlalchemy import (
     Select,
     UniqueConstraint,
     bindparam,
+    func,
     select,
     text,
 )
@@ -89,6 +90,11 @@ PROJECT = _live_projects.where(_projects.c.id == bindparam("id"))
 PROJECT_FOR_UPDATE = PROJECT.with_for_update()
 PROJECT_PAGE = _live_projects.order_by(_projects.c.id.desc()).limit(bindparam("limit"))
 PROJECT_PAGE_AFTER = PROJECT_PAGE.where(_projects.c.id < bindparam("after"))
+ACTIVE_PROJECT_COUNT = select(func.count()).where(
+    _projects.c.organization_id == ORG,
+    _projects.c.deleted_at.is_(None),
+    _projects.c.status == ProjectStatus.ACTIVE.value,
+)
 # Deleted projects included: it names the version that beat a failed update.
 PROJECT_VERSION = select(_projects.c.version).where(
     _projects.c.organization_id == ORG, _projects.c.id == bindparam("id")
@@ -208,6 +214,9 @@ class ProjectRepository(Repository, ports.ProjectRepository):
         else:
             rows = self._uow.rows(PROJECT_PAGE_AFTER, limit=limit, after=after_id)
         return [project_from_row(r) for r in rows]
+
+    def count_active(self) -> int:
+        return int(self._uow.rows(ACTIVE_PROJECT_COUNT)[0][0])
 
     def update(self, project: Project) -> None:
         loaded = self._uow.loaded_versions.get(project.id)

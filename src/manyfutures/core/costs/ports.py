@@ -28,6 +28,10 @@ class TokenUsageRepository(Protocol):
         ...
 
     def daily(self, day: date) -> TokenUsageDaily | None: ...
+    def daily_range(self, first: date, last: date) -> Sequence[TokenUsageDaily]:
+        """The aggregate of every day from ``first`` to ``last`` (both included) that has
+        usage, oldest first; days without usage have no row."""
+        ...
 
 
 class UsageStore(UnitOfWork, Protocol):

@@ -7,12 +7,20 @@ this path) and the token compared with the run's hash in constant time. An unkno
 run and a wrong token are the same refusal, and nothing is read or written for
 either. Then the report goes to the use case that applies it in the run's own
 organization, exactly as the in-process simulator's reports do.
+
+A usage line may come without its cost: it is priced here, from the model's tokens and
+the price table (core/costs/prices.py), before the report becomes the domain's result,
+so everything after it (the ledger, the day's spend) sees pounds only.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
+from manyfutures.core.costs.prices import PriceTable
 from manyfutures.core.episodes.episode import GenerationStage, Source
 from manyfutures.core.generation.callback_token import callback_token_matches
 from manyfutures.core.generation.ports import RunLocator
@@ -28,12 +36,24 @@ from manyfutures.core.generation.use_cases import (
 )
 from manyfutures.core.identity.ports import AuthenticationError
 
+logger = logging.getLogger(__name__)
+
 
 class CallbackRefusedError(AuthenticationError):
     """Unknown run or wrong token: the same answer for both, so neither can be probed."""
 
     def __init__(self) -> None:
         super().__init__("unknown run or wrong callback token")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedUsage:
+    """One model call as the generator reports it; ``cost_gbp`` None: price it here."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_gbp: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +70,14 @@ class EpisodeWritten:
     sources: tuple[Source, ...] = ()
     reasoning: str | None = None
     confidence: float | None = None
-    usage: tuple[ModelUsage, ...] = ()
+    usage: tuple[ReportedUsage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class GenerationGaveUp:
     error: str
     retryable: bool
-    usage: tuple[ModelUsage, ...] | None = None
+    usage: tuple[ReportedUsage, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +103,20 @@ class CallbackReceipt:
 
 
 class ReceiveGenerationCallback:
-    """Authenticate a callback by its run's token, then apply it in the run's organization."""
+    """Authenticate a callback by its run's token, price what it spent, then apply it in
+    the run's organization."""
 
     def __init__(
-        self, runs: RunLocator, progress: ReportProgress, results: ApplyGenerationResult
+        self,
+        runs: RunLocator,
+        progress: ReportProgress,
+        results: ApplyGenerationResult,
+        prices: PriceTable,
     ) -> None:
         self._runs = runs
         self._progress = progress
         self._results = results
+        self._prices = prices
 
     def __call__(self, callback: GenerationCallback) -> CallbackReceipt:
         credentials = self._runs.locate(callback.run_id)
@@ -114,8 +140,28 @@ class ReceiveGenerationCallback:
                 report.sources,
                 report.reasoning,
                 report.confidence,
-                report.usage,
+                self._priced(run_id, report.usage),
             )
         else:
-            result = GenerationFailed(org, run_id, report.error, report.retryable, report.usage)
+            usage = None if report.usage is None else self._priced(run_id, report.usage)
+            result = GenerationFailed(org, run_id, report.error, report.retryable, usage)
         return CallbackReceipt(self._results(result))
+
+    def _priced(self, run_id: str, lines: Sequence[ReportedUsage]) -> tuple[ModelUsage, ...]:
+        """Each line's own cost when it has one, else the price table's."""
+        priced = []
+        for line in lines:
+            cost = line.cost_gbp
+            if cost is None:
+                price = self._prices.price(line.model, line.prompt_tokens, line.completion_tokens)
+                if not price.known_model:
+                    logger.warning(
+                        "run %s: model %r has no price in MANYFUTURES_MODEL_PRICES_GBP; "
+                        "priced at the most expensive known rates (%s)",
+                        run_id,
+                        line.model,
+                        price.cost_gbp,
+                    )
+                cost = price.cost_gbp
+            priced.append(ModelUsage(line.model, line.prompt_tokens, line.completion_tokens, cost))
+        return tuple(priced)

@@ -21,6 +21,9 @@ class Organization:
     id: str
     name: str
     daily_cost_limit_gbp: Decimal = DEFAULT_DAILY_COST_LIMIT_GBP
+    # The plan's overrides (plans.py); None is the operator's default, a setting.
+    max_active_projects: int | None = None
+    daily_limit_ceiling_gbp: Decimal | None = None
     enabled_features: list[str] = field(default_factory=list)
     experimental_features: list[str] = field(default_factory=list)
     created_at: datetime

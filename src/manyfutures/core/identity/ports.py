@@ -42,6 +42,13 @@ class OrganizationRepository(Protocol):
         """The unit of work's own organization."""
         ...
 
+    def get_for_update(self) -> Organization | None:
+        """Like ``get``, after waiting for any other unit of work holding the row; then no
+        other unit of work can change it, or take it, until this one ends. Rules that
+        count the organization's rows (its active projects against its plan) hold it
+        first, so two units of work never count the same state and both add."""
+        ...
+
     def update(self, organization: Organization) -> None: ...
 
 

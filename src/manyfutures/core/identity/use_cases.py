@@ -8,11 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import TypeAlias, assert_never
 
 from manyfutures.core.activity.recording import Recorder, changed_settings
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE, Membership, Organization, User
+from manyfutures.core.identity.plans import (
+    Plan,
+    PlanOverrides,
+    change_plan,
+    check_limit_within_plan,
+    resolve_plan,
+    validate_gbp,
+)
 from manyfutures.core.identity.ports import IdentityStore, IdentityUnitOfWork
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.errors import (
@@ -28,7 +35,9 @@ from manyfutures.core.shared.use_case import UseCase
 # Features an admin may switch on. Later capabilities (chat, highlights…) gate on these names,
 # so an unknown one is a typo that would silently gate nothing: it is rejected.
 KNOWN_FEATURES = frozenset({"chat", "highlights", "memories", "onboarding", "notifications"})
-MAX_DAILY_COST_LIMIT_GBP = Decimal("100000.00")
+# How many of an organization's projects are active, counted by the projects capability,
+# which sits above identity (ADR 0005: a callable from above).
+CountActiveProjects: TypeAlias = Callable[[str], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +82,52 @@ class GetMe(UseCase[IdentityUnitOfWork]):
         )
 
 
-def _load_organization(uow: IdentityStore) -> Organization:
-    organization = uow.organizations.get()
+def load_organization(uow: IdentityStore, locked: bool = False) -> Organization:
+    organization = uow.organizations.get_for_update() if locked else uow.organizations.get()
     if organization is None or organization.deleted_at is not None:
         raise NotFoundError("organization", uow.organization_id)
     return organization
 
 
-class GetOrganization(UseCase[IdentityUnitOfWork]):
-    def __call__(self, query: ActorQuery) -> Organization:
+@dataclass(frozen=True, slots=True)
+class OrganizationSettings:
+    """What admins see of their organization: its settings, and its plan in force with
+    how much of it is used."""
+
+    organization: Organization
+    plan: Plan
+    active_projects: int
+
+
+class _OrganizationSettingsUseCase(UseCase[IdentityUnitOfWork]):
+    """Reads and writes of the organization's settings answer with its plan."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        plan_defaults: Plan,
+        count_active_projects: CountActiveProjects,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._plan_defaults = plan_defaults
+        self._count_active_projects = count_active_projects
+
+    def _settings(self, organization: Organization) -> OrganizationSettings:
+        return OrganizationSettings(
+            organization,
+            resolve_plan(organization, self._plan_defaults),
+            self._count_active_projects(organization.id),
+        )
+
+
+class GetOrganization(_OrganizationSettingsUseCase):
+    def __call__(self, query: ActorQuery) -> OrganizationSettings:
         query.actor.require_admin()
         with self._uow(query.actor.organization_id) as uow:
-            return _load_organization(uow)
+            organization = load_organization(uow)
+        return self._settings(organization)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,28 +140,6 @@ class UpdateOrganizationCommand:
     experimental_features: tuple[str, ...] | None = None
 
 
-def validate_cost_limit(value: str) -> Decimal:
-    """Money is a Decimal with at most two places, from £0 (spend nothing) to a sanity cap."""
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        amount = Decimal("NaN")
-    if not amount.is_finite():
-        raise ValidationError.for_field(
-            "dailyCostLimitGbp", "dailyCostLimitGbp must be a decimal amount such as '50.00'"
-        )
-    if amount < 0 or amount > MAX_DAILY_COST_LIMIT_GBP:
-        raise ValidationError.for_field(
-            "dailyCostLimitGbp",
-            f"dailyCostLimitGbp must be between 0 and {MAX_DAILY_COST_LIMIT_GBP}",
-        )
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError.for_field(
-            "dailyCostLimitGbp", "dailyCostLimitGbp has at most two decimal places"
-        )
-    return amount.quantize(Decimal("0.01"))
-
-
 def validate_features(field: str, names: tuple[str, ...]) -> list[str]:
     unknown = sorted({n for n in names if n not in KNOWN_FEATURES})
     if unknown:
@@ -128,16 +149,21 @@ def validate_features(field: str, names: tuple[str, ...]) -> list[str]:
     return sorted(set(names))
 
 
-class UpdateOrganization(UseCase[IdentityUnitOfWork]):
-    """Admins change the daily cost limit and feature flags; every change is audited."""
+class UpdateOrganization(_OrganizationSettingsUseCase):
+    """Admins change the daily cost limit, up to their plan's ceiling, and feature flags;
+    every change is audited.
 
-    def __call__(self, command: UpdateOrganizationCommand) -> Organization:
+    The organization is read under its row lock, so a ceiling the operator lowers at
+    the same moment is either seen here or applied (and the limit brought under it)
+    after this change: never both missed."""
+
+    def __call__(self, command: UpdateOrganizationCommand) -> OrganizationSettings:
         command.actor.require_admin()
         errors = FieldErrors()
         limit = enabled = experimental = None
         if command.daily_cost_limit_gbp is not None:
             given_limit = command.daily_cost_limit_gbp
-            limit = errors.check(lambda: validate_cost_limit(given_limit))
+            limit = errors.check(lambda: validate_gbp("dailyCostLimitGbp", given_limit))
         if command.enabled_features is not None:
             given_enabled = command.enabled_features
             enabled = errors.check(lambda: validate_features("enabledFeatures", given_enabled))
@@ -150,22 +176,24 @@ class UpdateOrganization(UseCase[IdentityUnitOfWork]):
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
             record = Recorder(uow, self._ids, command.actor.user_id, now)
-            organization = _load_organization(uow)
+            organization = load_organization(uow, locked=True)
             before = _org_settings(organization)
             if limit is not None:
+                check_limit_within_plan(limit, resolve_plan(organization, self._plan_defaults))
                 organization.daily_cost_limit_gbp = limit
             if enabled is not None:
                 organization.enabled_features = enabled
             if experimental is not None:
                 organization.experimental_features = experimental
             old, new = changed_settings(before, _org_settings(organization))
-            if not new:
-                return organization
-            organization.updated_at = now
-            uow.organizations.update(organization)
-            record.audit("organization.update", "organization", organization.id, old=old, new=new)
-            uow.commit()
-            return organization
+            if new:
+                organization.updated_at = now
+                uow.organizations.update(organization)
+                record.audit(
+                    "organization.update", "organization", organization.id, old=old, new=new
+                )
+                uow.commit()
+        return self._settings(organization)
 
 
 def _org_settings(organization: Organization) -> dict[str, object]:
@@ -280,8 +308,12 @@ class DeleteUser(UseCase[IdentityUnitOfWork]):
 
 @dataclass(frozen=True, slots=True)
 class SyncOrganizationCommand:
+    """``plan``: the plan in Clerk's organization metadata, when it carries a valid one;
+    ``None`` leaves the stored plan as it is."""
+
     organization_id: str
     name: str
+    plan: PlanOverrides | None = None
 
 
 def _new_organization(command: SyncOrganizationCommand, now: datetime) -> Organization:
@@ -301,19 +333,41 @@ def _ensure_organization(
 
 
 class SyncOrganization(UseCase[IdentityUnitOfWork]):
-    """``organization.created`` / ``organization.updated``: the name only; the cost limit
-    and features are ours, set by admins through the API."""
+    """``organization.created`` / ``organization.updated``: the name, and the plan when
+    Clerk's metadata carries one (the operator's way to sell plans through Clerk). The
+    cost limit and features are ours, set by admins through the API."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        plan_defaults: Plan,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._plan_defaults = plan_defaults
 
     def __call__(self, command: SyncOrganizationCommand) -> bool:
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
-            organization = uow.organizations.get()
-            if organization is None:
-                uow.organizations.add(_new_organization(command, now))
-            elif organization.deleted_at is not None or organization.name == command.name:
+            record = Recorder(uow, self._ids, None, now)
+            organization = uow.organizations.get_for_update()
+            if organization is not None and organization.deleted_at is not None:
                 return False
-            else:
-                organization.name, organization.updated_at = command.name, now
+            created = organization is None
+            if organization is None:
+                organization = _new_organization(command, now)
+                # Added first: the plan's audit rows refer to it.
+                uow.organizations.add(organization)
+            renamed = organization.name != command.name
+            organization.name = command.name
+            replanned = command.plan is not None and change_plan(
+                organization, command.plan, self._plan_defaults, record, "clerk"
+            )
+            if not (created or renamed or replanned):
+                return False
+            if renamed or replanned:
+                organization.updated_at = now
                 uow.organizations.update(organization)
             uow.commit()
             return True
@@ -449,11 +503,12 @@ class ApplyIdentityChange(UseCase[IdentityUnitOfWork]):
         clock: Clock,
         ids: IdGenerator,
         delete_organization: Callable[[DeleteOrganizationCommand], bool],
+        plan_defaults: Plan,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._sync_user = SyncUser(uow, clock, ids)
         self._delete_user = DeleteUser(uow, clock, ids)
-        self._sync_organization = SyncOrganization(uow, clock, ids)
+        self._sync_organization = SyncOrganization(uow, clock, ids, plan_defaults)
         # Deleting an organization stops its projects, which live above identity: the
         # projects capability supplies the use case (ADR 0005: a callable from above).
         self._delete_organization = delete_organization

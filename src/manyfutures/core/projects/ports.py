@@ -29,6 +29,11 @@ class ProjectRepository(Protocol):
         """Newest first (ids are time-sortable); ``after_id`` continues a page."""
         ...
 
+    def count_active(self) -> int:
+        """The organization's ACTIVE projects (paused, archived and deleted ones do not
+        count), including this unit of work's own writes."""
+        ...
+
     def update(self, project: Project) -> None:
         """Persist changes; raise VersionConflictError if another transaction changed it first."""
         ...

@@ -8,9 +8,14 @@ from datetime import datetime, time
 
 from manyfutures.core.activity.recording import Recorder, changed_settings
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE
+from manyfutures.core.identity.plans import Plan
 from manyfutures.core.projects.cadence import DEFAULT_DELIVERY_TIME, MONDAY, Cadence
 from manyfutures.core.projects.last_write_wins import last_write_wins
 from manyfutures.core.projects.model import Project, validate_brief, validate_title
+from manyfutures.core.projects.plan_limit import (
+    lock_the_plan,
+    require_room_for_an_active_project,
+)
 from manyfutures.core.projects.ports import ProjectStore, ProjectsUnitOfWork
 from manyfutures.core.scheduling.ports import QueueStore
 from manyfutures.core.scheduling.queue import QueueStatus
@@ -18,7 +23,8 @@ from manyfutures.core.scheduling.slots import ensure_slot
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import FieldErrors, NotFoundError
 from manyfutures.core.shared.paging import check_page_size
-from manyfutures.core.shared.ports import IdGenerator
+from manyfutures.core.shared.ports import Clock, IdGenerator
+from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
 
@@ -41,8 +47,23 @@ class CreateProjectCommand:
     deliver_first_now: bool = False
 
 
-class CreateProject(UseCase[ProjectsUnitOfWork]):
-    """New projects default to weekly on Monday 09:00 in the creator's time zone."""
+class _HeldToThePlan(UseCase[ProjectsUnitOfWork]):
+    """A use case that makes a project active, within the plan's limit (plan_limit.py)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[ProjectsUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        plan_defaults: Plan,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._plan_defaults = plan_defaults
+
+
+class CreateProject(_HeldToThePlan):
+    """New projects default to weekly on Monday 09:00 in the creator's time zone; one
+    past the plan's active projects is refused."""
 
     def __call__(self, command: CreateProjectCommand) -> Project:
         actor = command.actor
@@ -64,6 +85,7 @@ class CreateProject(UseCase[ProjectsUnitOfWork]):
             )
             errors.raise_if_any("the project is not valid")
             assert title is not None and brief is not None and cadence is not None
+            require_room_for_an_active_project(uow, lock_the_plan(uow, self._plan_defaults))
             first_slot = now if command.deliver_first_now else cadence.next_occurrence(now)
             project = Project(
                 id=self._ids.new_id("proj"),
@@ -223,8 +245,9 @@ class PauseProject(UseCase[ProjectsUnitOfWork]):
             return project
 
 
-class ResumeProject(UseCase[ProjectsUnitOfWork]):
-    """Deliveries restart from the next occurrence; missed slots are not replayed."""
+class ResumeProject(_HeldToThePlan):
+    """Deliveries restart from the next occurrence; missed slots are not replayed. A
+    resume past the plan's active projects is refused."""
 
     def __call__(self, command: ProjectCommand) -> Project:
         return last_write_wins(
@@ -235,9 +258,13 @@ class ResumeProject(UseCase[ProjectsUnitOfWork]):
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
             record = Recorder(uow, self._ids, command.actor.user_id, now)
+            # The organization's lock before the project's: the order every holder keeps.
+            plan = lock_the_plan(uow, self._plan_defaults)
             project = load_project(uow, command.project_id, locked)
             project.check_version(command.expected_version)
-            project.resume(now)
+            project.resume(now)  # a project that is not paused is a 409, whatever the count
+            # Counted as stored, where this project is still paused.
+            require_room_for_an_active_project(uow, plan)
             project.next_scheduled_at = project.cadence.next_occurrence(now)
             ensure_slot(uow, self._ids, project, project.next_scheduled_at, now)
             uow.projects.update(project)

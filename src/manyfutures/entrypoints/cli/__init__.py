@@ -17,11 +17,20 @@ import sys
 from collections.abc import Sequence
 
 from manyfutures import TZDATA_VERSION
-from manyfutures.entrypoints.cli import db, openapi, outbox, run, scheduler, serve, worker
+from manyfutures.entrypoints.cli import db, openapi, orgs, outbox, run, scheduler, serve, worker
 from manyfutures.entrypoints.cli.command import CommandGroup, Handler
 from manyfutures.settings import Settings, SettingsError
 
-COMMAND_GROUPS: tuple[CommandGroup, ...] = (run, serve, worker, scheduler, db, outbox, openapi)
+COMMAND_GROUPS: tuple[CommandGroup, ...] = (
+    run,
+    serve,
+    worker,
+    scheduler,
+    db,
+    outbox,
+    orgs,
+    openapi,
+)
 logger = logging.getLogger(__name__)
 
 

@@ -27,8 +27,9 @@ from manyfutures.core.generation.callbacks import (
     GenerationGaveUp,
     ProgressMade,
     ReceiveGenerationCallback,
+    ReportedUsage,
 )
-from manyfutures.core.generation.use_cases import ModelUsage, ProgressOutcome, ResultOutcome
+from manyfutures.core.generation.use_cases import ProgressOutcome, ResultOutcome
 from manyfutures.core.identity.ports import AuthenticationError
 from manyfutures.entrypoints.http.openapi import operation
 from manyfutures.entrypoints.http.requests import load_json
@@ -114,13 +115,14 @@ def _report(body: dict[str, Any]) -> ProgressMade | EpisodeWritten | GenerationG
     return GenerationGaveUp(body["error"], body["retryable"], usage)
 
 
-def _usage(lines: list[dict[str, Any]]) -> tuple[ModelUsage, ...]:
+def _usage(lines: list[dict[str, Any]]) -> tuple[ReportedUsage, ...]:
+    """A line without ``costGbp`` is priced by the use case, from the price table."""
     return tuple(
-        ModelUsage(
+        ReportedUsage(
             line["model"],
             line["prompt_tokens"],
             line["completion_tokens"],
-            Decimal(line["cost_gbp"]),
+            Decimal(line["cost_gbp"]) if "cost_gbp" in line else None,
         )
         for line in lines
     )

@@ -38,7 +38,8 @@ pass the previous page's `nextCursor` as `?cursor=`. POSTs accept an
 _ERROR_TEXT = {
     400: "Malformed JSON, or a malformed If-Match",
     401: "Missing, expired or invalid credentials",
-    403: "No active organization, or not allowed (admin-only route)",
+    403: "No active organization, not allowed (admin-only route), or past the plan's "
+    "active projects (creating, resuming)",
     404: "Not found in the caller's organization",
     409: "State conflict, or the same Idempotency-Key is still in progress",
     412: "If-Match does not match the current ETag",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, json
@@ -20,6 +20,7 @@ from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from manyfutures.core.identity.ports import AuthenticationError, IdentityProviderUnavailableError
+from manyfutures.core.projects.plan_limit import ActiveProjectLimitError
 from manyfutures.core.shared.errors import (
     DomainError,
     DuplicateError,
@@ -34,14 +35,37 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "/problems/"
 
-_DOMAIN_ERRORS: tuple[tuple[type[DomainError], int, str, str], ...] = (
-    (ValidationError, 422, "validation-error", "Your request is not valid"),
-    (NotFoundError, 404, "not-found", "Not found"),
-    (VersionConflictError, 412, "version-mismatch", "The resource has changed"),
-    (StateConflictError, 409, "state-conflict", "Not allowed in the current state"),
-    (DuplicateError, 409, "duplicate", "Already exists"),
-    (PermissionDeniedError, 403, "forbidden", "Forbidden"),
-    (AuthenticationError, 401, "unauthenticated", "Authentication required"),
+
+def _field_errors(error: Any) -> dict[str, Any]:
+    return {"errors": error.field_errors}
+
+
+def _plan_counts(error: Any) -> dict[str, Any]:
+    return {
+        "maxActiveProjects": error.max_active_projects,
+        "activeProjects": error.active_projects,
+    }
+
+
+# Domain error -> status, type slug, title, and the members a client branches on.
+# The first row the error is an instance of answers.
+_DOMAIN_ERRORS: tuple[
+    tuple[type[DomainError], int, str, str, Callable[[Any], dict[str, Any]] | None], ...
+] = (
+    (ValidationError, 422, "validation-error", "Your request is not valid", _field_errors),
+    (NotFoundError, 404, "not-found", "Not found", None),
+    (VersionConflictError, 412, "version-mismatch", "The resource has changed", None),
+    (StateConflictError, 409, "state-conflict", "Not allowed in the current state", None),
+    (DuplicateError, 409, "duplicate", "Already exists", None),
+    (
+        ActiveProjectLimitError,
+        403,
+        "plan-active-project-limit",
+        "The plan's limit on active projects is reached",
+        _plan_counts,
+    ),
+    (PermissionDeniedError, 403, "forbidden", "Forbidden", None),
+    (AuthenticationError, 401, "unauthenticated", "Authentication required", None),
 )
 
 # Werkzeug's HTTP errors keep their status; these get a slug and title of our own.
@@ -82,11 +106,9 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Re
 
 
 def _from_domain(error: DomainError) -> Response:
-    for kind, status, slug, title in _DOMAIN_ERRORS:
+    for kind, status, slug, title, members in _DOMAIN_ERRORS:
         if isinstance(error, kind):
-            extra: dict[str, Any] = {}
-            if isinstance(error, ValidationError):
-                extra["errors"] = error.field_errors
+            extra = members(error) if members is not None else {}
             return problem(status, slug, title, str(error), **extra)
     return _unexpected(error)
 

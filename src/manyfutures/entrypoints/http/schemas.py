@@ -12,16 +12,20 @@ import enum
 import functools
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DATA_BYTES
+from manyfutures.core.costs.model import Operation
+from manyfutures.core.costs.prices import MAX_TOKENS
+from manyfutures.core.costs.usage_history import MAX_USAGE_DAYS
 from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
 from manyfutures.core.feedback.model import PlanningNoteStatus
 from manyfutures.core.generation.use_cases import EpisodeDetail
-from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView
+from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView, OrganizationSettings
 from manyfutures.core.projects.cadence import CadenceMode
 from manyfutures.core.projects.model import (
     MAX_BRIEF_LENGTH,
@@ -388,6 +392,92 @@ class EventSchema(Schema):
     created_at = _out(fields.AwareDateTime(data_key="createdAt"))
 
 
+# --- Usage ----------------------------------------------------------------------------
+
+
+def money_text(value: Decimal) -> str:
+    """Pounds as a decimal string with at least pence ("0.00", "1.50"), never rounded:
+    per-call costs are fractions of a penny ("0.0345") and are shown as they are."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        value = value.quantize(Decimal("0.01"))
+    return f"{value:f}"
+
+
+def _gbp(attribute: str, name: str, description: str) -> fields.Function:
+    return _out(
+        fields.Function(
+            lambda obj: money_text(getattr(obj, attribute)),
+            data_key=name,
+            metadata={
+                "type": "string",
+                "pattern": r"^[0-9]+\.[0-9]{2,}$",
+                "description": description,
+            },
+        )
+    )
+
+
+class UsageQuerySchema(StrictSchema):
+    first = fields.Date(
+        data_key="from",
+        required=True,
+        metadata={"description": "First UTC date, included (YYYY-MM-DD)."},
+    )
+    last = fields.Date(
+        data_key="to",
+        required=True,
+        metadata={
+            "description": f"Last UTC date, included; at most {MAX_USAGE_DAYS} days from "
+            "from, both counted."
+        },
+    )
+
+
+class OperationUsageSchema(Schema):
+    operation = _out(fields.Enum(Operation, by_value=True))
+    tokens = _out(fields.Integer())
+    cost_gbp = _gbp("cost_gbp", "costGbp", "What operations of this kind cost that day.")
+
+
+class DailyUsageSchema(Schema):
+    date = _out(fields.Date(attribute="day", metadata={"description": "The UTC date."}))
+    spent_gbp = _gbp("spent_gbp", "spentGbp", "What the organization spent that UTC day.")
+    tokens = _out(fields.Integer(metadata={"description": "Prompt and completion tokens."}))
+    episodes = _out(
+        fields.Integer(metadata={"description": "Episodes whose generation spent that day."})
+    )
+    operations = _out(
+        fields.List(
+            fields.Nested(OperationUsageSchema),
+            metadata={"description": "Per kind of AI operation; only those that spent."},
+        )
+    )
+    hourly_peak = _out(
+        fields.Integer(
+            data_key="hourlyPeak", metadata={"description": "Tokens in the busiest UTC hour."}
+        )
+    )
+    peak_hour = _out(
+        fields.Integer(
+            data_key="peakHour",
+            allow_none=True,
+            metadata={"description": "The busiest UTC hour, 0-23; null on a day without usage."},
+        )
+    )
+
+
+class UsageHistorySchema(Schema):
+    first = _out(fields.Date(data_key="from"))
+    last = _out(fields.Date(data_key="to"))
+    days = _out(
+        fields.List(
+            fields.Nested(DailyUsageSchema),
+            metadata={"description": "One row per UTC date, oldest first; zeros without usage."},
+        )
+    )
+
+
 # --- Organization and audit log -------------------------------------------------------
 
 
@@ -395,7 +485,10 @@ class OrganizationUpdateSchema(StrictSchema):
     daily_cost_limit_gbp = fields.String(
         data_key="dailyCostLimitGbp",
         validate=FullMatch(MONEY_PATTERN),
-        metadata={"description": "GBP as a decimal string from 0 to 100000.00, e.g. '50.00'."},
+        metadata={
+            "description": "GBP as a decimal string, e.g. '50.00': from 0 to the plan's "
+            "dailyLimitCeilingGbp (422 above it)."
+        },
     )
     enabled_features = fields.List(
         fields.String(validate=validate.OneOf(sorted(KNOWN_FEATURES))),
@@ -407,21 +500,63 @@ class OrganizationUpdateSchema(StrictSchema):
     )
 
 
-class OrganizationSchema(Schema):
-    id = _out(fields.String())
-    name = _out(fields.String())
-    daily_cost_limit_gbp = _out(
+def _money_out(data_key: str, description: str) -> fields.Decimal:
+    return _out(
         fields.Decimal(
             as_string=True,
             places=2,
-            data_key="dailyCostLimitGbp",
-            metadata={"type": "string", "pattern": MONEY_PATTERN},
+            data_key=data_key,
+            metadata={"type": "string", "pattern": MONEY_PATTERN, "description": description},
         )
+    )
+
+
+class PlanSchema(Schema):
+    """The organization's plan, set by Many Futures (read-only here), and its use."""
+
+    max_active_projects = _out(
+        fields.Integer(
+            data_key="maxActiveProjects",
+            metadata={"description": "How many projects may be active at once."},
+        )
+    )
+    daily_limit_ceiling_gbp = _money_out(
+        "dailyLimitCeilingGbp", "The highest daily cost limit admins may set."
+    )
+    active_projects = _out(
+        fields.Integer(data_key="activeProjects", metadata={"description": "Projects active now."})
+    )
+
+
+class OrganizationSchema(Schema):
+    id = _out(fields.String())
+    name = _out(fields.String())
+    daily_cost_limit_gbp = _money_out(
+        "dailyCostLimitGbp", "Spend per UTC day, at most the plan's dailyLimitCeilingGbp."
     )
     enabled_features = _out(fields.List(fields.String(), data_key="enabledFeatures"))
     experimental_features = _out(fields.List(fields.String(), data_key="experimentalFeatures"))
+    plan = _out(fields.Nested(PlanSchema))
     created_at = _out(fields.AwareDateTime(data_key="createdAt"))
     updated_at = _out(fields.AwareDateTime(data_key="updatedAt"))
+
+    @pre_dump
+    def _flatten(self, settings: OrganizationSettings, **_: Any) -> dict[str, Any]:
+        organization = settings.organization
+        return {
+            "id": organization.id,
+            "name": organization.name,
+            "daily_cost_limit_gbp": organization.daily_cost_limit_gbp,
+            "enabled_features": organization.enabled_features,
+            "experimental_features": organization.experimental_features,
+            "plan": {
+                "max_active_projects": settings.plan.max_active_projects,
+                "daily_limit_ceiling_gbp": settings.plan.daily_limit_ceiling_gbp,
+                "active_projects": settings.active_projects,
+            },
+            "created_at": organization.created_at,
+            "updated_at": organization.updated_at,
+        }
 
 
 class AuditLogQuerySchema(PageQuerySchema):
@@ -487,16 +622,21 @@ MAX_GENERATION_ERROR = 2000
 
 class TokenUsageLineSchema(StrictSchema):
     model = fields.String(required=True, validate=validate.Length(1, 200))
-    prompt_tokens = JsonInteger(data_key="promptTokens", required=True, validate=validate.Range(0))
+    prompt_tokens = JsonInteger(
+        data_key="promptTokens", required=True, validate=validate.Range(0, MAX_TOKENS)
+    )
     completion_tokens = JsonInteger(
-        data_key="completionTokens", required=True, validate=validate.Range(0)
+        data_key="completionTokens", required=True, validate=validate.Range(0, MAX_TOKENS)
     )
     # Text, never a JSON number: a float would lose pence.
     cost_gbp = fields.String(
         data_key="costGbp",
-        required=True,
         validate=FullMatch(COST_PATTERN),
-        metadata={"description": "GBP as a decimal string, e.g. '0.03'."},
+        metadata={
+            "description": "GBP as a decimal string, e.g. '0.03'. Optional: without it the "
+            "call is priced from its tokens and the model's price (an unknown model at the "
+            "most expensive known rates)."
+        },
     )
 
 
