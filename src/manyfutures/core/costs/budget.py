@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from manyfutures.core.costs.breaker import BreakerState, DailyBudget
 from manyfutures.core.costs.model import Operation
-from manyfutures.core.shared.errors import StateConflictError, ValidationError
+from manyfutures.core.shared.errors import DomainError, StateConflictError, ValidationError
 
 ZERO = Decimal("0")
 
@@ -42,6 +42,24 @@ ZERO = Decimal("0")
 def utc_day(now: datetime) -> date:
     """The day a budget belongs to: the UTC date, whatever the reader's time zone."""
     return now.astimezone(UTC).date()
+
+
+def next_reset(now: datetime) -> datetime:
+    """When today's budget gives way to a fresh one: the next 00:00 UTC."""
+    return datetime.combine(utc_day(now) + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+class DailyCostLimitReachedError(DomainError):
+    """Something that would spend was asked for while the organization's breaker is open."""
+
+    def __init__(self, resets_at: datetime, now: datetime) -> None:
+        super().__init__(
+            "the organization's daily cost limit is reached; "
+            f"AI work resumes at {resets_at.isoformat()} (00:00 UTC) or when an admin raises it"
+        )
+        self.resets_at = resets_at
+        # Whole seconds, rounded up: a client that waits this long finds the new day.
+        self.retry_after_seconds = max(1, -(-(resets_at - now) // timedelta(seconds=1)))
 
 
 def _check_amount(name: str, value: Decimal, *, positive: bool = False) -> None:

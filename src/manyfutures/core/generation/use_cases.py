@@ -19,6 +19,7 @@ from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus, Gen
 from manyfutures.core.episodes.reading_time import reading_minutes
 from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.generation.callback_token import hash_callback_token
+from manyfutures.core.generation.daily_budget import refuse_spending_while_open
 from manyfutures.core.generation.ports import (
     CallbackTokens,
     EpisodeGenerator,
@@ -93,6 +94,7 @@ class RequestEpisodeNow(UseCase[GenerationUnitOfWork]):
             record = Recorder(uow, self._ids, command.actor.user_id, now)
             project = load_project(uow, command.project_id)
             project.require_active()
+            refuse_spending_while_open(uow, now)
             item = ensure_slot(uow, self._ids, project, now, now)
             episode = uow.episodes.get(item.episode_id)
             assert episode is not None
@@ -111,6 +113,7 @@ class RetryEpisode(UseCase[GenerationUnitOfWork]):
             record = Recorder(uow, self._ids, command.actor.user_id, now)
             episode, project = load_episode_and_project(uow, command.episode_id)
             project.require_active()
+            refuse_spending_while_open(uow, now)
             episode.reset_for_retry(now)
             uow.episodes.update(episode)
             item = new_queue_item(self._ids, project, episode.id, now, now)

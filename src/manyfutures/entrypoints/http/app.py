@@ -28,6 +28,7 @@ from manyfutures.entrypoints.http import (
     planning_notes,
     problems,
     projects,
+    usage,
     webhooks,
 )
 from manyfutures.entrypoints.http.auth import (
@@ -50,6 +51,7 @@ API_BLUEPRINTS = (
     planning_notes.blueprint,
     events.blueprint,
     organization.blueprint,
+    usage.blueprint,
 )
 ROOT_BLUEPRINTS = (health.blueprint, webhooks.blueprint, n8n_webhooks.blueprint)
 # Derived, not listed: a blueprint registered above but left unwired would answer 500

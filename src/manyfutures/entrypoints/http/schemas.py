@@ -12,6 +12,7 @@ import enum
 import functools
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate, validates_schema
@@ -165,6 +166,10 @@ class ProblemSchema(Schema):
     status = _out(fields.Integer())
     detail = _out(fields.String())
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    resets_at = fields.AwareDateTime(
+        data_key="resetsAt",
+        metadata={"description": "On daily-cost-limit-reached: when the day resets (00:00 UTC)."},
+    )
 
     class Meta:
         unknown = EXCLUDE
@@ -386,6 +391,48 @@ class EventSchema(Schema):
     event_type = _out(fields.String(data_key="eventType"))
     event_data = _out(fields.Dict(data_key="eventData"))
     created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+# --- Usage ----------------------------------------------------------------------------
+
+
+def money_text(value: Decimal) -> str:
+    """Pounds as a decimal string with at least pence ("0.00", "1.50"), never rounded:
+    per-call costs are fractions of a penny ("0.0345") and are shown as they are."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        value = value.quantize(Decimal("0.01"))
+    return f"{value:f}"
+
+
+def _money(attribute: str, name: str, description: str) -> fields.Function:
+    return _out(
+        fields.Function(
+            lambda obj: money_text(getattr(obj, attribute)),
+            data_key=name,
+            metadata={
+                "type": "string",
+                "pattern": r"^[0-9]+\.[0-9]{2,}$",
+                "description": description,
+            },
+        )
+    )
+
+
+class UsageTodaySchema(Schema):
+    day = _out(fields.Date(metadata={"description": "Today's UTC date."}))
+    state = _out(
+        fields.String(
+            validate=validate.OneOf(["closed", "warning", "open"]),
+            metadata={"description": "closed; warning from 80 % committed; open: no new AI work"},
+        )
+    )
+    spent_gbp = _money("spent_gbp", "spentGbp", "What runs admitted today reported spending.")
+    reserved_gbp = _money(
+        "reserved_gbp", "reservedGbp", "Ceilings of runs admitted today and still running."
+    )
+    limit_gbp = _money("limit_gbp", "limitGbp", "The organization's daily cost limit.")
+    resets_at = _out(fields.AwareDateTime(data_key="resetsAt"))
 
 
 # --- Organization and audit log -------------------------------------------------------
