@@ -19,6 +19,7 @@ from manyfutures.core.generation.use_cases import (
     ModelUsage,
     ResultOutcome,
 )
+from manyfutures.core.projects.cadence import WEDNESDAY
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.shared.actor import Actor
@@ -94,10 +95,9 @@ class TestReserve:
         harness.tick()
         harness.run_dispatched()
         assert len(harness.generator.requests) == 2
-        statuses = [i.status for i in items(harness)]
-        assert statuses.count(QueueStatus.PROCESSING) == 2
-        blocked = [i for i in items(harness) if i.status is QueueStatus.BLOCKED]
-        (item,) = blocked
+        first_slots = [i for i in items(harness) if i.scheduled_for == T0]
+        assert [i.status for i in first_slots].count(QueueStatus.PROCESSING) == 2
+        (item,) = [i for i in first_slots if i.status is QueueStatus.BLOCKED]
         assert (item.status, item.last_error, item.attempt_count, item.lease_expires_at) == (
             QueueStatus.BLOCKED,
             "Daily limit exceeded",
@@ -114,8 +114,13 @@ class TestReserve:
             Decimal("3.00"),
             BreakerState.OPEN,
         )
-        # The second reservation reached the limit and opened the breaker: one event.
-        assert [e["reason"] for e in events(harness, "daily_limit_exceeded")] == ["limit_reached"]
+        # The second reservation reached the limit and opened the breaker (one event), which
+        # held back the day's later slots (each project's 09:00) before anyone claimed them.
+        later = [i for i in items(harness) if i.scheduled_for != T0]
+        assert [(i.status, i.attempt_count) for i in later] == [(QueueStatus.BLOCKED, 0)] * 3
+        assert [
+            (e["reason"], e["blockedItems"]) for e in events(harness, "daily_limit_exceeded")
+        ] == [("limit_reached", 3)]
         harness.clock.advance(timedelta(minutes=5))
         assert harness.tick().items_dispatched == 0  # blocked items are not claimed
 
@@ -134,6 +139,36 @@ class TestReserve:
         assert [e["reason"] for e in events(harness, "daily_limit_exceeded")] == [
             "reservation_refused"
         ]
+
+    def test_opening_the_breaker_holds_back_the_days_waiting_slots(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        set_limit(harness, "1.50")
+        due_now = harness.create_project(
+            CreateProjectCommand(alice, "Now", "B", deliver_first_now=True)
+        )
+        later_today = harness.create_project(CreateProjectCommand(alice, "At 09:00", "B"))
+        next_week = harness.create_project(
+            CreateProjectCommand(alice, "Wed", "B", days=(WEDNESDAY,))
+        )
+        harness.tick()
+        harness.run_dispatched()  # reserves 1.50 of 1.50: the limit is reached
+        with harness.uow() as uow:
+            first = {
+                p: uow.queue.list_for_project(p)[0]
+                for p in (due_now.id, later_today.id, next_week.id)
+            }
+        assert first[due_now.id].status is QueueStatus.PROCESSING
+        assert (first[later_today.id].status, first[later_today.id].last_error) == (
+            QueueStatus.BLOCKED,
+            "Daily limit exceeded",
+        )
+        assert first[next_week.id].status is QueueStatus.PENDING  # another day's budget
+        with harness.uow() as uow:
+            _, due_now_at_nine = uow.queue.list_for_project(due_now.id)
+        assert due_now_at_nine.status is QueueStatus.BLOCKED
+        (opened,) = events(harness, "daily_limit_exceeded")
+        assert (opened["reason"], opened["blockedItems"]) == ("limit_reached", 2)
 
 
 class TestSettleAndRelease:
@@ -211,4 +246,12 @@ class TestSettleAndRelease:
         harness.tick()
         harness.run_dispatched()
         assert len(harness.generator.requests) == 1
-        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 1
+        # By id: the first project's two slots (published; its 09:00 held back when the breaker
+        # opened), then the new project's (refused at start; its 09:00, created after the
+        # breaker opened, waits to be refused in turn).
+        assert [i.status for i in items(harness)] == [
+            QueueStatus.COMPLETED,
+            QueueStatus.BLOCKED,
+            QueueStatus.BLOCKED,
+            QueueStatus.PENDING,
+        ]

@@ -4,9 +4,10 @@ A run is opened only with its maximum cost (``maxCostGbp``) reserved on today's 
 budget, in the transaction that opens it; the usage it reports settles that
 reservation, and a run that ends without reporting any (a failure without usage, a
 timeout, a newer attempt taking over) releases it. The rules are core/costs'; this
-module reads the organization's limit for them and tells people what happened:
-``daily_limit_exceeded`` when the day's breaker opens, ``cost_overrun`` when a run
-reports more than it reserved.
+module reads the organization's limit for them and acts on what happened: when the
+day's breaker opens, the slots still waiting for today are blocked and
+``daily_limit_exceeded`` is recorded; ``cost_overrun`` when a run reports more than it
+reserved.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from decimal import Decimal
 
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs import gate
-from manyfutures.core.costs.budget import utc_day
+from manyfutures.core.costs.budget import next_reset, utc_day
 from manyfutures.core.costs.model import Operation
 from manyfutures.core.generation.ports import GenerationUnitOfWork
 from manyfutures.core.shared.errors import NotFoundError
@@ -33,10 +34,35 @@ def _limit(uow: GenerationUnitOfWork) -> Decimal:
     return organization.daily_cost_limit_gbp
 
 
-def _breaker_opened(record: Recorder, limit: Decimal, now: datetime, why: str, **data: str) -> None:
+def _breaker_opened(
+    uow: GenerationUnitOfWork,
+    record: Recorder,
+    limit: Decimal,
+    now: datetime,
+    why: str,
+    **data: str,
+) -> None:
+    """The day is closed: its waiting slots are held back, and it is recorded once.
+
+    Pending items that would be claimed before the next 00:00 UTC are blocked now, in
+    the transaction that opened the breaker, rather than claimed only to be refused one
+    by one. An item a claim holds at this instant is skipped; its job asks the gate,
+    which refuses it the same way.
+    """
+    blocked = 0
+    for item in uow.queue.pending_due_for_update(next_reset(now)):
+        item.block(DAILY_LIMIT_EXCEEDED)
+        uow.queue.update(item)
+        blocked += 1
     record.event(
         "daily_limit_exceeded",
-        {"day": utc_day(now).isoformat(), "limitGbp": str(limit), "reason": why, **data},
+        {
+            "day": utc_day(now).isoformat(),
+            "limitGbp": str(limit),
+            "reason": why,
+            "blockedItems": blocked,
+            **data,
+        },
     )
 
 
@@ -66,7 +92,7 @@ def reserve_for_run(
     )
     if admission.opened:
         why = "limit_reached" if admission.granted else "reservation_refused"
-        _breaker_opened(record, limit, now, why, episodeId=episode_id)
+        _breaker_opened(uow, record, limit, now, why, episodeId=episode_id)
     return admission.granted
 
 
@@ -95,7 +121,7 @@ def settle_run_usage(
         )
     if settlement.opened:
         why = "overrun" if settlement.overrun_gbp else "limit_reached"
-        _breaker_opened(record, limit, now, why, runId=run_id)
+        _breaker_opened(uow, record, limit, now, why, runId=run_id)
 
 
 def release_run_reservation(uow: GenerationUnitOfWork, run_id: str, now: datetime) -> None:

@@ -76,6 +76,12 @@ class ScheduleQueueRepository(Protocol):
         """Oldest slot first."""
         ...
 
+    def pending_due_for_update(self, before: datetime) -> Sequence[ScheduleQueueItem]:
+        """The pending items that may be claimed before ``before``, due order, each held
+        until the unit of work ends (the claim skips them meanwhile). One that another
+        unit of work holds right now is skipped, not waited for (``SKIP LOCKED``)."""
+        ...
+
 
 class QueueStore(UnitOfWork, Protocol):
     """An organization's delivery slots."""
