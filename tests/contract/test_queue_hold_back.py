@@ -29,7 +29,7 @@ def fill(storage: Storage) -> None:
                 (timedelta(hours=3), QueueStatus.PENDING),  # later today
                 (timedelta(hours=16), QueueStatus.PENDING),  # tomorrow
                 (timedelta(hours=-2), QueueStatus.PROCESSING),
-                (timedelta(hours=-3), QueueStatus.BLOCKED),
+                (timedelta(hours=-30), QueueStatus.BLOCKED),  # yesterday's
             ]
         ):
             uow.queue.add(
@@ -90,3 +90,27 @@ def test_an_item_another_unit_of_work_holds_is_skipped_not_waited_for(storage: S
         thread.start()
         thread.join(timeout=10)
     assert read == [["queue_1"]]
+
+
+def test_the_days_blocked_items_are_found_and_held(storage: Storage) -> None:
+    fill(storage)
+    start_of_day = MIDNIGHT - timedelta(days=1)
+    with storage.uow("org_a") as uow:
+        assert [i.id for i in uow.queue.blocked_for_update(start_of_day, MIDNIGHT)] == []
+        assert [i.id for i in uow.queue.blocked_for_update(T0 - timedelta(days=2), MIDNIGHT)] == [
+            "queue_4"
+        ]
+        held = uow.queue.pending_due_for_update(MIDNIGHT)
+        for item in held:
+            item.block("Daily limit exceeded")
+            uow.queue.update(item)
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        found = uow.queue.blocked_for_update(start_of_day, MIDNIGHT)
+        assert [i.id for i in found] == ["queue_0", "queue_1"]
+        for item in found:
+            item.unblock()
+            uow.queue.update(item)
+        uow.commit()
+    with storage.uow("org_b") as uow:
+        assert uow.queue.blocked_for_update(start_of_day, MIDNIGHT) == []

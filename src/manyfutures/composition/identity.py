@@ -26,10 +26,12 @@ class IdentityContainer(containers.DeclarativeContainer):
     delete_organization: providers.Dependency[Callable[[DeleteOrganizationCommand], bool]] = (
         providers.Dependency()
     )
+    # Likewise generation's: a raised daily limit resumes the day's held-back slots.
+    limit_raised: providers.Dependency[Callable[[str], int]] = providers.Dependency()
 
     get_me = use_case(GetMe, adapters)
     get_organization = use_case(GetOrganization, adapters)
-    update_organization = use_case(UpdateOrganization, adapters)
+    update_organization = use_case(UpdateOrganization, adapters, limit_raised)
     sync_user = use_case(SyncUser, adapters)
     sync_membership = use_case(SyncMembership, adapters)
     apply_identity_change = use_case(ApplyIdentityChange, adapters, delete_organization)

@@ -12,11 +12,11 @@ from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
 from tests.unit.use_cases.conftest import Harness
-from tests.unit.use_cases.test_cost_gate import TestReserve, TestSettleAndRelease
+from tests.unit.use_cases.test_cost_gate import TestLimitRaised, TestReserve, TestSettleAndRelease
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["TestReserve", "TestSettleAndRelease"]
+__all__ = ["TestLimitRaised", "TestReserve", "TestSettleAndRelease"]
 
 
 @pytest.fixture

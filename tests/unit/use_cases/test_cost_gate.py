@@ -19,6 +19,7 @@ from manyfutures.core.generation.use_cases import (
     ModelUsage,
     ResultOutcome,
 )
+from manyfutures.core.identity.use_cases import UpdateOrganizationCommand
 from manyfutures.core.projects.cadence import WEDNESDAY
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
@@ -169,6 +170,48 @@ class TestReserve:
         assert due_now_at_nine.status is QueueStatus.BLOCKED
         (opened,) = events(harness, "daily_limit_exceeded")
         assert (opened["reason"], opened["blockedItems"]) == ("limit_reached", 2)
+
+
+class TestLimitRaised:
+    def fill_the_day(self, harness: Harness, alice: Actor) -> None:
+        """Limit 3.00: two runs start, the third slot is refused, every 09:00 slot held back."""
+        set_limit(harness, "3.00")
+        create_due_projects(harness, alice, 3)
+        harness.tick()
+        harness.run_dispatched()
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 4
+
+    def raise_limit(self, harness: Harness, alice: Actor, limit: str) -> None:
+        update = harness.container.identity.update_organization()
+        update(UpdateOrganizationCommand(alice, daily_cost_limit_gbp=limit))
+
+    def test_raising_the_limit_resumes_the_days_held_back_slots(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        self.fill_the_day(harness, alice)
+        self.raise_limit(harness, alice, "10.00")
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 0
+        assert events(harness, "daily_limit_lifted") == [{"day": "2026-01-05", "resumedItems": 4}]
+        harness.clock.advance(timedelta(seconds=1))
+        assert harness.tick().items_dispatched == 1  # the refused slot; the rest are due at 09:00
+        harness.run_dispatched()
+        assert len(harness.generator.requests) == 3
+        assert budget_day(harness).reserved_gbp == Decimal("4.50")
+
+    def test_a_raise_that_leaves_the_breaker_open_resumes_nothing(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        self.fill_the_day(harness, alice)
+        self.raise_limit(harness, alice, "1.00")  # lowered
+        self.raise_limit(harness, alice, "2.50")  # raised, still under the 3.00 it opened at
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 4
+        assert events(harness, "daily_limit_lifted") == []
+
+    def test_an_earlier_days_slots_stay_blocked(self, harness: Harness, alice: Actor) -> None:
+        self.fill_the_day(harness, alice)
+        harness.clock.advance(timedelta(days=1))
+        self.raise_limit(harness, alice, "10.00")
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 4
 
 
 class TestSettleAndRelease:

@@ -1,4 +1,5 @@
-"""Today's budget as the API shows it, and the early 429 for requests that would spend.
+"""Today's budget as the API shows it, the early 429 for requests that would spend, and
+the day's held-back slots resumed when an admin raises the limit.
 
 The gate itself is at the start of every run (spending.py); asking "generate now" or
 "retry" while the organization's breaker is open would only queue a slot the gate
@@ -8,12 +9,14 @@ must refuse, so those requests are answered at once with when the day resets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs.breaker import BreakerState, DailyBudget
 from manyfutures.core.costs.budget import DailyCostLimitReachedError, next_reset, utc_day
 from manyfutures.core.generation.ports import GenerationUnitOfWork
+from manyfutures.core.generation.spending import DAILY_LIMIT_EXCEEDED
 from manyfutures.core.identity.use_cases import ActorQuery
 from manyfutures.core.shared.errors import NotFoundError
 from manyfutures.core.shared.use_case import UseCase
@@ -59,3 +62,30 @@ class GetUsageToday(UseCase[GenerationUnitOfWork]):
     def __call__(self, query: ActorQuery) -> UsageToday:
         with self._uow(query.actor.organization_id) as uow:
             return usage_today(uow, self._clock.now())
+
+
+class ResumeBlockedSlots(UseCase[GenerationUnitOfWork]):
+    """The limit was raised: if today's breaker is closed now, the slots it held back today
+    go back to pending, to be claimed on the next beat (and to ask the gate again).
+
+    Slots of earlier days stay blocked: a day's work is not run late the next day.
+    """
+
+    def __call__(self, organization_id: str) -> int:
+        now = self._clock.now()
+        with self._uow(organization_id) as uow:
+            if usage_today(uow, now).state is BreakerState.OPEN:
+                return 0
+            resets_at = next_reset(now)
+            resumed = 0
+            for item in uow.queue.blocked_for_update(resets_at - timedelta(days=1), resets_at):
+                if item.last_error == DAILY_LIMIT_EXCEEDED:
+                    item.unblock()
+                    uow.queue.update(item)
+                    resumed += 1
+            if resumed:
+                Recorder(uow, self._ids, None, now).event(
+                    "daily_limit_lifted", {"day": utc_day(now).isoformat(), "resumedItems": resumed}
+                )
+                uow.commit()
+            return resumed

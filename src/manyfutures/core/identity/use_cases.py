@@ -129,7 +129,22 @@ def validate_features(field: str, names: tuple[str, ...]) -> list[str]:
 
 
 class UpdateOrganization(UseCase[IdentityUnitOfWork]):
-    """Admins change the daily cost limit and feature flags; every change is audited."""
+    """Admins change the daily cost limit and feature flags; every change is audited.
+
+    A raised limit may reopen a day whose cost breaker had closed it; what that means for
+    the day's held-back slots is the generation capability's to decide, above this one,
+    so it arrives as ``limit_raised`` (called with the organization, after the commit).
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        limit_raised: Callable[[str], object],
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._limit_raised = limit_raised
 
     def __call__(self, command: UpdateOrganizationCommand) -> Organization:
         command.actor.require_admin()
@@ -152,6 +167,7 @@ class UpdateOrganization(UseCase[IdentityUnitOfWork]):
             record = Recorder(uow, self._ids, command.actor.user_id, now)
             organization = _load_organization(uow)
             before = _org_settings(organization)
+            old_limit = organization.daily_cost_limit_gbp
             if limit is not None:
                 organization.daily_cost_limit_gbp = limit
             if enabled is not None:
@@ -165,7 +181,9 @@ class UpdateOrganization(UseCase[IdentityUnitOfWork]):
             uow.organizations.update(organization)
             record.audit("organization.update", "organization", organization.id, old=old, new=new)
             uow.commit()
-            return organization
+        if limit is not None and limit > old_limit:
+            self._limit_raised(organization.id)
+        return organization
 
 
 def _org_settings(organization: Organization) -> dict[str, object]:
