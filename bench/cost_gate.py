@@ -1,7 +1,8 @@
 """The cost gate: reserve-and-settle round trips at 1 000 and 1 000 000 usage rows, and
 8 processes racing for one organization's budget.
 
-    .venv/bin/python bench/cost_gate.py     # ~2-4 minutes on a 2-core machine
+    .venv/bin/python bench/cost_gate.py     # ~5-8 minutes on a 2-core machine, most of it
+                                            # loading 1 000 000 rows through the trigger
 
 A throwaway database (bench/_scratch.py, migrated as ``manyfutures db upgrade`` does),
 reached as the app role, so row-level security is in force. Limits are set by the
