@@ -1,7 +1,7 @@
 """The cost gate: a budget row per organization and UTC day, and the reservations on it.
 
 Revision ID: cost_gate
-Revises: outbox_due_count
+Revises: outbox_html
 Create Date: 2026-12-02
 
 * ``budget_days``: what one organization spent and has reserved on one UTC day, and
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "cost_gate"
-down_revision: str | None = "outbox_due_count"
+down_revision: str | None = "outbox_html"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
