@@ -299,6 +299,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's (UTC) spend, reservations, limit, breaker state and when the day resets */
+        get: operations["v1_usage_get_usage_today"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/clerk": {
         parameters: {
             query?: never;
@@ -345,6 +362,11 @@ export interface components {
             errors?: {
                 [key: string]: string[];
             };
+            /**
+             * Format: date-time
+             * @description On daily-cost-limit-reached: when the day resets (00:00 UTC).
+             */
+            resetsAt?: string;
         };
         Health: {
             status: string;
@@ -620,6 +642,26 @@ export interface components {
             to: string;
             /** @description One row per UTC date, oldest first; zeros without usage. */
             days: components["schemas"]["DailyUsage"][];
+        };
+        UsageToday: {
+            /**
+             * Format: date
+             * @description Today's UTC date.
+             */
+            day: string;
+            /**
+             * @description closed; warning from 80 % committed; open: no new AI work
+             * @enum {string}
+             */
+            state: "closed" | "warning" | "open";
+            /** @description What runs admitted today reported spending. */
+            readonly spentGbp: string;
+            /** @description Ceilings of runs admitted today and still running. */
+            readonly reservedGbp: string;
+            /** @description The organization's daily cost limit. */
+            readonly limitGbp: string;
+            /** Format: date-time */
+            resetsAt: string;
         };
         ClerkEvent: {
             type: string;
@@ -2588,6 +2630,71 @@ export interface operations {
             };
             /** @description Validation failed; `errors` has messages per field */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    v1_usage_get_usage_today: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageToday"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's organization */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

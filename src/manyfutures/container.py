@@ -35,17 +35,18 @@ class Container(containers.DeclarativeContainer):
     http = providers.Container(HttpContainer, config=config, adapters=adapters)
 
     projects = providers.Container(ProjectsContainer, adapters=adapters)
+    generation = providers.Container(GenerationContainer, config=config, adapters=adapters)
     identity = providers.Container(
         IdentityContainer,
         adapters=adapters,
         delete_organization=projects.delete_organization,
         count_active_projects=projects.count_active_projects,
+        limit_raised=generation.resume_blocked_slots,
     )
     feedback = providers.Container(FeedbackContainer, adapters=adapters)
     activity = providers.Container(ActivityContainer, adapters=adapters)
     costs = providers.Container(CostsContainer, adapters=adapters)
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)
-    generation = providers.Container(GenerationContainer, config=config, adapters=adapters)
     scheduling = providers.Container(
         SchedulingContainer,
         config=config,

@@ -18,6 +18,7 @@ from manyfutures.adapters.rq.simulation import QueuedSimulation
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.costs.prices import PriceTable
 from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
+from manyfutures.core.generation.daily_budget import GetUsageToday, ResumeBlockedSlots
 from manyfutures.core.generation.leases import RecoverExpiredLeases
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
@@ -44,6 +45,8 @@ class GenerationContainer(containers.DeclarativeContainer):
     get_episode_status = use_case(GetEpisodeStatus, adapters)
     request_episode_now = use_case(RequestEpisodeNow, adapters)
     retry_episode = use_case(RetryEpisode, adapters)
+    get_usage_today = use_case(GetUsageToday, adapters)
+    resume_blocked_slots = use_case(ResumeBlockedSlots, adapters)
     report_progress = use_case(ReportProgress, adapters)
     apply_generation_result = use_case(
         ApplyGenerationResult, adapters, adapters.retry_policy, adapters.email_templates

@@ -30,13 +30,15 @@ class IdentityContainer(containers.DeclarativeContainer):
     )
     # The same for the count of active projects the organization's settings show.
     count_active_projects: providers.Dependency[CountActiveProjects] = providers.Dependency()
+    # Likewise generation's: a raised daily limit resumes the day's held-back slots.
+    limit_raised: providers.Dependency[Callable[[str], int]] = providers.Dependency()
 
     get_me = use_case(GetMe, adapters)
     get_organization = use_case(
         GetOrganization, adapters, adapters.plan_defaults, count_active_projects
     )
     update_organization = use_case(
-        UpdateOrganization, adapters, adapters.plan_defaults, count_active_projects
+        UpdateOrganization, adapters, adapters.plan_defaults, count_active_projects, limit_raised
     )
     sync_user = use_case(SyncUser, adapters)
     sync_membership = use_case(SyncMembership, adapters)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
-from manyfutures.core.costs.ports import UsageStore
+from manyfutures.core.costs.ports import BudgetStore, UsageStore
 from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.ports import RunStore
@@ -28,6 +28,7 @@ class StorageUnitOfWork(
     QueueStore,
     RunStore,
     UsageStore,
+    BudgetStore,
     FeedbackStore,
     ActivityStore,
     OutboxStore,

@@ -48,6 +48,12 @@ INSERT INTO token_usage (id, organization_id, project_id, episode_id, operation,
     prompt_tokens, completion_tokens, cost_gbp, created_at)
 VALUES ('usage_' || :org, :org, 'proj_' || :org, 'ep_' || :org, 'chat', 'm', 1, 1, 0.01, now());
 INSERT INTO token_usage_runs (organization_id, run_id) VALUES (:org, 'run_' || :org);
+INSERT INTO budget_days (organization_id, day, spent_gbp, reserved_gbp)
+VALUES (:org, '2026-01-05', 0, 1.5);
+INSERT INTO cost_reservations (id, organization_id, operation, amount_gbp, day, run_id, status,
+    created_at)
+VALUES ('rsv_' || :org, :org, 'episode_generation', 1.5, '2026-01-05', 'run_' || :org,
+    'reserved', now());
 INSERT INTO planning_notes (id, organization_id, project_id, user_id, note, status, created_at)
 VALUES ('note_' || :org, :org, 'proj_' || :org, 'user_1', 'n', 'pending', now());
 INSERT INTO agent_memory (id, organization_id, project_id, content, memory_type, importance,

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from manyfutures.adapters.postgres import (
     activity,
+    budget,
     episodes,
     feedback,
     generation,
@@ -33,6 +34,7 @@ from manyfutures.adapters.postgres import (
 )
 from manyfutures.adapters.postgres.registry import CAPABILITIES
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
+from manyfutures.core.costs.budget import BudgetDay, CostReservation
 from manyfutures.core.episodes.episode import Block, Episode
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
@@ -87,6 +89,8 @@ PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
     (Block, episodes.block_to_row, episodes.block_from_row),
     (ScheduleQueueItem, scheduling.queue_item_to_row, scheduling.queue_item_from_row),
     (GenerationRun, generation.run_to_row, generation.run_from_row),
+    (BudgetDay, budget.budget_day_to_row, budget.budget_day_from_row),
+    (CostReservation, budget.reservation_to_row, budget.reservation_from_row),
     (PlanningNote, feedback.note_to_row, feedback.note_from_row),
     (AgentMemory, feedback.memory_to_row, feedback.memory_from_row),
     (UserEvent, activity.event_to_row, activity.event_from_row),

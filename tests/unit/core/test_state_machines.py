@@ -192,7 +192,7 @@ def test_failed_attempt_on_a_published_episode_changes_nothing() -> None:
 Q = QueueStatus
 QUEUE_MOVES = {
     Q.PENDING: {Q.PROCESSING, Q.CANCELLED, Q.BLOCKED},
-    Q.PROCESSING: {Q.COMPLETED, Q.FAILED, Q.PENDING, Q.PROCESSING, Q.CANCELLED},
+    Q.PROCESSING: {Q.COMPLETED, Q.FAILED, Q.PENDING, Q.PROCESSING, Q.CANCELLED, Q.BLOCKED},
     Q.BLOCKED: {Q.PENDING, Q.CANCELLED},
     Q.COMPLETED: set(),
     Q.FAILED: set(),
@@ -205,6 +205,7 @@ QUEUE_OP_NAMES = [
     *["claim", "record_failure"] * 4,
     *["open_run"] * 2,
     *["complete", "fail_permanently", "cancel", "reschedule", "block", "unblock"],
+    "refuse_unstarted",
 ]
 queue_ops = st.tuples(
     st.sampled_from(QUEUE_OP_NAMES), st.integers(1, 1_800), st.integers(-3_600, 86_400)
@@ -240,6 +241,7 @@ def queue_expectation(
         "fail_permanently": Q.FAILED,
         "cancel": Q.CANCELLED,
         "block": Q.BLOCKED,
+        "refuse_unstarted": Q.BLOCKED,
         "unblock": Q.PENDING,
     }[kind]
     if target not in QUEUE_MOVES[before.status]:
@@ -249,6 +251,14 @@ def queue_expectation(
     if kind == "record_failure" and before.status is not Q.PROCESSING:
         return False, before, None
     if kind == "unblock" and before.status is not Q.BLOCKED:
+        return False, before, None
+    # Only a waiting item is blocked by the breaker; one claimed is refused by the gate
+    # before its run opens, and then gets back the attempt its claim counted.
+    if kind == "block" and before.status is not Q.PENDING:
+        return False, before, None
+    if kind == "refuse_unstarted" and (
+        before.status is not Q.PROCESSING or before.run_opened_at is not None
+    ):
         return False, before, None
     after.status = target
     returned = None
@@ -269,6 +279,9 @@ def queue_expectation(
             returned = target is Q.PENDING
     elif kind == "block":
         after.last_error = "over budget"
+    elif kind == "refuse_unstarted":
+        after.attempt_count -= 1
+        after.last_error, after.lease_expires_at = "Daily limit exceeded", None
     return True, after, returned
 
 
@@ -290,6 +303,8 @@ def apply_queue(item: ScheduleQueueItem, op: tuple[Any, ...], now: datetime) -> 
         return item.reschedule(T0 + timedelta(seconds=op[2]))
     if kind == "block":
         return item.block("over budget")
+    if kind == "refuse_unstarted":
+        return item.refuse_unstarted("Daily limit exceeded")
     return item.unblock()
 
 

@@ -33,13 +33,18 @@ DEADLINE = DEFAULT_GENERATION_DEADLINE
 
 
 class Harness:
-    def __init__(self, wrap_storage: Callable[[StorageFactory], Any] | None = None) -> None:
+    def __init__(
+        self,
+        wrap_storage: Callable[[StorageFactory], Any] | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         """``wrap_storage`` gets the real unit-of-work factory and returns the one every use
-        case is built with (a test that must stop a use case half-way wraps it)."""
+        case is built with (a test that must stop a use case half-way wraps it);
+        ``settings`` choose other adapters than memory storage (PostgreSQL)."""
         self.clock = ManualClock(T0)
         self.generator = RecordingGenerator()
         self.dispatcher = RecordingDispatcher()
-        self.container = container = deterministic_container(Settings(), self.clock)
+        self.container = container = deterministic_container(settings or Settings(), self.clock)
         container.generation.generator.override(providers.Object(self.generator))
         container.scheduling.dispatcher.override(providers.Object(self.dispatcher))
         if wrap_storage is not None:

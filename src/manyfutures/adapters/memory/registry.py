@@ -10,6 +10,7 @@ from typing import ClassVar, Protocol
 
 from manyfutures.adapters.memory import (
     activity,
+    budget,
     costs,
     episodes,
     feedback,
@@ -38,6 +39,8 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "queue": scheduling.QueueRepository,
     "runs": generation.RunRepository,
     "token_usage": costs.TokenUsageRepository,
+    "budget_days": budget.BudgetDayRepository,
+    "cost_reservations": budget.CostReservationRepository,
     "planning_notes": feedback.PlanningNoteRepository,
     "agent_memories": feedback.AgentMemoryRepository,
     "events": activity.UserEventRepository,

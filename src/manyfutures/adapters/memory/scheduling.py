@@ -69,3 +69,34 @@ class QueueRepository:
     def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
         mine = [i for i in self._rows.rows() if i.project_id == project_id]
         return sorted(mine, key=lambda i: (i.scheduled_for, i.id))
+
+    def blocked_for_update(self, since: datetime, before: datetime) -> Sequence[ScheduleQueueItem]:
+        blocked = sorted(
+            (
+                i
+                for i in self._rows.rows()
+                if i.status is QueueStatus.BLOCKED and since <= i.available_at < before
+            ),
+            key=lambda i: (i.available_at, i.id),
+        )
+        held = []
+        for item in blocked:
+            self._uow.lock_row(self.table.name, item.id)
+            current = self._rows.get(item.id)  # read again now that it is held
+            if current is not None and current.status is QueueStatus.BLOCKED:
+                held.append(current)
+        return held
+
+    def pending_due_for_update(self, before: datetime) -> Sequence[ScheduleQueueItem]:
+        due = sorted(
+            (i for i in self._rows.rows() if i.status is QueueStatus.PENDING),
+            key=lambda i: (i.available_at, i.id),
+        )
+        held = []
+        for item in due:
+            if item.available_at >= before or not self._uow.try_lock_row(self.table.name, item.id):
+                continue
+            current = self._rows.get(item.id)  # read again now that it is held
+            if current is not None and current.status is QueueStatus.PENDING:
+                held.append(current)
+        return held

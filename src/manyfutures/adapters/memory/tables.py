@@ -33,6 +33,10 @@ class Transaction(Protocol):
         """Hold the row until this unit of work ends; wait while another holds it."""
         ...
 
+    def try_lock_row(self, table: str, row_id: str) -> bool:
+        """Hold the row as ``lock_row`` does, or return False at once if another holds it."""
+        ...
+
 
 @dataclass(frozen=True)
 class MemoryTable:

@@ -98,13 +98,22 @@ class InMemoryUnitOfWork:
     def lock_row(self, table: str, row_id: str) -> None:
         """Like a row lock in Postgres: taken once per unit of work, released when it ends
         (``commit()`` and leaving the block both end in ``rollback()``)."""
+        self._take(table, row_id, wait=True)
+
+    def try_lock_row(self, table: str, row_id: str) -> bool:
+        """``FOR UPDATE SKIP LOCKED`` for one row: False, and nothing held, if another has it."""
+        return self._take(table, row_id, wait=False)
+
+    def _take(self, table: str, row_id: str, wait: bool) -> bool:
         key = (table, row_id)
         if key in self._held:
-            return
+            return True
         with self.store.lock:
             lock = self.store.row_locks.setdefault(key, threading.Lock())
-        lock.acquire()
+        if not lock.acquire(blocking=wait):
+            return False
         self._held[key] = lock
+        return True
 
 
 class InMemoryUnitOfWorkFactory:

@@ -22,6 +22,7 @@ from types import ModuleType
 
 from manyfutures.adapters.postgres import (
     activity,
+    budget,
     costs,
     episodes,
     feedback,
@@ -41,6 +42,7 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     scheduling,
     generation,
     costs,
+    budget,
     feedback,
     activity,
     outbox,
@@ -56,6 +58,8 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "queue": scheduling.QueueRepository,
     "runs": generation.RunRepository,
     "token_usage": costs.TokenUsageRepository,
+    "budget_days": budget.BudgetDayRepository,
+    "cost_reservations": budget.CostReservationRepository,
     "planning_notes": feedback.PlanningNoteRepository,
     "agent_memories": feedback.AgentMemoryRepository,
     "events": activity.UserEventRepository,

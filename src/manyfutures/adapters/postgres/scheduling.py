@@ -98,6 +98,23 @@ _queue = table_of(QueueItemRow)
 _my_queue = select(_queue).where(_queue.c.organization_id == ORG)
 QUEUE_ITEM = _my_queue.where(_queue.c.id == bindparam("id"))
 QUEUE_ITEM_FOR_UPDATE = QUEUE_ITEM.with_for_update()
+BLOCKED_FOR_UPDATE = (
+    _my_queue.where(
+        _queue.c.status == QueueStatus.BLOCKED.value,
+        _queue.c.available_at >= bindparam("since"),
+        _queue.c.available_at < bindparam("before"),
+    )
+    .order_by(_queue.c.available_at, _queue.c.id)
+    .with_for_update()
+)
+PENDING_DUE_FOR_UPDATE = (
+    _my_queue.where(
+        _queue.c.status == QueueStatus.PENDING.value,
+        _queue.c.available_at < bindparam("before"),
+    )
+    .order_by(_queue.c.available_at, _queue.c.id)
+    .with_for_update(skip_locked=True)
+)
 QUEUE_ITEM_FOR_SLOT = _my_queue.where(
     _queue.c.project_id == bindparam("project_id"),
     _queue.c.scheduled_for == bindparam("scheduled_for"),
@@ -186,4 +203,16 @@ class QueueRepository(Repository, ports.ScheduleQueueRepository):
 
     def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
         rows = self._uow.rows(QUEUE_ITEMS_FOR_PROJECT, project_id=project_id)
+        return [queue_item_from_row(r) for r in rows]
+
+    def blocked_for_update(
+        self, since: dt.datetime, before: dt.datetime
+    ) -> Sequence[ScheduleQueueItem]:
+        rows = self._uow.rows(BLOCKED_FOR_UPDATE, since=since, before=before)
+        return [queue_item_from_row(r) for r in rows]
+
+    def pending_due_for_update(self, before: dt.datetime) -> Sequence[ScheduleQueueItem]:
+        """FOR UPDATE SKIP LOCKED: a row is re-checked once locked (READ COMMITTED), so a
+        claim committed meanwhile drops it, and one being claimed now is skipped."""
+        rows = self._uow.rows(PENDING_DUE_FOR_UPDATE, before=before)
         return [queue_item_from_row(r) for r in rows]

@@ -3,6 +3,11 @@
 A new AI operation is allowed only if what is already spent, plus what running
 operations have reserved, plus this operation's estimate stays within the limit:
 checking spend alone would let concurrent operations overshoot it together.
+
+Once open, the breaker stays open for the rest of the UTC day (``latched_open``;
+budget.py decides when it latches), even if releases bring the committed amount
+back under the limit: a day that reached its limit, refused an operation or
+overran spends nothing more unless an admin raises the limit.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class DailyBudget:
     limit_gbp: Decimal
     spent_gbp: Decimal = Decimal("0")
     reserved_gbp: Decimal = Decimal("0")
+    latched_open: bool = False
 
     def __post_init__(self) -> None:
         for name in ("limit_gbp", "spent_gbp", "reserved_gbp"):
@@ -40,7 +46,7 @@ class DailyBudget:
 
     @property
     def state(self) -> BreakerState:
-        if self.committed_gbp >= self.limit_gbp:
+        if self.latched_open or self.committed_gbp >= self.limit_gbp:
             return BreakerState.OPEN
         if self.committed_gbp >= self.limit_gbp * WARNING_RATIO:
             return BreakerState.WARNING
@@ -57,4 +63,4 @@ class DailyBudget:
             raise ValidationError.for_field(
                 "estimate_gbp", "an estimate must be a non-negative Decimal"
             )
-        return self.committed_gbp + estimate_gbp <= self.limit_gbp
+        return not self.latched_open and self.committed_gbp + estimate_gbp <= self.limit_gbp

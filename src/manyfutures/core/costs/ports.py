@@ -1,4 +1,4 @@
-"""The cost ledger's storage port."""
+"""The cost ledger's storage ports: token usage, and the gate's budget days and reservations."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from manyfutures.core.costs.budget import BudgetDay, CostReservation
 from manyfutures.core.costs.model import TokenUsage, TokenUsageDaily
 from manyfutures.core.shared.unit_of_work import UnitOfWork
 
@@ -39,3 +40,43 @@ class UsageStore(UnitOfWork, Protocol):
 
     @property
     def token_usage(self) -> TokenUsageRepository: ...
+
+
+class BudgetDayRepository(Protocol):
+    def lock(self, day: date) -> BudgetDay:
+        """The organization's budget for that UTC day, created empty if it has none yet,
+        locked until the unit of work ends.
+
+        Another unit of work locking the same day waits until then and reads what this
+        one wrote: this is what makes checking the budget and reserving one atomic step
+        under any concurrency. Other days, and other organizations, are not held up.
+        """
+        ...
+
+    def get(self, day: date) -> BudgetDay | None:
+        """The day as last committed (or written here), without locking it."""
+        ...
+
+    def update(self, budget: BudgetDay) -> None:
+        """Write a day this unit of work locked."""
+        ...
+
+
+class CostReservationRepository(Protocol):
+    def add(self, reservation: CostReservation) -> None: ...
+    def get(self, reservation_id: str) -> CostReservation | None: ...
+    def for_run(self, run_id: str) -> CostReservation | None:
+        """The reservation that pays for a generation run (one per run)."""
+        ...
+
+    def list_for_day(self, day: date) -> Sequence[CostReservation]: ...
+    def update(self, reservation: CostReservation) -> None: ...
+
+
+class BudgetStore(UnitOfWork, Protocol):
+    """An organization's daily budgets and the reservations made against them."""
+
+    @property
+    def budget_days(self) -> BudgetDayRepository: ...
+    @property
+    def cost_reservations(self) -> CostReservationRepository: ...

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
-from manyfutures.core.costs.ports import UsageStore
+from manyfutures.core.costs.ports import BudgetStore, UsageStore
 from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.run import GenerationRun
@@ -122,11 +122,12 @@ class GenerationUnitOfWork(
     ProjectStore,
     FeedbackStore,
     UsageStore,
+    BudgetStore,
     IdentityStore,
     ActivityStore,
     OutboxStore,
     Protocol,
 ):
     """Generation orchestrates the others: a run turns a slot, the project's brief and its
-    pending feedback into a published episode, its cost, the reader's notification and
-    their email (in the outbox)."""
+    pending feedback into a published episode, its cost (reserved before it starts), the
+    reader's notification and their email (in the outbox)."""

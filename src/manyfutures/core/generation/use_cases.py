@@ -19,6 +19,7 @@ from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus, Gen
 from manyfutures.core.episodes.reading_time import reading_minutes
 from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.generation.callback_token import hash_callback_token
+from manyfutures.core.generation.daily_budget import refuse_spending_while_open
 from manyfutures.core.generation.ports import (
     CallbackTokens,
     EpisodeGenerator,
@@ -30,6 +31,12 @@ from manyfutures.core.generation.ports import (
     RecentEpisode,
 )
 from manyfutures.core.generation.run import GenerationRun, RunStatus
+from manyfutures.core.generation.spending import (
+    DAILY_LIMIT_EXCEEDED,
+    release_run_reservation,
+    reserve_for_run,
+    settle_run_usage,
+)
 from manyfutures.core.outbox.emails import Email, EpisodeFailed, EpisodeReady
 from manyfutures.core.outbox.ports import EmailTemplates
 from manyfutures.core.outbox.writing import write_email
@@ -87,6 +94,7 @@ class RequestEpisodeNow(UseCase[GenerationUnitOfWork]):
             record = Recorder(uow, self._ids, command.actor.user_id, now)
             project = load_project(uow, command.project_id)
             project.require_active()
+            refuse_spending_while_open(uow, now)
             item = ensure_slot(uow, self._ids, project, now, now)
             episode = uow.episodes.get(item.episode_id)
             assert episode is not None
@@ -105,6 +113,7 @@ class RetryEpisode(UseCase[GenerationUnitOfWork]):
             record = Recorder(uow, self._ids, command.actor.user_id, now)
             episode, project = load_episode_and_project(uow, command.episode_id)
             project.require_active()
+            refuse_spending_while_open(uow, now)
             episode.reset_for_retry(now)
             uow.episodes.update(episode)
             item = new_queue_item(self._ids, project, episode.id, now, now)
@@ -125,7 +134,10 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
     """The worker's job: open a run for a claimed item and hand it to the generator.
 
     Opening the run swaps the item's start lease for the generation deadline, in the
-    run's own transaction (core/scheduling/leases.py).
+    run's own transaction (core/scheduling/leases.py). The same transaction first
+    reserves the run's maximum cost on today's budget (spending.py); if the cost gate
+    refuses, no run opens: the item is blocked ("Daily limit exceeded") and gets back
+    the attempt its claim counted, since nothing ran.
     """
 
     def __init__(
@@ -171,12 +183,21 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 uow.queue.update(item)
                 uow.commit()
                 return None
+            run_id = self._ids.new_id("run")
+            record = Recorder(uow, self._ids, None, now)
+            if not reserve_for_run(
+                uow, self._ids, record, run_id, episode.id, self._max_cost_gbp, now
+            ):
+                item.refuse_unstarted(DAILY_LIMIT_EXCEEDED)
+                uow.queue.update(item)
+                uow.commit()
+                return None
             _supersede_open_run(uow, latest, episode, now)
             episode.start_generation(now)
             notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
             token = self._tokens.new_token()
             run = GenerationRun(
-                id=self._ids.new_id("run"),
+                id=run_id,
                 organization_id=item.organization_id,
                 episode_id=episode.id,
                 queue_item_id=item.id,
@@ -243,6 +264,7 @@ def _supersede_open_run(
     if previous is not None and previous.is_open:
         previous.finish(RunStatus.FAILED, now, SUPERSEDED)
         uow.runs.update(previous)
+        release_run_reservation(uow, previous.id, now)
     if episode.status is EpisodeStatus.GENERATING:
         episode.record_failed_attempt(SUPERSEDED, will_retry=True, now=now)
 
@@ -374,6 +396,7 @@ def fail_attempt(
     if attempt.run is not None and attempt.run.is_open:
         attempt.run.finish(RunStatus.FAILED, now, error)
         uow.runs.update(attempt.run)
+        release_run_reservation(uow, attempt.run.id, now)
     if attempt.retryable:
         will_retry = item.record_failure(error, now, policy)
     else:
@@ -433,13 +456,13 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
             item = uow.queue.get(run.queue_item_id)
             if not run.is_open or episode is None or item is None or episode.is_final:
                 outcome = _why_not_applied(uow, run, episode)
-                if result.usage is not None and uow.token_usage.add_for_run(
-                    run.id, _usage_rows(self._ids, run, episode, result.usage, now)
+                if result.usage is not None and self._record_usage(
+                    uow, run, episode, result.usage, now
                 ):
                     uow.commit()
                 return outcome
-            if result.usage is not None and not uow.token_usage.add_for_run(
-                run.id, _usage_rows(self._ids, run, episode, result.usage, now)
+            if result.usage is not None and not self._record_usage(
+                uow, run, episode, result.usage, now
             ):
                 return ResultOutcome.DUPLICATE  # another copy of this result won
             project = uow.projects.get(episode.project_id)
@@ -450,6 +473,22 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 outcome = fail_attempt(uow, self._ids, now, self._policy, self._templates, failed)
             uow.commit()
         return outcome
+
+    def _record_usage(
+        self,
+        uow: GenerationUnitOfWork,
+        run: GenerationRun,
+        episode: Episode | None,
+        usage: Sequence[ModelUsage],
+        now: datetime,
+    ) -> bool:
+        """The run's usage into the ledger, once, and so its reservation settled; False if
+        its usage was already recorded."""
+        rows = _usage_rows(self._ids, run, episode, usage, now)
+        if not uow.token_usage.add_for_run(run.id, rows):
+            return False
+        settle_run_usage(uow, self._ids, run.id, (line.cost_gbp for line in usage), now)
+        return True
 
     def _publish(
         self,

@@ -153,9 +153,25 @@ class UpdateOrganization(_OrganizationSettingsUseCase):
     """Admins change the daily cost limit, up to their plan's ceiling, and feature flags;
     every change is audited.
 
+    A raised limit may reopen a day whose cost breaker had closed it; what that means for
+    the day's held-back slots is the generation capability's to decide, above this one,
+    so it arrives as ``limit_raised`` (called with the organization, after the commit).
+
     The organization is read under its row lock, so a ceiling the operator lowers at
     the same moment is either seen here or applied (and the limit brought under it)
     after this change: never both missed."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        plan_defaults: Plan,
+        count_active_projects: CountActiveProjects,
+        limit_raised: Callable[[str], object],
+    ) -> None:
+        super().__init__(uow, clock, ids, plan_defaults, count_active_projects)
+        self._limit_raised = limit_raised
 
     def __call__(self, command: UpdateOrganizationCommand) -> OrganizationSettings:
         command.actor.require_admin()
@@ -178,6 +194,7 @@ class UpdateOrganization(_OrganizationSettingsUseCase):
             record = Recorder(uow, self._ids, command.actor.user_id, now)
             organization = load_organization(uow, locked=True)
             before = _org_settings(organization)
+            old_limit = organization.daily_cost_limit_gbp
             if limit is not None:
                 check_limit_within_plan(limit, resolve_plan(organization, self._plan_defaults))
                 organization.daily_cost_limit_gbp = limit
@@ -193,6 +210,8 @@ class UpdateOrganization(_OrganizationSettingsUseCase):
                     "organization.update", "organization", organization.id, old=old, new=new
                 )
                 uow.commit()
+        if limit is not None and limit > old_limit:
+            self._limit_raised(organization.id)
         return self._settings(organization)
 
 

@@ -76,6 +76,17 @@ class ScheduleQueueRepository(Protocol):
         """Oldest slot first."""
         ...
 
+    def blocked_for_update(self, since: datetime, before: datetime) -> Sequence[ScheduleQueueItem]:
+        """The blocked items that were to be claimed in ``[since, before)``, due order, each
+        held until the unit of work ends."""
+        ...
+
+    def pending_due_for_update(self, before: datetime) -> Sequence[ScheduleQueueItem]:
+        """The pending items that may be claimed before ``before``, due order, each held
+        until the unit of work ends (the claim skips them meanwhile). One that another
+        unit of work holds right now is skipped, not waited for (``SKIP LOCKED``)."""
+        ...
+
 
 class QueueStore(UnitOfWork, Protocol):
     """An organization's delivery slots."""

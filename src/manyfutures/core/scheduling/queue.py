@@ -33,6 +33,7 @@ _ALLOWED: dict[QueueStatus, frozenset[QueueStatus]] = {
         {QueueStatus.PROCESSING, QueueStatus.CANCELLED, QueueStatus.BLOCKED}
     ),
     # PROCESSING -> CANCELLED: the project was paused or deleted before the job started.
+    # PROCESSING -> BLOCKED: the cost gate refused the attempt before it started.
     QueueStatus.PROCESSING: frozenset(
         {
             QueueStatus.COMPLETED,
@@ -40,6 +41,7 @@ _ALLOWED: dict[QueueStatus, frozenset[QueueStatus]] = {
             QueueStatus.PENDING,
             QueueStatus.PROCESSING,
             QueueStatus.CANCELLED,
+            QueueStatus.BLOCKED,
         }
     ),
     QueueStatus.BLOCKED: frozenset({QueueStatus.PENDING, QueueStatus.CANCELLED}),
@@ -160,7 +162,28 @@ class ScheduleQueueItem:
         self.scheduled_for = slot
         self.available_at = slot
 
+    def refuse_unstarted(self, reason: str) -> None:
+        """The cost gate refused this attempt before its run opened: blocked, and the
+        attempt the claim counted is given back.
+
+        A refusal is not a failed attempt: nothing ran and nothing was spent. Counting it
+        would let a day at its limit use up a slot's retries (three refusals and the slot
+        would fail for good without a penny spent), so ``attempt_count`` returns to what it
+        was before the claim. ``picked_up_at``/``last_attempt_at`` keep the claim's time:
+        they say when the item was last picked up, not how often it ran.
+        """
+        self._expect(QueueStatus.PROCESSING)
+        if self.run_opened_at is not None:
+            raise StateConflictError(f"queue item {self.id} has started; its run must fail")
+        self._move(QueueStatus.BLOCKED)
+        self.attempt_count -= 1
+        self.last_error = reason
+        self.lease_expires_at = None
+
     def block(self, reason: str) -> None:
+        """A waiting slot held back by an open cost breaker (a claimed one is refused
+        instead: ``refuse_unstarted``)."""
+        self._expect(QueueStatus.PENDING)
         self._move(QueueStatus.BLOCKED)
         self.last_error = reason
 

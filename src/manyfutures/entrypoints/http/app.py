@@ -28,6 +28,7 @@ from manyfutures.entrypoints.http import (
     planning_notes,
     problems,
     projects,
+    usage,
     usage_history,
     webhooks,
 )
@@ -52,6 +53,7 @@ API_BLUEPRINTS = (
     events.blueprint,
     organization.blueprint,
     usage_history.blueprint,
+    usage.blueprint,
 )
 ROOT_BLUEPRINTS = (health.blueprint, webhooks.blueprint, n8n_webhooks.blueprint)
 # Derived, not listed: a blueprint registered above but left unwired would answer 500

@@ -19,6 +19,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from manyfutures.core.costs.budget import DailyCostLimitReachedError
 from manyfutures.core.identity.ports import AuthenticationError, IdentityProviderUnavailableError
 from manyfutures.core.projects.plan_limit import ActiveProjectLimitError
 from manyfutures.core.shared.errors import (
@@ -172,6 +173,20 @@ def _flatten(value: Any, path: str, into: dict[str, list[str]]) -> None:
         into.setdefault(path or "_body", []).append(str(value))
 
 
+def _daily_cost_limit_reached(error: DailyCostLimitReachedError) -> Response:
+    """429 with the reset instant twice: ``Retry-After`` for HTTP clients, ``resetsAt`` for
+    people and front ends (the next 00:00 UTC)."""
+    response = problem(
+        429,
+        "daily-cost-limit-reached",
+        "Daily cost limit reached",
+        str(error),
+        resetsAt=error.resets_at.isoformat(),
+    )
+    response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
 def _identity_provider_down(error: IdentityProviderUnavailableError) -> Response:
     response = problem(503, "identity-provider-unavailable", "Service unavailable", str(error))
     response.headers["Retry-After"] = "5"
@@ -199,6 +214,7 @@ def _internal_error() -> Response:
 
 
 def register_problem_handlers(app: Flask) -> None:
+    app.register_error_handler(DailyCostLimitReachedError, _daily_cost_limit_reached)
     app.register_error_handler(DomainError, _from_domain)
     app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(SchemaValidationError, _from_schema)

@@ -169,6 +169,10 @@ class ProblemSchema(Schema):
     status = _out(fields.Integer())
     detail = _out(fields.String())
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    resets_at = fields.AwareDateTime(
+        data_key="resetsAt",
+        metadata={"description": "On daily-cost-limit-reached: when the day resets (00:00 UTC)."},
+    )
 
     class Meta:
         unknown = EXCLUDE
@@ -476,6 +480,22 @@ class UsageHistorySchema(Schema):
             metadata={"description": "One row per UTC date, oldest first; zeros without usage."},
         )
     )
+
+
+class UsageTodaySchema(Schema):
+    day = _out(fields.Date(metadata={"description": "Today's UTC date."}))
+    state = _out(
+        fields.String(
+            validate=validate.OneOf(["closed", "warning", "open"]),
+            metadata={"description": "closed; warning from 80 % committed; open: no new AI work"},
+        )
+    )
+    spent_gbp = _gbp("spent_gbp", "spentGbp", "What runs admitted today reported spending.")
+    reserved_gbp = _gbp(
+        "reserved_gbp", "reservedGbp", "Ceilings of runs admitted today and still running."
+    )
+    limit_gbp = _gbp("limit_gbp", "limitGbp", "The organization's daily cost limit.")
+    resets_at = _out(fields.AwareDateTime(data_key="resetsAt"))
 
 
 # --- Organization and audit log -------------------------------------------------------

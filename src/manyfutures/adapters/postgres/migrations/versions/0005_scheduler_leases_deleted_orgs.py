@@ -2,7 +2,7 @@
 
 Revision ID: scheduler_leases_deleted_orgs
 Revises: n8n_callbacks
-Create Date: 2026-12-01
+Create Date: 2026-11-30
 
 Two clocks replace the single lease (core/scheduling/leases.py). A claim sets a short
 *start lease*; the job that opens the attempt's run records ``run_opened_at`` and

@@ -2,7 +2,7 @@
 
 Revision ID: archive_deleted_organizations
 Revises: scheduler_leases_deleted_orgs
-Create Date: 2026-12-01
+Create Date: 2026-11-30
 
 Until ``DeleteOrganization`` archived an organization's projects in the tombstone's
 transaction, deleting an organization left its projects ACTIVE and their slots

@@ -2,7 +2,7 @@
 
 Revision ID: outbox_due_count
 Revises: archive_deleted_organizations
-Create Date: 2026-12-01
+Create Date: 2026-11-30
 
 In production the outbox is delivered by RQ jobs on the ``outbox`` queue, which the
 scheduler queues on its beat: one job per batch of due messages, so nothing is queued

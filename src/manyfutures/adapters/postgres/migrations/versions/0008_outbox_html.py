@@ -2,7 +2,7 @@
 
 Revision ID: outbox_html
 Revises: outbox_due_count
-Create Date: 2026-12-01
+Create Date: 2026-11-30
 
 An email is rendered when it is written (plain text and HTML from the templates),
 so the row holds exactly what will be sent; ``html`` is NULL for a text-only

@@ -2,7 +2,7 @@
 
 Revision ID: organization_plans
 Revises: database_operations
-Create Date: 2026-12-02
+Create Date: 2026-11-30
 
 * ``organizations.max_active_projects``: how many of its projects may be active at once.
 * ``organizations.daily_limit_ceiling_gbp``: how high its admins may set the daily cost

@@ -1,0 +1,38 @@
+"""The cost gate's pipeline scenarios (tests/unit/use_cases/test_cost_gate.py) again, over
+PostgreSQL: the same use cases and assertions, with the production storage adapter,
+its row locks and its row-level security."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from manyfutures.core.shared.actor import Actor, Role
+from manyfutures.settings import Settings
+from tests.integration.postgres.database import MigratedDatabase
+from tests.unit.use_cases.conftest import Harness
+from tests.unit.use_cases.test_cost_gate import TestLimitRaised, TestReserve, TestSettleAndRelease
+
+pytestmark = pytest.mark.integration
+
+__all__ = ["TestLimitRaised", "TestReserve", "TestSettleAndRelease"]
+
+
+@pytest.fixture
+def harness(db: MigratedDatabase) -> Iterator[Harness]:
+    settings = Settings.from_env(
+        {
+            "MANYFUTURES_STORAGE": "postgres",
+            "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
+            "MANYFUTURES_ALLOW_DEV_AUTH": "true",
+        }
+    )
+    harness = Harness(settings=settings)
+    yield harness
+    harness.container.adapters.postgres_engine().dispose()
+
+
+@pytest.fixture
+def alice(harness: Harness) -> Actor:
+    return harness.member("org_a", "user_alice", Role.ADMIN)
