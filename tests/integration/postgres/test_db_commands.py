@@ -110,8 +110,12 @@ def test_status_upgrade_history_and_a_downgrade_that_asks(
         assert run(["db", "upgrade", BEFORE], capsys)[0] == 0
         before_0009 = privileges(url, db.scheduler_role)
         assert len(before_0009) > 10  # 0001's column reads and more
+        earlier = revisions_up_to(BEFORE)
+        later = revisions_up_to(head)[len(earlier) :]  # database_operations and after
+        assert later[0] == "database_operations"
+        pending = f"{len(later)} migration" + ("s" if len(later) > 1 else "")
         status, out, _ = run(["db", "status"], capsys)
-        assert (status, line_of(out, "pending")) == (0, "pending   1 migration")
+        assert (status, line_of(out, "pending")) == (0, f"pending   {pending}")
         assert run(["db", "status", "--check"], capsys)[0] == 1
         assert run(["db", "upgrade"], capsys)[0] == 0
 
@@ -125,12 +129,14 @@ def test_status_upgrade_history_and_a_downgrade_that_asks(
         assert status == 0
         header = ["applied", "at", "(UTC)", "direction", "revision", "role", "package"]
         assert lines[0].split() == header
-        # The first run came before the table: its revisions are there, untracked.
-        *earlier, last = revisions_up_to(head)
-        assert [line.split() for line in lines[1:-1]] == [
+        # The first run came before the table: its revisions are there, untracked; the
+        # second run's, from database_operations on, each with its role and version.
+        assert [line.split() for line in lines[1 : 1 + len(earlier)]] == [
             ["before", "tracking", "upgrade", revision] for revision in earlier
         ]
-        assert lines[-1].split()[2:] == ["upgrade", last, url.username, package_version()]
+        assert [line.split()[2:] for line in lines[1 + len(earlier) :]] == [
+            ["upgrade", revision, url.username, package_version()] for revision in later
+        ]
 
         # Without --yes it asks; anything but "yes", or no answer at all, changes nothing.
         for answer in ("no\n", ""):
