@@ -15,6 +15,7 @@ from tests.integration.postgres.database import MigratedDatabase
 
 pytestmark = pytest.mark.integration
 PREPARED = text("SELECT statement FROM pg_prepared_statements")
+CURRENT_ORG = text("SELECT current_setting('app.current_org_id', true)")
 
 
 @pytest.fixture
@@ -44,3 +45,13 @@ def test_locating_a_callbacks_run_keeps_the_connections_prepared_statements(
     assert PostgresRunLocator(engine).locate("run_a") is None
 
     assert set(read_run) <= set(_prepared(engine))
+
+
+def test_the_locators_autocommit_is_not_handed_back_to_the_pool(engine: Engine) -> None:
+    """The next unit of work on the same connection keeps its tenant setting past the
+    statement that set it: its transaction-local setting would last one statement in
+    autocommit."""
+    assert PostgresRunLocator(engine).locate("run_a") is None
+    with PostgresUnitOfWorkFactory(engine)("org_a") as uow:
+        tenant = uow.now(lambda connection: connection.execute(CURRENT_ORG).scalar())
+    assert tenant == "org_a"
