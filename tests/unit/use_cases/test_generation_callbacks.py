@@ -244,6 +244,22 @@ class _PausingEpisodes:
         return getattr(self._inner, name)
 
 
+class _PausingRuns:
+    """A runs repository that, in the thread that armed it, stops after a progress report's
+    guarded write, before its commit: a progress report in flight, holding the run."""
+
+    def __init__(self, inner: Any, gate: _Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def advance_progress(self, *args: Any) -> bool:
+        moved: bool = self._inner.advance_progress(*args)
+        self._gate.pause_here()
+        return moved
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 class _Gate:
     def __init__(self) -> None:
         self.armed_thread: int | None = None
@@ -260,6 +276,7 @@ class _PausingUnitOfWork:
     def __init__(self, inner: Any, gate: _Gate) -> None:
         self._inner = inner
         self.episodes = _PausingEpisodes(inner.episodes, gate)
+        self.runs = _PausingRuns(inner.runs, gate)
 
     def __enter__(self) -> _PausingUnitOfWork:
         self._inner.__enter__()
@@ -273,9 +290,11 @@ class _PausingUnitOfWork:
 
 
 def test_progress_racing_the_completion_never_undoes_the_publication() -> None:
-    """A progress report that read the episode just before the completion committed must
-    not write its stale copy over the published episode: reports on one run wait for
-    each other (the run is locked while a report is applied)."""
+    """A progress report in flight when the completion arrives must not land over the
+    published episode: the completion waits for it (the progress holds the run until
+    it commits), then publishes over it. (Progress no longer reads the episode before
+    writing it, so it has no stale copy to write back; the other order, progress
+    arriving while the result holds the run, is in tests/contract/test_run_progress.py.)"""
     gate = _Gate()
     harness = Harness(lambda real: lambda org: _PausingUnitOfWork(real(org), gate))
     alice = harness.member("org_a", "user_alice", Role.ADMIN)
@@ -294,6 +313,7 @@ def test_progress_racing_the_completion_never_undoes_the_publication() -> None:
     )
     completion.start()
     completion.join(timeout=0.5)  # without the run lock it commits here, before the progress
+    assert completion.is_alive()
     gate.go_on.set()
     progress.join(10)
     completion.join(10)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
+from manyfutures.adapters.memory.episodes import EPISODES
 from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
+from manyfutures.core.episodes.episode import Episode, GenerationStage
 from manyfutures.core.generation.run import GenerationRun
 
 GENERATION_RUNS = MemoryTable("generation_runs")
@@ -33,3 +36,16 @@ class RunRepository:
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
         mine = [r for r in self._rows.rows() if r.episode_id == episode_id]
         return max(mine, key=lambda r: (r.attempt, r.id), default=None)
+
+    def advance_progress(
+        self, run_id: str, stage: GenerationStage, percent: int, now: datetime
+    ) -> bool:
+        run = self.get_for_update(run_id)
+        if run is None or not run.is_open:
+            return False
+        episodes: TableView[Episode] = TableView(self._uow, EPISODES)
+        episode = episodes.get(run.episode_id)
+        if episode is None or not episode.report_progress(stage, percent, now):
+            return False
+        episodes.update(episode)
+        return True

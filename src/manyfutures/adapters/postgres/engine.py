@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, create_engine, text
+from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -124,11 +124,17 @@ def live_connection(
     invalidated every older pooled connection). A second failure is a real outage.
     ``first`` is run twice in that case, so it must not change anything.
     """
+    return live_execute(engine, first, parameters)[0]
+
+
+def live_execute(
+    engine: Engine, first: Executable, parameters: dict[str, Any] | None = None
+) -> tuple[Connection, CursorResult[Any]]:
+    """``live_connection``, with ``first``'s result, for a caller that wants its rows."""
     for attempt in (1, 2):
         connection = engine.connect()
         try:
-            connection.execute(first, parameters)
-            return connection
+            return connection, connection.execute(first, parameters)
         except BaseException as error:
             connection.close()
             retry = isinstance(error, DBAPIError) and error.connection_invalidated

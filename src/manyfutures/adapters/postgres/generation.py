@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Index, bindparam, select, text
+from sqlalchemy import CheckConstraint, Index, bindparam, case, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,7 +18,9 @@ from manyfutures.adapters.postgres.base import (
     table_of,
     tenant_fk,
 )
+from manyfutures.adapters.postgres.episodes import EpisodeRow
 from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.core.episodes.episode import STAGE_ORDER, EpisodeStatus, GenerationStage
 from manyfutures.core.generation import ports
 from manyfutures.core.generation.run import GenerationRun, RunStatus
 from manyfutures.core.shared.errors import NotFoundError
@@ -73,6 +75,44 @@ RUN_LATEST_FOR_EPISODE = (
     .where(_runs.c.organization_id == ORG, _runs.c.episode_id == bindparam("episode_id"))
     .order_by(_runs.c.attempt.desc(), _runs.c.id.desc())
     .limit(1)
+)
+
+# Episode.report_progress's rule in one statement: the run's row is share-locked first
+# (a unit of work holding it for update, applying the result or superseding the run, is
+# waited for, and the run is then judged as that one left it), then the episode is
+# updated only if it is GENERATING and (stage rank, percent) moves forward. Concurrent
+# reports on one episode queue on its row, and each re-checks the guard against the
+# row as the one before it left it (READ COMMITTED re-evaluation), so none moves it back.
+_episodes = table_of(EpisodeRow)
+_open_run = (
+    select(_runs.c.episode_id)
+    .where(
+        _runs.c.organization_id == ORG,
+        _runs.c.id == bindparam("run_id"),
+        _runs.c.status == RunStatus.RUNNING.value,
+    )
+    .with_for_update(read=True)
+    .subquery("open_run")
+)
+_STAGE_RANK = case(
+    {stage.value: rank for rank, stage in enumerate(STAGE_ORDER)},
+    value=_episodes.c.progress_stage,
+    else_=-1,
+)
+ADVANCE_PROGRESS = (
+    update(_episodes)
+    .where(
+        _episodes.c.organization_id == ORG,
+        _episodes.c.id == _open_run.c.episode_id,
+        _episodes.c.status == EpisodeStatus.GENERATING.value,
+        tuple_(_STAGE_RANK, _episodes.c.progress_percent)
+        < tuple_(bindparam("stage_rank"), bindparam("new_percent")),
+    )
+    .values(
+        progress_stage=bindparam("new_stage"),
+        progress_percent=bindparam("new_percent"),
+        updated_at=bindparam("now"),
+    )
 )
 
 
@@ -133,3 +173,18 @@ class RunRepository(Repository, ports.GenerationRunRepository):
 
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
         return self._uow.first(RUN_LATEST_FOR_EPISODE, run_from_row, episode_id=episode_id)
+
+    def advance_progress(
+        self, run_id: str, stage: GenerationStage, percent: int, now: dt.datetime
+    ) -> bool:
+        parameters = {
+            "org": self._org,
+            "run_id": run_id,
+            "stage_rank": STAGE_ORDER.index(stage),
+            "new_stage": stage.value,
+            "new_percent": percent,
+            "now": now,
+        }
+        return self._uow.now(
+            lambda connection: connection.execute(ADVANCE_PROGRESS, parameters).rowcount == 1
+        )

@@ -24,6 +24,12 @@ class GenerationStage(enum.StrEnum):
 
 STAGE_ORDER = (GenerationStage.RESEARCH, GenerationStage.WRITING, GenerationStage.REVIEW)
 
+
+def check_percent(percent: int) -> None:
+    if not 0 <= percent <= 100:
+        raise ValidationError.for_field("percent", "percent must be between 0 and 100")
+
+
 # DRAFT -> FAILED: a slot whose worker vanished on its last attempt before starting.
 # GENERATING -> DRAFT: a failed attempt that will be retried waits as a draft again.
 # FAILED -> DRAFT: a reader asked to retry a generation that gave up.
@@ -99,9 +105,12 @@ class Episode:
         self.progress_percent = 0
 
     def report_progress(self, stage: GenerationStage, percent: int, now: datetime) -> bool:
-        """Apply progress if it moves forward; return False for stale or out-of-order reports."""
-        if not 0 <= percent <= 100:
-            raise ValidationError.for_field("percent", "percent must be between 0 and 100")
+        """Apply progress if it moves forward; return False for stale or out-of-order reports.
+
+        Forward means a later (stage, percent) pair in STAGE_ORDER, then percent: the
+        PostgreSQL adapter applies the same rule in one guarded UPDATE
+        (``runs.advance_progress``), and the contract suite holds both to it."""
+        check_percent(percent)
         if self.status is not EpisodeStatus.GENERATING:
             return False
         current = (

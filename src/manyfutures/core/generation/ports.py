@@ -7,11 +7,13 @@ result arrives later through the apply-result use case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.costs.ports import BudgetStore, UsageStore
+from manyfutures.core.episodes.episode import GenerationStage
 from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.run import GenerationRun
@@ -106,6 +108,15 @@ class GenerationRunRepository(Protocol):
 
     def update(self, run: GenerationRun) -> None: ...
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None: ...
+    def advance_progress(
+        self, run_id: str, stage: GenerationStage, percent: int, now: datetime
+    ) -> bool:
+        """Move the run's episode to (stage, percent) if the run is open, the episode
+        GENERATING and behind it (``Episode.report_progress``'s rule); return whether it
+        moved. Like ``get_for_update``, it waits for a unit of work holding the run and
+        then judges what that one wrote, so progress never moves backwards and never
+        lands after the run's result."""
+        ...
 
 
 class RunStore(UnitOfWork, Protocol):

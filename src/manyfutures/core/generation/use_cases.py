@@ -15,7 +15,14 @@ from decimal import Decimal
 
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs.model import Operation, TokenUsage
-from manyfutures.core.episodes.episode import Block, Episode, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.episodes.episode import (
+    Block,
+    Episode,
+    EpisodeStatus,
+    GenerationStage,
+    Source,
+    check_percent,
+)
 from manyfutures.core.episodes.reading_time import reading_minutes
 from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
 from manyfutures.core.generation.callback_token import hash_callback_token
@@ -300,20 +307,24 @@ class ProgressOutcome(enum.StrEnum):
 
 
 class ReportProgress(UseCase[GenerationUnitOfWork]):
+    """Progress is most of the callbacks (three per episode in the n8n workflow), so the
+    usual case is one guarded write (``runs.advance_progress``) and the commit; only a
+    report that did not apply reads the run and episode, to say why."""
+
     def __call__(self, report: ProgressReport) -> ProgressOutcome:
+        check_percent(report.percent)
         now = self._clock.now()
         with self._uow(report.organization_id) as uow:
-            run = uow.runs.get_for_update(report.run_id)
+            if uow.runs.advance_progress(report.run_id, report.stage, report.percent, now):
+                uow.commit()
+                return ProgressOutcome.APPLIED
+            run = uow.runs.get(report.run_id)
             if run is None:
                 raise NotFoundError("run", report.run_id)
             episode = uow.episodes.get(run.episode_id)
             if not run.is_open or episode is None:
                 return ProgressOutcome.RUN_FINISHED
-            if not episode.report_progress(report.stage, report.percent, now):
-                return ProgressOutcome.OUT_OF_ORDER
-            uow.episodes.update(episode)
-            uow.commit()
-            return ProgressOutcome.APPLIED
+            return ProgressOutcome.OUT_OF_ORDER
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,11 +85,10 @@ def create_app(container: Container) -> Flask:
             authenticate(verifier)
 
     # Registered after authentication so the key can be the user, not the address.
-    app.extensions["rate_limiter"] = Limiter(
+    limiter = app.extensions["rate_limiter"] = Limiter(
         rate_limit_key,
         app=app,
         application_limits=[container.config.rate_limit()],
-        application_limits_exempt_when=lambda: not is_api_request(),
         storage_uri=container.http.rate_limit_storage_uri(),
         strategy="fixed-window",
         # Off: the extension would stamp its Retry-After on every response, overwriting
@@ -97,6 +96,10 @@ def create_app(container: Container) -> Flask:
         headers_enabled=False,
         key_prefix="manyfutures",
     )
+    # Only /v1 is limited (per user). A request filter, not ``application_limits_exempt_when``:
+    # the extension asks its filters before resolving any limit, so the webhooks (n8n's four
+    # callbacks per episode) skip its per-request limit resolution altogether.
+    limiter.request_filter(lambda: not is_api_request())
     admission = container.identity.admit_session()
     admitted = container.http.admitted_sessions()
 
