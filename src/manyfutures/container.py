@@ -53,6 +53,7 @@ class Container(containers.DeclarativeContainer):
         adapters=adapters,
         schedule_due_projects=projects.schedule_due_projects,
         recover_expired_leases=generation.recover_expired_leases,
+        skip_lapsed_blocked_slots=generation.skip_lapsed_blocked_slots,
         start_generation=generation.start_generation,
     )
 

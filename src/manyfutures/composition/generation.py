@@ -19,6 +19,7 @@ from manyfutures.composition.use_case import use_case
 from manyfutures.core.costs.prices import PriceTable
 from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
 from manyfutures.core.generation.daily_budget import GetUsageToday, ResumeBlockedSlots
+from manyfutures.core.generation.day_end import SkipLapsedBlockedSlots
 from manyfutures.core.generation.leases import RecoverExpiredLeases
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
@@ -87,6 +88,7 @@ class GenerationContainer(containers.DeclarativeContainer):
         adapters.callback_tokens,
         max_episode_cost_gbp,
         adapters.leases,
+        adapters.email_templates,
     )
     # Usage reported without a cost is priced from this table (core/costs/prices.py).
     price_table = providers.Singleton(PriceTable.from_json, config.model_prices_gbp)
@@ -104,4 +106,7 @@ class GenerationContainer(containers.DeclarativeContainer):
         adapters.retry_policy,
         adapters.leases,
         adapters.email_templates,
+    )
+    skip_lapsed_blocked_slots = use_case(
+        SkipLapsedBlockedSlots, adapters, adapters.scheduler_gateway
     )

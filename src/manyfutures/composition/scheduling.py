@@ -27,6 +27,7 @@ class SchedulingContainer(containers.DeclarativeContainer):
     # Each returns how many projects it advanced or runs it failed.
     schedule_due_projects: providers.Dependency[Callable[[], int]] = providers.Dependency()
     recover_expired_leases: providers.Dependency[Callable[[], int]] = providers.Dependency()
+    skip_lapsed_blocked_slots: providers.Dependency[Callable[[], int]] = providers.Dependency()
     # The job the dispatcher runs for each claimed item.
     start_generation: providers.Dependency[StartGeneration] = providers.Dependency()
 
@@ -51,6 +52,7 @@ class SchedulingContainer(containers.DeclarativeContainer):
         RunSchedulerTick,
         schedule_due_projects,
         recover_expired_leases,
+        skip_lapsed_blocked_slots,
         claim_due_items,
         dispatcher,
         config.scheduler_batch_size,

@@ -105,7 +105,7 @@ def test_the_cost_alerts_show_pounds_the_day_and_the_share_used(
     assert "£41.50 of its £50.00 daily AI cost limit on 5 January 2026 (UTC)" in approaching.text
     reached = templates.render(REACHED)
     assert reached.subject == "Acme has reached today's AI cost limit"
-    assert "spent £50.02 on 5 January 2026 (UTC)" in reached.text
+    assert "committed £50.02 on 5 January 2026 (UTC)" in reached.text
     assert "£50.00" in reached.html
 
 

@@ -3,7 +3,8 @@
 A stateful hypothesis test drives any interleaving of reservations, settlements,
 releases, limit changes and midnights against a model written from the rules, and
 checks after every step that a granted reservation always fitted under the limit and
-that each day reports the breaker state the rules give.
+that each day reports the breaker state the rules give, and that the admins' alerts
+are owed exactly when the rules say: each kind at most once a day.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from hypothesis.stateful import (
 
 from manyfutures.core.costs.breaker import BreakerState
 from manyfutures.core.costs.budget import (
+    AlertKind,
     BudgetDay,
+    CostAlert,
     CostReservation,
     ReservationStatus,
     utc_day,
@@ -54,6 +57,7 @@ class DayModel:
         self.outstanding: dict[str, Decimal] = {}
         # The limit in force when the breaker opened: open while the limit stays at or below it.
         self.opened_at: Decimal | None = None
+        self.alerts: list[AlertKind] = []
 
     @property
     def committed(self) -> Decimal:
@@ -65,6 +69,23 @@ class DayModel:
     def open(self, limit: Decimal) -> None:
         if not self.latched(limit):
             self.opened_at = limit
+
+    def owed_alert(self, limit: Decimal, opened: bool) -> AlertKind | None:
+        """The first opening of the day owes the limit alert (and no warning after it); the
+        first step that leaves the day in the warning band owes the warning."""
+        if opened and AlertKind.LIMIT_REACHED not in self.alerts:
+            return AlertKind.LIMIT_REACHED
+        warning = expected_state(limit, self.committed, self.latched(limit)) is BreakerState.WARNING
+        if warning and not self.alerts:
+            return AlertKind.APPROACHING
+        return None
+
+    def check_alert(self, alert: CostAlert | None, limit: Decimal, opened: bool) -> None:
+        owed = self.owed_alert(limit, opened)
+        assert (alert.kind if alert is not None else None) is owed
+        if alert is not None:
+            assert (alert.committed_gbp, alert.limit_gbp) == (self.committed, limit)
+            self.alerts.append(alert.kind)
 
 
 class CostGateMachine(RuleBasedStateMachine):
@@ -103,6 +124,7 @@ class CostGateMachine(RuleBasedStateMachine):
         if not fits:
             model.open(self.limit)
             assert admission.opened is not was_open
+            model.check_alert(admission.alert, self.limit, admission.opened)
             return multiple()
         reservation = admission.reservation
         assert reservation is not None
@@ -114,6 +136,7 @@ class CostGateMachine(RuleBasedStateMachine):
         if model.committed >= self.limit:
             model.open(self.limit)
         assert admission.opened is (model.latched(self.limit) and not was_open)
+        model.check_alert(admission.alert, self.limit, admission.opened)
         return reservation
 
     @rule(reservation=granted, reported=reports)
@@ -133,6 +156,7 @@ class CostGateMachine(RuleBasedStateMachine):
         if overrun or model.committed >= self.limit:
             model.open(self.limit)
         assert settlement.opened is (model.latched(self.limit) and not was_open)
+        model.check_alert(settlement.alert, self.limit, settlement.opened)
 
     @rule(reservation=granted)
     def release(self, reservation: CostReservation) -> None:
@@ -157,6 +181,12 @@ class CostGateMachine(RuleBasedStateMachine):
             assert budget.reserved_gbp == sum(model.outstanding.values(), Decimal("0"))
             assert budget.state(self.limit) is expected_state(
                 self.limit, model.committed, model.latched(self.limit)
+            )
+            # Once a day each: what the admins are told, however the day went.
+            assert len(model.alerts) == len(set(model.alerts))
+            assert (budget.warned_at is not None) is bool(model.alerts)
+            assert (budget.limit_alerted_at is not None) is (
+                AlertKind.LIMIT_REACHED in model.alerts
             )
 
 

@@ -151,6 +151,7 @@ def test_a_tick_hands_out_no_more_than_the_workers_have_room_for(
     tick = RunSchedulerTick(
         lambda: 0,
         lambda: 0,
+        lambda: 0,
         harness.container.scheduling.claim_due_items(),
         harness.dispatcher,
         batch_size=4,

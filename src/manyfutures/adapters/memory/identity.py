@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from manyfutures.adapters.memory.tables import DELETED, MemoryTable, TableView, Transaction
 from manyfutures.core.identity.model import Membership, Organization, User
+from manyfutures.core.shared.actor import Role
 from manyfutures.core.shared.errors import DuplicateError
 
 
@@ -84,6 +86,10 @@ class MembershipRepository:
 
     def get_for_user(self, user_id: str) -> Membership | None:
         return next((m for m in self._rows.rows() if m.user_id == user_id), None)
+
+    def admins(self) -> Sequence[Membership]:
+        admins = (m for m in self._rows.rows() if m.role is Role.ADMIN)
+        return sorted(admins, key=lambda m: (m.created_at, m.id))
 
     def update(self, membership: Membership) -> None:
         self._rows.update(membership)

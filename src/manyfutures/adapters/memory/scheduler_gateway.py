@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.core.projects.model import ProjectStatus
 from manyfutures.core.scheduling.ports import TenantRef
-from manyfutures.core.scheduling.queue import ScheduleQueueItem
+from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
 from manyfutures.core.shared.backoff import RetryPolicy
 
 
@@ -64,3 +64,15 @@ class InMemorySchedulerGateway:
                 for i in self._store.tables["episode_schedule_queue"].values()
                 if i.expiry(now, policy).needs_recovery
             ]
+
+    def blocked_items_before(self, day_start: datetime, limit: int) -> Sequence[TenantRef]:
+        with self._store.lock:
+            lapsed = sorted(
+                (
+                    i
+                    for i in self._store.tables["episode_schedule_queue"].values()
+                    if i.status is QueueStatus.BLOCKED and i.available_at < day_start
+                ),
+                key=lambda i: (i.available_at, i.id),
+            )
+        return [TenantRef(i.organization_id, i.id) for i in lapsed[:limit]]

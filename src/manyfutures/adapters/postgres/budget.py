@@ -60,6 +60,8 @@ class BudgetDayRow(Base):
     reserved_gbp: Mapped[Decimal]
     opened_at_limit_gbp: Mapped[Decimal | None]
     opened_at: Mapped[dt.datetime | None]
+    warned_at: Mapped[dt.datetime | None]
+    limit_alerted_at: Mapped[dt.datetime | None]
 
     __table_args__ = (
         CheckConstraint("spent_gbp >= 0 AND reserved_gbp >= 0", name="amounts_not_negative"),
@@ -134,6 +136,8 @@ def budget_day_to_row(b: BudgetDay) -> BudgetDayRow:
         reserved_gbp=b.reserved_gbp,
         opened_at_limit_gbp=b.opened_at_limit_gbp,
         opened_at=b.opened_at,
+        warned_at=b.warned_at,
+        limit_alerted_at=b.limit_alerted_at,
     )
 
 
@@ -145,6 +149,8 @@ def budget_day_from_row(r: BudgetDayRow) -> BudgetDay:
         reserved_gbp=r.reserved_gbp,
         opened_at_limit_gbp=r.opened_at_limit_gbp,
         opened_at=r.opened_at,
+        warned_at=r.warned_at,
+        limit_alerted_at=r.limit_alerted_at,
     )
 
 

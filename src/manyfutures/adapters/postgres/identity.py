@@ -7,6 +7,7 @@ person may belong to many organizations.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Numeric, UniqueConstraint, bindparam, delete, select, text
@@ -97,6 +98,11 @@ USER = select(_users).where(_users.c.id == bindparam("id"))
 _memberships = table_of(MembershipRow)
 MEMBERSHIP_FOR_USER = select(_memberships).where(
     _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
+)
+ADMINS = (
+    select(_memberships)
+    .where(_memberships.c.organization_id == ORG, _memberships.c.role == Role.ADMIN.value)
+    .order_by(_memberships.c.created_at, _memberships.c.id)
 )
 MEMBERSHIP_DELETE = delete(_memberships).where(
     _memberships.c.organization_id == ORG, _memberships.c.user_id == bindparam("user_id")
@@ -218,6 +224,9 @@ class MembershipRepository(Repository, ports.MembershipRepository):
 
     def get_for_user(self, user_id: str) -> Membership | None:
         return self._uow.first(MEMBERSHIP_FOR_USER, membership_from_row, user_id=user_id)
+
+    def admins(self) -> Sequence[Membership]:
+        return [membership_from_row(r) for r in self._uow.rows(ADMINS)]
 
     def update(self, membership: Membership) -> None:
         self._update(

@@ -1,10 +1,11 @@
-"""The scheduler's cross-organization path, through three SECURITY DEFINER functions.
+"""The scheduler's cross-organization path, through four SECURITY DEFINER functions.
 
 The app role cannot read another tenant's rows; it can only call
-``scheduler_due_projects``, ``scheduler_claim_due_items`` and
-``scheduler_abandoned_items``, which run as the NOLOGIN scheduler role (see
-docs/adr/0002-cross-tenant-scheduler-path.md). The connection here never sets an
-organization, so apart from what those functions return, it sees nothing.
+``scheduler_due_projects``, ``scheduler_claim_due_items``,
+``scheduler_abandoned_items`` and ``scheduler_blocked_items_before``, which run as
+the NOLOGIN scheduler role (see docs/adr/0002-cross-tenant-scheduler-path.md). The
+connection here never sets an organization, so apart from what those functions
+return, it sees nothing.
 
 ``now`` always comes from the injected clock, never from SQL ``now()``: tests
 control time, and every process agrees on what "due" means for one tick.
@@ -49,6 +50,11 @@ _ABANDONED = (
     "SELECT organization_id, resource_id FROM scheduler_abandoned_items(%(now)s, %(max_attempts)s)"
 )
 
+_BLOCKED_BEFORE = (
+    "SELECT organization_id, resource_id "
+    "FROM scheduler_blocked_items_before(%(day_start)s, %(limit)s)"
+)
+
 
 class PostgresSchedulerGateway:
     def __init__(self, engine: Engine) -> None:
@@ -74,6 +80,10 @@ class PostgresSchedulerGateway:
 
     def abandoned_items(self, now: datetime, max_attempts: int) -> Sequence[TenantRef]:
         rows = self._run(_ABANDONED, {"now": now, "max_attempts": max_attempts})
+        return [TenantRef(row.organization_id, row.resource_id) for row in rows]
+
+    def blocked_items_before(self, day_start: datetime, limit: int) -> Sequence[TenantRef]:
+        rows = self._run(_BLOCKED_BEFORE, {"day_start": day_start, "limit": limit})
         return [TenantRef(row.organization_id, row.resource_id) for row in rows]
 
     def _run(self, sql: str, params: Mapping[str, Any]) -> list[Any]:

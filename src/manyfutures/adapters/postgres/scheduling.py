@@ -87,6 +87,13 @@ class QueueItemRow(Base):
             "lease_expires_at",
             postgresql_where=text("status = 'processing'"),
         ),
+        # ... and, at a day's end, the blocked items whose day is over.
+        Index(
+            "ix_episode_schedule_queue_blocked",
+            "available_at",
+            "id",
+            postgresql_where=text("status = 'blocked'"),
+        ),
         one_of("status", QueueStatus),
         CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
     )

@@ -20,6 +20,13 @@ an operation reports more than it reserved (an overrun). It stays open for the
 rest of the day, releases notwithstanding, until the limit is raised above the
 one it opened at.
 
+The admins are alerted at most twice a day (``CostAlert``): when the committed
+amount first reaches the warning share of the limit, and when the breaker first
+opens. Each is recorded on the day (``warned_at``, ``limit_alerted_at``) by the step
+that crossed it, under the day's lock, so of any number of workers crossing it at
+once exactly one is told to send it, and a breaker reopened after a same-day raise
+mails nobody again.
+
 Every change to a day and to its reservations happens while that day is locked
 (ports.py, ``BudgetDayRepository.lock``), which is what makes the check and the
 reservation one atomic step for any number of workers.
@@ -108,6 +115,22 @@ class CostReservation:
         return max(self.settled_gbp - self.amount_gbp, ZERO)
 
 
+class AlertKind(enum.StrEnum):
+    APPROACHING = "approaching"
+    LIMIT_REACHED = "limit_reached"
+
+
+@dataclass(frozen=True, slots=True)
+class CostAlert:
+    """What the admins are to be told, once a day per kind: the day's committed amount
+    (spent plus reserved) against its limit, as the step that crossed it left them."""
+
+    kind: AlertKind
+    day: date
+    committed_gbp: Decimal
+    limit_gbp: Decimal
+
+
 @dataclass(frozen=True, slots=True)
 class Admission:
     """A reservation's outcome: granted (``reservation``) or refused (None)."""
@@ -115,6 +138,8 @@ class Admission:
     reservation: CostReservation | None
     # This call opened the breaker (the day reached its limit, or this refusal): tell people once.
     opened: bool
+    # The alert this call is the first to owe today, if any.
+    alert: CostAlert | None
 
     @property
     def granted(self) -> bool:
@@ -127,6 +152,7 @@ class Settlement:
     charged_gbp: Decimal
     overrun_gbp: Decimal
     opened: bool
+    alert: CostAlert | None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -146,6 +172,9 @@ class BudgetDay:
     # The limit in force when the breaker opened; None while it has not opened today.
     opened_at_limit_gbp: Decimal | None = None
     opened_at: datetime | None = None
+    # When the admins were told the day neared its limit, and that it reached it.
+    warned_at: datetime | None = None
+    limit_alerted_at: datetime | None = None
 
     def latched(self, limit_gbp: Decimal) -> bool:
         """Open for the day unless the limit was raised above the one it opened at."""
@@ -170,7 +199,8 @@ class BudgetDay:
         """Grant the whole amount if it fits under the limit, or refuse (and open the breaker)."""
         _check_amount("amount_gbp", amount_gbp, positive=True)
         if not self.budget(limit_gbp).allows(amount_gbp):
-            return Admission(None, self._open(limit_gbp, now))
+            opened = self._open(limit_gbp, now)
+            return Admission(None, opened, self._alert(limit_gbp, now, opened))
         self.reserved_gbp += amount_gbp
         reservation = CostReservation(
             id=reservation_id,
@@ -181,7 +211,8 @@ class BudgetDay:
             run_id=run_id,
             created_at=now,
         )
-        return Admission(reservation, self._open_if_reached(limit_gbp, now))
+        opened = self._open_if_reached(limit_gbp, now)
+        return Admission(reservation, opened, self._alert(limit_gbp, now, opened))
 
     def settle(
         self,
@@ -208,7 +239,9 @@ class BudgetDay:
         reservation.finished_at = now
         overrun = reservation.overrun_gbp
         opened = self._open(limit_gbp, now) if overrun else self._open_if_reached(limit_gbp, now)
-        return Settlement(reservation, reported_gbp, overrun, opened)
+        return Settlement(
+            reservation, reported_gbp, overrun, opened, self._alert(limit_gbp, now, opened)
+        )
 
     def release(self, reservation: CostReservation, now: datetime) -> bool:
         """Give an unspent reservation back; False if it was already settled or released.
@@ -228,7 +261,8 @@ class BudgetDay:
         recorded all the same, and it may open the breaker."""
         _check_amount("amount_gbp", amount_gbp)
         self.spent_gbp += amount_gbp
-        return Settlement(None, amount_gbp, ZERO, self._open_if_reached(limit_gbp, now))
+        opened = self._open_if_reached(limit_gbp, now)
+        return Settlement(None, amount_gbp, ZERO, opened, self._alert(limit_gbp, now, opened))
 
     def _expect_own(self, reservation: CostReservation) -> None:
         if (reservation.organization_id, reservation.day) != (self.organization_id, self.day):
@@ -240,6 +274,26 @@ class BudgetDay:
         if self.spent_gbp + self.reserved_gbp >= limit_gbp:
             return self._open(limit_gbp, now)
         return False
+
+    def _alert(self, limit_gbp: Decimal, now: datetime, opened: bool) -> CostAlert | None:
+        """The alert this step is the first to owe today, recorded on the day as owed.
+
+        The breaker's first opening today owes the limit alert; a step that jumps past the
+        warning share straight to the limit owes only that one (it says more), and no
+        warning follows it. Reaching the warning share owes the warning. A breaker opened
+        again after a same-day raise, or a day warned already, owes nothing.
+        """
+        kind: AlertKind | None = None
+        if opened and self.limit_alerted_at is None:
+            self.limit_alerted_at = now
+            self.warned_at = self.warned_at or now
+            kind = AlertKind.LIMIT_REACHED
+        elif self.warned_at is None and self.state(limit_gbp) is BreakerState.WARNING:
+            self.warned_at = now
+            kind = AlertKind.APPROACHING
+        if kind is None:
+            return None
+        return CostAlert(kind, self.day, self.spent_gbp + self.reserved_gbp, limit_gbp)
 
     def _open(self, limit_gbp: Decimal, now: datetime) -> bool:
         """Open the breaker for the day; True only if it was not already open."""

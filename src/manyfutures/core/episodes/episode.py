@@ -30,7 +30,8 @@ def check_percent(percent: int) -> None:
         raise ValidationError.for_field("percent", "percent must be between 0 and 100")
 
 
-# DRAFT -> FAILED: a slot whose worker vanished on its last attempt before starting.
+# DRAFT -> FAILED: a slot whose worker vanished on its last attempt before starting, or
+#   one the daily cost limit held back until its UTC day was over (``skip``).
 # GENERATING -> DRAFT: a failed attempt that will be retried waits as a draft again.
 # FAILED -> DRAFT: a reader asked to retry a generation that gave up.
 _ALLOWED: dict[EpisodeStatus, frozenset[EpisodeStatus]] = {
@@ -150,6 +151,14 @@ class Episode:
         self.generation_errors.append(error)
         self.progress_stage = None
         self.progress_percent = 0
+
+    def skip(self, reason: str, now: datetime) -> None:
+        """A draft whose slot never ran and never will (its day ended with the cost limit
+        reached): FAILED, with why, so the reader sees it and may retry it by hand."""
+        if self.status is not EpisodeStatus.DRAFT:
+            raise StateConflictError(f"episode {self.id} is {self.status.value}; only drafts skip")
+        self._move(EpisodeStatus.FAILED, now)
+        self.generation_errors.append(reason)
 
     def reset_for_retry(self, now: datetime) -> None:
         """Only a generation that gave up is retried by hand; a running one finishes first."""

@@ -7,7 +7,8 @@ timeout, a newer attempt taking over) releases it. The rules are core/costs'; th
 module reads the organization's limit for them and acts on what happened: when the
 day's breaker opens, the slots still waiting for today are blocked and
 ``daily_limit_exceeded`` is recorded; ``cost_overrun`` when a run reports more than it
-reserved.
+reserved; and the admins are alerted when the gate says an alert is owed
+(cost_alerts.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs import gate
 from manyfutures.core.costs.budget import next_reset, utc_day
 from manyfutures.core.costs.model import Operation
+from manyfutures.core.generation.cost_alerts import alert_admins
 from manyfutures.core.generation.ports import GenerationUnitOfWork
+from manyfutures.core.outbox.ports import EmailTemplates
 from manyfutures.core.shared.errors import NotFoundError
 from manyfutures.core.shared.ports import IdGenerator
 
@@ -69,6 +72,7 @@ def _breaker_opened(
 def reserve_for_run(
     uow: GenerationUnitOfWork,
     ids: IdGenerator,
+    templates: EmailTemplates,
     record: Recorder,
     run_id: str,
     episode_id: str,
@@ -93,12 +97,15 @@ def reserve_for_run(
     if admission.opened:
         why = "limit_reached" if admission.granted else "reservation_refused"
         _breaker_opened(uow, record, limit, now, why, episodeId=episode_id)
+    if admission.alert is not None:
+        alert_admins(uow, ids, templates, admission.alert, now)
     return admission.granted
 
 
 def settle_run_usage(
     uow: GenerationUnitOfWork,
     ids: IdGenerator,
+    templates: EmailTemplates,
     run_id: str,
     costs_gbp: Iterable[Decimal],
     now: datetime,
@@ -122,6 +129,8 @@ def settle_run_usage(
     if settlement.opened:
         why = "overrun" if settlement.overrun_gbp else "limit_reached"
         _breaker_opened(uow, record, limit, now, why, runId=run_id)
+    if settlement.alert is not None:
+        alert_admins(uow, ids, templates, settlement.alert, now)
 
 
 def release_run_reservation(uow: GenerationUnitOfWork, run_id: str, now: datetime) -> None:

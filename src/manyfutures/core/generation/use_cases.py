@@ -157,6 +157,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         tokens: CallbackTokens,
         max_cost_gbp: Decimal,
         leases: Leases,
+        templates: EmailTemplates,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._generator = generator
@@ -164,6 +165,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         self._tokens = tokens
         self._max_cost_gbp = max_cost_gbp
         self._leases = leases
+        self._templates = templates
 
     def __call__(self, command: StartGenerationCommand) -> GenerationRun | None:
         now = self._clock.now()
@@ -193,7 +195,14 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
             run_id = self._ids.new_id("run")
             record = Recorder(uow, self._ids, None, now)
             if not reserve_for_run(
-                uow, self._ids, record, run_id, episode.id, self._max_cost_gbp, now
+                uow,
+                self._ids,
+                self._templates,
+                record,
+                run_id,
+                episode.id,
+                self._max_cost_gbp,
+                now,
             ):
                 item.refuse_unstarted(DAILY_LIMIT_EXCEEDED)
                 uow.queue.update(item)
@@ -498,7 +507,9 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         rows = _usage_rows(self._ids, run, episode, usage, now)
         if not uow.token_usage.add_for_run(run.id, rows):
             return False
-        settle_run_usage(uow, self._ids, run.id, (line.cost_gbp for line in usage), now)
+        settle_run_usage(
+            uow, self._ids, self._templates, run.id, (line.cost_gbp for line in usage), now
+        )
         return True
 
     def _publish(

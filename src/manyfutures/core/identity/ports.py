@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,6 +66,10 @@ class MembershipRepository(Protocol):
         ...
 
     def get_for_user(self, user_id: str) -> Membership | None: ...
+    def admins(self) -> Sequence[Membership]:
+        """The organization's admins, oldest membership first: whom its cost alerts go to."""
+        ...
+
     def update(self, membership: Membership) -> None: ...
     def remove(self, user_id: str) -> bool:
         """Delete the user's membership; False if there was none."""

@@ -47,11 +47,15 @@ class EpisodeFailed:
 
 @dataclass(frozen=True, slots=True)
 class DailyCostAlert:
-    """What both cost alerts say: an organization's AI spend on one UTC day, and its limit."""
+    """What both cost alerts say: an organization's AI spend on one UTC day, and its limit.
+
+    The amount is what the day has *committed*: spent, plus reserved for runs under
+    way, since that is what the limit is checked against (core/costs/budget.py).
+    """
 
     organization_name: str
     day: date
-    spent_gbp: Decimal
+    committed_gbp: Decimal
     limit_gbp: Decimal
 
     @property
@@ -59,7 +63,7 @@ class DailyCostAlert:
         """Rounded down, so a mail never says 100 % before the limit is reached."""
         if self.limit_gbp <= 0:
             return 100
-        return int((self.spent_gbp * 100 / self.limit_gbp).to_integral_value(ROUND_FLOOR))
+        return int((self.committed_gbp * 100 / self.limit_gbp).to_integral_value(ROUND_FLOOR))
 
     @property
     def link(self) -> str:

@@ -1,7 +1,8 @@
 """Ports for the work that spans organizations, and for handing work to workers.
 
-Only two things cross tenants: finding which projects are due and claiming due
-queue items. Everything a worker then does happens inside a unit of work scoped
+Only discovery and claiming cross tenants: finding which projects are due, claiming
+due queue items, and finding items that only the failure path (abandoned) or the day's
+end (blocked) can close. Everything a worker then does happens inside a unit of work scoped
 to the item's own organization.
 """
 
@@ -43,6 +44,12 @@ class SchedulerGateway(Protocol):
     def abandoned_items(self, now: datetime, max_attempts: int) -> Sequence[TenantRef]:
         """Items only the failure path can end (``Expiry.needs_recovery``): a run that
         outlived its deadline, or a job lost on the final attempt."""
+        ...
+
+    def blocked_items_before(self, day_start: datetime, limit: int) -> Sequence[TenantRef]:
+        """Blocked items (held back by a day's cost limit) that were to be claimed before
+        ``day_start``, the current UTC day's 00:00: their day is over. Due order, at most
+        ``limit``."""
         ...
 
 

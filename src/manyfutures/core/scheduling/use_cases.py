@@ -1,5 +1,5 @@
-"""The scheduler tick: fail abandoned work, claim and dispatch everything due, advance due
-projects.
+"""The scheduler tick: fail abandoned work, skip slots whose day ended at the cost limit,
+claim and dispatch everything due, advance due projects.
 
 Only discovery (which projects are due, which items to claim) crosses
 organizations; each change is then made in that organization's own unit of work.
@@ -44,24 +44,31 @@ class TickReport:
     projects_advanced: int
     items_failed: int
     items_dispatched: int
+    items_skipped: int = 0
 
     @property
     def did_anything(self) -> bool:
-        return bool(self.projects_advanced or self.items_failed or self.items_dispatched)
+        return bool(
+            self.projects_advanced
+            or self.items_failed
+            or self.items_dispatched
+            or self.items_skipped
+        )
 
     def __str__(self) -> str:
         """The scheduler's log line; the process tests count dispatches from it."""
         return (
             f"{self.projects_advanced} projects advanced, {self.items_failed} items failed, "
-            f"{self.items_dispatched} dispatched"
+            f"{self.items_dispatched} dispatched, {self.items_skipped} skipped"
         )
 
 
 class RunSchedulerTick:
     """One scheduler beat; safe to run concurrently on several machines.
 
-    Advancing projects and failing abandoned work belong to the projects and generation
-    capabilities above this one, so they arrive as callables that count what they did.
+    Advancing projects, failing abandoned work and skipping the blocked slots of a day
+    that is over belong to the projects and generation capabilities above this one, so
+    they arrive as callables that count what they did.
 
     Claims come in batches until one comes back short, so 2 000 items due at once are not
     trickled out 50 a beat; but no further than ``max_waiting`` jobs waiting for a worker.
@@ -84,6 +91,7 @@ class RunSchedulerTick:
         self,
         schedule: Callable[[], int],
         recover: Callable[[], int],
+        skip_lapsed: Callable[[], int],
         claim: ClaimDueItems,
         dispatcher: JobDispatcher,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -91,6 +99,7 @@ class RunSchedulerTick:
     ) -> None:
         self._schedule = schedule
         self._recover = recover
+        self._skip_lapsed = skip_lapsed
         self._claim = claim
         self._dispatcher = dispatcher
         self._batch_size = batch_size
@@ -98,6 +107,7 @@ class RunSchedulerTick:
 
     def __call__(self) -> TickReport:
         failed = self._recover()
+        skipped = self._skip_lapsed()
         dispatched = 0
         room = self._max_waiting - self._dispatcher.waiting()
         while room > 0:
@@ -110,4 +120,4 @@ class RunSchedulerTick:
             if len(claimed) < wanted:
                 break
         advanced = self._schedule()
-        return TickReport(advanced, failed, dispatched)
+        return TickReport(advanced, failed, dispatched, skipped)

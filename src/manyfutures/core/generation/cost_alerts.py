@@ -1,0 +1,76 @@
+"""Telling an organization's admins that its day nears, or reached, its cost limit.
+
+The gate decides when an alert is owed, once per organization and UTC day per kind
+(core/costs/budget.py, ``CostAlert``), and records it on the day under the day's lock;
+this writes it, in the same transaction: an in-app notification and an email (through
+the outbox) to each admin, and for the warning an ``approaching_limit`` event (the
+limit's own event, ``daily_limit_exceeded``, is recorded where the breaker opens,
+spending.py). Rolled back with the step that crossed the threshold, it is owed again
+to whichever step crosses it next.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from manyfutures.core.activity.recording import Recorder
+from manyfutures.core.costs.budget import AlertKind, CostAlert
+from manyfutures.core.generation.ports import GenerationUnitOfWork
+from manyfutures.core.outbox.emails import DailyCostApproaching, DailyCostLimitReached
+from manyfutures.core.outbox.ports import EmailTemplates
+from manyfutures.core.outbox.writing import write_email
+from manyfutures.core.shared.app_pages import ORGANIZATION_PAGE
+from manyfutures.core.shared.ports import IdGenerator
+
+APPROACHING_LIMIT = "approaching_limit"
+NOTIFICATION_KINDS = {
+    AlertKind.APPROACHING: "daily_cost_approaching",
+    AlertKind.LIMIT_REACHED: "daily_cost_limit_reached",
+}
+
+
+def alert_admins(
+    uow: GenerationUnitOfWork,
+    ids: IdGenerator,
+    templates: EmailTemplates,
+    alert: CostAlert,
+    now: datetime,
+) -> None:
+    organization = uow.organizations.get()
+    name = organization.name if organization is not None else uow.organization_id
+    email: DailyCostApproaching | DailyCostLimitReached
+    if alert.kind is AlertKind.APPROACHING:
+        email = DailyCostApproaching(name, alert.day, alert.committed_gbp, alert.limit_gbp)
+        title = f"{email.percent_used} % of today's AI cost limit used"
+    else:
+        email = DailyCostLimitReached(name, alert.day, alert.committed_gbp, alert.limit_gbp)
+        title = "Today's AI cost limit is reached"
+    body = (
+        f"£{alert.committed_gbp:.2f} of £{alert.limit_gbp:.2f} committed on "
+        f"{alert.day.isoformat()} (UTC)"
+    )
+    record = Recorder(uow, ids, None, now)
+    for admin in uow.memberships.admins():
+        record.notify(
+            admin.user_id, NOTIFICATION_KINDS[alert.kind], title, body, link=ORGANIZATION_PAGE
+        )
+        user = uow.users.get(admin.user_id)
+        if user is not None and user.email:
+            write_email(
+                uow.outbox,
+                templates,
+                ids,
+                organization_id=uow.organization_id,
+                recipient=user.email,
+                email=email,
+                now=now,
+            )
+    if alert.kind is AlertKind.APPROACHING:
+        record.event(
+            APPROACHING_LIMIT,
+            {
+                "day": alert.day.isoformat(),
+                "committedGbp": str(alert.committed_gbp),
+                "limitGbp": str(alert.limit_gbp),
+            },
+        )
