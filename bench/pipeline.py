@@ -21,9 +21,10 @@ callbacks and a ``completed`` one (with ``tokenUsage``), with no thinking time i
 between.
 
 Seeding, through the use cases: ``--organizations`` (20) organizations, one admin each,
-each organization's daily cost limit raised to the maximum the API accepts (£100 000;
-the default £50 would stop an organization after a few dozen episodes once the cost
-gate reserves ``maxCostGbp``, £1.50, per generation). There are no plans to set. The
+each given a plan (``manyfutures orgs set-plan``'s use case) with room for every
+project and a £100 000 ceiling, and its daily cost limit raised to it (the default £50
+would stop an organization after 33 episodes, as the cost gate reserves ``maxCostGbp``,
+£1.50, per generation; the default plan allows 10 active projects). The
 projects (``--projects``, 2 000, spread evenly) are created with their first slot next
 Monday, and a warm-up organization's 20 projects go through the whole pipeline first,
 so the measured burst meets warm processes (pools connected, statements prepared),
@@ -94,8 +95,9 @@ from sqlalchemy import Engine, text
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
 from manyfutures.container import Container, build_container
+from manyfutures.core.identity.plans import MAX_ACTIVE_PROJECTS_CAP, MAX_DAILY_COST_LIMIT_GBP
+from manyfutures.core.identity.set_plan import SetPlanCommand
 from manyfutures.core.identity.use_cases import (
-    MAX_DAILY_COST_LIMIT_GBP,
     SyncMembershipCommand,
     SyncUserCommand,
     UpdateOrganizationCommand,
@@ -247,6 +249,14 @@ def member(container: Container, org: str, user: str) -> Actor:
         SyncMembershipCommand(org, org, user, email, user, Role.ADMIN)
     )
     actor = Actor(user, org, Role.ADMIN)
+    # The operator's plan first: room for every project, and a ceiling the limit may reach.
+    container.identity.set_plan()(
+        SetPlanCommand(
+            org,
+            max_active_projects=MAX_ACTIVE_PROJECTS_CAP,
+            daily_limit_ceiling_gbp=str(MAX_DAILY_COST_LIMIT_GBP),
+        )
+    )
     container.identity.update_organization()(
         UpdateOrganizationCommand(actor, daily_cost_limit_gbp=str(MAX_DAILY_COST_LIMIT_GBP))
     )
@@ -477,7 +487,7 @@ def main() -> int:
         print(
             f"seeded {args.projects} projects over {args.organizations} organizations in "
             f"{time.monotonic() - started:.0f} s; each organization's daily cost limit raised "
-            f"to £{MAX_DAILY_COST_LIMIT_GBP} (the API's maximum; no plans exist to set)",
+            f"to £{MAX_DAILY_COST_LIMIT_GBP} under a plan set for it (room for every project)",
             flush=True,
         )
 

@@ -53,7 +53,13 @@ from manyfutures.adapters.postgres.engine import PoolOptions, create_app_engine
 from manyfutures.adapters.postgres.unit_of_work import SET_TENANT
 from manyfutures.adapters.rq.queues import GENERATION
 from manyfutures.container import Container, build_container
-from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserCommand
+from manyfutures.core.identity.plans import MAX_ACTIVE_PROJECTS_CAP, MAX_DAILY_COST_LIMIT_GBP
+from manyfutures.core.identity.set_plan import SetPlanCommand
+from manyfutures.core.identity.use_cases import (
+    SyncMembershipCommand,
+    SyncUserCommand,
+    UpdateOrganizationCommand,
+)
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.entrypoints.worker import run_worker
@@ -213,6 +219,18 @@ def main() -> int:
             SyncMembershipCommand(ORG, ORG, USER, "bench@example.org", "Bench", Role.ADMIN)
         )
         actor = Actor(USER, ORG, Role.ADMIN)
+        # A plan with room for every round's projects, and a limit the cost gate's
+        # reservations (£1.50 each) never reach.
+        container.identity.set_plan()(
+            SetPlanCommand(
+                ORG,
+                max_active_projects=MAX_ACTIVE_PROJECTS_CAP,
+                daily_limit_ceiling_gbp=str(MAX_DAILY_COST_LIMIT_GBP),
+            )
+        )
+        container.identity.update_organization()(
+            UpdateOrganizationCommand(actor, daily_cost_limit_gbp=str(MAX_DAILY_COST_LIMIT_GBP))
+        )
         engine = create_app_engine(scratch.app_url, PoolOptions(size=1))
         connection = redis.Redis.from_url(url)
         try:
