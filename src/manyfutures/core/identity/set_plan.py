@@ -14,12 +14,8 @@ from manyfutures.core.identity.plans import (
     validate_gbp,
     validate_max_active_projects,
 )
-from manyfutures.core.identity.ports import IdentityUnitOfWork
-from manyfutures.core.identity.use_cases import load_organization
+from manyfutures.core.identity.use_cases import PlanUseCase, load_organization
 from manyfutures.core.shared.errors import FieldErrors, ValidationError
-from manyfutures.core.shared.ports import Clock, IdGenerator
-from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
-from manyfutures.core.shared.use_case import UseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,19 +43,9 @@ class PlanSet:
     changed: bool
 
 
-class SetPlan(UseCase[IdentityUnitOfWork]):
+class SetPlan(PlanUseCase):
     """One unit of work in the organization's scope, under its row lock; audited as the
     operator's (no user). The daily limit comes down to a lower ceiling."""
-
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory[IdentityUnitOfWork],
-        clock: Clock,
-        ids: IdGenerator,
-        plan_defaults: Plan,
-    ) -> None:
-        super().__init__(uow, clock, ids)
-        self._plan_defaults = plan_defaults
 
     def __call__(self, command: SetPlanCommand) -> PlanSet:
         if command.changes_nothing:

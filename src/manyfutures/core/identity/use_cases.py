@@ -99,7 +99,22 @@ class OrganizationSettings:
     active_projects: int
 
 
-class _OrganizationSettingsUseCase(UseCase[IdentityUnitOfWork]):
+class PlanUseCase(UseCase[IdentityUnitOfWork]):
+    """A use case that resolves an organization's plan over the operator's defaults
+    (settings, injected by the container)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[IdentityUnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        plan_defaults: Plan,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._plan_defaults = plan_defaults
+
+
+class _OrganizationSettingsUseCase(PlanUseCase):
     """Reads and writes of the organization's settings answer with its plan."""
 
     def __init__(
@@ -110,8 +125,7 @@ class _OrganizationSettingsUseCase(UseCase[IdentityUnitOfWork]):
         plan_defaults: Plan,
         count_active_projects: CountActiveProjects,
     ) -> None:
-        super().__init__(uow, clock, ids)
-        self._plan_defaults = plan_defaults
+        super().__init__(uow, clock, ids, plan_defaults)
         self._count_active_projects = count_active_projects
 
     def _settings(self, organization: Organization) -> OrganizationSettings:
@@ -351,20 +365,10 @@ def _ensure_organization(
     return organization if organization.deleted_at is None else None
 
 
-class SyncOrganization(UseCase[IdentityUnitOfWork]):
+class SyncOrganization(PlanUseCase):
     """``organization.created`` / ``organization.updated``: the name, and the plan when
     Clerk's metadata carries one (the operator's way to sell plans through Clerk). The
     cost limit and features are ours, set by admins through the API."""
-
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory[IdentityUnitOfWork],
-        clock: Clock,
-        ids: IdGenerator,
-        plan_defaults: Plan,
-    ) -> None:
-        super().__init__(uow, clock, ids)
-        self._plan_defaults = plan_defaults
 
     def __call__(self, command: SyncOrganizationCommand) -> bool:
         now = self._clock.now()
