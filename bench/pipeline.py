@@ -23,7 +23,10 @@ between.
 Seeding, through the use cases: ``--organizations`` (20) organizations, one admin each,
 each organization's daily cost limit raised to the maximum the API accepts (£100 000;
 the default £50 would stop an organization after a few dozen episodes once the cost
-gate reserves ``maxCostGbp``, £1.50, per generation). There are no plans to set. The
+gate reserves ``maxCostGbp``, £1.50, per generation), after the operator's plan
+(``SetPlan``, as ``manyfutures orgs set-plan`` does) lifts the organization's active
+projects and daily-limit ceiling to their sanity caps (the defaults, 10 projects and a
+£500 ceiling, would refuse the seeding). The
 projects (``--projects``, 2 000, spread evenly) are created with their first slot next
 Monday, and a warm-up organization's 20 projects go through the whole pipeline first,
 so the measured burst meets warm processes (pools connected, statements prepared),
@@ -94,8 +97,9 @@ from sqlalchemy import Engine, text
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
 from manyfutures.container import Container, build_container
+from manyfutures.core.identity.plans import MAX_ACTIVE_PROJECTS_CAP, MAX_DAILY_COST_LIMIT_GBP
+from manyfutures.core.identity.set_plan import SetPlanCommand
 from manyfutures.core.identity.use_cases import (
-    MAX_DAILY_COST_LIMIT_GBP,
     SyncMembershipCommand,
     SyncUserCommand,
     UpdateOrganizationCommand,
@@ -247,6 +251,13 @@ def member(container: Container, org: str, user: str) -> Actor:
         SyncMembershipCommand(org, org, user, email, user, Role.ADMIN)
     )
     actor = Actor(user, org, Role.ADMIN)
+    container.identity.set_plan()(
+        SetPlanCommand(
+            org,
+            max_active_projects=MAX_ACTIVE_PROJECTS_CAP,
+            daily_limit_ceiling_gbp=str(MAX_DAILY_COST_LIMIT_GBP),
+        )
+    )
     container.identity.update_organization()(
         UpdateOrganizationCommand(actor, daily_cost_limit_gbp=str(MAX_DAILY_COST_LIMIT_GBP))
     )
@@ -477,7 +488,7 @@ def main() -> int:
         print(
             f"seeded {args.projects} projects over {args.organizations} organizations in "
             f"{time.monotonic() - started:.0f} s; each organization's daily cost limit raised "
-            f"to £{MAX_DAILY_COST_LIMIT_GBP} (the API's maximum; no plans exist to set)",
+            f"to £{MAX_DAILY_COST_LIMIT_GBP} (the API's maximum) under a plan lifted to the caps",
             flush=True,
         )
 
