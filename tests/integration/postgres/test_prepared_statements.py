@@ -15,6 +15,8 @@ from tests.integration.postgres.database import MigratedDatabase
 
 pytestmark = pytest.mark.integration
 PREPARED = text("SELECT statement FROM pg_prepared_statements")
+CREATE_MARK = text("CREATE TEMP TABLE mark (id int)")
+MARK_EXISTS = text("SELECT to_regclass('pg_temp.mark')")
 CURRENT_ORG = text("SELECT current_setting('app.current_org_id', true)")
 
 
@@ -55,3 +57,30 @@ def test_the_locators_autocommit_is_not_handed_back_to_the_pool(engine: Engine) 
     with PostgresUnitOfWorkFactory(engine)("org_a") as uow:
         tenant = uow.now(lambda connection: connection.execute(CURRENT_ORG).scalar())
     assert tenant == "org_a"
+
+
+def test_a_unit_of_work_that_only_read_keeps_the_prepared_statements(engine: Engine) -> None:
+    with PostgresUnitOfWorkFactory(engine)("org_a") as uow:
+        assert uow.runs.get("run_a") is None
+    assert any("FROM generation_runs" in s for s in _prepared(engine))
+
+
+def test_a_unit_of_work_that_wrote_and_did_not_commit_is_rolled_back(engine: Engine) -> None:
+    """``now()`` may write, so its transaction ends with ROLLBACK like a staged write's."""
+    with PostgresUnitOfWorkFactory(engine)("org_a") as uow:
+        assert uow.runs.get("run_a") is None
+        uow.now(lambda connection: connection.execute(CREATE_MARK))
+    with engine.connect() as connection:  # the pool's one connection, where it was created
+        assert connection.execute(MARK_EXISTS).scalar() is None
+        connection.commit()
+
+
+def test_a_read_only_unit_of_work_that_failed_rolls_back(engine: Engine) -> None:
+    def read_then_fail() -> None:
+        with PostgresUnitOfWorkFactory(engine)("org_a") as uow:
+            assert uow.runs.get("run_a") is None
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        read_then_fail()
+    assert not any("FROM generation_runs" in s for s in _prepared(engine))

@@ -21,6 +21,16 @@ same schedule slot do not block each other on the unique index until one of them
 commits; the loser then gets ``DuplicateError``. An error while sending rolls the
 whole transaction back: the unit of work is clean again, as after ``rollback()``.
 
+Ending. Leaving the ``with`` block rolls back whatever was not committed, except
+in a unit of work that sent nothing but reads (``rows``/``first`` and the tenant
+setting) and ends without an error: its transaction is ended with COMMIT, which for
+a transaction that changed nothing is the same as a rollback. The difference is the
+driver's: psycopg forgets every statement it prepared on the connection at each
+ROLLBACK (and sends ``DEALLOCATE ALL``), so the next requests would re-parse and
+re-plan their statements. Any staged write, and every ``now()`` (an action that may
+write), marks the transaction as written, and a written transaction is always
+rolled back unless committed.
+
 Liveness. Pooled connections are not pinged at checkout (a round trip on every
 request); the tenant-scoping statement, always sent first, doubles as the check and
 is retried once on a fresh connection if the pooled one was dead
@@ -102,6 +112,7 @@ class PostgresUnitOfWork:
         self._engine = engine
         self._open: Connection | None = None
         self._staged: list[_Insert | _Call] = []
+        self._wrote = False
         self.loaded_versions: dict[str, int] = {}
 
     def __getattr__(self, name: str) -> Repository:
@@ -132,7 +143,10 @@ class PostgresUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.rollback()
+            if exc_type is None and not self._wrote and not self._staged:
+                self._end_reads()
+            else:
+                self.rollback()
         finally:
             if self._open is not None:
                 self._open.close()
@@ -142,13 +156,21 @@ class PostgresUnitOfWork:
         self.flush()
         if self._open is not None:
             self._run(self._open.commit)
+        self._wrote = False
         self.loaded_versions = {}
 
     def rollback(self) -> None:
         self._staged = []
+        self._wrote = False
         self.loaded_versions = {}
         if self._open is not None:
             self._open.rollback()
+
+    def _end_reads(self) -> None:
+        """End a transaction that only read with COMMIT, keeping the prepared statements."""
+        self.loaded_versions = {}
+        if self._open is not None and self._open.in_transaction():
+            self._run(self._open.commit)
 
     # --- for the repositories ---------------------------------------------------------------
 
@@ -157,6 +179,7 @@ class PostgresUnitOfWork:
         if not self._staged:
             return
         staged, self._staged = self._staged, []
+        self._wrote = True
         connection = self._run(self._scoped_connection)
         for write in staged:
             self._run(partial(write.run, connection))
@@ -175,7 +198,11 @@ class PostgresUnitOfWork:
         self._staged.append(_Call(action))
 
     def now(self, action: Callable[[Connection], T]) -> T:
-        """Run a statement right away, after whatever is staged."""
+        """Run a statement right away, after whatever is staged; it may write."""
+        self._wrote = True
+        return self._read(action)
+
+    def _read(self, action: Callable[[Connection], T]) -> T:
         self.flush()
         connection = self._run(self._scoped_connection)
         return self._run(partial(action, connection))
@@ -186,9 +213,13 @@ class PostgresUnitOfWork:
         The rows are Core rows, not ORM instances: no identity map, so a row read twice
         always reflects the writes sent in between. They answer the same column
         attributes as the mapped class, which is all the mappers read.
+
+        It is for reads only (the capability modules' SELECTs of tables, no writing
+        function or CTE): it leaves the transaction unwritten, so a unit of work that
+        only read ends with COMMIT. A statement that may write goes through ``now()``.
         """
         parameters["org"] = self.organization_id
-        return self.now(lambda connection: connection.execute(statement, parameters).all())
+        return self._read(lambda connection: connection.execute(statement, parameters).all())
 
     def first(
         self, statement: Select[Any], mapper: Callable[[Any], T], **parameters: Any

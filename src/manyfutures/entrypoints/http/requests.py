@@ -74,12 +74,24 @@ def json_body(schema: type[Schema]) -> dict[str, Any]:
     return _validated(parsed_body, schema)
 
 
-def load_json(raw: bytes, schema: type[Schema]) -> dict[str, Any]:
-    """A body read outside ``json_body`` (a signed webhook's), checked the same way."""
-    return _validated(lambda: parse_json(raw), schema)
+def load_json(
+    raw: bytes,
+    schema: type[Schema],
+    fast: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+) -> dict[str, Any]:
+    """A body read outside ``json_body`` (a signed webhook's), checked the same way.
+
+    ``fast``, when given, is tried first on the parsed object: it returns what the
+    schema would load for the bodies it knows to be valid, and None for the schema to
+    decide (and word the errors)."""
+    return _validated(lambda: parse_json(raw), schema, fast)
 
 
-def _validated(parse: Callable[[], Any], schema: type[Schema]) -> dict[str, Any]:
+def _validated(
+    parse: Callable[[], Any],
+    schema: type[Schema],
+    fast: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+) -> dict[str, Any]:
     try:
         data = parse()
     except UnstorableTextError as error:
@@ -90,6 +102,8 @@ def _validated(parse: Callable[[], Any], schema: type[Schema]) -> dict[str, Any]
         ) from None
     if not isinstance(data, dict):
         raise SchemaValidationError({"_body": ["the body must be a JSON object"]})
+    if fast is not None and (quick := fast(data)) is not None:
+        return quick
     loaded: dict[str, Any] = instance(schema).load(data)
     return loaded
 
