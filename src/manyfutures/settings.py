@@ -90,8 +90,8 @@ class Settings:
     smtp_url: str = field(default="", repr=False)
     smtp_from: str = ""
     smtp_timeout_seconds: float = 30.0
-    # The most one generation may spend (sent to n8n as maxCostGbp). A stand-in until the
-    # cost-control work reserves it from the organization's daily budget.
+    # The most one generation may spend (sent to n8n as maxCostGbp), reserved on the
+    # organization's daily budget before each run opens (ADR 0014).
     max_episode_cost_gbp: str = "1.50"
     # The operator's plan for every organization without an override of its own
     # (`manyfutures orgs set-plan`, Clerk metadata): core/identity/plans.py.

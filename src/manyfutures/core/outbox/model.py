@@ -40,7 +40,7 @@ _ALLOWED: dict[OutboxStatus, frozenset[OutboxStatus]] = {
 
 @dataclass(slots=True, kw_only=True)
 class OutboxMessage:
-    """One email to one recipient (webhooks and alerts will be further kinds of message).
+    """One email to one recipient (webhooks may be a further kind of message).
 
     It holds exactly what will be sent, rendered when it was written: a template changed
     by a later release never alters a message already promised, and a redelivery sends
