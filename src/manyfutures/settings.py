@@ -320,6 +320,14 @@ class Settings:
             value = getattr(self, name.lower())
             messages = "; ".join(message for m in error.field_errors.values() for message in m)
             raise SettingsError(f"{PREFIX}{name}={value!r}: {messages}") from None
+        # A generation reserving more than any limit may be set to could never start, and
+        # every organization's breaker would open on its first slot with nothing spent.
+        if Decimal(self.max_episode_cost_gbp) > Decimal(self.default_daily_limit_ceiling_gbp):
+            raise SettingsError(
+                f"{PREFIX}MAX_EPISODE_COST_GBP={self.max_episode_cost_gbp!r} is above "
+                f"{PREFIX}DEFAULT_DAILY_LIMIT_CEILING_GBP={self.default_daily_limit_ceiling_gbp!r}"
+                ": no organization's daily limit could admit one generation"
+            )
 
     def _validate_n8n(self) -> None:
         needs = f"{PREFIX}GENERATOR=n8n needs"

@@ -49,7 +49,7 @@ def test_only_this_organizations_pending_items_due_before_midnight(storage: Stor
         held = uow.queue.pending_due_for_update(MIDNIGHT)
         assert [item.id for item in held] == ["queue_0", "queue_1"]
         for item in held:
-            item.block("Daily limit exceeded")
+            item.block("Daily limit exceeded", MIDNIGHT - timedelta(days=1))
             uow.queue.update(item)
         uow.commit()
     with storage.uow("org_a") as uow:
@@ -102,7 +102,7 @@ def test_the_days_blocked_items_are_found_and_held(storage: Storage) -> None:
         ]
         held = uow.queue.pending_due_for_update(MIDNIGHT)
         for item in held:
-            item.block("Daily limit exceeded")
+            item.block("Daily limit exceeded", MIDNIGHT - timedelta(days=1))
             uow.queue.update(item)
         uow.commit()
     with storage.uow("org_a") as uow:

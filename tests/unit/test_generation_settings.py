@@ -23,6 +23,18 @@ def test_the_episode_cost_ceiling_must_be_a_positive_amount(value: str) -> None:
         Settings.from_env({"MANYFUTURES_MAX_EPISODE_COST_GBP": value})
 
 
+def test_an_episode_cost_ceiling_above_every_limit_an_organization_may_set_is_refused() -> None:
+    """No daily limit could admit one generation: every breaker would open at once."""
+    too_dear = {
+        "MANYFUTURES_MAX_EPISODE_COST_GBP": "600",
+        "MANYFUTURES_DEFAULT_DAILY_LIMIT_CEILING_GBP": "500.00",
+    }
+    with pytest.raises(SettingsError, match="no organization's daily limit could admit"):
+        Settings.from_env(too_dear)
+    fits = {**too_dear, "MANYFUTURES_DEFAULT_DAILY_LIMIT_CEILING_GBP": "600.00"}
+    assert Settings.from_env(fits).max_episode_cost_gbp == "600"
+
+
 def test_the_price_table_is_a_json_setting_the_callbacks_are_given() -> None:
     prices = '{"claude-sonnet": {"prompt": "2.40", "completion": "12.00"}}'
     settings = Settings.from_env({"MANYFUTURES_MODEL_PRICES_GBP": prices})

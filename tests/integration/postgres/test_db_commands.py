@@ -185,6 +185,15 @@ def test_downgrade_to_an_unknown_revision_is_refused(
     assert revision_of(owner.owner_url) == head_revision()
 
 
+def test_upgrade_to_an_unknown_revision_is_refused(
+    owner: MigratedDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(["db", "upgrade", "no_such_revision"], capsys)
+    assert status == 2
+    assert "no_such_revision" in err
+    assert revision_of(owner.owner_url) == head_revision()
+
+
 # ----------------------------------------------------- a test migration that breaks the rules
 
 PROBE_MIGRATION = '''"""A test migration breaking the rules: an unprotected tenant table, an

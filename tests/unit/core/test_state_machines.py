@@ -32,6 +32,7 @@ from tests.support import builders
 from tests.support.builders import T0
 
 POLICY = RetryPolicy()
+DAY_START = T0.replace(hour=0, minute=0)  # the blocking day's start, before every item's slot
 steps = st.integers(min_value=0, max_value=900)  # seconds the clock moves before an operation
 
 # ------------------------------------------------------------------------------ episode
@@ -302,9 +303,9 @@ def apply_queue(item: ScheduleQueueItem, op: tuple[Any, ...], now: datetime) -> 
     if kind == "reschedule":
         return item.reschedule(T0 + timedelta(seconds=op[2]))
     if kind == "block":
-        return item.block("over budget")
+        return item.block("over budget", DAY_START)
     if kind == "refuse_unstarted":
-        return item.refuse_unstarted("Daily limit exceeded")
+        return item.refuse_unstarted("Daily limit exceeded", DAY_START)
     return item.unblock()
 
 

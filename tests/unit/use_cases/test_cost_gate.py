@@ -198,6 +198,17 @@ class TestLimitRaised:
         assert len(harness.generator.requests) == 3
         assert budget_day(harness).reserved_gbp == Decimal("4.50")
 
+    def test_sending_the_raised_limit_again_resumes_what_a_failed_resume_left(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        """The raise committed but resuming failed (the PATCH answered 500): the same PATCH
+        again finds the limit unchanged and still resumes the day's held-back slots."""
+        self.fill_the_day(harness, alice)
+        set_limit(harness, "10.00")  # the committed raise, without its resume
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 4
+        self.raise_limit(harness, alice, "10.00")
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 0
+
     def test_a_raise_that_leaves_the_breaker_open_resumes_nothing(
         self, harness: Harness, alice: Actor
     ) -> None:
@@ -212,6 +223,23 @@ class TestLimitRaised:
         harness.clock.advance(timedelta(days=1))
         self.raise_limit(harness, alice, "10.00")
         assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 4
+
+    def test_a_slot_due_before_midnight_refused_after_it_belongs_to_the_new_day(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        """Claimed at 23:59, its job refused at 00:01 by the new day's budget: raising that
+        day's limit resumes it, and no beat of that day skips it as a lapsed day's slot."""
+        set_limit(harness, "1.00")  # under the £1.50 ceiling: the reservation is refused
+        harness.clock.advance(timedelta(hours=15, minutes=59))  # 23:59 UTC
+        harness.create_project(CreateProjectCommand(alice, "Late", "B", deliver_first_now=True))
+        harness.tick()
+        harness.clock.advance(timedelta(minutes=2))  # 00:01 UTC the next day
+        harness.run_dispatched()
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 1
+        self.raise_limit(harness, alice, "10.00")
+        assert [i.status for i in items(harness)].count(QueueStatus.BLOCKED) == 0
+        report = harness.tick()
+        assert (report.items_skipped, report.items_dispatched) == (0, 1)
 
 
 class TestSettleAndRelease:
@@ -268,6 +296,25 @@ class TestSettleAndRelease:
         assert budget_day(harness, T0.date()).spent_gbp == Decimal("0.04")
         with harness.uow() as uow:
             assert uow.budget_days.get(T0.date() + timedelta(days=1)) is None
+
+    def test_an_overrun_reported_after_midnight_holds_back_nothing_of_the_new_day(
+        self, harness: Harness, alice: Actor
+    ) -> None:
+        """The overrun opens the breaker of the day the run was admitted, which is over:
+        the new day's budget is fresh, its slots run, and nobody is told "today"."""
+        harness.clock.advance(timedelta(hours=15, minutes=59))  # 23:59 UTC
+        run_id = start_now(harness, alice)
+        harness.clock.advance(timedelta(minutes=5))  # 00:04 UTC the next day
+        usage = (ModelUsage("gpt-4o", 90_000, 30_000, Decimal("50.10")),)
+        assert harness.apply_result(succeeded(run_id, usage=usage)) is ResultOutcome.PUBLISHED
+        assert budget_day(harness, T0.date()).state(Decimal("50.00")) is BreakerState.OPEN
+        assert [(e["day"], e["blockedItems"]) for e in events(harness, "daily_limit_exceeded")] == [
+            (T0.date().isoformat(), 0)
+        ]
+        assert QueueStatus.BLOCKED not in [i.status for i in items(harness)]
+        with harness.uow() as uow:
+            kinds = [n.kind for n in uow.notifications.list_for_user("user_alice")]
+        assert "daily_cost_limit_reached" not in kinds
 
     def test_an_overrun_records_the_truth_and_opens_the_breaker_for_the_day(
         self, harness: Harness, alice: Actor

@@ -51,6 +51,11 @@ def utc_day(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
+def day_start(now: datetime) -> datetime:
+    """00:00 UTC of ``now``'s budget day."""
+    return datetime.combine(utc_day(now), time(0), tzinfo=UTC)
+
+
 def next_reset(now: datetime) -> datetime:
     """When today's budget gives way to a fresh one: the next 00:00 UTC."""
     return datetime.combine(utc_day(now) + timedelta(days=1), time(0), tzinfo=UTC)

@@ -69,6 +69,10 @@ class SkipLapsedBlockedSlots(UseCase[GenerationUnitOfWork]):
             except (DuplicateError, VersionConflictError):
                 # A project advanced concurrently; nothing was written, the next beat retries.
                 logger.info("blocked slots of %s: a project moved meanwhile", organization_id)
+            except Exception:
+                # One organization's failure (a deadlock, say) rolled back its own unit of
+                # work only; the others' slots, and this beat's claims, must not wait on it.
+                logger.exception("blocked slots of %s: not skipped this beat", organization_id)
         return skipped
 
     def _skip(

@@ -14,12 +14,12 @@ reserved; and the admins are alerted when the gate says an alert is owed
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs import gate
-from manyfutures.core.costs.budget import next_reset, utc_day
+from manyfutures.core.costs.budget import day_start, next_reset, utc_day
 from manyfutures.core.costs.model import Operation
 from manyfutures.core.generation.cost_alerts import alert_admins
 from manyfutures.core.generation.ports import GenerationUnitOfWork
@@ -40,27 +40,32 @@ def _limit(uow: GenerationUnitOfWork) -> Decimal:
 def _breaker_opened(
     uow: GenerationUnitOfWork,
     record: Recorder,
+    day: date,
     limit: Decimal,
     now: datetime,
     why: str,
     **data: str,
 ) -> None:
-    """The day is closed: its waiting slots are held back, and it is recorded once.
+    """``day``'s breaker opened: while that day lasts its waiting slots are held back,
+    and it is recorded once.
 
     Pending items that would be claimed before the next 00:00 UTC are blocked now, in
     the transaction that opened the breaker, rather than claimed only to be refused one
     by one. An item a claim holds at this instant is skipped; its job asks the gate,
-    which refuses it the same way.
+    which refuses it the same way. A breaker opened on a day already over (usage
+    reported after midnight, settled on the day its run was admitted) holds back
+    nothing: today's budget is a fresh one.
     """
     blocked = 0
-    for item in uow.queue.pending_due_for_update(next_reset(now)):
-        item.block(DAILY_LIMIT_EXCEEDED)
-        uow.queue.update(item)
-        blocked += 1
+    if day == utc_day(now):
+        for item in uow.queue.pending_due_for_update(next_reset(now)):
+            item.block(DAILY_LIMIT_EXCEEDED, day_start(now))
+            uow.queue.update(item)
+            blocked += 1
     record.event(
         "daily_limit_exceeded",
         {
-            "day": utc_day(now).isoformat(),
+            "day": day.isoformat(),
             "limitGbp": str(limit),
             "reason": why,
             "blockedItems": blocked,
@@ -96,7 +101,7 @@ def reserve_for_run(
     )
     if admission.opened:
         why = "limit_reached" if admission.granted else "reservation_refused"
-        _breaker_opened(uow, record, limit, now, why, episodeId=episode_id)
+        _breaker_opened(uow, record, utc_day(now), limit, now, why, episodeId=episode_id)
     if admission.alert is not None:
         alert_admins(uow, ids, templates, admission.alert, now)
     return admission.granted
@@ -126,10 +131,12 @@ def settle_run_usage(
                 "overrunGbp": str(settlement.overrun_gbp),
             },
         )
+    settled_day = settlement.reservation.day if settlement.reservation else utc_day(now)
     if settlement.opened:
         why = "overrun" if settlement.overrun_gbp else "limit_reached"
-        _breaker_opened(uow, record, limit, now, why, runId=run_id)
-    if settlement.alert is not None:
+        _breaker_opened(uow, record, settled_day, limit, now, why, runId=run_id)
+    # The alerts speak of today; a day already over is told by its events.
+    if settlement.alert is not None and settlement.alert.day == utc_day(now):
         alert_admins(uow, ids, templates, settlement.alert, now)
 
 

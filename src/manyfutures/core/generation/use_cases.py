@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from manyfutures.core.activity.recording import Recorder
+from manyfutures.core.costs.budget import day_start
 from manyfutures.core.costs.model import Operation, TokenUsage
 from manyfutures.core.episodes.episode import (
     Block,
@@ -194,6 +195,9 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 return None
             run_id = self._ids.new_id("run")
             record = Recorder(uow, self._ids, None, now)
+            # A stale open run lost the item: it is failed (its reservation released)
+            # before this attempt reserves, so its ceiling does not count against it.
+            _supersede_open_run(uow, latest, episode, now)
             if not reserve_for_run(
                 uow,
                 self._ids,
@@ -204,11 +208,10 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 self._max_cost_gbp,
                 now,
             ):
-                item.refuse_unstarted(DAILY_LIMIT_EXCEEDED)
+                item.refuse_unstarted(DAILY_LIMIT_EXCEEDED, day_start(now))
                 uow.queue.update(item)
                 uow.commit()
                 return None
-            _supersede_open_run(uow, latest, episode, now)
             episode.start_generation(now)
             notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
             token = self._tokens.new_token()

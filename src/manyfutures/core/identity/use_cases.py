@@ -224,7 +224,9 @@ class UpdateOrganization(_OrganizationSettingsUseCase):
                     "organization.update", "organization", organization.id, old=old, new=new
                 )
                 uow.commit()
-        if limit is not None and limit > old_limit:
+        # Also for the same limit again: resuming is idempotent, so a PATCH whose resume
+        # failed after its commit (a 500) is repaired by sending it again.
+        if limit is not None and limit >= old_limit:
             self._limit_raised(organization.id)
         return self._settings(organization)
 

@@ -162,7 +162,7 @@ class ScheduleQueueItem:
         self.scheduled_for = slot
         self.available_at = slot
 
-    def refuse_unstarted(self, reason: str) -> None:
+    def refuse_unstarted(self, reason: str, day_start: datetime) -> None:
         """The cost gate refused this attempt before its run opened: blocked, and the
         attempt the claim counted is given back.
 
@@ -179,13 +179,22 @@ class ScheduleQueueItem:
         self.attempt_count -= 1
         self.last_error = reason
         self.lease_expires_at = None
+        self._held_for(day_start)
 
-    def block(self, reason: str) -> None:
+    def block(self, reason: str, day_start: datetime) -> None:
         """A waiting slot held back by an open cost breaker (a claimed one is refused
         instead: ``refuse_unstarted``)."""
         self._expect(QueueStatus.PENDING)
         self._move(QueueStatus.BLOCKED)
         self.last_error = reason
+        self._held_for(day_start)
+
+    def _held_for(self, day_start: datetime) -> None:
+        """Held back by the breaker of the UTC day starting at ``day_start``: an overdue
+        slot (due yesterday, still waiting at midnight) belongs to that day from now on,
+        so raising that day's limit resumes it and that day's end, not this beat, skips
+        it. ``available_at`` is when the item may next be claimed, so this is its place."""
+        self.available_at = max(self.available_at, day_start)
 
     def unblock(self) -> None:
         self._expect(QueueStatus.BLOCKED)

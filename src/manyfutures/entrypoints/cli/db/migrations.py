@@ -96,7 +96,10 @@ def _config(settings: Settings) -> Config:
 
 
 def _upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    """``db upgrade [REV]``: prints the revision before and after."""
+    """``db upgrade [REV]``: prints the revision before and after; an unknown REV is 2."""
+    from alembic.script.revision import RevisionError
+    from alembic.util.exc import CommandError
+
     from manyfutures.adapters.postgres.migrate import current_revision, upgrade
 
     def run() -> int:
@@ -104,7 +107,11 @@ def _upgrade(args: argparse.Namespace, settings: Settings) -> int:
         with owner_connection(settings) as connection:
             before = current_revision(connection)
             where = connection.engine.url.render_as_string()
-        upgrade(config, args.revision)
+        try:
+            upgrade(config, args.revision)
+        except (CommandError, RevisionError) as error:
+            print(f"db upgrade: {error}", file=sys.stderr)
+            return 2
         with owner_connection(settings) as connection:
             after = current_revision(connection)
         print(f"{where}: {before or 'empty'} -> {after or 'empty'}")
