@@ -18,7 +18,11 @@ import pytest
 from manyfutures.core.costs import gate
 from manyfutures.core.costs.budget import Admission, ReservationStatus, utc_day
 from manyfutures.core.costs.model import Operation
-from manyfutures.core.shared.errors import DuplicateError
+from manyfutures.core.shared.errors import (
+    DuplicateError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from manyfutures.core.storage import StorageUnitOfWork
 from tests.contract.conftest import Storage
 from tests.contract.test_unit_of_work import seed
@@ -255,3 +259,26 @@ def test_a_release_racing_a_settlement_counts_the_money_once(storage: Storage) -
     assert day is not None and stored is not None
     assert (day.spent_gbp, day.reserved_gbp) == (Decimal("1.20"), 0)
     assert stored.status is ReservationStatus.SETTLED
+
+
+def test_writing_another_organizations_budget_day_is_refused_and_changes_nothing(
+    storage: Storage,
+) -> None:
+    """Refused as a domain error (memory: its day is not visible here; PostgreSQL: the
+    tenant check, which names a row by its primary key: a budget day has no id column),
+    never a crash, and the other organization's day keeps its figures."""
+    seed(storage, "org_a")
+    seed(storage, "org_b")
+    with storage.uow("org_a") as uow:
+        theirs = uow.budget_days.lock(T0.date())
+        uow.commit()
+    theirs.spent_gbp = Decimal("1.00")
+    with (
+        storage.uow("org_b") as uow,
+        pytest.raises((PermissionDeniedError, NotFoundError), match="org_a"),
+    ):
+        uow.budget_days.update(theirs)
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        stored = uow.budget_days.get(T0.date())
+    assert stored is not None and stored.spent_gbp == 0

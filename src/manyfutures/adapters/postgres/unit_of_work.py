@@ -232,9 +232,8 @@ class PostgresUnitOfWork:
         """Every write passes here: refused in Python before row-level security has to."""
         column = tenant_column(table)
         if column is not None and values[column] != self.organization_id:
-            raise PermissionDeniedError(
-                f"{table.name} row {values['id']} belongs to another organization"
-            )
+            key = "/".join(str(values[c.name]) for c in table.primary_key.columns)
+            raise PermissionDeniedError(f"{table.name} row {key} belongs to another organization")
 
     def _scoped_connection(self) -> Connection:
         """The connection, inside a transaction already scoped to this organization."""

@@ -9,16 +9,20 @@ must refuse, so those requests are answered at once with when the day resets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs.breaker import BreakerState, DailyBudget
-from manyfutures.core.costs.budget import DailyCostLimitReachedError, next_reset, utc_day
+from manyfutures.core.costs.budget import (
+    DailyCostLimitReachedError,
+    day_start,
+    next_reset,
+    utc_day,
+)
 from manyfutures.core.generation.ports import GenerationUnitOfWork
-from manyfutures.core.generation.spending import DAILY_LIMIT_EXCEEDED
+from manyfutures.core.generation.spending import organization_limit
 from manyfutures.core.identity.use_cases import ActorQuery
-from manyfutures.core.shared.errors import NotFoundError
 from manyfutures.core.shared.use_case import UseCase
 
 
@@ -34,10 +38,7 @@ class UsageToday:
 
 def usage_today(uow: GenerationUnitOfWork, now: datetime) -> UsageToday:
     """As last committed, without locking the day: a view, not a decision."""
-    organization = uow.organizations.get()
-    if organization is None:
-        raise NotFoundError("organization", uow.organization_id)
-    limit = organization.daily_cost_limit_gbp
+    limit = organization_limit(uow)
     day = uow.budget_days.get(utc_day(now))
     budget = day.budget(limit) if day is not None else DailyBudget(limit)
     return UsageToday(
@@ -78,11 +79,11 @@ class ResumeBlockedSlots(UseCase[GenerationUnitOfWork]):
                 return 0
             resets_at = next_reset(now)
             resumed = 0
-            for item in uow.queue.blocked_for_update(resets_at - timedelta(days=1), resets_at):
-                if item.last_error == DAILY_LIMIT_EXCEEDED:
-                    item.unblock()
-                    uow.queue.update(item)
-                    resumed += 1
+            # Only the cost gate blocks items, and each is held for its day (queue.py).
+            for item in uow.queue.blocked_for_update(day_start(now), resets_at):
+                item.unblock()
+                uow.queue.update(item)
+                resumed += 1
             if resumed:
                 Recorder(uow, self._ids, None, now).event(
                     "daily_limit_lifted", {"day": utc_day(now).isoformat(), "resumedItems": resumed}

@@ -19,16 +19,16 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from manyfutures.core.activity.recording import Recorder
-from manyfutures.core.costs.budget import utc_day
+from manyfutures.core.costs.budget import day_start as start_of_day
 from manyfutures.core.episodes.episode import EpisodeStatus
 from manyfutures.core.generation.ports import GenerationUnitOfWork
+from manyfutures.core.projects.advance import advance_to_next_occurrence
 from manyfutures.core.projects.model import Project, ProjectStatus
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.scheduling.queue import QueueStatus, ScheduleQueueItem
-from manyfutures.core.scheduling.slots import ensure_slot
 from manyfutures.core.shared.app_pages import episode_page
 from manyfutures.core.shared.errors import DuplicateError, VersionConflictError
 from manyfutures.core.shared.ports import Clock, IdGenerator
@@ -58,7 +58,7 @@ class SkipLapsedBlockedSlots(UseCase[GenerationUnitOfWork]):
 
     def __call__(self) -> int:
         now = self._clock.now()
-        day_start = datetime.combine(utc_day(now), time(0), tzinfo=UTC)
+        day_start = start_of_day(now)
         by_organization: dict[str, list[str]] = defaultdict(list)
         for ref in self._gateway.blocked_items_before(day_start, self._batch):
             by_organization[ref.organization_id].append(ref.resource_id)
@@ -79,6 +79,7 @@ class SkipLapsedBlockedSlots(UseCase[GenerationUnitOfWork]):
         self, organization_id: str, item_ids: Sequence[str], day_start: datetime, now: datetime
     ) -> int:
         skipped: dict[str, list[str]] = defaultdict(list)  # project id -> episode ids
+        projects: dict[str, Project | None] = {}
         with self._uow(organization_id) as uow:
             for item_id in item_ids:
                 item = uow.queue.get_for_update(item_id)
@@ -96,14 +97,16 @@ class SkipLapsedBlockedSlots(UseCase[GenerationUnitOfWork]):
                     episode.skip(SKIPPED, now)
                     uow.episodes.update(episode)
                 skipped[item.project_id].append(item.episode_id)
-                project = uow.projects.get(item.project_id)
+                if item.project_id not in projects:
+                    projects[item.project_id] = uow.projects.get(item.project_id)
+                project = projects[item.project_id]
                 if project is not None:
                     self._advance_past(uow, project, item, now)
             if not skipped:
                 return 0
             record = Recorder(uow, self._ids, None, now)
             for project_id, episode_ids in skipped.items():
-                project = uow.projects.get(project_id)
+                project = projects[project_id]
                 if project is not None and not project.is_deleted:
                     record.notify(
                         project.created_by,
@@ -133,9 +136,7 @@ class SkipLapsedBlockedSlots(UseCase[GenerationUnitOfWork]):
         due = project.next_scheduled_at
         if project.status is not ProjectStatus.ACTIVE or due is None or due > item.scheduled_for:
             return
-        project.next_scheduled_at = project.cadence.next_occurrence(now)
-        ensure_slot(uow, self._ids, project, project.next_scheduled_at, now)
-        uow.projects.update(project)
+        advance_to_next_occurrence(uow, self._ids, project, now)
 
 
 def _episodes(count: int) -> str:

@@ -30,7 +30,8 @@ from manyfutures.core.shared.ports import IdGenerator
 DAILY_LIMIT_EXCEEDED = "Daily limit exceeded"
 
 
-def _limit(uow: GenerationUnitOfWork) -> Decimal:
+def organization_limit(uow: GenerationUnitOfWork) -> Decimal:
+    """The organization's daily cost limit; the gate's rules read it on every decision."""
     organization = uow.organizations.get()
     if organization is None:
         raise NotFoundError("organization", uow.organization_id)
@@ -89,7 +90,7 @@ def reserve_for_run(
     Today's budget stays locked until the caller's unit of work ends, so the run it
     then opens is admitted by exactly the budget that was read.
     """
-    limit = _limit(uow)
+    limit = organization_limit(uow)
     admission = gate.reserve(
         uow,
         ids,
@@ -117,7 +118,7 @@ def settle_run_usage(
 ) -> None:
     """Charge what the run reported to the day its reservation was made; called once per
     run, right after its usage went into the ledger."""
-    limit = _limit(uow)
+    limit = organization_limit(uow)
     settlement = gate.settle_run(uow, run_id, sum(costs_gbp, Decimal("0")), limit, now)
     record = Recorder(uow, ids, None, now)
     if settlement.overrun_gbp:

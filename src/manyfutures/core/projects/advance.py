@@ -7,8 +7,9 @@ runs it on its beat.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from manyfutures.core.projects.model import ProjectStatus
+from manyfutures.core.projects.model import Project, ProjectStatus
 from manyfutures.core.projects.ports import ProjectsUnitOfWork
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.scheduling.slots import ensure_slot
@@ -55,8 +56,16 @@ class ScheduleDueProjects(UseCase[ProjectsUnitOfWork]):
             if due > now:
                 return 0
             ensure_slot(uow, self._ids, project, due, now)
-            project.next_scheduled_at = project.cadence.next_occurrence(now)
-            ensure_slot(uow, self._ids, project, project.next_scheduled_at, now)
-            uow.projects.update(project)
+            advance_to_next_occurrence(uow, self._ids, project, now)
             uow.commit()
             return 1
+
+
+def advance_to_next_occurrence(
+    uow: ProjectsUnitOfWork, ids: IdGenerator, project: Project, now: datetime
+) -> None:
+    """The project's next slot becomes its next occurrence after ``now``, queued
+    (idempotent): the scheduler's advance, and the day's end for a skipped slot."""
+    project.next_scheduled_at = project.cadence.next_occurrence(now)
+    ensure_slot(uow, ids, project, project.next_scheduled_at, now)
+    uow.projects.update(project)
