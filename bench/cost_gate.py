@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import queue
 import statistics
 import sys
 import time
@@ -184,7 +185,15 @@ def _race(app_url: URL) -> tuple[float, int]:
         process.start()
     start.wait()
     began = time.monotonic()
-    tallies = [done.get(timeout=600) for _ in processes]
+    # A racer that never reports loses its tally, not the run: the figures that count
+    # come from the database afterwards (``_counted``).
+    tallies = []
+    for _ in processes:
+        try:
+            tallies.append(done.get(timeout=600))
+        except queue.Empty:
+            print("a racer did not report within 600 s; its tally is missing", flush=True)
+            break
     elapsed = time.monotonic() - began
     for process in processes:
         process.join(30)
