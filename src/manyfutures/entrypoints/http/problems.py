@@ -20,6 +20,7 @@ from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from manyfutures.core.costs.budget import DailyCostLimitReachedError
+from manyfutures.core.identity.features import FeatureNotEnabledError
 from manyfutures.core.identity.ports import AuthenticationError, IdentityProviderUnavailableError
 from manyfutures.core.projects.plan_limit import ActiveProjectLimitError
 from manyfutures.core.shared.errors import (
@@ -39,6 +40,10 @@ TYPE_BASE = "/problems/"
 
 def _field_errors(error: Any) -> dict[str, Any]:
     return {"errors": error.field_errors}
+
+
+def _feature(error: Any) -> dict[str, Any]:
+    return {"feature": error.feature}
 
 
 def _plan_counts(error: Any) -> dict[str, Any]:
@@ -64,6 +69,13 @@ _DOMAIN_ERRORS: tuple[
         "plan-active-project-limit",
         "The plan's limit on active projects is reached",
         _plan_counts,
+    ),
+    (
+        FeatureNotEnabledError,
+        403,
+        "feature-not-enabled",
+        "The feature is not enabled for this organization",
+        _feature,
     ),
     (PermissionDeniedError, 403, "forbidden", "Forbidden", None),
     (AuthenticationError, 401, "unauthenticated", "Authentication required", None),
