@@ -1,10 +1,11 @@
-"""Feedback's use cases: the planning notes that steer the next episode."""
+"""Feedback's use cases: the planning notes that steer the next episode, and highlights."""
 
 from __future__ import annotations
 
 from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
+from manyfutures.core.feedback.highlights import CreateHighlight, DeleteHighlight, ListHighlights
 from manyfutures.core.feedback.use_cases import (
     AddPlanningNote,
     ArchivePlanningNote,
@@ -18,3 +19,6 @@ class FeedbackContainer(containers.DeclarativeContainer):
     add_planning_note = use_case(AddPlanningNote, adapters)
     list_planning_notes = use_case(ListPlanningNotes, adapters)
     archive_planning_note = use_case(ArchivePlanningNote, adapters)
+    create_highlight = use_case(CreateHighlight, adapters)
+    list_highlights = use_case(ListHighlights, adapters)
+    delete_highlight = use_case(DeleteHighlight, adapters)

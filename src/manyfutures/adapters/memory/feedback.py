@@ -1,4 +1,4 @@
-"""Planning notes and table-stored memories in memory."""
+"""Planning notes, table-stored memories and highlights in memory."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
+from manyfutures.core.feedback.highlight import Highlight
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 
 PLANNING_NOTES = MemoryTable("planning_notes")
 AGENT_MEMORY = MemoryTable("agent_memory")
+HIGHLIGHTS = MemoryTable("highlights")
 
 
 class PlanningNoteRepository:
@@ -50,4 +52,25 @@ class AgentMemoryRepository:
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
         return sorted(
             (m for m in self._rows.rows() if m.project_id == project_id), key=lambda m: m.id
+        )
+
+
+class HighlightRepository:
+    table: ClassVar[MemoryTable] = HIGHLIGHTS
+
+    def __init__(self, uow: Transaction) -> None:
+        self._rows: TableView[Highlight] = TableView(uow, self.table)
+
+    def add(self, highlight: Highlight) -> None:
+        self._rows.insert(highlight)
+
+    def get(self, highlight_id: str) -> Highlight | None:
+        return self._rows.get(highlight_id)
+
+    def delete(self, highlight: Highlight) -> None:
+        self._rows.delete(highlight)
+
+    def list_for_episode(self, episode_id: str) -> Sequence[Highlight]:
+        return sorted(
+            (h for h in self._rows.rows() if h.episode_id == episode_id), key=lambda h: h.id
         )

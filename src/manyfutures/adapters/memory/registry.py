@@ -43,6 +43,7 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "cost_reservations": budget.CostReservationRepository,
     "planning_notes": feedback.PlanningNoteRepository,
     "agent_memories": feedback.AgentMemoryRepository,
+    "highlights": feedback.HighlightRepository,
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,

@@ -1,12 +1,21 @@
-"""Feedback in PostgreSQL: planning notes and agent memories, and the chat and highlight
-tables that wait for their features."""
+"""Feedback in PostgreSQL: planning notes, agent memories and highlights, and the chat
+tables that wait for their feature."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
+from sqlalchemy import (
+    Connection,
+    CheckConstraint,
+    Index,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -21,6 +30,7 @@ from manyfutures.adapters.postgres.base import (
 )
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.feedback import ports
+from manyfutures.core.feedback.highlight import Highlight
 from manyfutures.core.feedback.model import AgentMemory, ChatRole, PlanningNote, PlanningNoteStatus
 from manyfutures.core.shared.errors import NotFoundError
 
@@ -180,6 +190,21 @@ AGENT_MEMORIES_FOR_PROJECT = (
     .order_by(_memories.c.id)
 )
 
+_highlights = table_of(HighlightRow)
+HIGHLIGHT = select(_highlights).where(
+    _highlights.c.organization_id == ORG, _highlights.c.id == bindparam("id")
+)
+HIGHLIGHTS_FOR_EPISODE = (
+    select(_highlights)
+    .where(
+        _highlights.c.organization_id == ORG, _highlights.c.episode_id == bindparam("episode_id")
+    )
+    .order_by(_highlights.c.id)
+)
+HIGHLIGHT_DELETE = delete(_highlights).where(
+    _highlights.c.organization_id == ORG, _highlights.c.id == bindparam("id")
+)
+
 
 # --- mappers ------------------------------------------------------------------------------
 
@@ -238,6 +263,36 @@ def memory_from_row(r: AgentMemoryRow) -> AgentMemory:
     )
 
 
+def highlight_to_row(h: Highlight) -> HighlightRow:
+    return HighlightRow(
+        id=h.id,
+        organization_id=h.organization_id,
+        user_id=h.user_id,
+        episode_id=h.episode_id,
+        block_id=h.block_id,
+        start_offset=h.start_offset,
+        end_offset=h.end_offset,
+        text=h.text,
+        note=h.note,
+        created_at=h.created_at,
+    )
+
+
+def highlight_from_row(r: HighlightRow) -> Highlight:
+    return Highlight(
+        id=r.id,
+        organization_id=r.organization_id,
+        user_id=r.user_id,
+        episode_id=r.episode_id,
+        block_id=r.block_id,
+        start_offset=r.start_offset,
+        end_offset=r.end_offset,
+        text=r.text,
+        note=r.note,
+        created_at=r.created_at,
+    )
+
+
 # --- repositories -------------------------------------------------------------------------
 
 
@@ -275,3 +330,23 @@ class AgentMemoryRepository(Repository, ports.AgentMemoryRepository):
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
         rows = self._uow.rows(AGENT_MEMORIES_FOR_PROJECT, project_id=project_id)
         return [memory_from_row(r) for r in rows]
+
+
+class HighlightRepository(Repository, ports.HighlightRepository):
+    def add(self, highlight: Highlight) -> None:
+        self._uow.insert(highlight_to_row(highlight))
+
+    def get(self, highlight_id: str) -> Highlight | None:
+        return self._uow.first(HIGHLIGHT, highlight_from_row, id=highlight_id)
+
+    def delete(self, highlight: Highlight) -> None:
+        parameters = {"org": self._org, "id": highlight.id}
+
+        def run(connection: Connection) -> None:
+            connection.execute(HIGHLIGHT_DELETE, parameters)
+
+        self._uow.later(run)
+
+    def list_for_episode(self, episode_id: str) -> Sequence[Highlight]:
+        rows = self._uow.rows(HIGHLIGHTS_FOR_EPISODE, episode_id=episode_id)
+        return [highlight_from_row(r) for r in rows]

@@ -62,6 +62,7 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "cost_reservations": budget.CostReservationRepository,
     "planning_notes": feedback.PlanningNoteRepository,
     "agent_memories": feedback.AgentMemoryRepository,
+    "highlights": feedback.HighlightRepository,
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
+from manyfutures.core.feedback.highlight import Highlight
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.projects.ports import ProjectStore
 from manyfutures.core.shared.unit_of_work import UnitOfWork
@@ -27,13 +28,24 @@ class AgentMemoryRepository(Protocol):
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]: ...
 
 
+class HighlightRepository(Protocol):
+    def add(self, highlight: Highlight) -> None: ...
+    def get(self, highlight_id: str) -> Highlight | None: ...
+    def delete(self, highlight: Highlight) -> None: ...
+    def list_for_episode(self, episode_id: str) -> Sequence[Highlight]:
+        """Oldest first."""
+        ...
+
+
 class FeedbackStore(UnitOfWork, Protocol):
-    """An organization's planning notes and table-stored memories."""
+    """An organization's planning notes, table-stored memories and highlights."""
 
     @property
     def planning_notes(self) -> PlanningNoteRepository: ...
     @property
     def agent_memories(self) -> AgentMemoryRepository: ...
+    @property
+    def highlights(self) -> HighlightRepository: ...
 
 
 class FeedbackUnitOfWork(FeedbackStore, ProjectStore, ActivityStore, Protocol):

@@ -23,6 +23,7 @@ from manyfutures.core.costs.model import Operation
 from manyfutures.core.costs.prices import MAX_TOKENS
 from manyfutures.core.costs.usage_history import MAX_USAGE_DAYS
 from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
+from manyfutures.core.feedback.highlight import MAX_HIGHLIGHT_NOTE_LENGTH
 from manyfutures.core.feedback.model import PlanningNoteStatus
 from manyfutures.core.generation.use_cases import EpisodeDetail
 from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView, OrganizationSettings
@@ -394,6 +395,49 @@ class EventSchema(Schema):
     event_type = _out(fields.String(data_key="eventType"))
     event_data = _out(fields.Dict(data_key="eventData"))
     created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+# --- Highlights -----------------------------------------------------------------------
+
+
+class HighlightCreateSchema(StrictSchema):
+    block_id = fields.String(data_key="blockId", required=True, validate=FullMatch(ID_PATTERN))
+    start_offset = JsonInteger(
+        data_key="startOffset",
+        required=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "First code point highlighted (0-based, included)."},
+    )
+    end_offset = JsonInteger(
+        data_key="endOffset",
+        required=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "Code point after the last one highlighted (excluded)."},
+    )
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Must equal the block's content between the offsets."},
+    )
+    note = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_HIGHLIGHT_NOTE_LENGTH)
+    )
+
+
+class HighlightSchema(Schema):
+    id = _out(fields.String())
+    episode_id = _out(fields.String(data_key="episodeId"))
+    block_id = _out(fields.String(data_key="blockId"))
+    author_id = _out(fields.String(attribute="user_id", data_key="authorId"))
+    start_offset = _out(fields.Integer(data_key="startOffset"))
+    end_offset = _out(fields.Integer(data_key="endOffset"))
+    text = _out(fields.String())
+    note = _out(fields.String(allow_none=True))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+class HighlightListSchema(Schema):
+    items = _out(fields.List(fields.Nested(HighlightSchema)))
 
 
 # --- Usage ----------------------------------------------------------------------------
