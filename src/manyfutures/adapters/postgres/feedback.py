@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import (
-    Connection,
     CheckConstraint,
+    Connection,
     Index,
     UniqueConstraint,
     bindparam,
