@@ -115,7 +115,7 @@ PLAUSIBLE = st.one_of(
     st.sampled_from(
         [
             *("weekly", "custom", "daily", "08:30", "Europe/Paris", "archived", "chat", "25.00"),
-            *("episode_opened", {"mode": "custom", "days": [1, 3]}, ["chat", "memories"]),
+            *("share_clicked", {"mode": "custom", "days": [1, 3]}, ["chat", "highlights"]),
         ]
     ),
     st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=40),
@@ -221,7 +221,7 @@ TARGETS = {
     "track-event": Target(
         "POST",
         lambda ids: "/v1/events",
-        {"eventType": "episode_opened", "eventData": {"episodeId": "ep_1"}},
+        {"eventType": "share_clicked", "eventData": {"episodeId": "ep_1"}},
         (("eventType",), ("eventData",), ("eventData", "episodeId"), ("eventData", "nested")),
     ),
     "update-organization": Target(

@@ -93,13 +93,13 @@ def test_another_organizations_note_is_404(api: Api, other_org: Api) -> None:
 
 def test_track_event(api: Api, container: Container) -> None:
     response = api.post(
-        "/v1/events", json={"eventType": "episode_opened", "eventData": {"episodeId": "ep_1"}}
+        "/v1/events", json={"eventType": "share_clicked", "eventData": {"episodeId": "ep_1"}}
     )
     assert response.status_code == 201
     event = response.get_json()
-    assert (event["eventType"], event["eventData"]) == ("episode_opened", {"episodeId": "ep_1"})
+    assert (event["eventType"], event["eventData"]) == ("share_clicked", {"episodeId": "ep_1"})
     with container.adapters.uow_factory()("org_a") as uow:
-        assert [e.event_type for e in uow.events.list("episode_opened")] == ["episode_opened"]
+        assert [e.event_type for e in uow.events.list("share_clicked")] == ["share_clicked"]
     defaulted = api.post("/v1/events", json={"eventType": "app_started"})
     assert defaulted.get_json()["eventData"] == {}
 

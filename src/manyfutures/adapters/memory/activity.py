@@ -6,10 +6,41 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from manyfutures.adapters.memory.tables import AppendOnly, MemoryTable, newest_first
+from manyfutures.adapters.memory.tables import (
+    DELETED,
+    AppendOnly,
+    MemoryTable,
+    Transaction,
+    newest_first,
+)
+from manyfutures.core.activity.event_types import FIRST_EPISODE_OPENED
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
+from manyfutures.core.shared.errors import DuplicateError
 
-USER_EVENTS = MemoryTable("user_events")
+
+def _first_episode_opened_once(uow: Transaction) -> None:
+    """Postgres's partial unique index ``uq_user_events_first_episode_opened``: one
+    ``first_episode_opened`` per user and organization, however many opens race to it."""
+    inserted = uow.inserted.get("user_events")
+    if not inserted:
+        return
+    staged = uow.staged.get("user_events", {})
+    seen = {
+        (e.organization_id, e.user_id)
+        for e in uow.store.tables["user_events"].values()
+        if e.event_type == FIRST_EPISODE_OPENED
+    }
+    for row_id in sorted(inserted):
+        event = staged.get(row_id, DELETED)
+        if event is DELETED or event.event_type != FIRST_EPISODE_OPENED:
+            continue
+        key = (event.organization_id, event.user_id)
+        if key in seen:
+            raise DuplicateError(f"user {event.user_id} already opened a first episode")
+        seen.add(key)
+
+
+USER_EVENTS = MemoryTable("user_events", check=_first_episode_opened_once)
 AUDIT_LOG = MemoryTable("audit_log")
 NOTIFICATIONS = MemoryTable("notifications")
 
@@ -19,6 +50,12 @@ class UserEventRepository(AppendOnly[UserEvent]):
 
     def list(self, event_type: str | None = None) -> Sequence[UserEvent]:
         return self._oldest_first(lambda e: event_type is None or e.event_type == event_type)
+
+    def list_between(self, since: datetime, until: datetime) -> Sequence[UserEvent]:
+        return self._oldest_first(lambda e: since <= e.created_at < until)
+
+    def recorded_for_user(self, event_type: str, user_id: str) -> bool:
+        return any(e.event_type == event_type and e.user_id == user_id for e in self._rows.rows())
 
 
 class AuditLogRepository(AppendOnly[AuditLog]):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, org_fk, table_of
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.activity import ports
+from manyfutures.core.activity.event_types import FIRST_EPISODE_OPENED
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 
 # --- rows ---------------------------------------------------------------------------------
@@ -33,6 +34,14 @@ class UserEventRow(Base):
             "ix_user_events_organization_id_event_type_id", "organization_id", "event_type", "id"
         ),
         Index("ix_user_events_organization_id_created_at", "organization_id", "created_at"),
+        # A user's first opened episode is recorded once, however many opens race to it.
+        Index(
+            "uq_user_events_first_episode_opened",
+            "organization_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text(f"event_type = '{FIRST_EPISODE_OPENED}'"),
+        ),
     )
 
 
@@ -83,6 +92,18 @@ class NotificationRow(Base):
 _events = table_of(UserEventRow)
 EVENTS = select(_events).where(_events.c.organization_id == ORG).order_by(_events.c.id)
 EVENTS_OF_TYPE = EVENTS.where(_events.c.event_type == bindparam("event_type"))
+EVENTS_BETWEEN = EVENTS.where(
+    _events.c.created_at >= bindparam("since"), _events.c.created_at < bindparam("until")
+)
+USER_EVENT_OF_TYPE = (
+    select(_events.c.id)
+    .where(
+        _events.c.organization_id == ORG,
+        _events.c.event_type == bindparam("event_type"),
+        _events.c.user_id == bindparam("user_id"),
+    )
+    .limit(1)
+)
 
 _audit_log = table_of(AuditLogRow)
 _AUDIT_LOG_PAGE = (
@@ -221,6 +242,13 @@ class UserEventRepository(Repository, ports.UserEventRepository):
         else:
             rows = self._uow.rows(EVENTS_OF_TYPE, event_type=event_type)
         return [event_from_row(r) for r in rows]
+
+    def list_between(self, since: dt.datetime, until: dt.datetime) -> Sequence[UserEvent]:
+        rows = self._uow.rows(EVENTS_BETWEEN, since=since, until=until)
+        return [event_from_row(r) for r in rows]
+
+    def recorded_for_user(self, event_type: str, user_id: str) -> bool:
+        return bool(self._uow.rows(USER_EVENT_OF_TYPE, event_type=event_type, user_id=user_id))
 
 
 class AuditLogRepository(Repository, ports.AuditLogRepository):

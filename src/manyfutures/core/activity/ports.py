@@ -16,6 +16,14 @@ class UserEventRepository(Protocol):
         """Oldest first."""
         ...
 
+    def list_between(self, since: datetime, until: datetime) -> Sequence[UserEvent]:
+        """Recorded at ``since`` or later and before ``until``, oldest first."""
+        ...
+
+    def recorded_for_user(self, event_type: str, user_id: str) -> bool:
+        """Whether ``user_id`` has an event of this type in the organization."""
+        ...
+
 
 class AuditLogRepository(Protocol):
     def add(self, entry: AuditLog) -> None: ...

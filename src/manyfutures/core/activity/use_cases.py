@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from manyfutures.core.activity.event_types import SERVER_EVENT_TYPES
 from manyfutures.core.activity.model import AuditLog, UserEvent
 from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.activity.recording import Recorder
@@ -31,7 +32,11 @@ class TrackEventCommand:
 def validate_event(event_type: str, event_data: object) -> dict[str, Any]:
     if not isinstance(event_type, str) or not EVENT_TYPE_PATTERN.fullmatch(event_type):
         raise ValidationError.for_field(
-            "eventType", "eventType must match ^[a-z][a-z0-9_]{2,63}$ (e.g. episode_opened)"
+            "eventType", "eventType must match ^[a-z][a-z0-9_]{2,63}$ (e.g. share_clicked)"
+        )
+    if event_type in SERVER_EVENT_TYPES:
+        raise ValidationError.for_field(
+            "eventType", f"{event_type} is recorded by the server itself; choose another name"
         )
     if not isinstance(event_data, dict):
         raise ValidationError.for_field("eventData", "eventData must be a JSON object")

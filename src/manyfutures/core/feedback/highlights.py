@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from manyfutures.core.activity.event_types import HIGHLIGHT_CREATED
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.episodes.episode import Block, Episode
 from manyfutures.core.episodes.ports import EpisodeStore
@@ -82,7 +83,7 @@ class CreateHighlight(UseCase[HighlightsUnitOfWork]):
             uow.highlights.add(highlight)
             record.audit("highlight.create", "highlight", highlight.id, new=highlight.text)
             record.event(
-                "highlight_created",
+                HIGHLIGHT_CREATED,
                 {
                     "projectId": episode.project_id,
                     "episodeId": episode.id,

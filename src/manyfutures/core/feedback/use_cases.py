@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from manyfutures.core.activity.event_types import PLANNING_NOTE_SUBMITTED
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.feedback.model import PlanningNote, PlanningNoteStatus
 from manyfutures.core.feedback.ports import FeedbackUnitOfWork
@@ -38,7 +39,9 @@ class AddPlanningNote(UseCase[FeedbackUnitOfWork]):
             )
             uow.planning_notes.add(note)
             record.audit("planning_note.create", "planning_note", note.id, new=text)
-            record.event("feedback_submitted", {"projectId": project.id, "planningNoteId": note.id})
+            record.event(
+                PLANNING_NOTE_SUBMITTED, {"projectId": project.id, "planningNoteId": note.id}
+            )
             uow.commit()
             return note
 

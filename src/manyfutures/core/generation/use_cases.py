@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from manyfutures.core.activity.event_types import (
+    EPISODE_OPENED,
+    EPISODE_PUBLISHED,
+    FIRST_EPISODE_OPENED,
+    PLANNING_NOTE_INCORPORATED,
+)
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs.budget import day_start
 from manyfutures.core.costs.model import Operation, TokenUsage
@@ -62,7 +68,7 @@ from manyfutures.core.scheduling.slots import ensure_slot, new_queue_item
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.app_pages import episode_page, retry_page
 from manyfutures.core.shared.backoff import RetryPolicy
-from manyfutures.core.shared.errors import NotFoundError
+from manyfutures.core.shared.errors import DuplicateError, NotFoundError
 from manyfutures.core.shared.paging import check_page_size
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
@@ -127,6 +133,7 @@ class RetryEpisode(UseCase[GenerationUnitOfWork]):
             item = new_queue_item(self._ids, project, episode.id, now, now)
             uow.queue.add(item)
             record.audit("episode.retry", "episode", episode.id, old="FAILED", new="DRAFT")
+            record.event("episode_retried", {"projectId": project.id, "episodeId": episode.id})
             uow.commit()
             return episode
 
@@ -553,6 +560,14 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
             if note is not None and note.status is PlanningNoteStatus.PENDING:
                 note.incorporate(episode.id, now)
                 uow.planning_notes.update(note)
+                record.event(
+                    PLANNING_NOTE_INCORPORATED,
+                    {
+                        "planningNoteId": note.id,
+                        "projectId": note.project_id,
+                        "episodeId": episode.id,
+                    },
+                )
         run.finish(RunStatus.SUCCEEDED, now)
         uow.runs.update(run)
         if project is not None:
@@ -571,9 +586,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 reading_minutes=episode.reading_minutes,
             )
             email_reader(uow, self._ids, self._templates, project.created_by, ready, now)
-        record.event(
-            "episode_published", {"episodeId": episode.id, "projectId": episode.project_id}
-        )
+        record.event(EPISODE_PUBLISHED, {"episodeId": episode.id, "projectId": episode.project_id})
         return ResultOutcome.PUBLISHED
 
 
@@ -665,10 +678,31 @@ class EpisodeDetail:
 
 
 class GetEpisode(UseCase[GenerationUnitOfWork]):
+    """A reader opening a published episode is recorded (``episode_opened``), and the first
+    time that reader opens one, ``first_episode_opened`` too: once per user, even when two
+    opens race. The loser of that race is refused at commit by the unique index (a
+    ``DuplicateError``) and opens again, now seeing the winner's event."""
+
     def __call__(self, command: EpisodeCommand) -> EpisodeDetail:
-        with self._uow(command.actor.organization_id) as uow:
+        try:
+            return self._open(command)
+        except DuplicateError:
+            return self._open(command)
+
+    def _open(self, command: EpisodeCommand) -> EpisodeDetail:
+        actor = command.actor
+        with self._uow(actor.organization_id) as uow:
             episode, _ = load_episode_and_project(uow, command.episode_id)
-            return EpisodeDetail(episode, tuple(uow.blocks.list_for_episode(episode.id)))
+            detail = EpisodeDetail(episode, tuple(uow.blocks.list_for_episode(episode.id)))
+            if episode.status is not EpisodeStatus.PUBLISHED:
+                return detail  # a draft polled while it is written is not read yet
+            record = Recorder(uow, self._ids, actor.user_id, self._clock.now())
+            opened = {"episodeId": episode.id, "projectId": episode.project_id}
+            record.event(EPISODE_OPENED, opened)
+            if not uow.events.recorded_for_user(FIRST_EPISODE_OPENED, actor.user_id):
+                record.event(FIRST_EPISODE_OPENED, opened)
+            uow.commit()
+            return detail
 
 
 class GetEpisodeStatus(UseCase[GenerationUnitOfWork]):

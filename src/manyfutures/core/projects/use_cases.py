@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from manyfutures.core.activity.event_types import PROJECT_CREATED
 from manyfutures.core.activity.recording import Recorder, changed_settings
 from manyfutures.core.identity.model import DEFAULT_TIMEZONE
 from manyfutures.core.identity.plans import Plan
@@ -100,7 +101,7 @@ class CreateProject(_HeldToThePlan):
             )
             uow.projects.add(project)
             ensure_slot(uow, self._ids, project, first_slot, now)
-            record.event("project_created", {"projectId": project.id})
+            record.event(PROJECT_CREATED, {"projectId": project.id})
             record.audit("project.create", "project", project.id, new=project.settings_snapshot())
             uow.commit()
             return project
