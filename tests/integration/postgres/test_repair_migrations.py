@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
@@ -23,22 +24,26 @@ REPAIRED_TABLES = ("organizations", "projects", "episode_schedule_queue")
 
 
 @contextmanager
-def plain_owner(db: MigratedDatabase, url: URL) -> Iterator[URL]:
+def plain_owner(
+    db: MigratedDatabase, url: URL, tables: tuple[str, ...] = REPAIRED_TABLES
+) -> Iterator[URL]:
     """Hand the repaired tables and Alembic's version table to a role that is neither
     superuser nor BYPASSRLS, and yield a URL connecting as it."""
     role = f"manyfutures_test_owner_{secrets.token_hex(4)}"
     admin = create_owner_engine(url)
     with admin.begin() as connection:
         connection.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
-        for table in REPAIRED_TABLES:
+        for table in tables:
             connection.execute(text(f"ALTER TABLE {table} OWNER TO {role}"))
         connection.execute(text(f"GRANT ALL ON alembic_version TO {role}"))
-        connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        if connection.execute(text("SELECT to_regclass('migration_history')")).scalar():
+            connection.execute(text(f"GRANT ALL ON migration_history TO {role}"))
+        connection.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))
     try:
         yield url.set(username=role, password=None)
     finally:
         with admin.begin() as connection:
-            for table in REPAIRED_TABLES:
+            for table in tables:
                 connection.execute(text(f"ALTER TABLE {table} OWNER TO CURRENT_USER"))
             connection.execute(text(f"DROP OWNED BY {role}"))
             connection.execute(text(f"DROP ROLE {role}"))
@@ -137,3 +142,76 @@ def test_projects_of_organizations_deleted_before_the_fix_are_archived_and_their
     assert projects == {gone: "ARCHIVED 2", alive: "ACTIVE 1"}
     assert slots == {gone: "cancelled", alive: "pending"}
     assert forced == set(REPAIRED_TABLES)
+
+
+ENGAGEMENT = "engagement_events"
+ENGAGEMENT_TABLES = ("organizations", "user_events")
+
+
+def test_the_engagement_migration_keeps_only_gating_features_and_one_first_open_per_user(
+    db: MigratedDatabase,
+) -> None:
+    with db.scratch("engagement") as url:
+        config = alembic_config(
+            url.render_as_string(hide_password=False),
+            app_role=db.app_role,
+            scheduler_role=db.scheduler_role,
+        )
+        before = ScriptDirectory.from_config(config).get_revision(ENGAGEMENT).down_revision
+        assert isinstance(before, str)
+        upgrade(config, before)
+        owner = create_owner_engine(url)
+        try:
+            with owner.begin() as connection:
+                connection.execute(
+                    text(
+                        """INSERT INTO organizations (id, name, daily_cost_limit_gbp,
+                               enabled_features, experimental_features, created_at, updated_at)
+                           VALUES ('org_a', 'A', 50, '{chat,memories,onboarding}',
+                                   '{highlights,notifications}', now(), now()),
+                                  ('org_b', 'B', 50, '{highlights}', '{}', now(), now())"""
+                    )
+                )
+                connection.execute(
+                    text(
+                        """INSERT INTO user_events (id, organization_id, user_id, event_type,
+                               event_data, created_at)
+                           VALUES ('evt_1', 'org_a', 'user_a', 'first_episode_opened', '{}', now()),
+                                  ('evt_2', 'org_a', 'user_a', 'first_episode_opened', '{}', now()),
+                                  ('evt_3', 'org_b', 'user_a', 'first_episode_opened', '{}', now()),
+                                  ('evt_4', 'org_a', 'user_a', 'episode_opened', '{}', now())"""
+                    )
+                )
+            with plain_owner(db, url, ENGAGEMENT_TABLES) as repairer:
+                upgrade(
+                    alembic_config(
+                        repairer.render_as_string(hide_password=False),
+                        app_role=db.app_role,
+                        scheduler_role=db.scheduler_role,
+                    ),
+                    ENGAGEMENT,
+                )
+            with owner.connect() as connection:
+                features = {
+                    row.id: (row.enabled_features, row.experimental_features)
+                    for row in connection.execute(
+                        text(
+                            "SELECT id, enabled_features, experimental_features FROM organizations"
+                        )
+                    )
+                }
+                events = sorted(connection.execute(text("SELECT id FROM user_events")).scalars())
+                forced = set(
+                    connection.execute(
+                        text(
+                            "SELECT relname FROM pg_class "
+                            "WHERE relforcerowsecurity AND relname = ANY(:tables)"
+                        ),
+                        {"tables": list(ENGAGEMENT_TABLES)},
+                    ).scalars()
+                )
+        finally:
+            owner.dispose()
+    assert features == {"org_a": (["chat"], ["highlights"]), "org_b": (["highlights"], [])}
+    assert events == ["evt_1", "evt_3", "evt_4"]
+    assert forced == set(ENGAGEMENT_TABLES)

@@ -7,6 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from manyfutures.core.identity.features import FeatureNotEnabledError, require_feature
+from manyfutures.core.identity.use_cases import validate_features
+from manyfutures.core.shared.errors import ValidationError
 from manyfutures.entrypoints.http.problems import _from_domain
 from tests.support import builders
 
@@ -40,3 +42,11 @@ def test_the_refusal_is_a_403_problem_naming_the_feature() -> None:
     assert body["type"] == "/problems/feature-not-enabled"
     assert body["feature"] == "chat"
     assert "chat" in body["detail"]
+
+
+@pytest.mark.parametrize("name", ["memories", "onboarding", "notifications", "time_travel"])
+def test_only_names_that_gate_routes_can_be_switched_on(name: str) -> None:
+    assert validate_features("enabledFeatures", ("highlights", "chat")) == ["chat", "highlights"]
+    with pytest.raises(ValidationError) as caught:
+        validate_features("enabledFeatures", ("chat", name))
+    assert list(caught.value.field_errors) == ["enabledFeatures"]

@@ -114,6 +114,10 @@ def test_organization_validation(api: Api) -> None:
         ({"dailyCostLimitGbp": "NaN"}, "dailyCostLimitGbp"),
         ({"dailyCostLimitGbp": "999999.99"}, "dailyCostLimitGbp"),
         ({"enabledFeatures": ["time_travel"]}, "enabledFeatures.0"),
+        # Known once, but gating nothing: dropped from the list (ADR 0018).
+        ({"enabledFeatures": ["chat", "memories"]}, "enabledFeatures.1"),
+        ({"experimentalFeatures": ["onboarding"]}, "experimentalFeatures.0"),
+        ({"experimentalFeatures": ["notifications"]}, "experimentalFeatures.0"),
         ({"name": "Renamed"}, "name"),
     ):
         problem = assert_problem(api.patch("/v1/organization", json=body), 422, "validation-error")

@@ -32,9 +32,10 @@ from manyfutures.core.shared.time import load_timezone
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
-# Features an admin may switch on. Later capabilities (chat, highlights…) gate on these names,
-# so an unknown one is a typo that would silently gate nothing: it is rejected.
-KNOWN_FEATURES = frozenset({"chat", "highlights", "memories", "onboarding", "notifications"})
+# Features an admin may switch on: each gates routes (features.require_feature), so a name
+# outside the list would gate nothing and is rejected (ADR 0018: a name joins the list with
+# the routes it gates, and leaves it with them).
+KNOWN_FEATURES = frozenset({"chat", "highlights"})
 # How many of an organization's projects are active, counted by the projects capability,
 # which sits above identity (ADR 0005: a callable from above).
 CountActiveProjects: TypeAlias = Callable[[str], int]
