@@ -24,6 +24,7 @@ from manyfutures.entrypoints.http import (
     health,
     highlights,
     me,
+    metrics,
     n8n_webhooks,
     organization,
     planning_notes,
@@ -56,6 +57,7 @@ API_BLUEPRINTS = (
     organization.blueprint,
     usage_history.blueprint,
     usage.blueprint,
+    metrics.blueprint,
 )
 ROOT_BLUEPRINTS = (health.blueprint, webhooks.blueprint, n8n_webhooks.blueprint)
 # Derived, not listed: a blueprint registered above but left unwired would answer 500

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
+from manyfutures.core.activity.engagement import MAX_METRICS_DAYS
 from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DATA_BYTES
 from manyfutures.core.costs.model import Operation
 from manyfutures.core.costs.prices import MAX_TOKENS
@@ -649,6 +650,65 @@ class AuditLogEntrySchema(Schema):
     old_value = _out(fields.String(data_key="oldValue", allow_none=True))
     new_value = _out(fields.String(data_key="newValue", allow_none=True))
     created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+
+
+# --- Engagement metrics ---------------------------------------------------------------
+
+
+class EngagementQuerySchema(StrictSchema):
+    first = fields.Date(
+        data_key="from",
+        required=True,
+        metadata={"description": "First UTC date, included (YYYY-MM-DD)."},
+    )
+    last = fields.Date(
+        data_key="to",
+        required=True,
+        metadata={
+            "description": f"Last UTC date, included; at most {MAX_METRICS_DAYS} days from "
+            "from, both counted."
+        },
+    )
+
+
+def _count(name: str, description: str) -> fields.Integer:
+    return _out(fields.Integer(data_key=name, metadata={"description": description}))
+
+
+class EngagementMetricsSchema(Schema):
+    first = _out(fields.Date(data_key="from"))
+    last = _out(fields.Date(data_key="to"))
+    active_projects = _count(
+        "activeProjects",
+        "Projects with an episode published or opened, or a reader's planning note, "
+        "feedback or highlight, in the range.",
+    )
+    episodes_published = _count("episodesPublished", "Episodes published in the range.")
+    episodes_opened = _count("episodesOpened", "Distinct episodes opened by a reader.")
+    opens = _count("opens", "Every open of a published episode (episode_opened events).")
+    new_readers = _count("newReaders", "Readers who opened their first episode.")
+    median_seconds_to_first_open = _out(
+        fields.Float(
+            data_key="medianSecondsToFirstOpen",
+            allow_none=True,
+            metadata={
+                "description": "Median, over episodes published in the range and opened in "
+                "it, of the seconds from publishing to the first open; null if none."
+            },
+        )
+    )
+    planning_notes_submitted = _count("planningNotesSubmitted", "Planning notes added.")
+    planning_notes_incorporated = _count(
+        "planningNotesIncorporated", "Planning notes carried into a published episode."
+    )
+    feedback_count = _count("feedbackCount", "Episode feedback with a rating.")
+    average_feedback_rating = _out(
+        fields.Float(
+            data_key="averageFeedbackRating",
+            allow_none=True,
+            metadata={"description": "Mean rating (1-5), two decimals; null without feedback."},
+        )
+    )
 
 
 # --- Health and webhooks --------------------------------------------------------------
