@@ -453,7 +453,7 @@ class TestQueries:
                         organization_id="org_a",
                         user_id="u",
                         action="project.update" if n % 2 else "project.create",
-                        resource_type="project",
+                        resource_type="project" if n < 4 else "episode",
                         resource_id=f"proj_{n % 2}",
                         old_value="o",
                         new_value="n",
@@ -478,6 +478,18 @@ class TestQueries:
             assert [a.id for a in uow.audit_log.list(limit=1)] == ["audit_4"]
             next_page = uow.audit_log.list(limit=2, after_id="audit_3")
             assert [a.id for a in next_page] == ["audit_2", "audit_1"]
+            assert [a.id for a in uow.audit_log.list(resource_type="episode")] == ["audit_4"]
+            projects = uow.audit_log.list(resource_type="project", resource_id="proj_0")
+            assert [a.id for a in projects] == ["audit_2"]
+            assert list(uow.audit_log.list(resource_type="membership")) == []
+            # Events in a window: since included, until excluded, oldest first.
+            assert [e.id for e in uow.events.list_between(T0, T0 + timedelta(hours=1))] == [
+                "evt_1",
+                "evt_2",
+                "evt_3",
+                "evt_4",
+            ]
+            assert list(uow.events.list_between(T0 - timedelta(hours=1), T0)) == []
 
 
 class TestOptimisticLocking:

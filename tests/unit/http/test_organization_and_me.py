@@ -137,7 +137,8 @@ def test_members_get_403_on_admin_routes(member: Api) -> None:
 
 def test_audit_log_filters_and_pages(api: Api, clock: ManualClock) -> None:
     seeded = [row["action"] for row in api.get("/v1/audit-log").get_json()["items"]]
-    assert seeded == ["membership.create", "membership.create"]  # the tenant's two members
+    # The tenant's two members, and the organization the first one's webhook created.
+    assert seeded == ["membership.create", "membership.create", "organization.create"]
     first = create_project(api)
     clock.advance(timedelta(hours=1))
     second = create_project(api)
@@ -155,6 +156,10 @@ def test_audit_log_filters_and_pages(api: Api, clock: ManualClock) -> None:
     assert [row["resourceId"] for row in updates] == [first["id"]]
     about_second = api.get(f"/v1/audit-log?resourceId={second['id']}").get_json()["items"]
     assert [row["action"] for row in about_second] == ["project.create"]
+    members = api.get("/v1/audit-log?resourceType=membership").get_json()["items"]
+    assert [row["action"] for row in members] == ["membership.create", "membership.create"]
+    projects = api.get("/v1/audit-log?resourceType=project&limit=2").get_json()["items"]
+    assert [row["resourceType"] for row in projects] == ["project", "project"]
 
     start = clock.now() - timedelta(hours=1, minutes=30)
     window = api.get(
@@ -164,7 +169,7 @@ def test_audit_log_filters_and_pages(api: Api, clock: ManualClock) -> None:
 
     page = api.get("/v1/audit-log?limit=2").get_json()
     assert len(page["items"]) == 2
-    rest = api.get(f"/v1/audit-log?limit=4&cursor={page['nextCursor']}").get_json()
+    rest = api.get(f"/v1/audit-log?limit=5&cursor={page['nextCursor']}").get_json()
     assert [row["action"] for row in rest["items"]] == ["project.create", *seeded]
     assert rest["items"][0]["resourceId"] == first["id"]
     assert rest["nextCursor"] is None
@@ -184,10 +189,20 @@ def test_audit_log_query_validation(api: Api) -> None:
         query_string={"from": "2026-01-06T00:00:00Z", "to": "2026-01-05T00:00:00Z"},
     )
     assert_problem(backwards, 422, "validation-error")
+    for unknown in ("widget", "Project", ""):
+        problem = assert_problem(
+            api.get("/v1/audit-log", query_string={"resourceType": unknown}),
+            422,
+            "validation-error",
+        )
+        assert "resourceType" in problem["errors"]
 
 
 def test_audit_log_is_per_organization(api: Api, other_org: Api) -> None:
     project = create_project(api)
     theirs = other_org.get("/v1/audit-log").get_json()["items"]
-    assert [row["action"] for row in theirs] == ["membership.create"]  # only their own member
+    assert [row["action"] for row in theirs] == [
+        "membership.create",
+        "organization.create",
+    ]  # their own
     assert project["id"] not in {row["resourceId"] for row in theirs}

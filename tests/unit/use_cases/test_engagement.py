@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from manyfutures.core.activity.use_cases import TrackEventCommand
+from manyfutures.core.activity.use_cases import ListAuditLogQuery, TrackEventCommand
 from manyfutures.core.feedback.model import PlanningNoteStatus
 from manyfutures.core.feedback.use_cases import (
     AddPlanningNoteCommand,
@@ -112,3 +112,17 @@ def test_bad_events_are_rejected(
     with pytest.raises(ValidationError) as caught:
         harness.track_event(TrackEventCommand(actor, event_type, data))  # type: ignore[arg-type]
     assert field in caught.value.field_errors
+
+
+def test_the_audit_log_filters_by_resource_type_and_refuses_unknown_types(
+    harness: Harness, alice: Actor, project_id: str
+) -> None:
+    list_audit = harness.container.activity.list_audit_log()
+    harness.add_note(AddPlanningNoteCommand(alice, project_id, "More on policy"))
+    notes = list_audit(ListAuditLogQuery(alice, resource_type="planning_note"))
+    assert [row.action for row in notes] == ["planning_note.create"]
+    projects = list_audit(ListAuditLogQuery(alice, resource_type="project"))
+    assert [row.resource_id for row in projects] == [project_id]
+    with pytest.raises(ValidationError) as caught:
+        list_audit(ListAuditLogQuery(alice, resource_type="widget"))
+    assert list(caught.value.field_errors) == ["resourceType"]

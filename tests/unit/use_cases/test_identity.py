@@ -94,9 +94,16 @@ def test_an_organization_is_created_renamed_and_tombstoned(
     with harness.uow("org_acme") as uow:
         organization = uow.organizations.get()
         deletions = uow.audit_log.list(action="organization.delete")
+        trail = sorted(uow.audit_log.list(resource_type="organization"), key=lambda r: r.id)
     assert organization is not None
     assert (organization.name, organization.deleted_at is not None) == ("Acme Ltd", True)
     assert [row.resource_id for row in deletions] == ["org_acme"]
+    # Clerk's changes are audited like ours, by nobody of ours.
+    assert [(row.action, row.user_id, row.old_value, row.new_value) for row in trail] == [
+        ("organization.create", None, None, '{"name": "Acme"}'),
+        ("organization.update", None, '{"name": "Acme"}', '{"name": "Acme Ltd"}'),
+        ("organization.delete", None, None, None),
+    ]
 
 
 def test_a_membership_is_synced_changed_and_removed(
@@ -122,7 +129,12 @@ def test_a_membership_is_synced_changed_and_removed(
     with harness.uow("org_acme") as uow:
         assert uow.memberships.get_for_user("user_ada") is None
         actions = [row.action for row in sorted(uow.audit_log.list(), key=lambda r: r.id)]
-    assert actions == ["membership.create", "membership.update", "membership.delete"]
+    assert actions == [
+        "organization.create",  # by the membership that arrived before the organization
+        "membership.create",
+        "membership.update",
+        "membership.delete",
+    ]
 
 
 def test_deleting_an_organization_stops_its_projects_and_their_slots(

@@ -69,12 +69,14 @@ class AuditLogRepository(AppendOnly[AuditLog]):
         until: datetime | None = None,
         limit: int = 100,
         after_id: str | None = None,
+        resource_type: str | None = None,
     ) -> Sequence[AuditLog]:
         matching = (
             a
             for a in self._rows.rows()
             if (action is None or a.action == action)
             and (resource_id is None or a.resource_id == resource_id)
+            and (resource_type is None or a.resource_type == resource_type)
             and (since is None or a.created_at >= since)
             and (until is None or a.created_at < until)
         )

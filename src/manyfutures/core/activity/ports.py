@@ -35,6 +35,7 @@ class AuditLogRepository(Protocol):
         until: datetime | None = None,
         limit: int = 100,
         after_id: str | None = None,
+        resource_type: str | None = None,
     ) -> Sequence[AuditLog]:
         """Newest first; ``since`` inclusive, ``until`` exclusive, ``after_id`` continues a page."""
         ...

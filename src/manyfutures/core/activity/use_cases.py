@@ -13,6 +13,7 @@ from manyfutures.core.activity.event_types import SERVER_EVENT_TYPES
 from manyfutures.core.activity.model import AuditLog, UserEvent
 from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.activity.recording import Recorder
+from manyfutures.core.activity.resource_types import AUDITED_RESOURCE_TYPES
 from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.errors import ValidationError
 from manyfutures.core.shared.paging import check_page_size
@@ -69,6 +70,7 @@ class ListAuditLogQuery:
     actor: Actor
     action: str | None = None
     resource_id: str | None = None
+    resource_type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 50
@@ -83,10 +85,16 @@ class ListAuditLog(UseCase[ActivityStore]):
         limit = check_page_size(query.limit)
         if query.since and query.until and query.since >= query.until:
             raise ValidationError.for_field("from", "from must be before to")
+        if query.resource_type is not None and query.resource_type not in AUDITED_RESOURCE_TYPES:
+            raise ValidationError.for_field(
+                "resourceType",
+                f"resourceType must be one of {sorted(AUDITED_RESOURCE_TYPES)}",
+            )
         with self._uow(query.actor.organization_id) as uow:
             return uow.audit_log.list(
                 action=query.action,
                 resource_id=query.resource_id,
+                resource_type=query.resource_type,
                 since=query.since,
                 until=query.until,
                 limit=limit,

@@ -359,13 +359,22 @@ def _new_organization(command: SyncOrganizationCommand, now: datetime) -> Organi
 
 
 def _ensure_organization(
-    uow: IdentityStore, command: SyncOrganizationCommand, now: datetime
+    uow: IdentityStore, record: Recorder, command: SyncOrganizationCommand, now: datetime
 ) -> Organization | None:
     organization = uow.organizations.get()
     if organization is None:
         organization = _new_organization(command, now)
         uow.organizations.add(organization)
+        _audit_created(record, organization)
     return organization if organization.deleted_at is None else None
+
+
+def _audit_created(record: Recorder, organization: Organization) -> None:
+    """Clerk tells us of an organization an admin created there: audited like our own
+    changes, by nobody of ours (``user_id`` None)."""
+    record.audit(
+        "organization.create", "organization", organization.id, new={"name": organization.name}
+    )
 
 
 class SyncOrganization(PlanUseCase):
@@ -385,7 +394,16 @@ class SyncOrganization(PlanUseCase):
                 organization = _new_organization(command, now)
                 # Added first: the plan's audit rows refer to it.
                 uow.organizations.add(organization)
+                _audit_created(record, organization)
             renamed = organization.name != command.name
+            if renamed:
+                record.audit(
+                    "organization.update",
+                    "organization",
+                    organization.id,
+                    old={"name": organization.name},
+                    new={"name": command.name},
+                )
             organization.name = command.name
             replanned = command.plan is not None and change_plan(
                 organization, command.plan, self._plan_defaults, record, "clerk"
@@ -458,6 +476,7 @@ class SyncMembership(UseCase[IdentityUnitOfWork]):
             record = Recorder(uow, self._ids, None, now)
             organization = _ensure_organization(
                 uow,
+                record,
                 SyncOrganizationCommand(command.organization_id, command.organization_name),
                 now,
             )

@@ -72,7 +72,7 @@ def update_organization(
 @blueprint.get("/audit-log")
 @operation(
     TAG,
-    "Audit log, newest first; filter by action, resource and date range",
+    "Audit log, newest first; filter by action, resource type, resource and date range",
     query=AuditLogQuerySchema,
     responses={200: AuditLogPageSchema},
 )
@@ -86,6 +86,7 @@ def list_audit_log(
             current_actor(),
             action=query["action"],
             resource_id=query["resource_id"],
+            resource_type=query["resource_type"],
             since=query["since"],
             until=query["until"],
             limit=query["limit"],

@@ -19,6 +19,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_dump, validate, vali
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from manyfutures.core.activity.engagement import MAX_METRICS_DAYS
+from manyfutures.core.activity.resource_types import AUDITED_RESOURCE_TYPES
 from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DATA_BYTES
 from manyfutures.core.costs.model import Operation
 from manyfutures.core.costs.prices import MAX_TOKENS
@@ -632,6 +633,11 @@ class AuditLogQuerySchema(PageQuerySchema):
     )
     resource_id = fields.String(
         data_key="resourceId", load_default=None, validate=validate.Length(1, 100)
+    )
+    resource_type = fields.String(
+        data_key="resourceType",
+        load_default=None,
+        validate=validate.OneOf(sorted(AUDITED_RESOURCE_TYPES)),
     )
     since = fields.AwareDateTime(
         data_key="from", load_default=None, metadata={"description": "Inclusive, ISO 8601."}
