@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit log, newest first; filter by action, resource and date range */
+        /** Audit log, newest first; filter by action, resource type, resource and date range */
         get: operations["v1_organization_list_audit_log"];
         put?: never;
         post?: never;
@@ -66,6 +66,24 @@ export interface paths {
         get: operations["v1_episodes_get_episode"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/episodes/{episode_id}/highlights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the organization's highlights on an episode, oldest first */
+        get: operations["v1_highlights_list_highlights"];
+        put?: never;
+        /** Highlight a passage of a block: offsets in Unicode code points, text equal to the slice */
+        post: operations["v1_highlights_create_highlight"];
         delete?: never;
         options?: never;
         head?: never;
@@ -123,6 +141,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/highlights/{highlight_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of your own highlights */
+        delete: operations["v1_highlights_delete_highlight"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -132,6 +167,23 @@ export interface paths {
         };
         /** The caller: user, organization, role and enabled features */
         get: operations["v1_me_get_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/engagement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Engagement from `from` to `to` (UTC dates, at most 92 days), derived from events */
+        get: operations["v1_metrics_get_engagement_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -433,6 +485,32 @@ export interface components {
             createdAt: string;
             blocks: components["schemas"]["Block"][];
         };
+        Highlight: {
+            id: string;
+            episodeId: string;
+            blockId: string;
+            authorId: string;
+            startOffset: number;
+            endOffset: number;
+            text: string;
+            note: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        HighlightList: {
+            items: components["schemas"]["Highlight"][];
+        };
+        HighlightCreate: {
+            blockId: string;
+            /** @description First code point highlighted (0-based, included). */
+            startOffset: number;
+            /** @description Code point after the last one highlighted (excluded). */
+            endOffset: number;
+            /** @description Must equal the block's content between the offsets. */
+            text: string;
+            /** @default null */
+            note: string | null;
+        };
         Episode: {
             id: string;
             projectId: string;
@@ -500,6 +578,32 @@ export interface components {
             /** @enum {unknown} */
             role: "admin" | "member";
         };
+        EngagementMetrics: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description Projects with an episode published or opened, or a reader's planning note, feedback or highlight, in the range. */
+            activeProjects: number;
+            /** @description Episodes published in the range. */
+            episodesPublished: number;
+            /** @description Distinct episodes opened by a reader. */
+            episodesOpened: number;
+            /** @description Every open of a published episode (episode_opened events). */
+            opens: number;
+            /** @description Readers who opened their first episode. */
+            newReaders: number;
+            /** @description Median, over episodes published in the range and opened in it, of the seconds from publishing to the first open; null if none. */
+            medianSecondsToFirstOpen: number | null;
+            /** @description Planning notes added. */
+            planningNotesSubmitted: number;
+            /** @description Planning notes carried into a published episode. */
+            planningNotesIncorporated: number;
+            /** @description Episode feedback with a rating. */
+            feedbackCount: number;
+            /** @description Mean rating (1-5), two decimals; null without feedback. */
+            averageFeedbackRating: number | null;
+        };
         Plan: {
             /** @description How many projects may be active at once. */
             maxActiveProjects: number;
@@ -524,8 +628,8 @@ export interface components {
         OrganizationUpdate: {
             /** @description GBP as a decimal string, e.g. '50.00': from 0 to the plan's dailyLimitCeilingGbp (422 above it). */
             dailyCostLimitGbp?: string;
-            enabledFeatures?: ("chat" | "highlights" | "memories" | "notifications" | "onboarding")[];
-            experimentalFeatures?: ("chat" | "highlights" | "memories" | "notifications" | "onboarding")[];
+            enabledFeatures?: ("chat" | "highlights")[];
+            experimentalFeatures?: ("chat" | "highlights")[];
         };
         PlanningNoteUpdate: {
             /**
@@ -806,6 +910,7 @@ export interface operations {
                 /** @description e.g. project.update */
                 action?: string | null;
                 resourceId?: string | null;
+                resourceType?: "episode" | "highlight" | "membership" | "organization" | "planning_note" | "project" | null;
                 /** @description Inclusive, ISO 8601. */
                 from?: string | null;
                 /** @description Exclusive, ISO 8601. */
@@ -913,6 +1018,192 @@ export interface operations {
             };
             /** @description Not found in the caller's organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    v1_highlights_list_highlights: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                episode_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighlightList"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    v1_highlights_create_highlight: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 visible ASCII characters. Replays within 24 h return the first response. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                episode_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HighlightCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Highlight"];
+                };
+            };
+            /** @description Malformed JSON, or a malformed If-Match */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description State conflict, or the same Idempotency-Key is still in progress */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` has messages per field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1203,6 +1494,71 @@ export interface operations {
             };
         };
     };
+    v1_highlights_delete_highlight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                highlight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     v1_me_get_me: {
         parameters: {
             query?: never;
@@ -1232,6 +1588,76 @@ export interface operations {
             };
             /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    v1_metrics_get_engagement_metrics: {
+        parameters: {
+            query: {
+                /** @description First UTC date, included (YYYY-MM-DD). */
+                from: string;
+                /** @description Last UTC date, included; at most 92 days from from, both counted. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngagementMetrics"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` has messages per field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
