@@ -209,7 +209,7 @@ def test_membership_before_user_and_organization_creates_both(
     with container.adapters.uow_factory()("org_acme") as uow:
         assert uow.memberships.get_for_user("user_ada").role is Role.MEMBER
         actions = [row.action for row in sorted(uow.audit_log.list(), key=lambda r: r.id)]
-    assert actions == ["membership.create", "membership.update"]
+    assert actions == ["organization.create", "membership.create", "membership.update"]
 
     deleted = deliver(client, membership_event("organizationMembership.deleted"), msg_id="msg_3")
     assert deleted.get_json()["applied"] is True
