@@ -133,7 +133,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record an event (eventType ^[a-z][a-z0-9_]{2,63}$, eventData <= 8 KiB) */
+        /** Record a client event (eventType ^[a-z][a-z0-9_]{2,63}$, not one of the server's; eventData <= 8 KiB) */
         post: operations["v1_events_track_event"];
         delete?: never;
         options?: never;

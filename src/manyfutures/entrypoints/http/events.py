@@ -1,4 +1,5 @@
-"""Client-side events (``episode_opened``, …) recorded server-side."""
+"""Client-side events (``share_clicked``, …), stored beside the ones the server records
+itself (whose names a client may not use: core/activity/event_types.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ blueprint = Blueprint("events", __name__)
 @blueprint.post("/events")
 @operation(
     "Events",
-    "Record an event (eventType ^[a-z][a-z0-9_]{2,63}$, eventData <= 8 KiB)",
+    "Record a client event (eventType ^[a-z][a-z0-9_]{2,63}$, not one of the server's; "
+    "eventData <= 8 KiB)",
     body=EventCreateSchema,
     responses={201: EventSchema},
 )
