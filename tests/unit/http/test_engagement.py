@@ -123,3 +123,14 @@ def test_metrics_are_for_admins_and_refuse_bad_ranges(api: Api, member: Api) -> 
         problem = assert_problem(api.get(f"{METRICS}?{query}"), 422, "validation-error")
         assert field in problem["errors"], (query, problem)
     assert api.get(f"{METRICS}?from=2026-01-01&to=2026-04-02").status_code == 200
+
+
+def test_clients_may_not_post_the_events_the_server_records(api: Api) -> None:
+    for name in ("episode_opened", "first_episode_opened", "feedback_submitted"):
+        problem = assert_problem(
+            api.post("/v1/events", json={"eventType": name, "eventData": {"rating": 5}}),
+            422,
+            "validation-error",
+        )
+        assert "eventType" in problem["errors"]
+    assert api.post("/v1/events", json={"eventType": "share_clicked"}).status_code == 201

@@ -3,7 +3,7 @@
 The server records these itself, in the transaction of what they describe; a client may
 record others (``POST /v1/events``) but not these, so a metric derived from them
 (``GET /v1/metrics/engagement``) counts only what the server saw happen.
-``tests/unit/core/test_event_catalogue.py`` fails for a name recorded in the core that is
+``tests/unit/core/test_activity_catalogues.py`` fails for a name recorded in the core that is
 not listed here.
 """
 
