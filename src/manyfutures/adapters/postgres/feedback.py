@@ -1,12 +1,12 @@
-"""Feedback in PostgreSQL: planning notes and agent memories, and the chat and highlight
-tables that wait for their features."""
+"""Feedback in PostgreSQL: planning notes and agent memories, and the highlights table
+that waits for its feature."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, select, text
+from sqlalchemy import CheckConstraint, Index, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -21,7 +21,7 @@ from manyfutures.adapters.postgres.base import (
 )
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.feedback import ports
-from manyfutures.core.feedback.model import AgentMemory, ChatRole, PlanningNote, PlanningNoteStatus
+from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
@@ -80,58 +80,6 @@ class AgentMemoryRow(Base):
             "id",
         ),
         CheckConstraint("importance BETWEEN 0 AND 1", name="importance_range"),
-    )
-
-
-class ChatSessionRow(Base):
-    __tablename__ = "chat_sessions"
-
-    id: Mapped[Id] = mapped_column(primary_key=True)
-    organization_id: Mapped[Id] = mapped_column(org_fk())
-    user_id: Mapped[Id]
-    project_id: Mapped[Id]
-    episode_id: Mapped[str | None] = mapped_column(ID_TYPE)
-    title: Mapped[str | None]
-    created_at: Mapped[Timestamp]
-
-    __table_args__ = (
-        UniqueConstraint("id", "organization_id"),
-        tenant_fk("project_id", "projects"),
-        tenant_fk("episode_id", "episodes"),
-        Index(
-            "ix_chat_sessions_organization_id_project_id_id",
-            "organization_id",
-            "project_id",
-            "id",
-        ),
-        Index(
-            "ix_chat_sessions_organization_id_episode_id",
-            "organization_id",
-            "episode_id",
-            postgresql_where=text("episode_id IS NOT NULL"),
-        ),
-    )
-
-
-class ChatMessageRow(Base):
-    __tablename__ = "chat_messages"
-
-    id: Mapped[Id] = mapped_column(primary_key=True)
-    organization_id: Mapped[Id] = mapped_column(org_fk())
-    session_id: Mapped[Id]
-    role: Mapped[str]
-    content: Mapped[str]
-    created_at: Mapped[Timestamp]
-
-    __table_args__ = (
-        tenant_fk("session_id", "chat_sessions"),
-        Index(
-            "ix_chat_messages_organization_id_session_id_id",
-            "organization_id",
-            "session_id",
-            "id",
-        ),
-        one_of("role", ChatRole),
     )
 
 
