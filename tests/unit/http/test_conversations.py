@@ -15,7 +15,12 @@ from manyfutures.container import Container
 from manyfutures.core.conversations.model import MessageStatus
 from manyfutures.core.conversations.onboarding import OPENING_QUESTION
 from manyfutures.entrypoints.http.app import create_app
+from manyfutures.core.conversations.ports import AssistantReply, ReplyUsage
+from manyfutures.core.costs.model import Operation
+from manyfutures.core.episodes.episode import Block
+from tests.support import builders as b
 from tests.support.assistants import HeldReplyJobs, ScriptedAssistant
+from tests.support.builders import T0
 from tests.support.fakes import ManualClock
 from tests.unit.http.conftest import Api, assert_problem, build_test_container, seed_tenants
 
@@ -279,6 +284,42 @@ class TestChat:
         messages = api.get(f"{CHAT}/{session}").get_json()["messages"]
         assert messages[-1]["content"].startswith("You asked: “What changed this week?”")
         assert {"chat_session.create", "chat_message.create"} <= set(actions(api))
+
+    def test_a_chat_on_an_episode_reads_its_text_and_its_usage_is_recorded_as_chat(
+        self, api: Api, jobs: HeldReplyJobs, assistant: ScriptedAssistant, container: Container
+    ) -> None:
+        enable_chat(api)
+        project, _ = chat_on_new_project(api)
+        with container.adapters.uow_factory()("org_a") as uow:
+            uow.episodes.add(b.episode("ep_1", project, title="Sodium", summary="Cheaper cells"))
+            uow.blocks.add(
+                Block(
+                    id="blk_1",
+                    episode_id="ep_1",
+                    organization_id="org_a",
+                    content="Sodium-ion is shipping.",
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            uow.commit()
+        session = api.post(CHAT, json={"projectId": project, "episodeId": "ep_1"}).get_json()
+        assert session["episodeId"] == "ep_1"
+        post(api, session["id"], "Is it real?", CHAT)
+        assistant.fallback = lambda request: AssistantReply(
+            "Yes", (ReplyUsage("gpt-4o-mini", 1000, 200, None),)
+        )
+        assert jobs.run_all() == [MessageStatus.COMPLETED]
+        assert (
+            assistant.requests[-1].context == "Sodium\n\nCheaper cells\n\nSodium-ion is shipping."
+        )
+        with container.adapters.uow_factory()("org_a") as uow:
+            daily = uow.token_usage.daily(T0.date())
+        assert daily is not None
+        assert daily.operation_breakdown[Operation.CHAT].tokens == 1200
+        assert daily.operation_breakdown[Operation.CHAT].cost_gbp > 0  # priced from the table
+        usage = api.get("/v1/usage/today").get_json()
+        assert usage["reservedGbp"] == "0.00" and usage["spentGbp"] != "0.00"
 
     def test_chat_on_another_organizations_project_or_a_foreign_episode_is_not_found(
         self, api: Api, other_org: Api
