@@ -14,10 +14,10 @@ from manyfutures.adapters.memory.local_assistant import LocalAssistant
 from manyfutures.container import Container
 from manyfutures.core.conversations.model import MessageStatus
 from manyfutures.core.conversations.onboarding import OPENING_QUESTION
-from manyfutures.entrypoints.http.app import create_app
 from manyfutures.core.conversations.ports import AssistantReply, ReplyUsage
 from manyfutures.core.costs.model import Operation
 from manyfutures.core.episodes.episode import Block
+from manyfutures.entrypoints.http.app import create_app
 from tests.support import builders as b
 from tests.support.assistants import HeldReplyJobs, ScriptedAssistant
 from tests.support.builders import T0
