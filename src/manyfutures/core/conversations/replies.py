@@ -107,10 +107,13 @@ class ProduceReply(UseCase[ConversationsUnitOfWork]):
     ) -> MessageStatus:
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
+            # Session before reply, the order a retry takes them in, so the two never
+            # wait on each other.
+            found = uow.chat_messages.get(command.message_id)
+            assert found is not None  # messages are never deleted
+            conversation = uow.conversations.get_for_update(found.session_id)
             reply = uow.chat_messages.get_for_update(command.message_id)
-            assert reply is not None
-            conversation = uow.conversations.get_for_update(reply.session_id)
-            assert conversation is not None
+            assert conversation is not None and reply is not None
             self._record_usage(uow, conversation, reply, command.attempt, kind, answer)
             if reply.awaits(command.attempt):
                 reply.complete(answer.content, now)
