@@ -3,6 +3,7 @@ the chat feature gate, the cost gate, bad input and other callers' sessions."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -338,3 +339,23 @@ class TestChat:
         enable_chat(api)
         session = start_onboarding(api)
         assert_problem(api.get(f"{CHAT}/{session['id']}"), 404, "not-found")
+
+
+def test_in_memory_mode_a_thread_produces_the_reply_while_the_client_polls() -> None:
+    """The production wiring of `manyfutures run`: the local assistant on a thread pool."""
+    container = build_test_container()
+    seed_tenants(container)
+    try:
+        api = Api(create_app(container).test_client())
+        session = start_onboarding(api)
+        assert post(api, session["id"], "Ports and shipping").status_code == 202
+        deadline = time.monotonic() + 10
+        while (reply := api.get(f"{ONBOARDING}/{session['id']}").get_json()["messages"][-1])[
+            "status"
+        ] == "pending":
+            assert time.monotonic() < deadline, "the reply job never ran"
+            time.sleep(0.01)
+        assert reply["status"] == "completed"
+        assert "Ports and shipping" in reply["content"]
+    finally:
+        container.unwire()
