@@ -17,6 +17,7 @@ from dependency_injector import containers, providers
 
 from manyfutures.composition.activity import ActivityContainer
 from manyfutures.composition.adapters import AdaptersContainer
+from manyfutures.composition.conversations import ConversationsContainer
 from manyfutures.composition.costs import CostsContainer
 from manyfutures.composition.feedback import FeedbackContainer
 from manyfutures.composition.generation import GenerationContainer
@@ -47,6 +48,7 @@ class Container(containers.DeclarativeContainer):
     activity = providers.Container(ActivityContainer, adapters=adapters)
     costs = providers.Container(CostsContainer, adapters=adapters)
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)
+    conversations = providers.Container(ConversationsContainer, config=config, adapters=adapters)
     scheduling = providers.Container(
         SchedulingContainer,
         config=config,

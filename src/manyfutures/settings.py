@@ -26,6 +26,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "generator": ("simulated", "n8n"),
     "email": ("console", "smtp"),
     "dispatcher": ("threads", "rq"),
+    "assistant": ("local", "n8n"),
 }
 
 
@@ -66,6 +67,9 @@ class Settings:
     generator: str = "simulated"
     email: str = "console"
     dispatcher: str = "threads"
+    # Who writes onboarding's and chat's replies: the deterministic local assistant, or
+    # the n8n chat workflow (N8N_CHAT_WEBHOOK_URL). ADR 0017.
+    assistant: str = "local"
     host: str = "127.0.0.1"
     port: int = 8000
     tick_seconds: float = 1.0
@@ -111,6 +115,14 @@ class Settings:
         default="X-Webhook-Key", metadata=_env("N8N_WEBHOOK_HEADER_NAME")
     )
     n8n_webhook_header_value: str = field(default="", metadata=_env("N8N_WEBHOOK_HEADER_VALUE"))
+    # ASSISTANT=n8n: the chat workflow's webhook, behind the same Header Auth credential.
+    n8n_chat_webhook_url: str = field(default="", metadata=_env("N8N_CHAT_WEBHOOK_URL"))
+    # How long a reply job waits for the assistant's answer; a reply still pending after
+    # the deadline counts as lost and may be retried. The most one reply may spend is
+    # reserved on the daily budget before it is queued.
+    assistant_timeout_seconds: float = 60.0
+    assistant_reply_deadline_seconds: float = 120.0
+    max_assistant_reply_cost_gbp: str = "0.10"
     n8n_connect_timeout_seconds: float = 3.0
     n8n_read_timeout_seconds: float = 10.0
     # When set, n8n's callbacks must also carry an HMAC signature made with it.
@@ -179,6 +191,7 @@ class Settings:
         if self.app_url:
             self._validate_app_url()
         self._validate_generation()
+        self._validate_assistant()
         self._validate_plans()
         self._validate_postgres()
 
@@ -305,6 +318,38 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}MAX_EPISODE_COST_GBP={self.max_episode_cost_gbp!r} is not a positive "
                 "amount in pounds such as 1.50"
+            )
+
+    def _validate_assistant(self) -> None:
+        if self.assistant == "n8n" and not _is_http_url(self.n8n_chat_webhook_url):
+            raise SettingsError(
+                f"{PREFIX}ASSISTANT=n8n needs N8N_CHAT_WEBHOOK_URL, the chat workflow's http(s) "
+                "webhook URL"
+            )
+        header = self.n8n_webhook_header_value
+        if self.assistant == "n8n" and not (header and header.isprintable()):
+            raise SettingsError(
+                f"{PREFIX}ASSISTANT=n8n needs N8N_WEBHOOK_HEADER_VALUE, the Header Auth "
+                "credential's value"
+            )
+        if self.assistant_timeout_seconds <= 0:
+            raise SettingsError(f"{PREFIX}ASSISTANT_TIMEOUT_SECONDS must be positive")
+        # A job still waiting for the assistant must not be taken for a lost one.
+        if self.assistant_reply_deadline_seconds <= (
+            self.assistant_timeout_seconds + self.n8n_connect_timeout_seconds
+        ):
+            raise SettingsError(
+                f"{PREFIX}ASSISTANT_REPLY_DEADLINE_SECONDS must be longer than "
+                f"{PREFIX}ASSISTANT_TIMEOUT_SECONDS plus {PREFIX}N8N_CONNECT_TIMEOUT_SECONDS"
+            )
+        try:
+            cost = Decimal(self.max_assistant_reply_cost_gbp)
+        except InvalidOperation:
+            cost = Decimal("NaN")
+        if not cost.is_finite() or cost <= 0:
+            raise SettingsError(
+                f"{PREFIX}MAX_ASSISTANT_REPLY_COST_GBP={self.max_assistant_reply_cost_gbp!r} is "
+                "not a positive amount in pounds such as 0.10"
             )
 
     def _validate_plans(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
+from manyfutures.core.conversations.ports import ConversationStore
 from manyfutures.core.costs.ports import BudgetStore, UsageStore
 from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
@@ -32,6 +33,7 @@ class StorageUnitOfWork(
     FeedbackStore,
     ActivityStore,
     OutboxStore,
+    ConversationStore,
     Protocol,
 ):
     """All of them."""

@@ -8,6 +8,7 @@ fails is left to the Postgres queue: the item comes back when its lease runs out
 from __future__ import annotations
 
 from manyfutures.adapters.memory.simulated_generator import SimulatedRun
+from manyfutures.core.conversations.replies import ProduceReply, ProduceReplyCommand
 from manyfutures.core.generation.ports import GenerationRequest
 from manyfutures.core.generation.use_cases import StartGeneration, StartGenerationCommand
 from manyfutures.core.outbox.use_cases import DispatchOutbox
@@ -32,3 +33,10 @@ def simulate_generation(request: GenerationRequest) -> str:
     simulate: SimulatedRun = process_container().generation.simulation()
     simulate(request)
     return request.run_id
+
+
+def produce_reply(organization_id: str, message_id: str, attempt: int) -> str | None:
+    """The reply's status once produced, or None if that attempt was no longer awaited."""
+    produce: ProduceReply = process_container().conversations.produce_reply()
+    status = produce(ProduceReplyCommand(organization_id, message_id, attempt))
+    return status.value if status is not None else None

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from rq import SimpleWorker
 from rq.worker import BaseWorker
 
-from manyfutures.adapters.rq.queues import GENERATION, OUTBOX, SIMULATION, rq_connection
+from manyfutures.adapters.rq.queues import (
+    ASSISTANT,
+    GENERATION,
+    OUTBOX,
+    SIMULATION,
+    rq_connection,
+)
 from manyfutures.settings import Settings
 
 WORKER_CLASS: type[BaseWorker] = SimpleWorker
@@ -23,8 +29,9 @@ WORKER_CLASS: type[BaseWorker] = SimpleWorker
 
 def default_queues(settings: Settings) -> tuple[str, ...]:
     """In priority order: a generation job must start within its start lease, so it goes
-    before mail; the simulated generator's runs exist only when it is the generator."""
-    queues = (GENERATION, OUTBOX)
+    first, then the assistant's replies a reader is waiting for, then mail; the simulated
+    generator's runs exist only when it is the generator."""
+    queues = (GENERATION, ASSISTANT, OUTBOX)
     return (*queues, SIMULATION) if settings.generator == "simulated" else queues
 
 

@@ -29,7 +29,7 @@ def test_the_worker_shows_in_rq_info_and_a_hung_job_is_stopped_by_its_timeout(
     connection = pipeline.redis()
     eventually(lambda: len(Worker.all(connection=connection)) == 1, 20, pipeline.logs_text)
     (worker,) = Worker.all(connection=connection)
-    assert worker.queue_names() == ["generation", "outbox", "simulation"]
+    assert worker.queue_names() == ["generation", "assistant", "outbox", "simulation"]
     info = subprocess.run(
         [RQ, "info", "--url", pipeline.redis_url, "--only-workers"],
         capture_output=True,

@@ -259,7 +259,6 @@ EXPECTED_PRIVILEGES = {
     "token_usage_runs": {"SELECT", "INSERT"},
     "audit_log": {"SELECT", "INSERT"},
     "user_events": {"SELECT", "INSERT"},
-    "chat_messages": {"SELECT", "INSERT"},
     # Inserted with the change it reports; only the dispatcher's functions change it after.
     "outbox_messages": {"SELECT", "INSERT"},
     "memberships": {"SELECT", "INSERT", "UPDATE", "DELETE"},

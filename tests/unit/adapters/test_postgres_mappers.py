@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from manyfutures.adapters.postgres import (
     activity,
     budget,
+    conversations,
     episodes,
     feedback,
     generation,
@@ -34,6 +35,7 @@ from manyfutures.adapters.postgres import (
 )
 from manyfutures.adapters.postgres.registry import CAPABILITIES
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
+from manyfutures.core.conversations.model import ChatMessage, Conversation
 from manyfutures.core.costs.budget import BudgetDay, CostReservation
 from manyfutures.core.episodes.episode import Block, Episode
 from manyfutures.core.feedback.highlight import Highlight
@@ -99,6 +101,8 @@ PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
     (AuditLog, activity.audit_to_row, activity.audit_from_row),
     (Notification, activity.notification_to_row, activity.notification_from_row),
     (OutboxMessage, outbox.message_to_row, outbox.message_from_row),
+    (Conversation, conversations.conversation_to_row, conversations.conversation_from_row),
+    (ChatMessage, conversations.message_to_row, conversations.message_from_row),
 ]
 
 

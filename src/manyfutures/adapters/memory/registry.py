@@ -11,6 +11,7 @@ from typing import ClassVar, Protocol
 from manyfutures.adapters.memory import (
     activity,
     budget,
+    conversations,
     costs,
     episodes,
     feedback,
@@ -48,6 +49,8 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,
     "outbox": outbox.OutboxRepository,
+    "conversations": conversations.ConversationRepository,
+    "chat_messages": conversations.ChatMessageRepository,
 }
 # Tables a repository keeps beside its own, committed with the rest.
 SECONDARY_TABLES = (costs.TOKEN_USAGE_RUNS,)

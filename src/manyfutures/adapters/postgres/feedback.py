@@ -1,5 +1,4 @@
-"""Feedback in PostgreSQL: planning notes, agent memories and highlights, and the chat
-tables that wait for their feature."""
+"""Feedback in PostgreSQL: planning notes, agent memories and highlights."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from sqlalchemy import (
     CheckConstraint,
     Connection,
     Index,
-    UniqueConstraint,
     bindparam,
     delete,
     select,
@@ -31,7 +29,7 @@ from manyfutures.adapters.postgres.base import (
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.feedback import ports
 from manyfutures.core.feedback.highlight import Highlight
-from manyfutures.core.feedback.model import AgentMemory, ChatRole, PlanningNote, PlanningNoteStatus
+from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
@@ -90,58 +88,6 @@ class AgentMemoryRow(Base):
             "id",
         ),
         CheckConstraint("importance BETWEEN 0 AND 1", name="importance_range"),
-    )
-
-
-class ChatSessionRow(Base):
-    __tablename__ = "chat_sessions"
-
-    id: Mapped[Id] = mapped_column(primary_key=True)
-    organization_id: Mapped[Id] = mapped_column(org_fk())
-    user_id: Mapped[Id]
-    project_id: Mapped[Id]
-    episode_id: Mapped[str | None] = mapped_column(ID_TYPE)
-    title: Mapped[str | None]
-    created_at: Mapped[Timestamp]
-
-    __table_args__ = (
-        UniqueConstraint("id", "organization_id"),
-        tenant_fk("project_id", "projects"),
-        tenant_fk("episode_id", "episodes"),
-        Index(
-            "ix_chat_sessions_organization_id_project_id_id",
-            "organization_id",
-            "project_id",
-            "id",
-        ),
-        Index(
-            "ix_chat_sessions_organization_id_episode_id",
-            "organization_id",
-            "episode_id",
-            postgresql_where=text("episode_id IS NOT NULL"),
-        ),
-    )
-
-
-class ChatMessageRow(Base):
-    __tablename__ = "chat_messages"
-
-    id: Mapped[Id] = mapped_column(primary_key=True)
-    organization_id: Mapped[Id] = mapped_column(org_fk())
-    session_id: Mapped[Id]
-    role: Mapped[str]
-    content: Mapped[str]
-    created_at: Mapped[Timestamp]
-
-    __table_args__ = (
-        tenant_fk("session_id", "chat_sessions"),
-        Index(
-            "ix_chat_messages_organization_id_session_id_id",
-            "organization_id",
-            "session_id",
-            "id",
-        ),
-        one_of("role", ChatRole),
     )
 
 

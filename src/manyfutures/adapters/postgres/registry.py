@@ -23,6 +23,7 @@ from types import ModuleType
 from manyfutures.adapters.postgres import (
     activity,
     budget,
+    conversations,
     costs,
     episodes,
     feedback,
@@ -44,6 +45,7 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     costs,
     budget,
     feedback,
+    conversations,
     activity,
     outbox,
 )
@@ -67,6 +69,8 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,
     "outbox": outbox.OutboxRepository,
+    "conversations": conversations.ConversationRepository,
+    "chat_messages": conversations.ChatMessageRepository,
 }
 
 METADATA = Base.metadata

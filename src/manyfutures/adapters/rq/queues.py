@@ -9,6 +9,7 @@ from __future__ import annotations
 import redis
 
 GENERATION = "generation"  # start a generation: one per claimed (queue item, attempt)
+ASSISTANT = "assistant"  # produce an assistant reply: one per (reply, attempt)
 OUTBOX = "outbox"  # deliver outbox messages
 SIMULATION = "simulation"  # the simulated generator's runs, standing in for n8n
 CONNECT_TIMEOUT_SECONDS = 2.0

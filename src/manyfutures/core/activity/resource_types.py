@@ -8,5 +8,14 @@ fails for an audit written in the core with a type that is not listed here.
 from __future__ import annotations
 
 AUDITED_RESOURCE_TYPES = frozenset(
-    {"organization", "membership", "project", "episode", "planning_note", "highlight"}
+    {
+        "organization",
+        "membership",
+        "project",
+        "episode",
+        "planning_note",
+        "highlight",
+        "chat_session",
+        "chat_message",
+    }
 )

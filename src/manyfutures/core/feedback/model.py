@@ -1,4 +1,4 @@
-"""What readers tell us to steer the next episode: planning notes, memories, chat roles."""
+"""What readers tell us to steer the next episode: planning notes and memories."""
 
 from __future__ import annotations
 
@@ -66,10 +66,3 @@ class AgentMemory:
     importance: float = 0.5
     created_at: datetime
     expires_at: datetime | None = None
-
-
-class ChatRole(enum.StrEnum):
-    """The chat tables already constrain their role column to these, ahead of chat itself."""
-
-    USER = "user"
-    ASSISTANT = "assistant"

@@ -90,11 +90,37 @@ def reserve_for_run(
     Today's budget stays locked until the caller's unit of work ends, so the run it
     then opens is admitted by exactly the budget that was read.
     """
+    return reserve_for(
+        uow,
+        ids,
+        templates,
+        record,
+        Operation.EPISODE_GENERATION,
+        run_id,
+        max_cost_gbp,
+        now,
+        episodeId=episode_id,
+    )
+
+
+def reserve_for(
+    uow: GenerationUnitOfWork,
+    ids: IdGenerator,
+    templates: EmailTemplates,
+    record: Recorder,
+    operation: Operation,
+    run_id: str,
+    max_cost_gbp: Decimal,
+    now: datetime,
+    **data: str,
+) -> bool:
+    """``reserve_for_run`` for any operation that reports its usage under ``run_id`` (an
+    assistant reply's attempt, say); ``data`` names it in a ``daily_limit_exceeded`` event."""
     limit = organization_limit(uow)
     admission = gate.reserve(
         uow,
         ids,
-        operation=Operation.EPISODE_GENERATION,
+        operation=operation,
         amount_gbp=max_cost_gbp,
         run_id=run_id,
         limit_gbp=limit,
@@ -102,7 +128,7 @@ def reserve_for_run(
     )
     if admission.opened:
         why = "limit_reached" if admission.granted else "reservation_refused"
-        _breaker_opened(uow, record, utc_day(now), limit, now, why, episodeId=episode_id)
+        _breaker_opened(uow, record, utc_day(now), limit, now, why, **data)
     if admission.alert is not None:
         alert_admins(uow, ids, templates, admission.alert, now)
     return admission.granted

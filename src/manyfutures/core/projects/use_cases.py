@@ -67,44 +67,58 @@ class CreateProject(_HeldToThePlan):
     past the plan's active projects is refused."""
 
     def __call__(self, command: CreateProjectCommand) -> Project:
-        actor = command.actor
-        now = self._clock.now()
-        with self._uow(actor.organization_id) as uow:
-            record = Recorder(uow, self._ids, actor.user_id, now)
-            user = uow.users.get(actor.user_id)
-            timezone = command.timezone or (user.timezone if user else DEFAULT_TIMEZONE)
-            errors = FieldErrors()
-            title = errors.check(lambda: validate_title(command.title))
-            brief = errors.check(lambda: validate_brief(command.brief))
-            cadence = errors.check(
-                lambda: Cadence.create(
-                    command.cadence_mode,
-                    command.days,
-                    command.delivery_time or DEFAULT_DELIVERY_TIME,
-                    timezone,
-                )
+        with self._uow(command.actor.organization_id) as uow:
+            project = create_project_in(
+                uow, self._ids, self._plan_defaults, command, self._clock.now()
             )
-            errors.raise_if_any("the project is not valid")
-            assert title is not None and brief is not None and cadence is not None
-            require_room_for_an_active_project(uow, lock_the_plan(uow, self._plan_defaults))
-            first_slot = now if command.deliver_first_now else cadence.next_occurrence(now)
-            project = Project(
-                id=self._ids.new_id("proj"),
-                organization_id=actor.organization_id,
-                created_by=actor.user_id,
-                title=title,
-                onboarding_brief=brief,
-                cadence=cadence,
-                next_scheduled_at=first_slot,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.projects.add(project)
-            ensure_slot(uow, self._ids, project, first_slot, now)
-            record.event(PROJECT_CREATED, {"projectId": project.id})
-            record.audit("project.create", "project", project.id, new=project.settings_snapshot())
             uow.commit()
             return project
+
+
+def create_project_in(
+    uow: ProjectsUnitOfWork,
+    ids: IdGenerator,
+    plan_defaults: Plan,
+    command: CreateProjectCommand,
+    now: datetime,
+) -> Project:
+    """Create the project inside the caller's unit of work, by the same rules wherever a
+    project comes from (the API, or a completed onboarding, which commits both at once)."""
+    actor = command.actor
+    record = Recorder(uow, ids, actor.user_id, now)
+    user = uow.users.get(actor.user_id)
+    timezone = command.timezone or (user.timezone if user else DEFAULT_TIMEZONE)
+    errors = FieldErrors()
+    title = errors.check(lambda: validate_title(command.title))
+    brief = errors.check(lambda: validate_brief(command.brief))
+    cadence = errors.check(
+        lambda: Cadence.create(
+            command.cadence_mode,
+            command.days,
+            command.delivery_time or DEFAULT_DELIVERY_TIME,
+            timezone,
+        )
+    )
+    errors.raise_if_any("the project is not valid")
+    assert title is not None and brief is not None and cadence is not None
+    require_room_for_an_active_project(uow, lock_the_plan(uow, plan_defaults))
+    first_slot = now if command.deliver_first_now else cadence.next_occurrence(now)
+    project = Project(
+        id=ids.new_id("proj"),
+        organization_id=actor.organization_id,
+        created_by=actor.user_id,
+        title=title,
+        onboarding_brief=brief,
+        cadence=cadence,
+        next_scheduled_at=first_slot,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.projects.add(project)
+    ensure_slot(uow, ids, project, first_slot, now)
+    record.event(PROJECT_CREATED, {"projectId": project.id})
+    record.audit("project.create", "project", project.id, new=project.settings_snapshot())
+    return project
 
 
 @dataclass(frozen=True, slots=True)

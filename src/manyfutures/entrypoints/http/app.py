@@ -19,6 +19,7 @@ from flask_limiter import Limiter
 
 from manyfutures.container import Container
 from manyfutures.entrypoints.http import (
+    conversations,
     episodes,
     events,
     health,
@@ -58,6 +59,7 @@ API_BLUEPRINTS = (
     usage_history.blueprint,
     usage.blueprint,
     metrics.blueprint,
+    conversations.blueprint,
 )
 ROOT_BLUEPRINTS = (health.blueprint, webhooks.blueprint, n8n_webhooks.blueprint)
 # Derived, not listed: a blueprint registered above but left unwired would answer 500

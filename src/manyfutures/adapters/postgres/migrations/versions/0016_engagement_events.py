@@ -1,7 +1,7 @@
 """Engagement events: the first opened episode once per user; feature flags that gate.
 
 Revision ID: engagement_events
-Revises: cost_alerts_day_end
+Revises: assistant_conversations
 Create Date: 2026-12-01
 
 * ``uq_user_events_first_episode_opened``: a partial unique index on ``user_events
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "engagement_events"
-down_revision: str | None = "cost_alerts_day_end"
+down_revision: str | None = "assistant_conversations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
