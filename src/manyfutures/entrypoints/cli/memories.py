@@ -49,7 +49,8 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
             {
                 "organizationId": ref.organization_id,
                 "projectId": outcome.project_id,
-                "moved" if not args.dry_run else "wouldMove": outcome.moved,
+                "moved": outcome.moved,
+                "dryRun": args.dry_run,
                 "migrated": outcome.migrated,
             }
         )
