@@ -135,11 +135,11 @@ def _memory_to_json(m: ProjectMemory) -> dict[str, Any]:
 
 def legacy_memory_id(project_id: str, ordinal: int, content: str) -> str:
     """The id of a memory stored without one: the one migration ``memory_ids`` gave it
-    (``'mem_' || left(md5(project id || ':' || ordinal || ':' || content), 26)``, 1-based
+    (``'memory_' || left(md5(project id || ':' || ordinal || ':' || content), 26)``, 1-based
     ordinal). Only a release older than that migration writes one, during a rolling
     deploy; the next write of the project stores it."""
     digest = hashlib.md5(f"{project_id}:{ordinal}:{content}".encode(), usedforsecurity=False)
-    return "mem_" + digest.hexdigest()[:26]
+    return "memory_" + digest.hexdigest()[:26]
 
 
 def _memory_from_json(project: ProjectRow, ordinal: int, d: dict[str, Any]) -> ProjectMemory:

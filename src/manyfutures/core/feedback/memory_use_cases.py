@@ -97,7 +97,7 @@ class CreateMemory(_Migrating):
             # Held until commit: a concurrent write or migration of the project waits.
             project = load_project(uow, command.project_id, locked=True)
             memory = Memory(
-                id=self._ids.new_id("mem"),
+                id=self._ids.new_id("memory"),
                 project_id=project.id,
                 content=new.content,
                 memory_type=new.memory_type,

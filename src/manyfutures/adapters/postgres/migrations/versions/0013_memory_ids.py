@@ -6,7 +6,7 @@ Create Date: 2026-12-01
 
 * Repair: every memory kept as JSON on a project gets the id it is addressed by
   (``DELETE /v1/memories/<id>``) and keeps when the project moves to ``agent_memory``:
-  ``'mem_' || left(md5(project id || ':' || ordinal || ':' || content), 26)``, the
+  ``'memory_' || left(md5(project id || ':' || ordinal || ':' || content), 26)``, the
   ordinal 1-based in the array, so it is unique and the same on every database
   (``adapters/postgres/projects.legacy_memory_id`` derives the same one for a memory a
   previous release writes without an id during a rolling deploy). A memory without
@@ -44,7 +44,7 @@ GIVE_MEMORIES_IDS = """
                       || CASE WHEN e.m ? 'id' THEN '{}'::jsonb
                               ELSE jsonb_build_object(
                                   'id',
-                                  'mem_' || left(md5(p.id || ':' || e.ordinal || ':'
+                                  'memory_' || left(md5(p.id || ':' || e.ordinal || ':'
                                                      || (e.m ->> 'content')), 26))
                          END
                       || CASE WHEN e.m ->> 'created_at' IS NOT NULL THEN '{}'::jsonb
