@@ -206,6 +206,10 @@ class MigrateProjectMemories(_Migrating):
 
     def __call__(self, command: MigrateMemoriesCommand) -> MigrationOutcome:
         now = self._clock.now()
+        # Evaluated unheld first: the daily check visits every project on JSON, and most
+        # cross no trigger, so only one that does is locked (and evaluated again, held).
+        if not (command.forced or self._due(command, now)):
+            return MigrationOutcome(command.project_id, 0, (), migrated=False)
         with self._uow(command.organization_id) as uow:
             project = uow.projects.get_for_update(command.project_id)
             if project is None or project.memory_storage is MemoryStorage.TABLE:
@@ -225,6 +229,13 @@ class MigrateProjectMemories(_Migrating):
                 command.before_commit(outcome)
             uow.commit()
             return outcome
+
+    def _due(self, command: MigrateMemoriesCommand, now: datetime) -> bool:
+        with self._uow(command.organization_id) as uow:
+            project = uow.projects.get(command.project_id)
+            return project is not None and bool(
+                reasons_to_move(uow, project, now, self._launched_on)
+            )
 
 
 def _projects_on_json(gateway: MemoryStoreGateway) -> Iterator[JsonMemoryProject]:
