@@ -23,6 +23,7 @@ from manyfutures.composition.feedback import FeedbackContainer
 from manyfutures.composition.generation import GenerationContainer
 from manyfutures.composition.http import HttpContainer
 from manyfutures.composition.identity import IdentityContainer
+from manyfutures.composition.memories import MemoriesContainer
 from manyfutures.composition.outbox import OutboxContainer
 from manyfutures.composition.projects import ProjectsContainer
 from manyfutures.composition.scheduling import SchedulingContainer
@@ -45,6 +46,7 @@ class Container(containers.DeclarativeContainer):
         limit_raised=generation.resume_blocked_slots,
     )
     feedback = providers.Container(FeedbackContainer, adapters=adapters)
+    memories = providers.Container(MemoriesContainer, config=config, adapters=adapters)
     activity = providers.Container(ActivityContainer, adapters=adapters)
     costs = providers.Container(CostsContainer, adapters=adapters)
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)

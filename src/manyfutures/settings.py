@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +41,11 @@ _FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
 
 class SettingsError(ValueError):
     pass
+
+
+def launch_day(value: str) -> date | None:
+    """``MANYFUTURES_LAUNCH_DATE``: empty means not launched yet."""
+    return date.fromisoformat(value) if value else None
 
 
 # RFC 9110 token characters.
@@ -84,6 +90,11 @@ class Settings:
     generation_deadline_seconds: float = 600.0
     simulated_stage_seconds: float = 1.0
     worker_threads: int = 2
+    # Memories (core/feedback/memories.py): the launch day (YYYY-MM-DD) three calendar months
+    # after which every project's memories move to the table (none: not launched yet), and
+    # how often the scheduler evaluates the migration triggers of the projects on JSON.
+    launch_date: str = ""
+    memory_check_seconds: float = 86_400.0
     # The outbox dispatcher (docs/postgres.md#outbox): a batch every poll in `manyfutures run`.
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 10
@@ -185,6 +196,7 @@ class Settings:
                 f"{PREFIX}LOG_LEVEL={self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}"
             )
         self._validate_scheduling()
+        self._validate_memories()
         self._validate_http()
         self._validate_outbox()
         self._validate_smtp()
@@ -215,6 +227,16 @@ class Settings:
                 f"{PREFIX}SCHEDULER_MAX_WAITING_JOBS={self.scheduler_max_waiting_jobs} must be "
                 "at least 1"
             )
+
+    def _validate_memories(self) -> None:
+        try:
+            launch_day(self.launch_date)
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}LAUNCH_DATE={self.launch_date!r} is not a date such as 2026-01-31"
+            ) from None
+        if self.memory_check_seconds <= 0:
+            raise SettingsError(f"{PREFIX}MEMORY_CHECK_SECONDS must be positive")
 
     def _validate_http(self) -> None:
         if self.auth == "dev" and self.storage != "memory" and not self.allow_dev_auth:

@@ -18,15 +18,18 @@ from dataclasses import dataclass
 
 import pytest
 
+from manyfutures.adapters.memory.memory_store_gateway import InMemoryMemoryStoreGateway
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.postgres.memory_store_gateway import PostgresMemoryStoreGateway
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from manyfutures.core.feedback.ports import MemoryStoreGateway
 from manyfutures.core.generation.ports import RunLocator
 from manyfutures.core.outbox.ports import OutboxGateway
 from manyfutures.core.scheduling.ports import SchedulerGateway
@@ -40,6 +43,7 @@ class Storage:
     gateway: SchedulerGateway
     outbox: OutboxGateway
     runs: RunLocator
+    memories: MemoryStoreGateway
 
 
 def _memory() -> Iterator[Storage]:
@@ -49,6 +53,7 @@ def _memory() -> Iterator[Storage]:
         InMemorySchedulerGateway(store),
         InMemoryOutboxGateway(store),
         InMemoryRunLocator(store),
+        InMemoryMemoryStoreGateway(store),
     )
 
 
@@ -61,6 +66,7 @@ def _postgres(request: pytest.FixtureRequest) -> Iterator[Storage]:
         PostgresSchedulerGateway(engine),
         PostgresOutboxGateway(engine),
         PostgresRunLocator(engine),
+        PostgresMemoryStoreGateway(engine),
     )
 
 

@@ -161,8 +161,15 @@ class TestRoundTrips:
         project = b.project(
             "proj_2",
             memories=[
-                ProjectMemory("likes policy", "preference", 0.9, T0, T0 + timedelta(days=3)),
-                ProjectMemory("skip crypto"),
+                ProjectMemory(
+                    id="mem_1",
+                    content="likes policy",
+                    memory_type="preference",
+                    importance=0.9,
+                    created_at=T0,
+                    expires_at=T0 + timedelta(days=3),
+                ),
+                ProjectMemory(id="mem_2", content="skip crypto", created_at=T0),
             ],
             memory_storage=MemoryStorage.TABLE,
         )

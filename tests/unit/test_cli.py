@@ -11,7 +11,7 @@ from manyfutures.entrypoints import all_in_one, cli, scheduler, worker
 from manyfutures.entrypoints.http import server
 from manyfutures.settings import Settings
 
-GROUPS = ("run", "serve", "worker", "scheduler", "db", "outbox", "orgs", "openapi")
+GROUPS = ("run", "serve", "worker", "scheduler", "db", "outbox", "orgs", "memories", "openapi")
 HEAVY = ("gunicorn", "werkzeug", "flask", "sqlalchemy", "alembic", "dependency_injector", "rq")
 RQ_ENVIRONMENT = {
     "MANYFUTURES_DISPATCHER": "rq",

@@ -33,6 +33,9 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
     loops = (
         BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
         BackgroundLoop("outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds),
+        BackgroundLoop(
+            "memories", container.memories.check_memory_stores(), settings.memory_check_seconds
+        ),
     )
     for loop in loops:
         loop.start()

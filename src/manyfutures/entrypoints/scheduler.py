@@ -1,5 +1,6 @@
-"""``manyfutures scheduler``: the tick on its beat, handing claimed items to RQ, and the
-outbox's beat, queueing a delivery job per batch of due mail.
+"""``manyfutures scheduler``: the tick on its beat, handing claimed items to RQ, the
+outbox's beat, queueing a delivery job per batch of due mail, and the daily memory check,
+moving the projects that crossed a migration trigger to table-stored memories.
 
 Run as many as you like (two for availability): the claim is what keeps them apart.
 ``FOR UPDATE SKIP LOCKED`` gives each due item to one claimer, the attempt number makes
@@ -27,11 +28,17 @@ def run_scheduler(settings: Settings) -> None:
     outbox = BackgroundLoop(
         "outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds
     )
+    # Two schedulers may both check a project: its move holds the project's lock and a
+    # project already on the table is left alone, so the second finds nothing to do.
+    memories = BackgroundLoop(
+        "memories", container.memories.check_memory_stores(), settings.memory_check_seconds
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         logger.info("%s: stopping after this beat", signal.Signals(signum).name)
         loop.request_stop()
         outbox.request_stop()
+        memories.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -41,7 +48,9 @@ def run_scheduler(settings: Settings) -> None:
         settings.outbox_poll_seconds,
     )
     outbox.start()
+    memories.start()
     try:
         loop.run()
     finally:
         outbox.stop()
+        memories.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -142,6 +143,89 @@ def test_projects_of_organizations_deleted_before_the_fix_are_archived_and_their
     assert projects == {gone: "ARCHIVED 2", alive: "ACTIVE 1"}
     assert slots == {gone: "cancelled", alive: "pending"}
     assert forced == set(REPAIRED_TABLES)
+
+
+BEFORE_MEMORY_IDS = "cost_alerts_day_end"
+MEMORY_IDS = "memory_ids"
+LEGACY_MEMORIES = """[
+    {"content": "likes grid storage", "memory_type": "preference", "importance": 0.8,
+     "created_at": "2026-01-05T08:00:00+00:00", "expires_at": null},
+    {"content": "no time kept", "memory_type": "topic", "importance": 0.2},
+    {"id": "mem_kept", "content": "already has one", "memory_type": "preference",
+     "importance": 0.5, "created_at": "2026-01-05T09:00:00+00:00", "expires_at": null}
+]"""
+
+
+@contextmanager
+def memory_ids_owner(db: MigratedDatabase, url: URL) -> Iterator[URL]:
+    """A role that is neither superuser nor BYPASSRLS owning ``projects``, allowed to create
+    the migration's function and hand it to the scheduler role."""
+    role = f"manyfutures_test_owner_{secrets.token_hex(4)}"
+    admin = create_owner_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        connection.execute(text(f"ALTER TABLE projects OWNER TO {role}"))
+        connection.execute(text(f"GRANT ALL ON alembic_version, migration_history TO {role}"))
+        connection.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))
+        connection.execute(text(f"GRANT {db.scheduler_role} TO {role}"))
+        # A function's new owner needs CREATE on its schema (the scratch database's own).
+        connection.execute(text(f"GRANT CREATE ON SCHEMA public TO {db.scheduler_role}"))
+    try:
+        yield url.set(username=role, password=None)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text("ALTER TABLE projects OWNER TO CURRENT_USER"))
+            connection.execute(text(f"REASSIGN OWNED BY {role} TO CURRENT_USER"))
+            connection.execute(text(f"DROP OWNED BY {role}"))
+            connection.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+
+def test_every_json_memory_gets_the_id_the_mapper_derives_and_a_creation_time(
+    db: MigratedDatabase,
+) -> None:
+    from manyfutures.adapters.postgres.projects import legacy_memory_id
+
+    with db.scratch("memory_ids") as url:
+        config = alembic_config(
+            url.render_as_string(hide_password=False),
+            app_role=db.app_role,
+            scheduler_role=db.scheduler_role,
+        )
+        upgrade(config, BEFORE_MEMORY_IDS)
+        project = seed(url, "org_a")
+        owner = create_owner_engine(url)
+        try:
+            with owner.begin() as connection:
+                connection.execute(
+                    text("UPDATE projects SET memories = CAST(:m AS jsonb)"), {"m": LEGACY_MEMORIES}
+                )
+                created = connection.execute(text("SELECT created_at FROM projects")).scalar_one()
+            with memory_ids_owner(db, url) as repairer:
+                upgrade(
+                    alembic_config(
+                        repairer.render_as_string(hide_password=False),
+                        app_role=db.app_role,
+                        scheduler_role=db.scheduler_role,
+                    ),
+                    MEMORY_IDS,
+                )
+            with owner.connect() as connection:
+                memories = connection.execute(text("SELECT memories FROM projects")).scalar_one()
+        finally:
+            owner.dispose()
+    assert [m["id"] for m in memories] == [
+        legacy_memory_id(project, 1, "likes grid storage"),
+        legacy_memory_id(project, 2, "no time kept"),
+        "mem_kept",
+    ]
+    assert memories[0]["created_at"] == "2026-01-05T08:00:00+00:00"
+    assert datetime.fromisoformat(memories[1]["created_at"]) == created
+    assert [m["content"] for m in memories] == [
+        "likes grid storage",
+        "no time kept",
+        "already has one",
+    ]
 
 
 ENGAGEMENT = "engagement_events"

@@ -91,6 +91,12 @@ def test_a_small_fast_young_project_stays_on_json() -> None:
     assert migration_reasons(stats, datetime(2025, 12, 1, tzinfo=UTC), LAUNCH) == []
 
 
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_without_a_launch_date_time_never_triggers(now: datetime) -> None:
+    stats = MemoryStats(memory_count=0, parse_time=timedelta(0), search_needed=False)
+    assert migration_reasons(stats, now, None) == []
+
+
 def test_exactly_one_hundred_milliseconds_is_not_slow() -> None:
     stats = MemoryStats(memory_count=0, parse_time=timedelta(milliseconds=100), search_needed=False)
     assert migration_reasons(stats, datetime(2025, 12, 1, tzinfo=UTC), LAUNCH) == []

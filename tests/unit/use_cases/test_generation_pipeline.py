@@ -103,9 +103,15 @@ class TestStart:
             stored = uow.projects.get(project.id)
             assert stored is not None
             stored.memories = [
-                ProjectMemory("low", importance=0.2),
-                ProjectMemory("expired", importance=0.9, expires_at=T0 - timedelta(days=1)),
-                ProjectMemory("high", importance=0.8),
+                ProjectMemory(id="mem_1", content="low", importance=0.2, created_at=T0),
+                ProjectMemory(
+                    id="mem_2",
+                    content="expired",
+                    importance=0.9,
+                    created_at=T0,
+                    expires_at=T0 - timedelta(days=1),
+                ),
+                ProjectMemory(id="mem_3", content="high", importance=0.8, created_at=T0),
             ]
             uow.projects.update(stored)
             uow.commit()
@@ -130,7 +136,9 @@ class TestStart:
             stored = uow.projects.get(project.id)
             assert stored is not None
             stored.memory_storage = MemoryStorage.TABLE
-            stored.memories = [ProjectMemory("left in the JSON", importance=1.0)]
+            stored.memories = [
+                ProjectMemory(id="mem_0", content="left in the JSON", importance=1.0, created_at=T0)
+            ]
             uow.projects.update(stored)
             for n, (content, importance, expires_at) in enumerate(
                 [

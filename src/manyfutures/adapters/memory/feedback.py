@@ -49,6 +49,17 @@ class AgentMemoryRepository:
     def add(self, memory: AgentMemory) -> None:
         self._rows.insert(memory)
 
+    def get(self, memory_id: str) -> AgentMemory | None:
+        return self._rows.get(memory_id)
+
+    def delete(self, memory_id: str) -> None:
+        memory = self._rows.get(memory_id)
+        if memory is not None:
+            self._rows.delete(memory)
+
+    def count_for_project(self, project_id: str) -> int:
+        return len(self.list_for_project(project_id))
+
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
         return sorted(
             (m for m in self._rows.rows() if m.project_id == project_id), key=lambda m: m.id

@@ -43,6 +43,12 @@ class ProjectRepository:
         self._uow.lock_row(self.table.name, project_id)
         return self.get(project_id)
 
+    def find_by_memory_id(self, memory_id: str) -> Project | None:
+        for project in self._rows.rows():
+            if not project.is_deleted and any(m.id == memory_id for m in project.memories):
+                return project
+        return None
+
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
         live = (p for p in self._rows.rows() if not p.is_deleted)
         return newest_first(live, limit, after_id)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     bindparam,
     delete,
+    func,
     select,
     text,
 )
@@ -130,6 +131,15 @@ PLANNING_NOTES_FOR_PROJECT_WITH_STATUS = PLANNING_NOTES_FOR_PROJECT.where(
 )
 
 _memories = table_of(AgentMemoryRow)
+AGENT_MEMORY = select(_memories).where(
+    _memories.c.organization_id == ORG, _memories.c.id == bindparam("id")
+)
+AGENT_MEMORY_DELETE = delete(_memories).where(
+    _memories.c.organization_id == ORG, _memories.c.id == bindparam("id")
+)
+AGENT_MEMORY_COUNT = select(func.count()).where(
+    _memories.c.organization_id == ORG, _memories.c.project_id == bindparam("project_id")
+)
 AGENT_MEMORIES_FOR_PROJECT = (
     select(_memories)
     .where(_memories.c.organization_id == ORG, _memories.c.project_id == bindparam("project_id"))
@@ -272,6 +282,20 @@ class PlanningNoteRepository(Repository, ports.PlanningNoteRepository):
 class AgentMemoryRepository(Repository, ports.AgentMemoryRepository):
     def add(self, memory: AgentMemory) -> None:
         self._uow.insert(memory_to_row(memory))
+
+    def get(self, memory_id: str) -> AgentMemory | None:
+        return self._uow.first(AGENT_MEMORY, memory_from_row, id=memory_id)
+
+    def delete(self, memory_id: str) -> None:
+        parameters = {"org": self._org, "id": memory_id}
+
+        def run(connection: Connection) -> None:
+            connection.execute(AGENT_MEMORY_DELETE, parameters)
+
+        self._uow.later(run)
+
+    def count_for_project(self, project_id: str) -> int:
+        return int(self._uow.rows(AGENT_MEMORY_COUNT, project_id=project_id)[0][0])
 
     def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
         rows = self._uow.rows(AGENT_MEMORIES_FOR_PROJECT, project_id=project_id)

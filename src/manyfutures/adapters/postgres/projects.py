@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +13,7 @@ from sqlalchemy import (
     Connection,
     Index,
     Select,
+    String,
     UniqueConstraint,
     bindparam,
     func,
@@ -95,6 +98,12 @@ ACTIVE_PROJECT_COUNT = select(func.count()).where(
     _projects.c.deleted_at.is_(None),
     _projects.c.status == ProjectStatus.ACTIVE.value,
 )
+# Containment of a one-key object: the project whose JSON keeps that memory id.
+PROJECT_WITH_MEMORY = _live_projects.where(
+    _projects.c.memories.op("@>")(
+        func.jsonb_build_array(func.jsonb_build_object("id", bindparam("memory_id", type_=String)))
+    )
+)
 # Deleted projects included: it names the version that beat a failed update.
 PROJECT_VERSION = select(_projects.c.version).where(
     _projects.c.organization_id == ORG, _projects.c.id == bindparam("id")
@@ -115,6 +124,7 @@ def _from_iso(value: Any) -> dt.datetime | None:
 def _memory_to_json(m: ProjectMemory) -> dict[str, Any]:
     # The keys are agent_memory's column names, so the move to the table is INSERT … SELECT.
     return {
+        "id": m.id,
         "content": m.content,
         "memory_type": m.memory_type,
         "importance": m.importance,
@@ -123,14 +133,33 @@ def _memory_to_json(m: ProjectMemory) -> dict[str, Any]:
     }
 
 
-def _memory_from_json(d: dict[str, Any]) -> ProjectMemory:
+def legacy_memory_id(project_id: str, ordinal: int, content: str) -> str:
+    """The id of a memory stored without one: the one migration ``memory_ids`` gave it
+    (``'memory_' || left(md5(project id || ':' || ordinal || ':' || content), 26)``, 1-based
+    ordinal). Only a release older than that migration writes one, during a rolling
+    deploy; the next write of the project stores it."""
+    digest = hashlib.md5(f"{project_id}:{ordinal}:{content}".encode(), usedforsecurity=False)
+    return "memory_" + digest.hexdigest()[:26]
+
+
+def _memory_from_json(project: ProjectRow, ordinal: int, d: dict[str, Any]) -> ProjectMemory:
     return ProjectMemory(
+        id=d["id"] if "id" in d else legacy_memory_id(project.id, ordinal, d["content"]),
         content=d["content"],
         memory_type=d["memory_type"],
         importance=float(d["importance"]),
-        created_at=_from_iso(d.get("created_at")),
+        # Only memories written before ids (migration memory_ids) may lack a time.
+        created_at=_from_iso(d.get("created_at")) or project.created_at,
         expires_at=_from_iso(d.get("expires_at")),
     )
+
+
+def _memories_from_json(r: ProjectRow) -> tuple[list[ProjectMemory], dt.timedelta]:
+    """The memories, and how long turning the stored JSON into them took: a trigger for
+    moving them to the table (core/projects/memory_migration.py)."""
+    started = time.perf_counter()
+    memories = [_memory_from_json(r, i, m) for i, m in enumerate(r.memories, start=1)]
+    return memories, dt.timedelta(seconds=time.perf_counter() - started)
 
 
 def project_to_row(p: Project) -> ProjectRow:
@@ -159,6 +188,7 @@ def project_to_row(p: Project) -> ProjectRow:
 def project_from_row(r: ProjectRow) -> Project:
     # The constructor, not Cadence.create: stored cadences were validated on the way in,
     # and re-validating would make a time zone dropped from tzdata unreadable.
+    memories, parse_time = _memories_from_json(r)
     cadence = Cadence(
         mode=CadenceMode(r.cadence_mode),
         days=tuple(r.cadence_days),
@@ -174,8 +204,9 @@ def project_from_row(r: ProjectRow) -> Project:
         cadence=cadence,
         status=ProjectStatus(r.status),
         next_scheduled_at=r.next_scheduled_at,
-        memories=[_memory_from_json(m) for m in r.memories],
+        memories=memories,
         memory_storage=MemoryStorage(r.memory_storage),
+        memories_parse_time=parse_time,
         version=r.version,
         created_at=r.created_at,
         updated_at=r.updated_at,
@@ -207,6 +238,10 @@ class ProjectRepository(Repository, ports.ProjectRepository):
         project = project_from_row(rows[0])
         self._uow.loaded_versions.setdefault(project.id, project.version)
         return project
+
+    def find_by_memory_id(self, memory_id: str) -> Project | None:
+        rows = self._uow.rows(PROJECT_WITH_MEMORY, memory_id=memory_id)
+        return project_from_row(rows[0]) if rows else None
 
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
         if after_id is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
@@ -25,7 +26,35 @@ class PlanningNoteRepository(Protocol):
 
 class AgentMemoryRepository(Protocol):
     def add(self, memory: AgentMemory) -> None: ...
-    def list_for_project(self, project_id: str) -> Sequence[AgentMemory]: ...
+    def get(self, memory_id: str) -> AgentMemory | None: ...
+    def delete(self, memory_id: str) -> None:
+        """Nothing happens for an id it does not hold."""
+        ...
+
+    def list_for_project(self, project_id: str) -> Sequence[AgentMemory]:
+        """In id order (creation order)."""
+        ...
+
+    def count_for_project(self, project_id: str) -> int:
+        """Including this unit of work's own writes: the migration checks its moves by it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JsonMemoryProject:
+    organization_id: str
+    project_id: str
+    memory_count: int
+
+
+class MemoryStoreGateway(Protocol):
+    """The one cross-organization read of memories (ADR 0007): which projects still keep
+    their memories as JSON, for the daily check and ``manyfutures memories migrate``."""
+
+    def projects_on_json(self, after_id: str | None, limit: int) -> Sequence[JsonMemoryProject]:
+        """Live projects of every organization on JSON storage, in id order after
+        ``after_id``, at most ``limit``."""
+        ...
 
 
 class HighlightRepository(Protocol):

@@ -41,9 +41,13 @@ def add_months(day: date, months: int) -> date:
 
 
 def migration_reasons(
-    stats: MemoryStats, now: datetime, launched_on: date
+    stats: MemoryStats, now: datetime, launched_on: date | None
 ) -> list[MigrationReason]:
-    """All triggers that hold; an empty list means the JSON store is still fine."""
+    """All triggers that hold; an empty list means the JSON store is still fine.
+
+    ``launched_on`` is ``MANYFUTURES_LAUNCH_DATE``; without one (not launched yet) the
+    time trigger never holds.
+    """
     reasons: list[MigrationReason] = []
     if stats.memory_count >= MEMORY_COUNT_THRESHOLD:
         reasons.append(MigrationReason.MEMORY_COUNT)
@@ -51,6 +55,6 @@ def migration_reasons(
         reasons.append(MigrationReason.SLOW_PARSE)
     if stats.search_needed:
         reasons.append(MigrationReason.SEARCH_NEEDED)
-    if now.date() >= add_months(launched_on, 3):
+    if launched_on is not None and now.date() >= add_months(launched_on, 3):
         reasons.append(MigrationReason.TIME_SINCE_LAUNCH)
     return reasons

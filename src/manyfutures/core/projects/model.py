@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from manyfutures.core.projects.cadence import Cadence
@@ -28,12 +28,16 @@ class MemoryStorage(enum.StrEnum):
     TABLE = "table"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectMemory:
+    """One memory kept in the project's JSON. Its id is the one it keeps when the project
+    moves to the agent_memory table, so a client's reference survives the move."""
+
+    id: str
     content: str
     memory_type: str = "preference"
     importance: float = 0.5
-    created_at: datetime | None = None
+    created_at: datetime
     expires_at: datetime | None = None
 
 
@@ -93,6 +97,9 @@ class Project:
     next_scheduled_at: datetime | None = None
     memories: list[ProjectMemory] = field(default_factory=list)
     memory_storage: MemoryStorage = MemoryStorage.JSON
+    # How long the storage adapter took to decode ``memories`` when it read the project: one
+    # of the triggers for moving them to the table (memory_migration.py). Not stored.
+    memories_parse_time: timedelta = field(default=timedelta(0), compare=False)
     version: int = 1
     created_at: datetime
     updated_at: datetime

@@ -25,6 +25,11 @@ class ProjectRepository(Protocol):
         update made under it cannot lose a race."""
         ...
 
+    def find_by_memory_id(self, memory_id: str) -> Project | None:
+        """The live project whose JSON memories hold that id (a DELETE names only the
+        memory); None if no project of the organization keeps it as JSON."""
+        ...
+
     def list(self, limit: int, after_id: str | None = None) -> Sequence[Project]:
         """Newest first (ids are time-sortable); ``after_id`` continues a page."""
         ...

@@ -1,7 +1,7 @@
 """Assistant conversations: onboarding sessions beside chat ones, and replies with a status.
 
 Revision ID: assistant_conversations
-Revises: cost_alerts_day_end
+Revises: memory_ids
 Create Date: 2026-12-01
 
 * ``chat_sessions`` holds onboarding sessions too: ``kind`` ('onboarding' or 'chat',
@@ -28,7 +28,7 @@ from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "assistant_conversations"
-down_revision: str | None = "cost_alerts_day_end"
+down_revision: str | None = "memory_ids"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
