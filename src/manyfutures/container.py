@@ -22,6 +22,7 @@ from manyfutures.composition.feedback import FeedbackContainer
 from manyfutures.composition.generation import GenerationContainer
 from manyfutures.composition.http import HttpContainer
 from manyfutures.composition.identity import IdentityContainer
+from manyfutures.composition.notifications import NotificationsContainer
 from manyfutures.composition.outbox import OutboxContainer
 from manyfutures.composition.projects import ProjectsContainer
 from manyfutures.composition.scheduling import SchedulingContainer
@@ -47,6 +48,7 @@ class Container(containers.DeclarativeContainer):
     activity = providers.Container(ActivityContainer, adapters=adapters)
     costs = providers.Container(CostsContainer, adapters=adapters)
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)
+    notifications = providers.Container(NotificationsContainer, config=config, adapters=adapters)
     scheduling = providers.Container(
         SchedulingContainer,
         config=config,

@@ -16,6 +16,7 @@ from manyfutures.adapters.memory import (
     feedback,
     generation,
     identity,
+    notifications,
     outbox,
     projects,
     scheduling,
@@ -46,6 +47,7 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,
+    "notification_preferences": notifications.NotificationPreferenceRepository,
     "outbox": outbox.OutboxRepository,
 }
 # Tables a repository keeps beside its own, committed with the rest.

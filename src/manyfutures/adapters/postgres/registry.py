@@ -28,6 +28,7 @@ from manyfutures.adapters.postgres import (
     feedback,
     generation,
     identity,
+    notifications,
     outbox,
     projects,
     scheduling,
@@ -45,6 +46,7 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     budget,
     feedback,
     activity,
+    notifications,
     outbox,
 )
 
@@ -65,6 +67,7 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,
+    "notification_preferences": notifications.NotificationPreferenceRepository,
     "outbox": outbox.OutboxRepository,
 }
 
