@@ -183,12 +183,12 @@ class Settings:
         self._validate_http()
         self._validate_outbox()
         self._validate_smtp()
-        self._validate_unsubscribe()
         if self.app_url:
             self._validate_app_url()
         self._validate_generation()
         self._validate_plans()
         self._validate_postgres()
+        self._validate_unsubscribe()
 
     def _validate_scheduling(self) -> None:
         for name in ("tick_seconds", "start_lease_seconds", "generation_deadline_seconds"):
@@ -290,13 +290,13 @@ class Settings:
             ) from None
         if self.smtp_timeout_seconds <= 0:
             raise SettingsError(f"{PREFIX}SMTP_TIMEOUT_SECONDS must be positive")
-        if not self.public_url:
+
+    def _validate_unsubscribe(self) -> None:
+        if self.email == "smtp" and not self.public_url:
             raise SettingsError(
                 f"{PREFIX}EMAIL=smtp needs {PREFIX}PUBLIC_URL, the API's own http(s) URL: "
                 "every email's one-click unsubscribe link points at it"
             )
-
-    def _validate_unsubscribe(self) -> None:
         if len(self.unsubscribe_secret) < MIN_UNSUBSCRIBE_SECRET:
             raise SettingsError(
                 f"{PREFIX}UNSUBSCRIBE_SECRET must be at least {MIN_UNSUBSCRIBE_SECRET} "

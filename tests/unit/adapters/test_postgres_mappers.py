@@ -28,6 +28,7 @@ from manyfutures.adapters.postgres import (
     feedback,
     generation,
     identity,
+    notifications,
     outbox,
     projects,
     scheduling,
@@ -39,6 +40,7 @@ from manyfutures.core.episodes.episode import Block, Episode
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
+from manyfutures.core.notifications.model import PreferenceSetting
 from manyfutures.core.outbox.model import OutboxMessage
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
@@ -97,6 +99,7 @@ PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
     (AuditLog, activity.audit_to_row, activity.audit_from_row),
     (Notification, activity.notification_to_row, activity.notification_from_row),
     (OutboxMessage, outbox.message_to_row, outbox.message_from_row),
+    (PreferenceSetting, notifications.setting_to_row, notifications.setting_from_row),
 ]
 
 
