@@ -39,7 +39,7 @@ class NotificationPreferenceRow(Base):
     __table_args__ = (
         # Leads with the tenant; the upsert's conflict target, and the reader's lookup.
         Index(
-            "uq_notification_preferences_organization_id_user_id_kind_channel",
+            "uq_notification_preferences_switch",
             "organization_id",
             "user_id",
             "kind",

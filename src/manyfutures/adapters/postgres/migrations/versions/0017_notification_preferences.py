@@ -31,7 +31,7 @@ depends_on: str | Sequence[str] | None = None
 
 ORG_SETTING = "NULLIF(current_setting('app.current_org_id', true), '')"
 TABLE = "notification_preferences"
-UNIQUE_SWITCH = "uq_notification_preferences_organization_id_user_id_kind_channel"
+UNIQUE_SWITCH = "uq_notification_preferences_switch"
 HOSTED_API_ROLES = ("anon", "authenticated")
 ID = sa.Text(collation="C")
 
