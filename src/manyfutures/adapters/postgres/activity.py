@@ -164,9 +164,14 @@ UNREAD_COUNT = (
     .select_from(_notifications)
     .where(*_mine, _notifications.c.read_at.is_(None))
 )
+# Binds named unlike any column: an UPDATE takes a column-named bind for its new value.
 MARK_ALL_READ = (
     update(_notifications)
-    .where(*_mine, _notifications.c.read_at.is_(None))
+    .where(
+        _notifications.c.organization_id == ORG,
+        _notifications.c.user_id == bindparam("reader"),
+        _notifications.c.read_at.is_(None),
+    )
     .values(read_at=bindparam("now"))
 )
 
@@ -331,7 +336,7 @@ class NotificationRepository(Repository, ports.NotificationRepository):
         return int(self._uow.rows(UNREAD_COUNT, user_id=user_id)[0][0])
 
     def mark_all_read(self, user_id: str, now: dt.datetime) -> int:
-        parameters = {"org": self._org, "user_id": user_id, "now": now}
+        parameters = {"org": self._org, "reader": user_id, "now": now}
 
         def run(connection: Connection) -> int:
             return int(connection.execute(MARK_ALL_READ, parameters).rowcount)
