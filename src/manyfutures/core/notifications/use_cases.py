@@ -111,14 +111,14 @@ class UpdateNotificationPreferencesCommand:
 
 def _save_changes(
     uow: NotificationsStore,
-    record: Recorder,
     ids: IdGenerator,
     user_id: str,
     changes: Mapping[Switch, bool],
     action: str,
     now: datetime,
 ) -> NotificationPreferences:
-    """Store and audit the switches ``changes`` moves; the reader's switches after."""
+    """Store the switches ``changes`` moves, audited as ``user_id``'s change, and commit;
+    the reader's switches after."""
     before = preferences_of(uow, user_id)
     moved = before.changed_by(changes)
     if not moved:
@@ -137,7 +137,7 @@ def _save_changes(
         )
     old = {f"{kind}.{channel}": not on for (kind, channel), on in moved.items()}
     new = {f"{kind}.{channel}": on for (kind, channel), on in moved.items()}
-    record.audit(action, PREFERENCES, user_id, old=old, new=new)
+    Recorder(uow, ids, user_id, now).audit(action, PREFERENCES, user_id, old=old, new=new)
     uow.commit()
     return before.with_changes(moved)
 
@@ -146,18 +146,15 @@ class UpdateNotificationPreferences(UseCase[NotificationsStore]):
     """Only the switches named change; a switch set to what it already is writes nothing."""
 
     def __call__(self, command: UpdateNotificationPreferencesCommand) -> NotificationPreferences:
-        now = self._clock.now()
         actor = command.actor
         with self._uow(actor.organization_id) as uow:
-            record = Recorder(uow, self._ids, actor.user_id, now)
             return _save_changes(
                 uow,
-                record,
                 self._ids,
                 actor.user_id,
                 command.changes,
                 "notification_preferences.update",
-                now,
+                self._clock.now(),
             )
 
 
@@ -203,16 +200,13 @@ class Unsubscribe(UseCase[NotificationsStore]):
 
     def __call__(self, token: str) -> NotificationKind:
         target, kind = self._links.target(token)
-        now = self._clock.now()
         with self._uow(target.organization_id) as uow:
-            record = Recorder(uow, self._ids, target.user_id, now)
             _save_changes(
                 uow,
-                record,
                 self._ids,
                 target.user_id,
                 {(kind, Channel.EMAIL): False},
                 "notification_preferences.unsubscribe",
-                now,
+                self._clock.now(),
             )
         return kind
