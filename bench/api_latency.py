@@ -209,6 +209,8 @@ def service_env(owner_url: str, app_url: str, redis_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "MANYFUTURES_STORAGE": "postgres",
+        # Loopback-only bench: a fixed secret signs its unsubscribe links.
+        "MANYFUTURES_UNSUBSCRIBE_SECRET": "bench-unsubscribe-secret-0123456789abcdef",
         "MANYFUTURES_DATABASE_URL": owner_url,
         "MANYFUTURES_APP_DATABASE_URL": app_url,
         # Loopback-only bench: dev headers stand in for Clerk, forced explicitly.

@@ -216,6 +216,8 @@ def environment(app_url: str, redis_url: str, api_port: int, standin_port: int) 
     return {
         **inherited,
         "MANYFUTURES_STORAGE": "postgres",
+        # Loopback-only bench: a fixed secret signs its unsubscribe links.
+        "MANYFUTURES_UNSUBSCRIBE_SECRET": "bench-unsubscribe-secret-0123456789abcdef",
         "MANYFUTURES_APP_DATABASE_URL": app_url,
         # Loopback-only bench: dev headers stand in for Clerk (the callbacks need neither).
         "MANYFUTURES_AUTH": "dev",

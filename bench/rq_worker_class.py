@@ -128,6 +128,8 @@ def environment(app_url: str, redis: str) -> dict[str, str]:
     return {
         **inherited,
         "MANYFUTURES_STORAGE": "postgres",
+        # Loopback-only bench: a fixed secret signs its unsubscribe links.
+        "MANYFUTURES_UNSUBSCRIBE_SECRET": "bench-unsubscribe-secret-0123456789abcdef",
         "MANYFUTURES_APP_DATABASE_URL": app_url,
         "MANYFUTURES_ALLOW_DEV_AUTH": "true",
         "MANYFUTURES_DISPATCHER": "rq",

@@ -24,6 +24,7 @@ from manyfutures.composition.generation import GenerationContainer
 from manyfutures.composition.http import HttpContainer
 from manyfutures.composition.identity import IdentityContainer
 from manyfutures.composition.memories import MemoriesContainer
+from manyfutures.composition.notifications import NotificationsContainer
 from manyfutures.composition.outbox import OutboxContainer
 from manyfutures.composition.projects import ProjectsContainer
 from manyfutures.composition.scheduling import SchedulingContainer
@@ -51,6 +52,7 @@ class Container(containers.DeclarativeContainer):
     costs = providers.Container(CostsContainer, adapters=adapters)
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)
     conversations = providers.Container(ConversationsContainer, config=config, adapters=adapters)
+    notifications = providers.Container(NotificationsContainer, config=config, adapters=adapters)
     scheduling = providers.Container(
         SchedulingContainer,
         config=config,

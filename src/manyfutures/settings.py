@@ -7,6 +7,7 @@ as a confusing error on the first request.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -33,6 +34,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 # MANYFUTURES_APP_URL when mail only goes to the console: `make run`'s own address.
 DEV_APP_URL = "http://127.0.0.1:8000"
+MIN_UNSUBSCRIBE_SECRET = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
     ("0", "false", "no", "off"), False
@@ -120,6 +122,9 @@ class Settings:
     # The reader-facing front end, which emails link to (<app_url>/episodes/<id>). Required
     # with EMAIL=smtp; otherwise DEV_APP_URL (__post_init__).
     app_url: str = ""
+    # Signs the one-click unsubscribe link every email carries (docs/adr/0019). Required
+    # outside memory storage; memory storage makes one per process (its data dies with it).
+    unsubscribe_secret: str = field(default="", repr=False)
     # GENERATOR=n8n: the workflow's webhook and its Header Auth credential.
     n8n_webhook_url: str = field(default="", metadata=_env("N8N_WEBHOOK_URL"))
     n8n_webhook_header_name: str = field(
@@ -171,6 +176,8 @@ class Settings:
         # to a made-up front end would reach readers, so only the console may default it.
         if not self.app_url and self.email != "smtp":
             object.__setattr__(self, "app_url", DEV_APP_URL)
+        if not self.unsubscribe_secret and self.storage == "memory":
+            object.__setattr__(self, "unsubscribe_secret", secrets.token_urlsafe(32))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -206,6 +213,7 @@ class Settings:
         self._validate_assistant()
         self._validate_plans()
         self._validate_postgres()
+        self._validate_unsubscribe()
 
     def _validate_scheduling(self) -> None:
         for name in ("tick_seconds", "start_lease_seconds", "generation_deadline_seconds"):
@@ -317,6 +325,19 @@ class Settings:
             ) from None
         if self.smtp_timeout_seconds <= 0:
             raise SettingsError(f"{PREFIX}SMTP_TIMEOUT_SECONDS must be positive")
+
+    def _validate_unsubscribe(self) -> None:
+        if self.email == "smtp" and not self.public_url:
+            raise SettingsError(
+                f"{PREFIX}EMAIL=smtp needs {PREFIX}PUBLIC_URL, the API's own http(s) URL: "
+                "every email's one-click unsubscribe link points at it"
+            )
+        if len(self.unsubscribe_secret) < MIN_UNSUBSCRIBE_SECRET:
+            raise SettingsError(
+                f"{PREFIX}UNSUBSCRIBE_SECRET must be at least {MIN_UNSUBSCRIBE_SECRET} "
+                "characters (e.g. `openssl rand -hex 32`): it signs every email's "
+                "unsubscribe link"
+            )
 
     def _validate_generation(self) -> None:
         if self.n8n_connect_timeout_seconds <= 0 or self.n8n_read_timeout_seconds <= 0:

@@ -21,3 +21,8 @@ def deterministic_container(settings: Settings, clock: ManualClock | None = None
     container.adapters.clock.override(providers.Object(clock or ManualClock(T0)))
     container.adapters.ids.override(providers.Object(SequentialIds()))
     return container
+
+
+# What every test running outside memory storage signs unsubscribe links with (required
+# there: settings.py); at least 32 characters, as production's must be.
+UNSUBSCRIBE_SECRET = "test-unsubscribe-secret-0123456789abcdef"

@@ -1,9 +1,10 @@
 """A real SMTP server for the tests: aiosmtpd on 127.0.0.1, answering as it is scripted.
 
 ``RecordingHandler`` keeps every message it was handed (with its ``Message-ID``, its
-content type, its plain-text and HTML parts, and whether its session was encrypted) and
-answers each DATA with the next scripted reply (``"250 OK"`` once the script runs
-out); ``HOLD`` keeps the reply back for good, as a server that stalls mid-send.
+content type, its plain-text and HTML parts, its unsubscribe headers, and whether its
+session was encrypted) and answers each DATA with the next scripted reply (``"250 OK"``
+once the script runs out); ``HOLD`` keeps the reply back for good, as a server that
+stalls mid-send.
 A server that cannot start raises: the test fails, it never skips.
 """
 
@@ -36,6 +37,8 @@ class Received:
     content_type: str
     html: str | None
     encrypted: bool
+    list_unsubscribe: str | None
+    list_unsubscribe_post: str | None
 
 
 class RecordingHandler:
@@ -69,6 +72,8 @@ class RecordingHandler:
                     html=_content(html),
                     # STARTTLS or implicit TLS: either way the transport is TLS's.
                     encrypted=server.transport.get_extra_info("ssl_object") is not None,
+                    list_unsubscribe=_header(parsed, "List-Unsubscribe"),
+                    list_unsubscribe_post=_header(parsed, "List-Unsubscribe-Post"),
                 )
             )
             reply = self._replies.popleft() if self._replies else "250 OK"
@@ -85,6 +90,11 @@ class RecordingHandler:
     def message_ids(self) -> list[str]:
         with self._lock:
             return [message.message_id for message in self.received]
+
+
+def _header(message: Any, name: str) -> str | None:
+    value = message[name]
+    return None if value is None else str(value)
 
 
 def _content(part: Any) -> str | None:

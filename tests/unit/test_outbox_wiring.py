@@ -89,6 +89,7 @@ def test_outbox_settings_must_be_positive(variable: str, value: str) -> None:
 SMTP = {
     "MANYFUTURES_EMAIL": "smtp",
     "MANYFUTURES_APP_URL": "https://app.example.com",
+    "MANYFUTURES_PUBLIC_URL": "https://api.example.com",
     "MANYFUTURES_SMTP_URL": "smtps://briefs%40example.com:pa%3Ass%2Fw%40rd@smtp.example.com",
     "MANYFUTURES_SMTP_FROM": "Many Futures <briefs@example.com>",
 }
@@ -156,7 +157,11 @@ def test_a_malformed_url_is_refused_without_repeating_the_password(url: str) -> 
 def test_the_app_url_defaults_to_make_runs_address_while_mail_only_goes_to_the_console() -> None:
     assert Settings.from_env({}).app_url == "http://127.0.0.1:8000"
     assert Settings().app_url == "http://127.0.0.1:8000"
-    postgres = {"MANYFUTURES_STORAGE": "postgres", "MANYFUTURES_DATABASE_URL": "postgresql://o@h/d"}
+    postgres = {
+        "MANYFUTURES_STORAGE": "postgres",
+        "MANYFUTURES_DATABASE_URL": "postgresql://o@h/d",
+        "MANYFUTURES_UNSUBSCRIBE_SECRET": "x" * 32,
+    }
     assert Settings.from_env({**postgres, "MANYFUTURES_ALLOW_DEV_AUTH": "1"}).app_url == (
         "http://127.0.0.1:8000"
     )

@@ -15,6 +15,7 @@ RQ = {
     "MANYFUTURES_REDIS_URL": "redis://127.0.0.1:9/0",
     "MANYFUTURES_STORAGE": "postgres",
     "MANYFUTURES_APP_DATABASE_URL": "postgresql://app@127.0.0.1:9/none",
+    "MANYFUTURES_UNSUBSCRIBE_SECRET": "test-unsubscribe-secret-0123456789abcdef",
     "MANYFUTURES_ALLOW_DEV_AUTH": "true",
 }
 

@@ -13,7 +13,7 @@ from dependency_injector import containers, providers
 from manyfutures.adapters.clock import SystemClock
 from manyfutures.adapters.email.smtp import SmtpEmailSender
 from manyfutures.adapters.email.smtp_url import parse_smtp_url
-from manyfutures.adapters.email.templates import JinjaEmailTemplates
+from manyfutures.adapters.email.templates import JinjaEmailTemplates, unsubscribe_base_url
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
@@ -97,6 +97,11 @@ class AdaptersContainer(containers.DeclarativeContainer):
     )
 
     # Renders each email when a use case writes it to the outbox, links made absolute.
-    email_templates = providers.Singleton(JinjaEmailTemplates, config.app_url)
+    email_templates = providers.Singleton(
+        JinjaEmailTemplates,
+        config.app_url,
+        providers.Callable(unsubscribe_base_url, config.public_url, config.app_url),
+        config.unsubscribe_secret,
+    )
 
     redis_connection = providers.Singleton(redis_client, config.redis_url)

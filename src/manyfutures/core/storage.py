@@ -16,6 +16,7 @@ from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.ports import RunStore
 from manyfutures.core.identity.ports import IdentityStore
+from manyfutures.core.notifications.ports import NotificationsStore
 from manyfutures.core.outbox.ports import OutboxStore
 from manyfutures.core.projects.ports import ProjectStore
 from manyfutures.core.scheduling.ports import QueueStore
@@ -31,6 +32,7 @@ class StorageUnitOfWork(
     UsageStore,
     BudgetStore,
     FeedbackStore,
+    NotificationsStore,
     ActivityStore,
     OutboxStore,
     ConversationStore,

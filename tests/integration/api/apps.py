@@ -24,7 +24,7 @@ from manyfutures.container import Container
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
-from tests.support.container import deterministic_container
+from tests.support.container import UNSUBSCRIBE_SECRET, deterministic_container
 from tests.support.fakes import ManualClock
 from tests.unit.http.clerk_tokens import ISSUER, PARTIES
 from tests.unit.http.conftest import WEBHOOK_SECRET
@@ -36,6 +36,7 @@ MODES = ("memory", "postgres")
 def clerk_settings(storage: str, database: MigratedDatabase | None = None) -> Settings:
     values: dict[str, Any] = {
         "storage": storage,
+        "unsubscribe_secret": UNSUBSCRIBE_SECRET,
         "auth": "clerk",
         "clerk_issuer": ISSUER,
         "clerk_jwt_key": KEY.public_pem,

@@ -25,12 +25,14 @@ from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
 from tests.support.builders import T0
+from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.support.fakes import ManualClock
 from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
 from tests.support.tls import Certificates
 
 READER = "reader@example.org"
 APP_URL = "https://app.manyfutures.example"
+API_URL = "https://api.manyfutures.example"
 MAX_ATTEMPTS = 3
 
 
@@ -100,6 +102,8 @@ def delivery(
             **storage,  # type: ignore[arg-type]
             email="smtp",
             app_url=APP_URL,
+            public_url=API_URL,
+            unsubscribe_secret=UNSUBSCRIBE_SECRET,
             smtp_url=f"smtp://127.0.0.1:{port}",
             smtp_from=SENDER,
             smtp_timeout_seconds=5.0,

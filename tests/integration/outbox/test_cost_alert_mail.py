@@ -21,6 +21,7 @@ from manyfutures.core.scheduling.queue import ScheduleQueueItem
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
+from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
 from tests.support.tls import Certificates
 from tests.unit.use_cases.conftest import Harness
@@ -48,6 +49,7 @@ def harness(
 ) -> Iterator[Harness]:
     environment = {
         "MANYFUTURES_EMAIL": "smtp",
+        "MANYFUTURES_PUBLIC_URL": "https://api.manyfutures.example",
         "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{server[1]}",
         "MANYFUTURES_SMTP_FROM": SENDER,
         "MANYFUTURES_APP_URL": "https://app.manyfutures.example",
@@ -57,6 +59,7 @@ def harness(
         db: MigratedDatabase = request.getfixturevalue("db")
         environment |= {
             "MANYFUTURES_STORAGE": "postgres",
+            "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
             "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
         }
     harness = Harness(settings=Settings.from_env(environment))

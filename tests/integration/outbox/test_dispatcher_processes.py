@@ -26,6 +26,7 @@ from manyfutures.core.outbox.use_cases import DispatchOutbox
 from tests.integration.outbox.processes import dispatch_once, dispatch_until_empty
 from tests.integration.postgres.database import MigratedDatabase, tenant_transaction
 from tests.support import builders as b
+from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.support.fakes import ManualClock
 from tests.support.smtp_server import HOLD, SENDER, SENDER_DOMAIN, RecordingHandler, smtp_server
 from tests.support.tls import Certificates
@@ -48,6 +49,8 @@ ORGS = ("org_a", "org_b", "org_c", "org_d", "org_e")
 def environ(db: MigratedDatabase, smtp_port: int, **extra: str) -> dict[str, str]:
     return {
         "MANYFUTURES_STORAGE": "postgres",
+        "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
+        "MANYFUTURES_PUBLIC_URL": "https://api.manyfutures.example",
         "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
         "MANYFUTURES_ALLOW_DEV_AUTH": "true",
         "MANYFUTURES_EMAIL": "smtp",

@@ -14,6 +14,7 @@ from manyfutures.entrypoints.cli import main
 from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
 from tests.support.builders import T0
+from tests.support.container import UNSUBSCRIBE_SECRET
 
 
 @pytest.mark.integration
@@ -32,6 +33,7 @@ def test_dead_messages_of_every_organization_are_listed_newest_first(
         message.record_failure("550 5.1.1 no such user", T0, delivery_policy(), permanent=True)
         gateway.record_failure(message)
     monkeypatch.setenv("MANYFUTURES_STORAGE", "postgres")
+    monkeypatch.setenv("MANYFUTURES_UNSUBSCRIBE_SECRET", UNSUBSCRIBE_SECRET)
     monkeypatch.setenv("MANYFUTURES_ALLOW_DEV_AUTH", "true")
     monkeypatch.setenv("MANYFUTURES_APP_DATABASE_URL", db.app_url.render_as_string(False))
     assert main(["outbox", "dead"]) == 0

@@ -26,6 +26,7 @@ APP_URL = "https://app.manyfutures.example"
 def smtp_settings(port: int) -> dict[str, str]:
     return {
         "MANYFUTURES_EMAIL": "smtp",
+        "MANYFUTURES_PUBLIC_URL": "https://api.manyfutures.example",
         "MANYFUTURES_APP_URL": APP_URL,
         "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "MANYFUTURES_SMTP_FROM": SENDER,

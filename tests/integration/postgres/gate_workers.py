@@ -15,6 +15,7 @@ from dependency_injector import providers
 from manyfutures.container import build_container
 from manyfutures.core.generation.use_cases import StartGenerationCommand
 from manyfutures.settings import Settings
+from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.support.fakes import RecordingGenerator
 
 Job = tuple[str, str, int]
@@ -26,6 +27,7 @@ def start_generations(url: str, jobs: list[Job], start: Barrier, results: Queue[
     settings = Settings.from_env(
         {
             "MANYFUTURES_STORAGE": "postgres",
+            "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
             "MANYFUTURES_APP_DATABASE_URL": url,
             "MANYFUTURES_ALLOW_DEV_AUTH": "true",
             "MANYFUTURES_DB_POOL_SIZE": "1",

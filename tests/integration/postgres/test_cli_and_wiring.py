@@ -18,6 +18,7 @@ from manyfutures.entrypoints.cli import main
 from manyfutures.entrypoints.demo import DEMO_ORG, seed_demo
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
+from tests.support.container import UNSUBSCRIBE_SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +61,7 @@ def _postgres_settings(db: MigratedDatabase) -> Settings:
         {
             "MANYFUTURES_STORAGE": "postgres",
             "MANYFUTURES_ALLOW_DEV_AUTH": "true",
+            "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
             "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
             "MANYFUTURES_SIMULATED_STAGE_SECONDS": "0",
         }
@@ -73,6 +75,7 @@ def test_the_container_refuses_an_owner_url(db: MigratedDatabase) -> None:
         {
             "MANYFUTURES_STORAGE": "postgres",
             "MANYFUTURES_ALLOW_DEV_AUTH": "true",
+            "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
             "MANYFUTURES_APP_DATABASE_URL": db.owner_url.render_as_string(hide_password=False),
         }
     )

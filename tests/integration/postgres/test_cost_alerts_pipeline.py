@@ -11,6 +11,7 @@ import pytest
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
+from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.unit.use_cases.conftest import Harness
 from tests.unit.use_cases.test_cost_alerts import TestAlerts, TestDayEnd
 
@@ -24,6 +25,7 @@ def harness(db: MigratedDatabase) -> Iterator[Harness]:
     settings = Settings.from_env(
         {
             "MANYFUTURES_STORAGE": "postgres",
+            "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
             "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
             "MANYFUTURES_ALLOW_DEV_AUTH": "true",
         }

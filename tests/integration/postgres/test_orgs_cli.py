@@ -11,6 +11,7 @@ from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.entrypoints.cli import main
 from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
+from tests.support.container import UNSUBSCRIBE_SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def operator(db: MigratedDatabase, monkeypatch: pytest.MonkeyPatch) -> PostgresUnitOfWorkFactory:
     monkeypatch.setenv("MANYFUTURES_STORAGE", "postgres")
+    monkeypatch.setenv("MANYFUTURES_UNSUBSCRIBE_SECRET", UNSUBSCRIBE_SECRET)
     monkeypatch.setenv("MANYFUTURES_ALLOW_DEV_AUTH", "true")
     monkeypatch.setenv("MANYFUTURES_APP_DATABASE_URL", db.app_url.render_as_string(False))
     factory = PostgresUnitOfWorkFactory(db.app_engine)

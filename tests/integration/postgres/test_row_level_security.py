@@ -72,6 +72,9 @@ INSERT INTO highlights (id, organization_id, user_id, episode_id, block_id, star
 VALUES ('hl_' || :org, :org, 'user_1', 'ep_' || :org, 'blk_' || :org, 0, 5, 'Hello', now());
 INSERT INTO notifications (id, organization_id, user_id, kind, title, body, created_at)
 VALUES ('notif_' || :org, :org, 'user_1', 'k', 't', 'b', now());
+INSERT INTO notification_preferences (id, organization_id, user_id, kind, channel, enabled,
+    updated_at)
+VALUES ('npref_' || :org, :org, 'user_1', 'episode_ready', 'email', false, now());
 INSERT INTO outbox_messages (id, organization_id, recipient, subject, body, status, attempts,
     available_at, created_at)
 VALUES ('outbox_' || :org, :org, 'r@example.org', 's', 'b', 'pending', 0, now(), now());

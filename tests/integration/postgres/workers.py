@@ -26,6 +26,7 @@ from manyfutures.core.projects.plan_limit import ActiveProjectLimitError
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.shared.actor import Actor
 from manyfutures.settings import Settings
+from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.support.racing import RacingUnitOfWork
 
 UsageSpec = tuple[str, str | None, str, int, int, str, str]
@@ -92,7 +93,12 @@ def create_one_project(
 ) -> None:
     """The production CreateProject on its own container and engine, its count made to
     wait for the other processes' (tests/support/racing.py); reports what became of it."""
-    settings = Settings(storage="postgres", allow_dev_auth=True, app_database_url=url)
+    settings = Settings(
+        storage="postgres",
+        allow_dev_auth=True,
+        app_database_url=url,
+        unsubscribe_secret=UNSUBSCRIBE_SECRET,
+    )
     container = build_container(settings)
     real = container.adapters.uow_factory()
     container.adapters.uow_factory.override(

@@ -26,6 +26,7 @@ from manyfutures.core.outbox.emails import (
     EpisodeFailed,
     EpisodeReady,
 )
+from manyfutures.core.outbox.unsubscribe import UnsubscribeTarget, verify_unsubscribe
 
 APP_URL = "https://app.example.com"
 DAY = date(2026, 1, 5)
@@ -155,3 +156,25 @@ def test_the_template_files_ship_in_the_package() -> None:
     assert len(files) == 3 * len(TEMPLATE_NAMES) + 2  # each kind's three, layout, footer
     unshipped = [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)]
     assert unshipped == []
+
+
+@pytest.mark.parametrize("email", EVERY_KIND, ids=lambda e: type(e).__name__)
+def test_an_email_a_reader_can_stop_shows_and_returns_its_signed_link(email: Email) -> None:
+    secret = "s" * 32
+    templates = JinjaEmailTemplates(APP_URL, "https://api.example.com/", secret)
+    target = UnsubscribeTarget("org_a", "user_1", "episode_ready")
+    rendered = templates.render(email, target)
+    link = rendered.list_unsubscribe
+    assert link is not None and link.startswith("https://api.example.com/unsubscribe/")
+    assert verify_unsubscribe(secret.encode(), link.rsplit("/", 1)[1]) == target
+    assert rendered.text.endswith(f"\nStop these emails: {link}")
+    assert f'href="{link}"' in rendered.html
+    plain = templates.render(email)
+    assert plain.list_unsubscribe is None
+    assert "Stop these emails" not in plain.text + plain.html
+
+
+def test_a_link_cannot_be_made_without_the_apis_url_and_the_secret() -> None:
+    target = UnsubscribeTarget("org_a", "user_1", "episode_ready")
+    with pytest.raises(ValueError, match="unsubscribe links need"):
+        JinjaEmailTemplates(APP_URL).render(READY, target)

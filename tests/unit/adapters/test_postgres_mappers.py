@@ -29,6 +29,7 @@ from manyfutures.adapters.postgres import (
     feedback,
     generation,
     identity,
+    notifications,
     outbox,
     projects,
     scheduling,
@@ -42,6 +43,7 @@ from manyfutures.core.feedback.highlight import Highlight
 from manyfutures.core.feedback.model import AgentMemory, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
+from manyfutures.core.notifications.model import PreferenceSetting
 from manyfutures.core.outbox.model import OutboxMessage
 from manyfutures.core.projects.model import Project
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
@@ -103,6 +105,7 @@ PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
     (OutboxMessage, outbox.message_to_row, outbox.message_from_row),
     (Conversation, conversations.conversation_to_row, conversations.conversation_from_row),
     (ChatMessage, conversations.message_to_row, conversations.message_from_row),
+    (PreferenceSetting, notifications.setting_to_row, notifications.setting_from_row),
 ]
 
 

@@ -33,7 +33,7 @@ def test_every_route_is_documented(app: Flask, api: Api) -> None:
     routed = {
         (rule.rule, method)
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(("/v1/", "/webhooks/", "/healthz", "/readyz"))
+        if rule.rule.startswith(("/v1/", "/webhooks/", "/unsubscribe/", "/healthz", "/readyz"))
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
     assert routed == documented

@@ -16,6 +16,7 @@ from tests.unit.http.conftest import build_test_container
 def test_dev_auth_is_refused_outside_memory_storage_unless_forced() -> None:
     postgres = {
         "MANYFUTURES_STORAGE": "postgres",
+        "MANYFUTURES_UNSUBSCRIBE_SECRET": "test-unsubscribe-secret-0123456789abcdef",
         "MANYFUTURES_DATABASE_URL": "postgresql://owner@localhost/manyfutures",
     }
     with pytest.raises(SettingsError, match="ALLOW_DEV_AUTH"):

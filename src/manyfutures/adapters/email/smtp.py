@@ -14,7 +14,9 @@ configuration, not about this message, and a message dead because a password
 was mistyped for an hour could never be sent again.
 
 The ``Message-ID`` header is ``<message id@domain of the From address>``: the same
-on every redelivery of a message, so a receiver can drop a duplicate.
+on every redelivery of a message, so a receiver can drop a duplicate. A message a
+reader can switch off carries its signed link as ``List-Unsubscribe`` with
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058), from the outbox row.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from manyfutures.core.outbox.ports import (
 )
 
 logger = logging.getLogger(__name__)
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 def sender_domain(address: str) -> str:
@@ -95,6 +99,11 @@ class SmtpEmailSender:
         mime["Subject"] = " ".join(message.subject.split())
         mime["Message-ID"] = self.message_id(message)
         mime["Date"] = formatdate(usegmt=True)
+        if message.list_unsubscribe is not None:
+            # RFC 2369's header with RFC 8058's one-click: a mail client POSTs
+            # "List-Unsubscribe=One-Click" to the link, with nobody signed in.
+            mime["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
+            mime["List-Unsubscribe-Post"] = ONE_CLICK
         mime.set_content(message.text)
         if message.html is not None:
             # multipart/alternative, plain text first: a client shows the last part it can

@@ -8,7 +8,9 @@ would be wrong there. ``StrictUndefined`` makes a template that names something 
 email does not have fail when rendered (in the tests), instead of leaving a blank
 in a reader's inbox.
 
-Links are made absolute with ``MANYFUTURES_APP_URL``, the reader-facing front end.
+Links are made absolute with ``MANYFUTURES_APP_URL``, the reader-facing front end;
+the one-click unsubscribe link points at the API itself (``MANYFUTURES_PUBLIC_URL``),
+signed with ``MANYFUTURES_UNSUBSCRIBE_SECRET`` (core/outbox/unsubscribe.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from manyfutures.core.outbox.emails import (
     EpisodeReady,
     RenderedEmail,
 )
+from manyfutures.core.outbox.unsubscribe import UnsubscribeTarget, sign_unsubscribe
+
+UNSUBSCRIBE_PATH = "/unsubscribe/"
 
 TEMPLATE_NAMES: dict[type[Email], str] = {
     EpisodeReady: "episode_ready",
@@ -57,17 +62,34 @@ def environment() -> Environment:
     return env
 
 
+def unsubscribe_base_url(public_url: str, app_url: str) -> str:
+    """The API's own address; in dev, without one, ``make run``'s (the dev ``APP_URL``)."""
+    return (public_url or app_url).rstrip("/")
+
+
 class JinjaEmailTemplates:
-    def __init__(self, app_url: str) -> None:
+    def __init__(
+        self, app_url: str, unsubscribe_base_url: str = "", unsubscribe_secret: str = ""
+    ) -> None:
         self._app_url = app_url.rstrip("/")
+        self._unsubscribe_base = unsubscribe_base_url.rstrip("/")
+        self._unsubscribe_secret = unsubscribe_secret.encode()
         self._env = environment()
 
-    def render(self, email: Email) -> RenderedEmail:
+    def unsubscribe_url(self, target: UnsubscribeTarget) -> str:
+        if not (self._unsubscribe_base and self._unsubscribe_secret):
+            raise ValueError("unsubscribe links need the API's URL and the signing secret")
+        token = sign_unsubscribe(self._unsubscribe_secret, target)
+        return self._unsubscribe_base + UNSUBSCRIBE_PATH + token
+
+    def render(self, email: Email, unsubscribe: UnsubscribeTarget | None = None) -> RenderedEmail:
         name = TEMPLATE_NAMES[type(email)]
+        unsubscribe_url = self.unsubscribe_url(unsubscribe) if unsubscribe else None
         context: dict[str, object] = {
             "email": email,
             "link": self._app_url + email.link,
             "app_url": self._app_url,
+            "unsubscribe_url": unsubscribe_url,
         }
         # One line: a header may not span lines, and a title may hold a line break.
         subject = " ".join(self._render(f"{name}.subject.txt", context).split())
@@ -76,6 +98,7 @@ class JinjaEmailTemplates:
             subject=subject,
             text=self._render(f"{name}.txt", context),
             html=self._render(f"{name}.html", context),
+            list_unsubscribe=unsubscribe_url,
         )
 
     def _render(self, template: str, context: dict[str, object]) -> str:

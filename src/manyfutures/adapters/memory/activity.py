@@ -88,3 +88,29 @@ class NotificationRepository(AppendOnly[Notification]):
 
     def list_for_user(self, user_id: str) -> Sequence[Notification]:
         return list(reversed(self._oldest_first(lambda n: n.user_id == user_id)))
+
+    def get(self, notification_id: str) -> Notification | None:
+        return self._rows.get(notification_id)
+
+    def update(self, notification: Notification) -> None:
+        self._rows.update(notification)
+
+    def page_for_user(
+        self, user_id: str, limit: int, after_id: str | None = None
+    ) -> Sequence[Notification]:
+        ordered = sorted(self.list_for_user(user_id), key=lambda n: n.is_read)  # stable
+        if after_id is not None:
+            position = next((i for i, n in enumerate(ordered) if n.id == after_id), None)
+            ordered = [] if position is None else ordered[position + 1 :]
+        return ordered[:limit]
+
+    def count_unread(self, user_id: str) -> int:
+        return sum(not n.is_read for n in self.list_for_user(user_id))
+
+    def mark_all_read(self, user_id: str, now: datetime) -> int:
+        marked = 0
+        for notification in self.list_for_user(user_id):
+            if notification.mark_read(now):
+                self._rows.update(notification)
+                marked += 1
+        return marked

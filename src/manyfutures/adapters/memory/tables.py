@@ -115,7 +115,8 @@ def newest_first(rows: Iterable[RowT], limit: int, after_id: str | None) -> list
 
 
 class AppendOnly(Generic[RowT]):
-    """A tenant table that is only ever added to (events, audit rows, notifications)."""
+    """A tenant table that is only ever added to (events, audit rows; notifications, which
+    are also marked read)."""
 
     table: ClassVar[MemoryTable]
 

@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Index, Select, bindparam, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Index,
+    Select,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import ID_TYPE, Base, Id, Timestamp, org_fk, table_of
@@ -15,6 +25,7 @@ from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.activity import ports
 from manyfutures.core.activity.event_types import FIRST_EPISODE_OPENED
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
+from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -145,6 +156,45 @@ NOTIFICATIONS_FOR_USER = (
         _notifications.c.user_id == bindparam("user_id"),
     )
     .order_by(_notifications.c.id.desc())
+)
+_mine = (
+    _notifications.c.organization_id == ORG,
+    _notifications.c.user_id == bindparam("user_id"),
+)
+NOTIFICATION = select(_notifications).where(
+    _notifications.c.organization_id == ORG, _notifications.c.id == bindparam("id")
+)
+_is_read = _notifications.c.read_at.is_not(None)
+_NOTIFICATION_PAGE = (
+    select(_notifications)
+    .where(*_mine)
+    .order_by(_is_read, _notifications.c.id.desc())
+    .limit(bindparam("limit"))
+)
+FIRST_NOTIFICATION_PAGE = _NOTIFICATION_PAGE
+# Keyset on (read, id): after the cursor in its group as it is now; no rows if the cursor
+# is not this user's (the subquery is NULL, so neither comparison holds).
+_cursor_is_read = (
+    select(_is_read).where(*_mine, _notifications.c.id == bindparam("after")).scalar_subquery()
+)
+NEXT_NOTIFICATION_PAGE = _NOTIFICATION_PAGE.where(
+    (_is_read > _cursor_is_read)
+    | ((_is_read == _cursor_is_read) & (_notifications.c.id < bindparam("after")))
+)
+UNREAD_COUNT = (
+    select(func.count())
+    .select_from(_notifications)
+    .where(*_mine, _notifications.c.read_at.is_(None))
+)
+# Binds named unlike any column: an UPDATE takes a column-named bind for its new value.
+MARK_ALL_READ = (
+    update(_notifications)
+    .where(
+        _notifications.c.organization_id == ORG,
+        _notifications.c.user_id == bindparam("reader"),
+        _notifications.c.read_at.is_(None),
+    )
+    .values(read_at=bindparam("now"))
 )
 
 
@@ -292,3 +342,34 @@ class NotificationRepository(Repository, ports.NotificationRepository):
         """Newest first."""
         rows = self._uow.rows(NOTIFICATIONS_FOR_USER, user_id=user_id)
         return [notification_from_row(r) for r in rows]
+
+    def get(self, notification_id: str) -> Notification | None:
+        return self._uow.first(NOTIFICATION, notification_from_row, id=notification_id)
+
+    def update(self, notification: Notification) -> None:
+        self._update(
+            notification_to_row(notification),
+            on_missing=lambda _: NotFoundError("notification", notification.id),
+        )
+
+    def page_for_user(
+        self, user_id: str, limit: int, after_id: str | None = None
+    ) -> Sequence[Notification]:
+        if after_id is None:
+            rows = self._uow.rows(FIRST_NOTIFICATION_PAGE, user_id=user_id, limit=limit)
+        else:
+            rows = self._uow.rows(
+                NEXT_NOTIFICATION_PAGE, user_id=user_id, limit=limit, after=after_id
+            )
+        return [notification_from_row(r) for r in rows]
+
+    def count_unread(self, user_id: str) -> int:
+        return int(self._uow.rows(UNREAD_COUNT, user_id=user_id)[0][0])
+
+    def mark_all_read(self, user_id: str, now: dt.datetime) -> int:
+        parameters = {"org": self._org, "reader": user_id, "now": now}
+
+        def run(connection: Connection) -> int:
+            return int(connection.execute(MARK_ALL_READ, parameters).rowcount)
+
+        return self._uow.now(run)

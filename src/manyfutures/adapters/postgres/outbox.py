@@ -35,6 +35,7 @@ class OutboxMessageRow(Base):
     subject: Mapped[str]
     body: Mapped[str]
     html: Mapped[str | None]
+    list_unsubscribe: Mapped[str | None]
     status: Mapped[str]
     attempts: Mapped[int]
     available_at: Mapped[Timestamp]
@@ -74,6 +75,7 @@ def message_to_row(m: OutboxMessage) -> OutboxMessageRow:
         subject=m.subject,
         body=m.body,
         html=m.html,
+        list_unsubscribe=m.list_unsubscribe,
         status=m.status.value,
         attempts=m.attempts,
         available_at=m.available_at,
@@ -93,6 +95,7 @@ def message_from_row(r: Any) -> OutboxMessage:
         subject=r.subject,
         body=r.body,
         html=r.html,
+        list_unsubscribe=r.list_unsubscribe,
         status=OutboxStatus(r.status),
         attempts=r.attempts,
         available_at=r.available_at,

@@ -29,6 +29,7 @@ from manyfutures.adapters.postgres import (
     feedback,
     generation,
     identity,
+    notifications,
     outbox,
     projects,
     scheduling,
@@ -47,6 +48,7 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     feedback,
     conversations,
     activity,
+    notifications,
     outbox,
 )
 
@@ -68,6 +70,7 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
     "notifications": activity.NotificationRepository,
+    "notification_preferences": notifications.NotificationPreferenceRepository,
     "outbox": outbox.OutboxRepository,
     "conversations": conversations.ConversationRepository,
     "chat_messages": conversations.ChatMessageRepository,

@@ -45,3 +45,15 @@ class Notification:
     link: str | None = None
     read_at: datetime | None = None
     created_at: datetime
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    def mark_read(self, now: datetime) -> bool:
+        """Read at ``now``, unless already read (then it keeps the first time); whether it
+        changed, so marking twice is harmless and writes nothing."""
+        if self.read_at is not None:
+            return False
+        self.read_at = now
+        return True

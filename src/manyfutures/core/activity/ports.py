@@ -47,6 +47,21 @@ class NotificationRepository(Protocol):
         """Newest first."""
         ...
 
+    def get(self, notification_id: str) -> Notification | None: ...
+    def update(self, notification: Notification) -> None: ...
+    def page_for_user(
+        self, user_id: str, limit: int, after_id: str | None = None
+    ) -> Sequence[Notification]:
+        """Unread first, then read; newest first within each. ``after_id`` continues after
+        that notification, in the group its read state puts it in now (nothing if it is
+        not this user's)."""
+        ...
+
+    def count_unread(self, user_id: str) -> int: ...
+    def mark_all_read(self, user_id: str, now: datetime) -> int:
+        """Mark every unread notification of the user read at ``now``; how many were."""
+        ...
+
 
 class ActivityStore(UnitOfWork, Protocol):
     """An organization's events, audit trail and notifications."""

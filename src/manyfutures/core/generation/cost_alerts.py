@@ -3,10 +3,10 @@
 The gate decides when an alert is owed, once per organization and UTC day per kind
 (core/costs/budget.py, ``CostAlert``), and records it on the day under the day's lock;
 this writes it, in the same transaction: an in-app notification and an email (through
-the outbox) to each admin, and for the warning an ``approaching_limit`` event (the
-limit's own event, ``daily_limit_exceeded``, is recorded where the breaker opens,
-spending.py). Rolled back with the step that crossed the threshold, it is owed again
-to whichever step crosses it next.
+the outbox) to each admin, as each chose (core/notifications), and for the warning an
+``approaching_limit`` event (the limit's own event, ``daily_limit_exceeded``, is recorded
+where the breaker opens, spending.py). Rolled back with the step that crossed the
+threshold, it is owed again to whichever step crosses it next.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from datetime import datetime
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.costs.budget import AlertKind, CostAlert
 from manyfutures.core.generation.ports import GenerationUnitOfWork
+from manyfutures.core.notifications.model import NotificationKind
+from manyfutures.core.notifications.telling import Notice, Reader, tell
 from manyfutures.core.outbox.emails import DailyCostApproaching, DailyCostLimitReached
 from manyfutures.core.outbox.ports import EmailTemplates
-from manyfutures.core.outbox.writing import write_email
 from manyfutures.core.shared.app_pages import ORGANIZATION_PAGE
 from manyfutures.core.shared.ports import IdGenerator
 
@@ -49,22 +50,13 @@ def alert_admins(
         f"£{alert.committed_gbp:.2f} of £{alert.limit_gbp:.2f} committed on "
         f"{alert.day.isoformat()} (UTC)"
     )
-    record = Recorder(uow, ids, None, now)
+    notice = Notice(NOTIFICATION_KINDS[alert.kind], title, body, link=ORGANIZATION_PAGE)
     for admin in uow.memberships.admins():
-        record.notify(
-            admin.user_id, NOTIFICATION_KINDS[alert.kind], title, body, link=ORGANIZATION_PAGE
-        )
         user = uow.users.get(admin.user_id)
-        if user is not None and user.email:
-            write_email(
-                uow.outbox,
-                templates,
-                ids,
-                organization_id=uow.organization_id,
-                recipient=user.email,
-                email=email,
-                now=now,
-            )
+        address = user.email if user is not None and user.email else None
+        reader = Reader(admin.user_id, address)
+        tell(uow, ids, templates, reader, NotificationKind.COST_ALERTS, notice, email, now)
+    record = Recorder(uow, ids, None, now)
     if alert.kind is AlertKind.APPROACHING:
         record.event(
             APPROACHING_LIMIT,

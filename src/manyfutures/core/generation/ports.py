@@ -18,6 +18,7 @@ from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.ports import IdentityStore
+from manyfutures.core.notifications.ports import NotificationsStore
 from manyfutures.core.outbox.ports import OutboxStore
 from manyfutures.core.projects.cadence import Cadence
 from manyfutures.core.projects.ports import ProjectStore
@@ -135,6 +136,7 @@ class GenerationUnitOfWork(
     UsageStore,
     BudgetStore,
     IdentityStore,
+    NotificationsStore,
     ActivityStore,
     OutboxStore,
     Protocol,

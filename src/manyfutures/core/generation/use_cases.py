@@ -51,9 +51,10 @@ from manyfutures.core.generation.spending import (
     reserve_for_run,
     settle_run_usage,
 )
+from manyfutures.core.notifications.model import NotificationKind
+from manyfutures.core.notifications.telling import Notice, Reader, tell
 from manyfutures.core.outbox.emails import Email, EpisodeFailed, EpisodeReady
 from manyfutures.core.outbox.ports import EmailTemplates
-from manyfutures.core.outbox.writing import write_email
 from manyfutures.core.projects.model import (
     MemoryStorage,
     Project,
@@ -75,6 +76,8 @@ from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
 RECENT_EPISODES_IN_PAYLOAD = 3
+EPISODE_READY = NotificationKind.EPISODE_READY
+GENERATION_FAILED = NotificationKind.GENERATION_FAILED
 
 
 def load_episode_and_project(uow: GenerationUnitOfWork, episode_id: str) -> tuple[Episode, Project]:
@@ -439,8 +442,7 @@ def fail_attempt(
         return ResultOutcome.RETRY_SCHEDULED
     project = attempt.project
     if project is not None:
-        record.notify(
-            project.created_by,
+        notice = Notice(
             "episode_failed",
             "An episode could not be generated",
             f"{project.title}: {error}",
@@ -448,7 +450,7 @@ def fail_attempt(
         )
         # The item's claims, not the episode's started runs: a lost job was an attempt too.
         failed = EpisodeFailed(project.title, episode.id, error, item.attempt_count)
-        email_reader(uow, ids, templates, project.created_by, failed, now)
+        tell_reader(uow, ids, templates, project.created_by, GENERATION_FAILED, notice, failed, now)
     record.event("episode_failed", {"episodeId": episode.id, "error": error})
     return ResultOutcome.FAILED
 
@@ -571,8 +573,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         run.finish(RunStatus.SUCCEEDED, now)
         uow.runs.update(run)
         if project is not None:
-            record.notify(
-                project.created_by,
+            notice = Notice(
                 "episode_published",
                 f"New episode: {result.title}",
                 result.summary,
@@ -585,35 +586,37 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 summary=result.summary,
                 reading_minutes=episode.reading_minutes,
             )
-            email_reader(uow, self._ids, self._templates, project.created_by, ready, now)
+            tell_reader(
+                uow,
+                self._ids,
+                self._templates,
+                project.created_by,
+                EPISODE_READY,
+                notice,
+                ready,
+                now,
+            )
         record.event(EPISODE_PUBLISHED, {"episodeId": episode.id, "projectId": episode.project_id})
         return ResultOutcome.PUBLISHED
 
 
-def email_reader(
+def tell_reader(
     uow: GenerationUnitOfWork,
     ids: IdGenerator,
     templates: EmailTemplates,
     user_id: str,
+    kind: NotificationKind,
+    notice: Notice,
     email: Email,
     now: datetime,
 ) -> None:
-    """Into the outbox, in the transaction of the change it reports: the email exists exactly
-    when the change does, and is delivered afterwards (a mail outage never undoes the
-    change, and a crash after the commit loses no email). A reader with no address gets
-    the in-app notification only."""
+    """In the transaction of the change it reports, as the reader chose (core/notifications):
+    the email goes into the outbox, so it exists exactly when the change does and is
+    delivered afterwards (a mail outage never undoes the change, and a crash after the
+    commit loses no email). A reader with no address gets the in-app notification only."""
     reader = uow.users.get(user_id)
-    if reader is None or not reader.email:
-        return
-    write_email(
-        uow.outbox,
-        templates,
-        ids,
-        organization_id=uow.organization_id,
-        recipient=reader.email,
-        email=email,
-        now=now,
-    )
+    address = reader.email if reader is not None and reader.email else None
+    tell(uow, ids, templates, Reader(user_id, address), kind, notice, email, now)
 
 
 def _why_not_applied(

@@ -88,3 +88,4 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    list_unsubscribe: str | None = None

@@ -54,6 +54,9 @@ class OutboxMessage:
     subject: str
     body: str
     html: str | None = None
+    list_unsubscribe: str | None = None
+    """The signed one-click unsubscribe link (RFC 8058) sent in the ``List-Unsubscribe``
+    header, when the email is one a reader can switch off."""
     status: OutboxStatus = OutboxStatus.PENDING
     attempts: int = 0
     available_at: datetime
@@ -73,6 +76,7 @@ class OutboxMessage:
         subject: str,
         body: str,
         html: str | None = None,
+        list_unsubscribe: str | None = None,
         now: datetime,
     ) -> OutboxMessage:
         """A new message, deliverable at once."""
@@ -83,6 +87,7 @@ class OutboxMessage:
             subject=subject,
             body=body,
             html=html,
+            list_unsubscribe=list_unsubscribe,
             available_at=now,
             created_at=now,
         )

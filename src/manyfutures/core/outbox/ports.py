@@ -10,6 +10,7 @@ from typing import Protocol
 
 from manyfutures.core.outbox.emails import Email, RenderedEmail
 from manyfutures.core.outbox.model import OutboxMessage
+from manyfutures.core.outbox.unsubscribe import UnsubscribeTarget
 from manyfutures.core.shared.unit_of_work import UnitOfWork
 
 
@@ -76,9 +77,11 @@ class DeliveryJobs(Protocol):
 
 
 class EmailTemplates(Protocol):
-    def render(self, email: Email) -> RenderedEmail:
+    def render(self, email: Email, unsubscribe: UnsubscribeTarget | None = None) -> RenderedEmail:
         """The subject (one line), the plain-text part and the HTML part of ``email``, with
-        its links made absolute (a mail client has no origin to resolve a path against)."""
+        its links made absolute (a mail client has no origin to resolve a path against);
+        with ``unsubscribe``, also the signed link that stops that reader's emails of that
+        kind, shown in the footer and returned for the ``List-Unsubscribe`` header."""
         ...
 
 
@@ -91,6 +94,9 @@ class EmailMessage:
     text: str
     html: str | None = None
     """The HTML alternative of ``text``; a sender that can sends both (multipart/alternative)."""
+    list_unsubscribe: str | None = None
+    """The one-click unsubscribe link: the sender sends it as ``List-Unsubscribe`` with
+    ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058)."""
 
 
 class DeliveryError(Exception):

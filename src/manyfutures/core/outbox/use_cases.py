@@ -57,6 +57,7 @@ def email_for(message: OutboxMessage) -> EmailMessage:
         subject=message.subject,
         text=message.body,
         html=message.html,
+        list_unsubscribe=message.list_unsubscribe,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from manyfutures.core.outbox.emails import Email
 from manyfutures.core.outbox.model import ID_PREFIX, OutboxMessage
 from manyfutures.core.outbox.ports import EmailTemplates, OutboxRepository
+from manyfutures.core.outbox.unsubscribe import UnsubscribeTarget
 from manyfutures.core.shared.ports import IdGenerator
 
 
@@ -26,8 +27,10 @@ def write_email(
     recipient: str,
     email: Email,
     now: datetime,
+    unsubscribe: UnsubscribeTarget | None = None,
 ) -> OutboxMessage:
-    rendered = templates.render(email)
+    """With ``unsubscribe``, the row also holds the signed link its headers will carry."""
+    rendered = templates.render(email, unsubscribe)
     message = OutboxMessage.email(
         id=ids.new_id(ID_PREFIX),
         organization_id=organization_id,
@@ -35,6 +38,7 @@ def write_email(
         subject=rendered.subject,
         body=rendered.text,
         html=rendered.html,
+        list_unsubscribe=rendered.list_unsubscribe,
         now=now,
     )
     outbox.add(message)

@@ -28,10 +28,12 @@ from manyfutures.entrypoints.http import (
     memories,
     metrics,
     n8n_webhooks,
+    notifications,
     organization,
     planning_notes,
     problems,
     projects,
+    unsubscribe,
     usage,
     usage_history,
     webhooks,
@@ -62,8 +64,14 @@ API_BLUEPRINTS = (
     usage.blueprint,
     metrics.blueprint,
     conversations.blueprint,
+    notifications.blueprint,
 )
-ROOT_BLUEPRINTS = (health.blueprint, webhooks.blueprint, n8n_webhooks.blueprint)
+ROOT_BLUEPRINTS = (
+    health.blueprint,
+    webhooks.blueprint,
+    n8n_webhooks.blueprint,
+    unsubscribe.blueprint,
+)
 # Derived, not listed: a blueprint registered above but left unwired would answer 500
 # with its Provide markers unresolved.
 WIRED_MODULES = tuple(
