@@ -21,6 +21,7 @@ from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.metrics.prometheus import PrometheusTelemetry
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
@@ -39,6 +40,8 @@ class AdaptersContainer(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UlidGenerator)
     callback_tokens = providers.Singleton(RandomCallbackTokens)
+    # Counts only in a process that called enable_metrics() (adapters/metrics/prometheus.py).
+    telemetry = providers.Singleton(PrometheusTelemetry)
     # The one backoff rule generation retries and the scheduler's claims share.
     retry_policy = providers.Singleton(RetryPolicy)
     # An attempt's two clocks: the claim's start lease and the run's generation deadline.

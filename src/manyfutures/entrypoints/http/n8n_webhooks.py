@@ -19,6 +19,7 @@ from typing import Any, cast
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, request
 
+from manyfutures.adapters.metrics.prometheus import current_metrics
 from manyfutures.adapters.n8n.callback_signature import CallbackSignatureVerifier
 from manyfutures.container import Container
 from manyfutures.core.episodes.episode import Source
@@ -40,6 +41,7 @@ from manyfutures.entrypoints.http.schemas import (
     GenerationCallbackResultSchema,
     GenerationCallbackSchema,
 )
+from manyfutures.log_context import bind
 
 blueprint = Blueprint("n8n_webhooks", __name__)
 
@@ -59,6 +61,21 @@ DETAILS: dict[ResultOutcome | ProgressOutcome, str] = {
 }
 
 
+# What each outcome counts as in ``manyfutures_callbacks_total``; anything refused
+# (signature, token, body) counts as "refused".
+VERDICTS: dict[ResultOutcome | ProgressOutcome, str] = {
+    ProgressOutcome.APPLIED: "accepted",
+    ProgressOutcome.OUT_OF_ORDER: "duplicate",
+    ProgressOutcome.RUN_FINISHED: "stale",
+    ResultOutcome.PUBLISHED: "accepted",
+    ResultOutcome.RETRY_SCHEDULED: "accepted",
+    ResultOutcome.FAILED: "accepted",
+    ResultOutcome.DUPLICATE: "duplicate",
+    ResultOutcome.SUPERSEDED: "stale",
+    ResultOutcome.EPISODE_FINAL: "stale",
+}
+
+
 @blueprint.post("/webhooks/n8n/episodes")
 @operation(
     "Webhooks",
@@ -75,11 +92,22 @@ def n8n_episode_callback(
         Container.generation.receive_generation_callback
     ],
 ) -> Response:
-    raw = request.get_data(cache=True)
-    signature.verify(raw, cast(Mapping[str, str], request.headers))
-    token = _bearer_token(request.headers.get("Authorization", ""))
-    body = load_json(raw, GenerationCallbackSchema, well_formed_progress)
-    receipt = receive_callback(GenerationCallback(body["run_id"], token, _report(body)))
+    metrics = current_metrics()
+    kind = "unknown"
+    try:
+        raw = request.get_data(cache=True)
+        signature.verify(raw, cast(Mapping[str, str], request.headers))
+        token = _bearer_token(request.headers.get("Authorization", ""))
+        body = load_json(raw, GenerationCallbackSchema, well_formed_progress)
+        kind = body["type"]
+        bind(run_id=body["run_id"])
+        receipt = receive_callback(GenerationCallback(body["run_id"], token, _report(body)))
+    except Exception:
+        if metrics is not None:
+            metrics.callbacks.labels(kind, "refused").inc()
+        raise
+    if metrics is not None:
+        metrics.callbacks.labels(kind, VERDICTS[receipt.outcome]).inc()
     return json_response(
         GenerationCallbackResultSchema,
         {
