@@ -14,6 +14,7 @@ import logging
 import signal
 from types import FrameType
 
+from manyfutures.adapters.metrics.prometheus import enable_metrics
 from manyfutures.container import build_container
 from manyfutures.entrypoints.background_loop import BackgroundLoop
 from manyfutures.settings import Settings
@@ -22,16 +23,21 @@ logger = logging.getLogger(__name__)
 
 
 def run_scheduler(settings: Settings) -> None:
+    enable_metrics()  # a long-lived process: it writes its own files (ADR 0021)
     container = build_container(settings)
     loop = BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds)
     outbox = BackgroundLoop(
         "outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds
+    )
+    gauges = BackgroundLoop(
+        "metrics", container.adapters.record_gauges(), settings.metrics_gauge_seconds
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         logger.info("%s: stopping after this beat", signal.Signals(signum).name)
         loop.request_stop()
         outbox.request_stop()
+        gauges.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -41,7 +47,9 @@ def run_scheduler(settings: Settings) -> None:
         settings.outbox_poll_seconds,
     )
     outbox.start()
+    gauges.start()
     try:
         loop.run()
     finally:
         outbox.stop()
+        gauges.stop()

@@ -16,7 +16,14 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 
 from manyfutures.core.shared.telemetry import AttemptOutcome
 
@@ -123,6 +130,9 @@ _enabled: tuple[int, Metrics] | None = None
 def enable_metrics(registry: CollectorRegistry = REGISTRY) -> Metrics:
     """Record metrics in this process (and no process forked from it); once per registry."""
     global _enabled
+    # The ``_created`` series (multiprocess mode has none): one scrape looks the same
+    # in either mode.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     if _enabled is not None and _enabled[0] == os.getpid() and _enabled[1].registry is registry:
         return _enabled[1]
     metrics = Metrics(registry)
