@@ -18,11 +18,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from manyfutures.adapters.memory.metrics_gauges import InMemoryGaugeReader
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.metrics.gauges import GaugeReader
+from manyfutures.adapters.postgres.metrics_gauges import PostgresGaugeReader
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
@@ -40,6 +43,7 @@ class Storage:
     gateway: SchedulerGateway
     outbox: OutboxGateway
     runs: RunLocator
+    gauges: GaugeReader
 
 
 def _memory() -> Iterator[Storage]:
@@ -49,6 +53,7 @@ def _memory() -> Iterator[Storage]:
         InMemorySchedulerGateway(store),
         InMemoryOutboxGateway(store),
         InMemoryRunLocator(store),
+        InMemoryGaugeReader(store),
     )
 
 
@@ -61,6 +66,7 @@ def _postgres(request: pytest.FixtureRequest) -> Iterator[Storage]:
         PostgresSchedulerGateway(engine),
         PostgresOutboxGateway(engine),
         PostgresRunLocator(engine),
+        PostgresGaugeReader(engine),
     )
 
 
