@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -39,8 +40,9 @@ def log_format(settings: Settings, command: str) -> str:
     return "text" if command == "run" else "json"
 
 
-def configure_logging(settings: Settings, command: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(settings: Settings, command: str, stream: TextIO | None = None) -> None:
+    """Replace the root logger's handlers with one writing to ``stream`` (stderr)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(ContextFilter())
     if log_format(settings, command) == "json":
         handler.setFormatter(
