@@ -5,12 +5,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 
+from manyfutures.core.generation.use_cases import ProgressOutcome, ResultOutcome
 from manyfutures.entrypoints.http.app import create_app
+from manyfutures.entrypoints.http.n8n_webhooks import VERDICTS
+from manyfutures.entrypoints.http.observability import request_id
 from manyfutures.entrypoints.logs import configure_logging, log_format
 from manyfutures.log_context import log_context
 from manyfutures.settings import Settings, SettingsError
@@ -85,3 +91,21 @@ def test_a_request_logs_with_its_id_and_the_callers_organization(restore_root: N
         assert {"request_id": "req-42", "organization_id": "org_a"}.items() <= lines[-1].items()
     finally:
         container.unwire()
+
+
+@given(st.text(max_size=200))
+def test_a_request_id_is_kept_only_when_sane_and_is_always_sane(header: str) -> None:
+    chosen = request_id(header)
+    assert re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", chosen)
+    kept = re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", header) is not None
+    assert (chosen == header) is kept
+
+
+def test_every_callback_outcome_counts_as_one_verdict() -> None:
+    outcomes = {*ProgressOutcome, *ResultOutcome}
+    assert set(VERDICTS) == outcomes
+    assert set(VERDICTS.values()) == {"accepted", "duplicate", "stale"}
+    assert {o for o, verdict in VERDICTS.items() if verdict == "accepted"} == {
+        ProgressOutcome.APPLIED,
+        *(o for o in ResultOutcome if o.applied),
+    }
