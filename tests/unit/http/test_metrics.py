@@ -242,3 +242,16 @@ def test_a_process_that_did_not_enable_metrics_records_nothing(
     assert container.adapters.record_gauges()().queue_items == {}
     assert value(metrics, "manyfutures_reservations_total", result="granted") == 0
     assert value(metrics, "manyfutures_scheduler_claim_seconds_count") == 0
+
+
+def test_a_callback_that_fails_on_our_side_counts_as_an_error_not_a_refusal(
+    api: Api, container: Container, metrics: Metrics
+) -> None:
+    def unreachable(callback: object) -> None:
+        raise ConnectionError("database unreachable")
+
+    container.generation.receive_generation_callback.override(providers.Object(unreachable))
+    body = {"runId": "run_x", "type": "progress", "stage": "writing", "percent": 40}
+    assert callback(api.client, body, "some-token").status_code == 500
+    assert value(metrics, "manyfutures_callbacks_total", type="progress", outcome="error") == 1
+    assert value(metrics, "manyfutures_callbacks_total", type="progress", outcome="refused") == 0

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
 
 from manyfutures.adapters.metrics.prometheus import current_metrics
 from manyfutures.adapters.n8n.callback_signature import CallbackSignatureVerifier
@@ -33,7 +34,9 @@ from manyfutures.core.generation.callbacks import (
 )
 from manyfutures.core.generation.use_cases import ProgressOutcome, ResultOutcome
 from manyfutures.core.identity.ports import AuthenticationError
+from manyfutures.core.shared.errors import DomainError
 from manyfutures.entrypoints.http.openapi import operation
+from manyfutures.entrypoints.http.problems import ProblemError
 from manyfutures.entrypoints.http.progress_body import well_formed_progress
 from manyfutures.entrypoints.http.requests import load_json
 from manyfutures.entrypoints.http.responses import json_response
@@ -61,8 +64,9 @@ DETAILS: dict[ResultOutcome | ProgressOutcome, str] = {
 }
 
 
-# What each outcome counts as in ``manyfutures_callbacks_total``; anything refused
-# (signature, token, body) counts as "refused".
+# What each outcome counts as in ``manyfutures_callbacks_total``. A callback refused
+# (signature, token, body: a 4xx) counts as "refused"; one that failed on our side (a
+# 5xx: the database unreachable) as "error".
 VERDICTS: dict[ResultOutcome | ProgressOutcome, str] = {
     ProgressOutcome.APPLIED: "accepted",
     ProgressOutcome.OUT_OF_ORDER: "duplicate",
@@ -102,9 +106,10 @@ def n8n_episode_callback(
         kind = body["type"]
         bind(run_id=body["run_id"])
         receipt = receive_callback(GenerationCallback(body["run_id"], token, _report(body)))
-    except Exception:
+    except Exception as error:
         if metrics is not None:
-            metrics.callbacks.labels(kind, "refused").inc()
+            refused = isinstance(error, DomainError | ProblemError | HTTPException)
+            metrics.callbacks.labels(kind, "refused" if refused else "error").inc()
         raise
     if metrics is not None:
         metrics.callbacks.labels(kind, VERDICTS[receipt.outcome]).inc()
