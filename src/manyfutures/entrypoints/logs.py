@@ -40,9 +40,14 @@ def log_format(settings: Settings, command: str) -> str:
     return "text" if command == "run" else "json"
 
 
+class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler this module installs, so installing again replaces only it."""
+
+
 def configure_logging(settings: Settings, command: str, stream: TextIO | None = None) -> None:
-    """Replace the root logger's handlers with one writing to ``stream`` (stderr)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """One handler on the root logger, writing to ``stream`` (stderr); a handler installed
+    by an earlier call is replaced, anyone else's (a test runner's capture) left alone."""
+    handler = _OurHandler(stream or sys.stderr)
     handler.addFilter(ContextFilter())
     if log_format(settings, command) == "json":
         handler.setFormatter(
@@ -56,6 +61,7 @@ def configure_logging(settings: Settings, command: str, stream: TextIO | None = 
         handler.setFormatter(_TextFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     for existing in list(root.handlers):
-        root.removeHandler(existing)
+        if isinstance(existing, _OurHandler):
+            root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
