@@ -4,8 +4,11 @@ directory holds the same files however many jobs run (no file per job, ADR 0021)
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -127,3 +130,38 @@ def _sample(text: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+FORKING_PROCESS = """
+import os, sys
+from datetime import timedelta
+from manyfutures.adapters.metrics.prometheus import PrometheusTelemetry, enable_metrics
+from manyfutures.core.shared.telemetry import AttemptOutcome
+
+enable_metrics()
+telemetry = PrometheusTelemetry()
+telemetry.reservation(granted=True)
+for _ in range(3):  # three "jobs", each in a work horse forked as RQ's Worker does
+    child = os.fork()
+    if child == 0:
+        telemetry.reservation(granted=True)
+        telemetry.attempt_ended(AttemptOutcome.PUBLISHED)
+        telemetry.published(timedelta(seconds=5))
+        os._exit(0)
+    os.waitpid(child, 0)
+print(os.getpid())
+"""
+
+
+def test_a_work_horse_forked_from_a_recording_process_writes_no_file(tmp_path: Path) -> None:
+    """The guarantee for a forking worker class (manyfutures worker uses SimpleWorker)."""
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    parent = subprocess.run(
+        [sys.executable, "-c", FORKING_PROCESS],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    pids = {m.group(1) for path in tmp_path.iterdir() if (m := PID_IN_NAME.search(path.name))}
+    assert pids == {parent}
