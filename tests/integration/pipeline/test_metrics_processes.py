@@ -94,7 +94,7 @@ def test_one_directory_for_every_process_and_no_file_per_job(
     (tmp_path / "scrape.txt").write_text(text)
     files_late = sorted(path.name for path in directory.iterdir())
 
-    assert files_late == files_early or set(files_early) <= set(files_late)
+    assert set(files_early) <= set(files_late)  # nothing went away; what came, the pids tell
     pids = {int(m.group(1)) for name in files_late if (m := PID_IN_NAME.search(name))}
     # The worker, the scheduler and gunicorn's two workers (not its master): no job's pid.
     assert worker.pid in pids and scheduler.pid in pids and api.pid not in pids
