@@ -6,6 +6,7 @@ as a confusing error on the first request.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -144,6 +145,16 @@ class Settings:
     # When set, n8n's callbacks must also carry an HMAC signature made with it.
     n8n_callback_secret: str = field(default="", metadata=_env("N8N_CALLBACK_SECRET"))
     log_level: str = "INFO"
+    # "json" (one object a line) or "text"; empty: text for `manyfutures run`, JSON for
+    # every other command (entrypoints/logs.py).
+    log_format: str = ""
+    # GET /metrics answers only with "Authorization: Bearer <this>"; unset, it is 404.
+    metrics_token: str = field(default="", repr=False)
+    # Prometheus multiprocess mode: every process on the host writes here and /metrics
+    # reads it all (ADR 0021). The library's own variable, which it reads at import.
+    metrics_dir: str = field(default="", metadata=_env("PROMETHEUS_MULTIPROC_DIR"))
+    # The scheduler's beat reading the cross-organization gauges (queue, outbox, breakers).
+    metrics_gauge_seconds: float = 15.0
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False
     max_body_bytes: int = 1_048_576
@@ -202,6 +213,9 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}LOG_LEVEL={self.log_level!r} is not one of {', '.join(_LOG_LEVELS)}"
             )
+        if self.log_format not in ("", "json", "text"):
+            raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r} is not one of json, text")
+        self._validate_metrics()
         self._validate_scheduling()
         self._validate_memories()
         self._validate_http()
@@ -214,6 +228,16 @@ class Settings:
         self._validate_plans()
         self._validate_postgres()
         self._validate_unsubscribe()
+
+    def _validate_metrics(self) -> None:
+        if self.metrics_dir and not os.path.isdir(self.metrics_dir):
+            raise SettingsError(
+                f"PROMETHEUS_MULTIPROC_DIR={self.metrics_dir!r} is not an existing directory"
+            )
+        if self.metrics_gauge_seconds <= 0:
+            raise SettingsError(f"{PREFIX}METRICS_GAUGE_SECONDS must be positive")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError(f"{PREFIX}METRICS_TOKEN must be at least 16 characters")
 
     def _validate_scheduling(self) -> None:
         for name in ("tick_seconds", "start_lease_seconds", "generation_deadline_seconds"):

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 import pytest
 
 from manyfutures.adapters.memory.memory_store_gateway import InMemoryMemoryStoreGateway
+from manyfutures.adapters.memory.metrics_gauges import InMemoryGaugeReader
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.metrics.gauges import GaugeReader
 from manyfutures.adapters.postgres.memory_store_gateway import PostgresMemoryStoreGateway
+from manyfutures.adapters.postgres.metrics_gauges import PostgresGaugeReader
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
@@ -44,6 +47,7 @@ class Storage:
     outbox: OutboxGateway
     runs: RunLocator
     memories: MemoryStoreGateway
+    gauges: GaugeReader
 
 
 def _memory() -> Iterator[Storage]:
@@ -54,6 +58,7 @@ def _memory() -> Iterator[Storage]:
         InMemoryOutboxGateway(store),
         InMemoryRunLocator(store),
         InMemoryMemoryStoreGateway(store),
+        InMemoryGaugeReader(store),
     )
 
 
@@ -67,6 +72,7 @@ def _postgres(request: pytest.FixtureRequest) -> Iterator[Storage]:
         PostgresOutboxGateway(engine),
         PostgresRunLocator(engine),
         PostgresMemoryStoreGateway(engine),
+        PostgresGaugeReader(engine),
     )
 
 

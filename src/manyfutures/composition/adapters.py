@@ -16,11 +16,15 @@ from manyfutures.adapters.email.smtp_url import parse_smtp_url
 from manyfutures.adapters.email.templates import JinjaEmailTemplates, unsubscribe_base_url
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
+from manyfutures.adapters.memory.metrics_gauges import InMemoryGaugeReader
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from manyfutures.adapters.metrics.gauges import RecordGauges
+from manyfutures.adapters.metrics.prometheus import PrometheusTelemetry
+from manyfutures.adapters.postgres.metrics_gauges import PostgresGaugeReader
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
@@ -39,6 +43,8 @@ class AdaptersContainer(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UlidGenerator)
     callback_tokens = providers.Singleton(RandomCallbackTokens)
+    # Counts only in a process that called enable_metrics() (adapters/metrics/prometheus.py).
+    telemetry = providers.Singleton(PrometheusTelemetry)
     # The one backoff rule generation retries and the scheduler's claims share.
     retry_policy = providers.Singleton(RetryPolicy)
     # An attempt's two clocks: the claim's start lease and the run's generation deadline.
@@ -84,6 +90,13 @@ class AdaptersContainer(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryRunLocator, memory_store),
         postgres=providers.Singleton(PostgresRunLocator, postgres_engine),
     )
+    # The scheduler's metrics beat: counts across organizations (adapters/metrics/gauges.py).
+    gauge_reader = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryGaugeReader, memory_store),
+        postgres=providers.Singleton(PostgresGaugeReader, postgres_engine),
+    )
+    record_gauges = providers.Singleton(RecordGauges, clock, gauge_reader)
 
     email_sender = providers.Selector(
         config.email,

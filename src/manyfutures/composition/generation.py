@@ -50,7 +50,11 @@ class GenerationContainer(containers.DeclarativeContainer):
     resume_blocked_slots = use_case(ResumeBlockedSlots, adapters)
     report_progress = use_case(ReportProgress, adapters)
     apply_generation_result = use_case(
-        ApplyGenerationResult, adapters, adapters.retry_policy, adapters.email_templates
+        ApplyGenerationResult,
+        adapters,
+        adapters.retry_policy,
+        adapters.email_templates,
+        adapters.telemetry,
     )
     simulation = providers.Singleton(
         SimulatedRun, report_progress, apply_generation_result, config.simulated_stage_seconds
@@ -89,6 +93,7 @@ class GenerationContainer(containers.DeclarativeContainer):
         max_episode_cost_gbp,
         adapters.leases,
         adapters.email_templates,
+        adapters.telemetry,
     )
     # Usage reported without a cost is priced from this table (core/costs/prices.py).
     price_table = providers.Singleton(PriceTable.from_json, config.model_prices_gbp)
@@ -106,6 +111,7 @@ class GenerationContainer(containers.DeclarativeContainer):
         adapters.retry_policy,
         adapters.leases,
         adapters.email_templates,
+        adapters.telemetry,
     )
     skip_lapsed_blocked_slots = use_case(
         SkipLapsedBlockedSlots, adapters, adapters.scheduler_gateway

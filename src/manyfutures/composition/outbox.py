@@ -14,9 +14,9 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from manyfutures.adapters.memory.delivery import InlineDeliveryJobs
+from manyfutures.adapters.metrics.metered import MeteredDispatchOutbox
 from manyfutures.adapters.rq.outbox import RqDeliveryJobs
 from manyfutures.core.outbox.use_cases import (
-    DispatchOutbox,
     ListDeadMessages,
     RequestOutboxDelivery,
     delivery_policy,
@@ -35,8 +35,9 @@ class OutboxContainer(containers.DeclarativeContainer):
     adapters = providers.DependenciesContainer()
 
     lease = providers.Callable(_seconds, config.outbox_lease_seconds)
+    # Metered: deliveries by result (adapters/metrics/metered.py).
     dispatch_outbox = providers.Singleton(
-        DispatchOutbox,
+        MeteredDispatchOutbox,
         adapters.clock,
         adapters.outbox_gateway,
         adapters.email_sender,

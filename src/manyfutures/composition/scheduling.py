@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dependency_injector import containers, providers
 
 from manyfutures.adapters.memory.dispatcher import ThreadPoolDispatcher
+from manyfutures.adapters.metrics.metered import MeteredClaimDueItems, MeteredSchedulerTick
 from manyfutures.adapters.rq.dispatcher import RqDispatcher
 from manyfutures.core.generation.use_cases import StartGeneration
-from manyfutures.core.scheduling.use_cases import ClaimDueItems, RunSchedulerTick
 
 # The RQ job each claimed item becomes (entrypoints/jobs.py; a path, since the worker
 # imports it and this side must not).
@@ -31,8 +31,9 @@ class SchedulingContainer(containers.DeclarativeContainer):
     # The job the dispatcher runs for each claimed item.
     start_generation: providers.Dependency[StartGeneration] = providers.Dependency()
 
+    # Metered: each claim's duration and each tick's claims (adapters/metrics/metered.py).
     claim_due_items = providers.Factory(
-        ClaimDueItems,
+        MeteredClaimDueItems,
         adapters.clock,
         adapters.scheduler_gateway,
         adapters.retry_policy,
@@ -49,7 +50,7 @@ class SchedulingContainer(containers.DeclarativeContainer):
         ),
     )
     scheduler_tick = providers.Factory(
-        RunSchedulerTick,
+        MeteredSchedulerTick,
         schedule_due_projects,
         recover_expired_leases,
         skip_lapsed_blocked_slots,

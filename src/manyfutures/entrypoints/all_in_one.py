@@ -6,6 +6,7 @@ import logging
 
 from werkzeug.serving import run_simple
 
+from manyfutures.adapters.metrics.prometheus import enable_metrics
 from manyfutures.container import build_container
 from manyfutures.entrypoints.background_loop import BackgroundLoop
 from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def run_all_in_one(settings: Settings, demo: bool) -> None:
+    enable_metrics()
     container = build_container(settings)
     app = create_app(container)
     if demo:
@@ -35,6 +37,9 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
         BackgroundLoop("outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds),
         BackgroundLoop(
             "memories", container.memories.check_memory_stores(), settings.memory_check_seconds
+        ),
+        BackgroundLoop(
+            "metrics", container.adapters.record_gauges(), settings.metrics_gauge_seconds
         ),
     )
     for loop in loops:

@@ -15,6 +15,7 @@ import logging
 import signal
 from types import FrameType
 
+from manyfutures.adapters.metrics.prometheus import enable_metrics
 from manyfutures.container import build_container
 from manyfutures.entrypoints.background_loop import BackgroundLoop
 from manyfutures.settings import Settings
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def run_scheduler(settings: Settings) -> None:
+    enable_metrics()  # a long-lived process: it writes its own files (ADR 0021)
     container = build_container(settings)
     loop = BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds)
     outbox = BackgroundLoop(
@@ -33,12 +35,16 @@ def run_scheduler(settings: Settings) -> None:
     memories = BackgroundLoop(
         "memories", container.memories.check_memory_stores(), settings.memory_check_seconds
     )
+    gauges = BackgroundLoop(
+        "metrics", container.adapters.record_gauges(), settings.metrics_gauge_seconds
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         logger.info("%s: stopping after this beat", signal.Signals(signum).name)
         loop.request_stop()
         outbox.request_stop()
         memories.request_stop()
+        gauges.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -49,8 +55,10 @@ def run_scheduler(settings: Settings) -> None:
     )
     outbox.start()
     memories.start()
+    gauges.start()
     try:
         loop.run()
     finally:
         outbox.stop()
         memories.stop()
+        gauges.stop()

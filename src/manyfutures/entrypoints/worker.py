@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from rq import SimpleWorker
 from rq.worker import BaseWorker
 
+from manyfutures.adapters.metrics.prometheus import enable_metrics
 from manyfutures.adapters.rq.queues import (
     ASSISTANT,
     GENERATION,
@@ -51,6 +52,9 @@ def run_worker(
     """
     import manyfutures.entrypoints.jobs  # noqa: F401
 
+    # This process runs every job (SimpleWorker): its files are the only ones it adds. A
+    # forking class's work horses have other process ids and record nothing (ADR 0021).
+    enable_metrics()
     connection = rq_connection(settings.redis_url)
     worker = worker_class(list(queues or default_queues(settings)), connection=connection)
     return worker.work(burst=burst, logging_level=settings.log_level.upper())

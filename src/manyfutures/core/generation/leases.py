@@ -10,12 +10,13 @@ with attempts left never comes here, the claim simply takes the item again
 from __future__ import annotations
 
 from manyfutures.core.generation.ports import GenerationUnitOfWork
-from manyfutures.core.generation.use_cases import FailedAttempt, fail_attempt
+from manyfutures.core.generation.use_cases import FailedAttempt, fail_attempt, report_attempt
 from manyfutures.core.outbox.ports import EmailTemplates
 from manyfutures.core.scheduling.leases import Expiry, Leases
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.ports import Clock, IdGenerator
+from manyfutures.core.shared.telemetry import NO_TELEMETRY, Telemetry
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
@@ -38,12 +39,14 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
         policy: RetryPolicy,
         leases: Leases,
         templates: EmailTemplates,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._gateway = gateway
         self._policy = policy
         self._leases = leases
         self._templates = templates
+        self._telemetry = telemetry
 
     def __call__(self) -> int:
         now = self._clock.now()
@@ -58,7 +61,7 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
                 if episode is None:
                     continue
                 deadline = expiry is Expiry.DEADLINE
-                fail_attempt(
+                outcome = fail_attempt(
                     uow,
                     self._ids,
                     now,
@@ -74,5 +77,6 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
                     ),
                 )
                 uow.commit()
+                report_attempt(self._telemetry, outcome)
                 failed += 1
         return failed

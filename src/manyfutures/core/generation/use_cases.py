@@ -72,6 +72,7 @@ from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import DuplicateError, NotFoundError
 from manyfutures.core.shared.paging import check_page_size
 from manyfutures.core.shared.ports import Clock, IdGenerator
+from manyfutures.core.shared.telemetry import NO_TELEMETRY, AttemptOutcome, Telemetry
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
 from manyfutures.core.shared.use_case import UseCase
 
@@ -169,6 +170,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         max_cost_gbp: Decimal,
         leases: Leases,
         templates: EmailTemplates,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._generator = generator
@@ -177,6 +179,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
         self._max_cost_gbp = max_cost_gbp
         self._leases = leases
         self._templates = templates
+        self._telemetry = telemetry
 
     def __call__(self, command: StartGenerationCommand) -> GenerationRun | None:
         now = self._clock.now()
@@ -221,6 +224,8 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 item.refuse_unstarted(DAILY_LIMIT_EXCEEDED, day_start(now))
                 uow.queue.update(item)
                 uow.commit()
+                self._telemetry.reservation(granted=False)
+                self._telemetry.attempt_ended(AttemptOutcome.REFUSED_BY_LIMIT)
                 return None
             episode.start_generation(now)
             notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
@@ -260,6 +265,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 callback_token=token,
             )
             uow.commit()
+        self._telemetry.reservation(granted=True)
         # Committed first: a generator that answers instantly must find the run.
         try:
             self._generator.start(request)
@@ -473,10 +479,12 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         ids: IdGenerator,
         policy: RetryPolicy,
         templates: EmailTemplates,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._policy = policy
         self._templates = templates
+        self._telemetry = telemetry
 
     def __call__(self, result: GenerationSucceeded | GenerationFailed) -> ResultOutcome:
         now = self._clock.now()
@@ -504,6 +512,9 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 failed = FailedAttempt(item, episode, project, run, result.error, result.retryable)
                 outcome = fail_attempt(uow, self._ids, now, self._policy, self._templates, failed)
             uow.commit()
+        report_attempt(self._telemetry, outcome)
+        if outcome is ResultOutcome.PUBLISHED:
+            self._telemetry.published(now - item.scheduled_for)
         return outcome
 
     def _record_usage(
@@ -598,6 +609,12 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
             )
         record.event(EPISODE_PUBLISHED, {"episodeId": episode.id, "projectId": episode.project_id})
         return ResultOutcome.PUBLISHED
+
+
+def report_attempt(telemetry: Telemetry, outcome: ResultOutcome) -> None:
+    """An applied result ended its attempt; one that changed nothing ended none."""
+    if outcome.applied:
+        telemetry.attempt_ended(AttemptOutcome(outcome.value))
 
 
 def tell_reader(

@@ -29,6 +29,7 @@ from manyfutures.entrypoints.cli import (
     worker,
 )
 from manyfutures.entrypoints.cli.command import CommandGroup, Handler
+from manyfutures.entrypoints.logs import configure_logging
 from manyfutures.settings import Settings, SettingsError
 
 COMMAND_GROUPS: tuple[CommandGroup, ...] = (
@@ -52,9 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings, args.command)
     logger.info(
         "time-zone rules: tzdata %s (the package only; OS zone files are not read)", TZDATA_VERSION
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, g, request
 from flask_limiter import Limiter
 
 from manyfutures.container import Container
@@ -46,8 +46,11 @@ from manyfutures.entrypoints.http.auth import (
 )
 from manyfutures.entrypoints.http.docs import publish_spec, register_docs
 from manyfutures.entrypoints.http.idempotency import register_idempotency
+from manyfutures.entrypoints.http.observability import register_observability
+from manyfutures.entrypoints.http.prometheus import metrics_blueprint
 from manyfutures.entrypoints.http.request_limits import ApiRequest, refuse_oversized_headers
 from manyfutures.entrypoints.http.requests import reject_nul_in_url
+from manyfutures.log_context import bind
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +95,8 @@ def create_app(container: Container) -> Flask:
     container.http.webhook_verifier()
     _warn_about_dev_auth(container)
 
+    # First, so even a request the next hooks refuse has its id and is counted.
+    register_observability(app)
     app.before_request(refuse_oversized_headers)
     app.before_request(reject_nul_in_url)
 
@@ -99,6 +104,8 @@ def create_app(container: Container) -> Flask:
     def _authenticate() -> None:
         if request.method != "OPTIONS" and is_api_request():
             authenticate(verifier)
+            # Unbound with the request id, at the end of the request (observability.py).
+            bind(organization_id=g.actor.organization_id)
 
     # Registered after authentication so the key can be the user, not the address.
     limiter = app.extensions["rate_limiter"] = Limiter(
@@ -133,6 +140,9 @@ def create_app(container: Container) -> Flask:
     app.register_blueprint(api)
     for blueprint in ROOT_BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(
+        metrics_blueprint(container.config.metrics_token(), container.config.metrics_dir())
+    )
     register_docs(app)
     publish_spec(app)
     return app

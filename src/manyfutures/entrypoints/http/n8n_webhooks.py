@@ -18,7 +18,9 @@ from typing import Any, cast
 
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
 
+from manyfutures.adapters.metrics.prometheus import current_metrics
 from manyfutures.adapters.n8n.callback_signature import CallbackSignatureVerifier
 from manyfutures.container import Container
 from manyfutures.core.episodes.episode import Source
@@ -32,7 +34,9 @@ from manyfutures.core.generation.callbacks import (
 )
 from manyfutures.core.generation.use_cases import ProgressOutcome, ResultOutcome
 from manyfutures.core.identity.ports import AuthenticationError
+from manyfutures.core.shared.errors import DomainError
 from manyfutures.entrypoints.http.openapi import operation
+from manyfutures.entrypoints.http.problems import ProblemError
 from manyfutures.entrypoints.http.progress_body import well_formed_progress
 from manyfutures.entrypoints.http.requests import load_json
 from manyfutures.entrypoints.http.responses import json_response
@@ -40,6 +44,7 @@ from manyfutures.entrypoints.http.schemas import (
     GenerationCallbackResultSchema,
     GenerationCallbackSchema,
 )
+from manyfutures.log_context import bind
 
 blueprint = Blueprint("n8n_webhooks", __name__)
 
@@ -59,6 +64,22 @@ DETAILS: dict[ResultOutcome | ProgressOutcome, str] = {
 }
 
 
+# What each outcome counts as in ``manyfutures_callbacks_total``. A callback refused
+# (signature, token, body: a 4xx) counts as "refused"; one that failed on our side (a
+# 5xx: the database unreachable) as "error".
+VERDICTS: dict[ResultOutcome | ProgressOutcome, str] = {
+    ProgressOutcome.APPLIED: "accepted",
+    ProgressOutcome.OUT_OF_ORDER: "duplicate",
+    ProgressOutcome.RUN_FINISHED: "stale",
+    ResultOutcome.PUBLISHED: "accepted",
+    ResultOutcome.RETRY_SCHEDULED: "accepted",
+    ResultOutcome.FAILED: "accepted",
+    ResultOutcome.DUPLICATE: "duplicate",
+    ResultOutcome.SUPERSEDED: "stale",
+    ResultOutcome.EPISODE_FINAL: "stale",
+}
+
+
 @blueprint.post("/webhooks/n8n/episodes")
 @operation(
     "Webhooks",
@@ -75,11 +96,23 @@ def n8n_episode_callback(
         Container.generation.receive_generation_callback
     ],
 ) -> Response:
-    raw = request.get_data(cache=True)
-    signature.verify(raw, cast(Mapping[str, str], request.headers))
-    token = _bearer_token(request.headers.get("Authorization", ""))
-    body = load_json(raw, GenerationCallbackSchema, well_formed_progress)
-    receipt = receive_callback(GenerationCallback(body["run_id"], token, _report(body)))
+    metrics = current_metrics()
+    kind = "unknown"
+    try:
+        raw = request.get_data(cache=True)
+        signature.verify(raw, cast(Mapping[str, str], request.headers))
+        token = _bearer_token(request.headers.get("Authorization", ""))
+        body = load_json(raw, GenerationCallbackSchema, well_formed_progress)
+        kind = body["type"]
+        bind(run_id=body["run_id"])
+        receipt = receive_callback(GenerationCallback(body["run_id"], token, _report(body)))
+    except Exception as error:
+        if metrics is not None:
+            refused = isinstance(error, DomainError | ProblemError | HTTPException)
+            metrics.callbacks.labels(kind, "refused" if refused else "error").inc()
+        raise
+    if metrics is not None:
+        metrics.callbacks.labels(kind, VERDICTS[receipt.outcome]).inc()
     return json_response(
         GenerationCallbackResultSchema,
         {

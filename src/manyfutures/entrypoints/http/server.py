@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from manyfutures.entrypoints.http.request_limits import SERVER_MAX_HEADER_LINE_BYTES
 from manyfutures.settings import Settings
@@ -29,10 +30,36 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from manyfutures.adapters.metrics.prometheus import enable_metrics
         from manyfutures.container import build_container
         from manyfutures.entrypoints.http.app import create_app
 
+        enable_metrics()  # in the worker, after the fork: its own files (ADR 0021)
         return create_app(build_container(self._settings))
+
+
+class RootLogger(Logger):  # type: ignore[misc]
+    """gunicorn's error and access lines through the root logger, so they come out in the
+    process's log format (entrypoints/logs.py) instead of gunicorn's own."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+            log.propagate = True
+
+
+def forget_dead_worker(metrics_dir: str) -> Any:
+    """gunicorn's ``child_exit`` hook: a dead worker's live gauges leave the scrape
+    (prometheus-client's ``mark_process_dead``); its counters stay, as counters must."""
+
+    def child_exit(server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, metrics_dir)  # type: ignore[no-untyped-call]
+
+    return child_exit
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -48,6 +75,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "preload_app": False,
         "accesslog": "-",
         "errorlog": "-",
+        "logger_class": RootLogger,
+        # The request id the app echoed (entrypoints/http/observability.py) ends the line.
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
         "timeout": 30,
         "graceful_timeout": 20,
         "keepalive": 5,
@@ -66,4 +96,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def serve(settings: Settings) -> None:
-    ApiServer(settings, gunicorn_options(settings)).run()
+    options = gunicorn_options(settings)
+    if settings.metrics_dir:
+        options["child_exit"] = forget_dead_worker(settings.metrics_dir)
+    ApiServer(settings, options).run()
