@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from manyfutures.core.feedback.memories import SEARCH_REQUESTED, Memory
+from manyfutures.core.activity.event_types import MEMORY_SEARCH_REQUESTED
+from manyfutures.core.feedback.memories import Memory
 from manyfutures.core.feedback.memory_use_cases import (
     CreateMemory,
     CreateMemoryCommand,
@@ -158,7 +159,7 @@ def test_a_search_on_json_records_the_need_once_and_moves_nothing(storage: Stora
     memories.list(ListMemoriesQuery(ALICE, PROJECT))
     assert memories.storage_of_project() is MemoryStorage.JSON
     with storage.uow("org_a") as uow:
-        events = uow.events.list(SEARCH_REQUESTED)
+        events = uow.events.list(MEMORY_SEARCH_REQUESTED)
     assert [e.event_data for e in events] == [{"projectId": PROJECT}]
 
 

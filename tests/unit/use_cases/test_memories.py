@@ -10,7 +10,8 @@ import pytest
 from manyfutures.adapters.memory.memory_store_gateway import InMemoryMemoryStoreGateway
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from manyfutures.core.feedback.memories import MIGRATED, Memory
+from manyfutures.core.activity.event_types import MEMORIES_MIGRATED
+from manyfutures.core.feedback.memories import Memory
 from manyfutures.core.feedback.memory_use_cases import (
     CheckMemoryStores,
     CreateMemory,
@@ -67,7 +68,7 @@ class Memories:
 
     def migrations(self) -> list[dict[str, object]]:
         with self.uow("org_a") as uow:
-            return [e.event_data for e in uow.events.list(MIGRATED)]
+            return [e.event_data for e in uow.events.list(MEMORIES_MIGRATED)]
 
     def audit(self) -> list[tuple[str, str | None, str | None]]:
         with self.uow("org_a") as uow:

@@ -22,6 +22,10 @@ PLANNING_NOTE_INCORPORATED = "planning_note_incorporated"
 FEEDBACK_SUBMITTED = "feedback_submitted"
 ONBOARDING_COMPLETE = "onboarding_complete"
 HIGHLIGHT_CREATED = "highlight_created"
+# A search of a project whose memories are still JSON: the "search needed" trigger the
+# daily check acts on (a read never moves memories itself).
+MEMORY_SEARCH_REQUESTED = "memory_search_requested"
+MEMORIES_MIGRATED = "memories_migrated"
 
 SERVER_EVENT_TYPES = frozenset(
     {
@@ -42,6 +46,8 @@ SERVER_EVENT_TYPES = frozenset(
         FEEDBACK_SUBMITTED,
         ONBOARDING_COMPLETE,
         HIGHLIGHT_CREATED,
+        MEMORY_SEARCH_REQUESTED,
+        MEMORIES_MIGRATED,
         "approaching_limit",
         "daily_limit_exceeded",
         "daily_limit_lifted",

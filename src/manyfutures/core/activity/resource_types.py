@@ -15,6 +15,7 @@ AUDITED_RESOURCE_TYPES = frozenset(
         "episode",
         "planning_note",
         "highlight",
+        "memory",
         "chat_session",
         "chat_message",
     }

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from manyfutures.core.activity.event_types import MEMORY_SEARCH_REQUESTED
 from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.feedback.model import AgentMemory
 from manyfutures.core.feedback.ports import FeedbackStore, FeedbackUnitOfWork
@@ -38,10 +39,6 @@ MAX_TYPE_LENGTH = 50
 MAX_QUERY_LENGTH = 200
 DEFAULT_MEMORY_TYPE = "preference"
 TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
-# The event a search of a JSON project leaves: the daily check reads it as the
-# "search needed" trigger (a read never moves memories itself).
-SEARCH_REQUESTED = "memory_search_requested"
-MIGRATED = "memories_migrated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +219,7 @@ class MemoryCountMismatchError(StateConflictError):
 def search_requested(uow: ActivityStore, project_id: str) -> bool:
     return any(
         event.event_data.get("projectId") == project_id
-        for event in uow.events.list(SEARCH_REQUESTED)
+        for event in uow.events.list(MEMORY_SEARCH_REQUESTED)
     )
 
 

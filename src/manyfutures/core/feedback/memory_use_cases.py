@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from manyfutures.core.activity.event_types import MEMORIES_MIGRATED, MEMORY_SEARCH_REQUESTED
 from manyfutures.core.activity.recording import Recorder
 from manyfutures.core.feedback.memories import (
-    MIGRATED,
-    SEARCH_REQUESTED,
     Memory,
     forget,
     memories_of,
@@ -65,7 +64,7 @@ class _Migrating(UseCase[FeedbackUnitOfWork]):
         reasons = reasons_to_move(uow, project, now, self._launched_on)
         if reasons:
             moved = move_to_table(uow, project, now)
-            record.event(MIGRATED, _migrated(project, moved, reasons, "write"))
+            record.event(MEMORIES_MIGRATED, _migrated(project, moved, reasons, "write"))
 
 
 def _migrated(
@@ -137,7 +136,7 @@ class ListMemories(UseCase[FeedbackUnitOfWork]):
                 and not search_requested(uow, project.id)
             ):
                 record = Recorder(uow, self._ids, query.actor.user_id, now)
-                record.event(SEARCH_REQUESTED, {"projectId": project.id})
+                record.event(MEMORY_SEARCH_REQUESTED, {"projectId": project.id})
                 uow.commit()
             return memories
 
@@ -222,7 +221,7 @@ class MigrateProjectMemories(_Migrating):
             moved = move_to_table(uow, project, now)
             by = "operator" if command.forced else "daily check"
             Recorder(uow, self._ids, None, now).event(
-                MIGRATED, _migrated(project, moved, reasons, by)
+                MEMORIES_MIGRATED, _migrated(project, moved, reasons, by)
             )
             outcome = MigrationOutcome(project.id, moved, reasons, migrated=True)
             if command.before_commit is not None:
