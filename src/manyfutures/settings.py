@@ -26,6 +26,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "generator": ("simulated", "n8n"),
     "email": ("console", "smtp"),
     "dispatcher": ("threads", "rq"),
+    "web_server": ("granian", "gunicorn"),
 }
 
 
@@ -121,6 +122,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     rate_limit: str = "600 per minute"
     redis_url: str = ""
+    # `manyfutures serve`'s server: granian (measured faster, ADR 0020) or gunicorn.
+    web_server: str = "granian"
     web_workers: int = 2
     web_threads: int = 2
     clerk_issuer: str = field(default="", metadata=_env("CLERK_ISSUER"))
