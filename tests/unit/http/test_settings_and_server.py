@@ -7,11 +7,11 @@ import pytest
 from manyfutures.entrypoints import cli
 from manyfutures.entrypoints.http import server
 from manyfutures.entrypoints.http.app import create_app
-from manyfutures.entrypoints.http.request_limits import MAX_HEADER_BYTES
 from manyfutures.entrypoints.http.granian_server import (
     granian_server,
     without_process_environment,
 )
+from manyfutures.entrypoints.http.request_limits import MAX_HEADER_BYTES
 from manyfutures.entrypoints.http.server import gunicorn_options
 from manyfutures.settings import Settings, SettingsError
 from tests.unit.http.conftest import build_test_container
