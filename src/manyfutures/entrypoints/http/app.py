@@ -15,7 +15,6 @@ import logging
 import sys
 
 from flask import Blueprint, Flask, request
-from flask_limiter import Limiter
 
 from manyfutures.container import Container
 from manyfutures.entrypoints.http import (
@@ -36,10 +35,10 @@ from manyfutures.entrypoints.http.auth import (
     admit,
     authenticate,
     is_api_request,
-    rate_limit_key,
 )
 from manyfutures.entrypoints.http.docs import publish_spec, register_docs
 from manyfutures.entrypoints.http.idempotency import register_idempotency
+from manyfutures.entrypoints.http.rate_limit import limit_rate
 from manyfutures.entrypoints.http.request_limits import ApiRequest, refuse_oversized_headers
 from manyfutures.entrypoints.http.requests import reject_nul_in_url
 
@@ -84,22 +83,15 @@ def create_app(container: Container) -> Flask:
         if request.method != "OPTIONS" and is_api_request():
             authenticate(verifier)
 
-    # Registered after authentication so the key can be the user, not the address.
-    limiter = app.extensions["rate_limiter"] = Limiter(
-        rate_limit_key,
-        app=app,
-        application_limits=[container.config.rate_limit()],
-        storage_uri=container.http.rate_limit_storage_uri(),
-        strategy="fixed-window",
-        # Off: the extension would stamp its Retry-After on every response, overwriting
-        # ours (409s); problems.py sets Retry-After on the 429 itself.
-        headers_enabled=False,
-        key_prefix="manyfutures",
-    )
-    # Only /v1 is limited (per user). A request filter, not ``application_limits_exempt_when``:
-    # the extension asks its filters before resolving any limit, so the webhooks (n8n's four
-    # callbacks per episode) skip its per-request limit resolution altogether.
-    limiter.request_filter(lambda: not is_api_request())
+    # Registered after authentication so the key can be the user, not the address. Only
+    # /v1 is limited: the webhooks (n8n's four callbacks per episode) never touch it.
+    rate_limiter = container.http.rate_limiter()
+
+    @app.before_request
+    def _rate_limit() -> None:
+        if is_api_request():
+            limit_rate(rate_limiter)
+
     admission = container.identity.admit_session()
     admitted = container.http.admitted_sessions()
 
