@@ -24,6 +24,7 @@ from manyfutures.adapters.postgres.base import (
     Base,
     Id,
     Timestamp,
+    by_value,
     one_of,
     org_fk,
     table_of,
@@ -156,11 +157,16 @@ def project_to_row(p: Project) -> ProjectRow:
     )
 
 
+_CADENCE_MODES = by_value(CadenceMode)
+_PROJECT_STATUSES = by_value(ProjectStatus)
+_MEMORY_STORAGES = by_value(MemoryStorage)
+
+
 def project_from_row(r: ProjectRow) -> Project:
     # The constructor, not Cadence.create: stored cadences were validated on the way in,
     # and re-validating would make a time zone dropped from tzdata unreadable.
     cadence = Cadence(
-        mode=CadenceMode(r.cadence_mode),
+        mode=_CADENCE_MODES[r.cadence_mode],
         days=tuple(r.cadence_days),
         delivery_time=r.cadence_delivery_time,
         timezone=r.cadence_timezone,
@@ -172,10 +178,10 @@ def project_from_row(r: ProjectRow) -> Project:
         title=r.title,
         onboarding_brief=r.onboarding_brief,
         cadence=cadence,
-        status=ProjectStatus(r.status),
+        status=_PROJECT_STATUSES[r.status],
         next_scheduled_at=r.next_scheduled_at,
         memories=[_memory_from_json(m) for m in r.memories],
-        memory_storage=MemoryStorage(r.memory_storage),
+        memory_storage=_MEMORY_STORAGES[r.memory_storage],
         version=r.version,
         created_at=r.created_at,
         updated_at=r.updated_at,

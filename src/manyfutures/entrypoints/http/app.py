@@ -78,27 +78,23 @@ def create_app(container: Container) -> Flask:
     app.before_request(refuse_oversized_headers)
     app.before_request(reject_nul_in_url)
 
-    @app.before_request
-    def _authenticate() -> None:
-        if request.method != "OPTIONS" and is_api_request():
-            authenticate(verifier)
-
-    # Registered after authentication so the key can be the user, not the address. Only
-    # /v1 is limited: the webhooks (n8n's four callbacks per episode) never touch it.
     rate_limiter = container.http.rate_limiter()
-
-    @app.before_request
-    def _rate_limit() -> None:
-        if is_api_request():
-            limit_rate(rate_limiter)
-
     admission = container.identity.admit_session()
     admitted = container.http.admitted_sessions()
 
-    # After the rate limit, so a refused session cannot make a user cost reads unbounded.
+    # One hook for the /v1 steps, in order (one routing check, not three): authenticate;
+    # rate-limit per user (hence after authentication; the webhooks never reach it);
+    # admit, after the limit so a refused session cannot make a user cost reads unbounded.
+    # OPTIONS is limited per address and neither authenticated nor admitted.
     @app.before_request
-    def _admit() -> None:
-        if request.method != "OPTIONS" and is_api_request():
+    def _api_request() -> None:
+        if not is_api_request():
+            return
+        preflight = request.method == "OPTIONS"
+        if not preflight:
+            authenticate(verifier)
+        limit_rate(rate_limiter)
+        if not preflight:
             admit(admission, admitted)
 
     register_idempotency(app, container.http.idempotency_store())
