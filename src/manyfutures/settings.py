@@ -30,6 +30,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "email": ("console", "smtp"),
     "dispatcher": ("threads", "rq"),
     "assistant": ("local", "n8n"),
+    "web_server": ("granian", "gunicorn"),
 }
 
 
@@ -160,6 +161,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     rate_limit: str = "600 per minute"
     redis_url: str = ""
+    # `manyfutures serve`'s server: granian (measured faster, ADR 0020) or gunicorn.
+    web_server: str = "granian"
     web_workers: int = 2
     web_threads: int = 2
     clerk_issuer: str = field(default="", metadata=_env("CLERK_ISSUER"))

@@ -14,19 +14,18 @@ from manyfutures.adapters.clerk.session_verifier import ClerkSessionVerifier
 from manyfutures.adapters.clerk.webhook_verifier import SvixWebhookVerifier
 from manyfutures.adapters.memory.dev_identity import DevHeaderVerifier
 from manyfutures.adapters.memory.idempotency import InMemoryIdempotencyStore
+from manyfutures.adapters.memory.rate_limit import InMemoryWindowCounter
 from manyfutures.adapters.n8n.callback_signature import CallbackSignatureVerifier
 from manyfutures.adapters.postgres.wiring import database_probe
+from manyfutures.adapters.rate_limit import RateLimiter
 from manyfutures.adapters.readiness import configured
 from manyfutures.adapters.redis.client import redis_probe
 from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
+from manyfutures.adapters.redis.rate_limit import RedisWindowCounter
 
 
 def _shared_state_backend(redis_url: str) -> str:
     return "redis" if redis_url else "memory"
-
-
-def _rate_limit_storage_uri(redis_url: str) -> str:
-    return redis_url or "memory://"
 
 
 class HttpContainer(containers.DeclarativeContainer):
@@ -57,7 +56,15 @@ class HttpContainer(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryIdempotencyStore, adapters.clock),
         redis=providers.Singleton(RedisIdempotencyStore, adapters.redis_connection),
     )
-    rate_limit_storage_uri = providers.Callable(_rate_limit_storage_uri, config.redis_url)
+    rate_limit_counter = providers.Selector(
+        shared_state,
+        memory=providers.Singleton(InMemoryWindowCounter, adapters.clock),
+        redis=providers.Singleton(RedisWindowCounter, adapters.redis_connection),
+    )
+    # Per process: each holds its own batches of the shared allowance (adapters/rate_limit.py).
+    rate_limiter = providers.Singleton(
+        RateLimiter, rate_limit_counter, adapters.clock, config.rate_limit
+    )
 
     # GET /readyz: each storage and Redis contributes a probe when configured; memory
     # storage has nothing to probe.

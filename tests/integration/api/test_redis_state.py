@@ -16,10 +16,13 @@ import pytest
 import redis
 
 from manyfutures.adapters.idempotency import ClaimOutcome, StoredResponse
+from manyfutures.adapters.rate_limit import RateLimiter, batch_size
 from manyfutures.adapters.redis.client import redis_client
 from manyfutures.adapters.redis.idempotency import RedisIdempotencyStore
+from manyfutures.adapters.redis.rate_limit import RedisWindowCounter
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
+from tests.support.fakes import ManualClock
 from tests.support.redis_server import private_database, redis_server
 from tests.unit.http.conftest import Api, assert_problem, build_test_container, seed_tenants
 
@@ -123,3 +126,19 @@ def test_the_api_with_redis_replays_rate_limits_and_is_ready(
     assert statuses == [200, 200, 200, 429]
     assert_problem(api.get("/v1/me"), 429, "rate-limited")
     client.flushdb()
+
+
+def test_rate_limit_claims_are_shared_and_expire_with_their_window(client: redis.Redis) -> None:
+    counter = RedisWindowCounter(client)
+    key = f"test:{secrets.token_hex(4)}:rate"
+    assert counter.add(key, 12, ttl_seconds=30) == 12
+    assert counter.add(key, 12, ttl_seconds=29) == 24
+    assert 0 < client.ttl(key) <= 29
+
+
+def test_two_processes_on_redis_serve_at_most_the_limit(client: redis.Redis) -> None:
+    clock = ManualClock()
+    workers = [RateLimiter(RedisWindowCounter(client), clock, "600 per minute") for _ in range(2)]
+    user = f"user:{secrets.token_hex(4)}"
+    served = sum(workers[n % 2].hit(user) is None for n in range(700))
+    assert 600 - (batch_size(600) - 1) <= served <= 600

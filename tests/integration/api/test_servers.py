@@ -1,5 +1,5 @@
-"""Raw HTTP against the real servers: ``manyfutures serve`` (production) and
-``manyfutures run`` (what ``make run`` starts), each as its own process.
+"""Raw HTTP against the real servers: ``manyfutures serve`` (production, on granian and
+on gunicorn) and ``manyfutures run`` (what ``make run`` starts), each as its own process.
 
 These are the requests a test client cannot make: chunked bodies, whose length the
 application learns only by reading them, and headers the server itself parses. Each
@@ -133,10 +133,13 @@ def start(command: str, extra_env: dict[str, str] | None = None) -> Iterator[Ser
             process.wait(5)
 
 
-@pytest.fixture(scope="module", params=["serve", "run"])
+@pytest.fixture(scope="module", params=["granian", "gunicorn", "run"])
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """The production server and the development server, one process each per module."""
-    yield from start(request.param)
+    """The production servers and the development server, one process each per module."""
+    if request.param == "run":
+        yield from start("run")
+    else:
+        yield from start("serve", {"MANYFUTURES_WEB_SERVER": request.param})
 
 
 def chunked(body: bytes, size: int = 1000) -> bytes:

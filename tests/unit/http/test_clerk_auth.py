@@ -253,3 +253,55 @@ def test_an_unreachable_jwks_is_503_not_401(jwks: _Jwks) -> None:
     response = create_app(container).test_client().get("/v1/me", headers=bearer(KEY.token()))
     assert_problem(response, 503, "identity-provider-unavailable")
     assert response.headers["Retry-After"]
+
+
+class _Decodes:
+    """Counts the full verifications (PyJWT decodes) a verifier makes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        decode = ClerkSessionVerifier._decode
+
+        def counted(verifier: ClerkSessionVerifier, token: str) -> dict[str, Any]:
+            self.count += 1
+            return decode(verifier, token)
+
+        monkeypatch.setattr(ClerkSessionVerifier, "_decode", counted)
+
+
+def test_a_verified_token_is_remembered_until_its_exp_and_no_longer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decodes = _Decodes(monkeypatch)
+    now = [time.time()]
+    verifier = ClerkSessionVerifier(ISSUER, PARTIES, jwt_key=KEY.public_pem, timer=lambda: now[0])
+    exp = int(now[0]) + 60
+    token = KEY.token(exp=exp)
+    for _ in range(3):
+        assert verifier.verify(bearer(token), {}).user_id == "user_c"
+    assert decodes.count == 1
+    now[0] = exp - 0.001
+    verifier.verify(bearer(token), {})
+    assert decodes.count == 1
+    now[0] = exp
+    verifier.verify(bearer(token), {})
+    assert decodes.count == 2
+
+
+def test_the_token_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes = _Decodes(monkeypatch)
+    verifier = ClerkSessionVerifier(ISSUER, PARTIES, jwt_key=KEY.public_pem, cache_capacity=2)
+    first, second, third = (KEY.token(sid=f"sess_{n}") for n in range(3))
+    for token in (first, second, third, first):
+        verifier.verify(bearer(token), {})
+    assert decodes.count == 4  # the first was evicted by the third
+
+
+def test_a_refused_token_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes = _Decodes(monkeypatch)
+    verifier = ClerkSessionVerifier(ISSUER, ("https://elsewhere.example",), jwt_key=KEY.public_pem)
+    token = KEY.token()
+    for _ in range(2):
+        with pytest.raises(AuthenticationError, match="another application"):
+            verifier.verify(bearer(token), {})
+    assert decodes.count == 2

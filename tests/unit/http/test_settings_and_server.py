@@ -1,4 +1,4 @@
-"""The API's settings rules, the dev-auth warning, and the gunicorn options."""
+"""The API's settings rules, the dev-auth warning, and the servers' options."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import pytest
 from manyfutures.entrypoints import cli
 from manyfutures.entrypoints.http import server
 from manyfutures.entrypoints.http.app import create_app
+from manyfutures.entrypoints.http.granian_server import (
+    granian_server,
+    without_process_environment,
+)
 from manyfutures.entrypoints.http.request_limits import MAX_HEADER_BYTES
 from manyfutures.entrypoints.http.server import gunicorn_options
 from manyfutures.settings import Settings, SettingsError
@@ -92,6 +96,49 @@ def test_gunicorn_opens_no_control_socket_shared_with_other_servers_on_the_host(
     """Built as ``serve`` builds it, so the option is one the installed gunicorn knows."""
     api_server = server.ApiServer(Settings(), gunicorn_options(Settings()))
     assert api_server.cfg.control_socket_disable is True
+
+
+def test_granian_gets_gunicorns_options_story() -> None:
+    """Workers, threads, keep-alive, access log, graceful stop, respawn; one worker in memory."""
+    shared = granian_server(
+        Settings(storage="postgres", web_workers=3, web_threads=4, host="0.0.0.0", port=9000)
+    )
+    assert (shared.workers, shared.blocking_threads) == (3, 4)
+    assert (shared.bind_addr, shared.bind_port) == ("0.0.0.0", 9000)
+    assert shared.http1_settings is not None
+    assert shared.http1_settings.keep_alive is True
+    assert shared.http1_settings.header_read_timeout == 5_000
+    assert shared.log_access is True
+    assert (shared.workers_kill_timeout, shared.respawn_failed_workers) == (20, True)
+    assert granian_server(Settings(web_workers=4)).workers == 1
+
+
+def test_granian_lets_through_headers_far_past_the_apps_own_limit() -> None:
+    """So the app's 431 problem, not granian's refusal, answers oversized headers."""
+    http1 = granian_server(Settings()).http1_settings
+    assert http1 is not None
+    assert http1.max_buffer_size >= 4 * MAX_HEADER_BYTES
+
+
+def test_the_app_under_granian_sees_the_request_not_the_process_environment() -> None:
+    """granian copies os.environ into every request's environ: it must not read as headers."""
+    seen: list[dict[str, object]] = []
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        seen.append(dict(environ))
+        return []
+
+    inherited = {"HTTP_PROXY": "http://proxy:3128", "CLERK_JWT_KEY": "pem", "HTTP_X_SAME": "v"}
+    request = {"REQUEST_METHOD": "GET", "HTTP_HOST": "api", "HTTP_X_SAME": "sent"}
+    without_process_environment(app, inherited)({**inherited, **request}, print)
+    assert seen == [request]
+
+
+def test_the_server_is_a_validated_setting() -> None:
+    assert Settings().web_server == "granian"
+    assert Settings.from_env({"MANYFUTURES_WEB_SERVER": "gunicorn"}).web_server == "gunicorn"
+    with pytest.raises(SettingsError, match="MANYFUTURES_WEB_SERVER"):
+        Settings.from_env({"MANYFUTURES_WEB_SERVER": "waitress"})
 
 
 def test_numbers_and_flags_are_parsed_not_kept_as_strings() -> None:

@@ -8,15 +8,27 @@ re-fetched when a token names a key id the cache does not know (key rotation).
 
 Only RS256 is accepted, whatever the token's header claims: that single rule is what
 defeats ``alg: none`` and the "HS256 signed with the public key" confusion attack.
+
+A verified token is remembered by its SHA-256 until its ``exp`` and no longer (at
+most ``CACHE_CAPACITY`` of them, least recently used first out): a session sends the
+same token for about a minute, and verifying it again (base64, JSON, RSA, claim
+checks) is most of the API's per-request authentication cost. Only successes are
+kept; a refused token is verified again each time. The clock leeway still applies
+to an uncached token, so one just past ``exp`` is verified afresh, never served from
+the cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jwt
+from cachetools import TLRUCache
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -35,6 +47,7 @@ SESSION_COOKIE = "__session"
 MAX_LEEWAY_SECONDS = 5.0
 JWKS_CACHE_SECONDS = 300
 JWKS_TIMEOUT_SECONDS = 5.0
+CACHE_CAPACITY = 50_000
 
 
 class ClerkSessionVerifier:
@@ -47,6 +60,8 @@ class ClerkSessionVerifier:
         leeway_seconds: float = MAX_LEEWAY_SECONDS,
         jwks_client: jwt.PyJWKClient | None = None,
         jwks_refresh_cooldown_seconds: float = 30.0,
+        cache_capacity: int = CACHE_CAPACITY,
+        timer: Callable[[], float] = time.time,
     ) -> None:
         if not issuer:
             raise ValueError("CLERK_ISSUER is required to verify Clerk session tokens")
@@ -67,9 +82,25 @@ class ClerkSessionVerifier:
                 timeout=JWKS_TIMEOUT_SECONDS,
                 cooldown_duration=jwks_refresh_cooldown_seconds,
             )
+        # token digest -> (principal, exp); an entry leaves the cache at its token's exp.
+        self._verified: TLRUCache[bytes, tuple[Principal, float]] = TLRUCache(
+            maxsize=cache_capacity, ttu=lambda _key, value, _now: value[1], timer=timer
+        )
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
 
     def verify(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal:
         token = _token(headers, cookies)
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            cached = self._verified.get(digest)
+        if cached is not None:
+            return cached[0]
+        principal, expires_at = self._verify(token)
+        with self._lock:
+            self._verified[digest] = (principal, expires_at)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -77,7 +108,7 @@ class ClerkSessionVerifier:
         if header.get("alg") != ALGORITHM:
             raise AuthenticationError(f"the session token must be signed with {ALGORITHM}")
         claims = self._decode(token)
-        return _principal(claims, self._parties)
+        return _principal(claims, self._parties), float(claims["exp"])
 
     def _signing_key(self, token: str) -> Any:
         if self._key is not None:

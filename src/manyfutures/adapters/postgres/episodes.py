@@ -13,6 +13,7 @@ from manyfutures.adapters.postgres.base import (
     Base,
     Id,
     Timestamp,
+    by_value,
     one_of,
     org_fk,
     table_of,
@@ -157,12 +158,16 @@ def episode_to_row(e: Episode) -> EpisodeRow:
     )
 
 
+_EPISODE_STATUSES = by_value(EpisodeStatus)
+_STAGES = by_value(GenerationStage)
+
+
 def episode_from_row(r: EpisodeRow) -> Episode:
     return Episode(
         id=r.id,
         organization_id=r.organization_id,
         project_id=r.project_id,
-        status=EpisodeStatus(r.status),
+        status=_EPISODE_STATUSES[r.status],
         title=r.title,
         summary=r.summary,
         scheduled_for=r.scheduled_for,
@@ -171,7 +176,7 @@ def episode_from_row(r: EpisodeRow) -> Episode:
         sources=[Source(s["title"], s["url"]) for s in r.sources],
         generation_attempts=r.generation_attempts,
         generation_errors=list(r.generation_errors),
-        progress_stage=GenerationStage(r.progress_stage) if r.progress_stage else None,
+        progress_stage=_STAGES[r.progress_stage] if r.progress_stage else None,
         progress_percent=r.progress_percent,
         created_at=r.created_at,
         updated_at=r.updated_at,

@@ -27,6 +27,7 @@ from manyfutures.adapters.postgres.base import (
     Base,
     Id,
     Timestamp,
+    by_value,
     one_of,
     org_fk,
     table_of,
@@ -185,12 +186,17 @@ def project_to_row(p: Project) -> ProjectRow:
     )
 
 
+_CADENCE_MODES = by_value(CadenceMode)
+_PROJECT_STATUSES = by_value(ProjectStatus)
+_MEMORY_STORAGES = by_value(MemoryStorage)
+
+
 def project_from_row(r: ProjectRow) -> Project:
     # The constructor, not Cadence.create: stored cadences were validated on the way in,
     # and re-validating would make a time zone dropped from tzdata unreadable.
     memories, parse_time = _memories_from_json(r)
     cadence = Cadence(
-        mode=CadenceMode(r.cadence_mode),
+        mode=_CADENCE_MODES[r.cadence_mode],
         days=tuple(r.cadence_days),
         delivery_time=r.cadence_delivery_time,
         timezone=r.cadence_timezone,
@@ -202,10 +208,10 @@ def project_from_row(r: ProjectRow) -> Project:
         title=r.title,
         onboarding_brief=r.onboarding_brief,
         cadence=cadence,
-        status=ProjectStatus(r.status),
+        status=_PROJECT_STATUSES[r.status],
         next_scheduled_at=r.next_scheduled_at,
         memories=memories,
-        memory_storage=MemoryStorage(r.memory_storage),
+        memory_storage=_MEMORY_STORAGES[r.memory_storage],
         memories_parse_time=parse_time,
         version=r.version,
         created_at=r.created_at,

@@ -1,4 +1,4 @@
-"""``manyfutures serve``: the HTTP API under gunicorn, for production."""
+"""``manyfutures serve``: the HTTP API under granian or gunicorn, for production."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from manyfutures.settings import Settings
 
 
 def register(commands: Subcommands) -> None:
-    parser = commands.add_parser("serve", help="the HTTP API under gunicorn (production)")
+    parser = commands.add_parser(
+        "serve", help="the HTTP API under granian or gunicorn (production)"
+    )
     add_bind_options(parser)
     parser.add_argument("--workers", type=int, help="default: MANYFUTURES_WEB_WORKERS or 2")
     parser.add_argument("--threads", type=int, help="default: MANYFUTURES_WEB_THREADS or 2")

@@ -15,7 +15,6 @@ import logging
 import sys
 
 from flask import Blueprint, Flask, g, request
-from flask_limiter import Limiter
 
 from manyfutures.container import Container
 from manyfutures.entrypoints.http import (
@@ -42,12 +41,12 @@ from manyfutures.entrypoints.http.auth import (
     admit,
     authenticate,
     is_api_request,
-    rate_limit_key,
 )
 from manyfutures.entrypoints.http.docs import publish_spec, register_docs
 from manyfutures.entrypoints.http.idempotency import register_idempotency
 from manyfutures.entrypoints.http.observability import register_observability
 from manyfutures.entrypoints.http.prometheus import metrics_blueprint
+from manyfutures.entrypoints.http.rate_limit import limit_rate
 from manyfutures.entrypoints.http.request_limits import ApiRequest, refuse_oversized_headers
 from manyfutures.entrypoints.http.requests import reject_nul_in_url
 from manyfutures.log_context import bind
@@ -100,36 +99,25 @@ def create_app(container: Container) -> Flask:
     app.before_request(refuse_oversized_headers)
     app.before_request(reject_nul_in_url)
 
-    @app.before_request
-    def _authenticate() -> None:
-        if request.method != "OPTIONS" and is_api_request():
-            authenticate(verifier)
-            # Unbound with the request id, at the end of the request (observability.py).
-            bind(organization_id=g.actor.organization_id)
-
-    # Registered after authentication so the key can be the user, not the address.
-    limiter = app.extensions["rate_limiter"] = Limiter(
-        rate_limit_key,
-        app=app,
-        application_limits=[container.config.rate_limit()],
-        storage_uri=container.http.rate_limit_storage_uri(),
-        strategy="fixed-window",
-        # Off: the extension would stamp its Retry-After on every response, overwriting
-        # ours (409s); problems.py sets Retry-After on the 429 itself.
-        headers_enabled=False,
-        key_prefix="manyfutures",
-    )
-    # Only /v1 is limited (per user). A request filter, not ``application_limits_exempt_when``:
-    # the extension asks its filters before resolving any limit, so the webhooks (n8n's four
-    # callbacks per episode) skip its per-request limit resolution altogether.
-    limiter.request_filter(lambda: not is_api_request())
+    rate_limiter = container.http.rate_limiter()
     admission = container.identity.admit_session()
     admitted = container.http.admitted_sessions()
 
-    # After the rate limit, so a refused session cannot make a user cost reads unbounded.
+    # One hook for the /v1 steps, in order (one routing check, not three): authenticate;
+    # rate-limit per user (hence after authentication; the webhooks never reach it);
+    # admit, after the limit so a refused session cannot make a user cost reads unbounded.
+    # OPTIONS is limited per address and neither authenticated nor admitted.
     @app.before_request
-    def _admit() -> None:
-        if request.method != "OPTIONS" and is_api_request():
+    def _api_request() -> None:
+        if not is_api_request():
+            return
+        preflight = request.method == "OPTIONS"
+        if not preflight:
+            authenticate(verifier)
+            # Unbound with the request id, at the end of the request (observability.py).
+            bind(organization_id=g.actor.organization_id)
+        limit_rate(rate_limiter)
+        if not preflight:
             admit(admission, admitted)
 
     register_idempotency(app, container.http.idempotency_store())

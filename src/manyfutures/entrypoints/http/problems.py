@@ -9,13 +9,10 @@ Nothing a client sends can reach the catch-all 500: bad input is rejected as
 from __future__ import annotations
 
 import logging
-import math
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, json
-from flask_limiter import Limiter, RateLimitExceeded
+from flask import Flask, Response, json
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -137,25 +134,12 @@ def _from_http(error: HTTPException) -> Response:
     slug, title = _HTTP_SLUGS.get(
         status, ((error.name or "error").lower().replace(" ", "-"), error.name or "Error")
     )
-    detail = error.description or ""
-    if isinstance(error, RateLimitExceeded):
-        detail = f"rate limit of {error.description} exceeded; retry after the Retry-After delay"
-    response = problem(status, slug, title, detail)
-    if isinstance(error, RateLimitExceeded):
-        response.headers["Retry-After"] = str(_seconds_until_reset())
+    response = problem(status, slug, title, error.description or "")
     if status == 405:
         allowed = getattr(error, "valid_methods", None)
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
     return response
-
-
-def _seconds_until_reset() -> int:
-    limiter: Limiter | None = current_app.extensions.get("rate_limiter")
-    limit = limiter.current_limit if limiter is not None else None
-    if limit is None:
-        return 1
-    return max(1, math.ceil(limit.reset_at - time.time()))
 
 
 def _from_schema(error: SchemaValidationError) -> Response:

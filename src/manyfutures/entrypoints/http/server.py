@@ -1,13 +1,21 @@
-"""``manyfutures serve``: the API under gunicorn, for production.
+"""``manyfutures serve``: the API under granian (the default, ADR 0020) or gunicorn.
 
 The app (container, connection pools, Redis clients) is built inside each worker
-after gunicorn forks, never in the master, so no pooled connection is shared across
+after the server forks, never in the master, so no pooled connection is shared across
 processes. Memory storage lives in one process, so it runs a single worker.
+
+Both servers get the same options story: ``web_workers`` processes of
+``web_threads`` threads, HTTP/1.1 keep-alive for 5 s, an access log on stdout, a
+graceful stop on SIGTERM (in-flight requests get 20 s), ``/healthz`` answered by the
+app, and header limits above the app's own (so the app's 431 problem answers first).
+gunicorn stays selectable (``MANYFUTURES_WEB_SERVER=gunicorn``): the API bench's
+floor runs on it as the fixed reference.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -18,11 +26,36 @@ from manyfutures.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+KEEPALIVE_SECONDS = 5
+GRACEFUL_SECONDS = 20
+# Builds the WSGI app in a worker from the settings; picklable (a module-level function).
+AppLoader = Callable[[Settings], Any]
+
+
+def load_service(settings: Settings) -> Any:
+    """Runs in each worker, after the fork: the app, and the worker's own metrics files."""
+    from manyfutures.adapters.metrics.prometheus import enable_metrics
+    from manyfutures.container import build_container
+    from manyfutures.entrypoints.http.app import create_app
+
+    enable_metrics()  # ADR 0021: only long-lived processes record, each into its own files
+    return create_app(build_container(settings))
+
+
+def web_workers(settings: Settings) -> int:
+    if settings.storage == "memory" and settings.web_workers > 1:
+        logger.warning("memory storage lives in one process: serving with 1 worker")
+        return 1
+    return settings.web_workers
+
 
 class ApiServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+    def __init__(
+        self, settings: Settings, options: dict[str, Any], load_app: AppLoader = load_service
+    ) -> None:
         self._settings = settings
         self._options = options
+        self._load_app = load_app
         super().__init__()
 
     def load_config(self) -> None:
@@ -30,12 +63,7 @@ class ApiServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from manyfutures.adapters.metrics.prometheus import enable_metrics
-        from manyfutures.container import build_container
-        from manyfutures.entrypoints.http.app import create_app
-
-        enable_metrics()  # in the worker, after the fork: its own files (ADR 0021)
-        return create_app(build_container(self._settings))
+        return self._load_app(self._settings)
 
 
 class RootLogger(Logger):  # type: ignore[misc]
@@ -63,13 +91,9 @@ def forget_dead_worker(metrics_dir: str) -> Any:
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    workers = settings.web_workers
-    if settings.storage == "memory" and workers > 1:
-        logger.warning("memory storage lives in one process: serving with 1 worker")
-        workers = 1
     return {
         "bind": f"{settings.host}:{settings.port}",
-        "workers": workers,
+        "workers": web_workers(settings),
         "threads": settings.web_threads,
         "worker_class": "gthread",
         "preload_app": False,
@@ -79,8 +103,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # The request id the app echoed (entrypoints/http/observability.py) ends the line.
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
         "timeout": 30,
-        "graceful_timeout": 20,
-        "keepalive": 5,
+        "graceful_timeout": GRACEFUL_SECONDS,
+        "keepalive": KEEPALIVE_SECONDS,
         # gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR or
         # ~/.gunicorn/gunicorn.ctl): a second server on the host replaces the first's,
         # and stopping either deletes it. Nothing here uses gunicornc; signals remain.
@@ -95,8 +119,13 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def serve(settings: Settings) -> None:
-    options = gunicorn_options(settings)
-    if settings.metrics_dir:
-        options["child_exit"] = forget_dead_worker(settings.metrics_dir)
-    ApiServer(settings, options).run()
+def serve(settings: Settings, load_app: AppLoader = load_service) -> None:
+    if settings.web_server == "gunicorn":
+        options = gunicorn_options(settings)
+        if settings.metrics_dir:
+            options["child_exit"] = forget_dead_worker(settings.metrics_dir)
+        ApiServer(settings, options, load_app).run()
+        return
+    from manyfutures.entrypoints.http.granian_server import serve_granian
+
+    serve_granian(settings, load_app)
