@@ -42,6 +42,7 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "budget_days": budget.BudgetDayRepository,
     "cost_reservations": budget.CostReservationRepository,
     "planning_notes": feedback.PlanningNoteRepository,
+    "episode_feedback": feedback.EpisodeFeedbackRepository,
     "agent_memories": feedback.AgentMemoryRepository,
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,

@@ -61,6 +61,7 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "budget_days": budget.BudgetDayRepository,
     "cost_reservations": budget.CostReservationRepository,
     "planning_notes": feedback.PlanningNoteRepository,
+    "episode_feedback": feedback.EpisodeFeedbackRepository,
     "agent_memories": feedback.AgentMemoryRepository,
     "events": activity.UserEventRepository,
     "audit_log": activity.AuditLogRepository,
