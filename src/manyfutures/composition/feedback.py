@@ -1,4 +1,5 @@
-"""Feedback's use cases: the planning notes that steer the next episode."""
+"""Feedback's use cases: the planning notes that steer the next episode, and readers'
+verdicts on the last ones."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from manyfutures.composition.use_case import use_case
 from manyfutures.core.feedback.use_cases import (
     AddPlanningNote,
     ArchivePlanningNote,
+    EditPlanningNote,
     ListPlanningNotes,
+    SubmitEpisodeFeedback,
 )
 
 
@@ -18,3 +21,5 @@ class FeedbackContainer(containers.DeclarativeContainer):
     add_planning_note = use_case(AddPlanningNote, adapters)
     list_planning_notes = use_case(ListPlanningNotes, adapters)
     archive_planning_note = use_case(ArchivePlanningNote, adapters)
+    edit_planning_note = use_case(EditPlanningNote, adapters)
+    submit_episode_feedback = use_case(SubmitEpisodeFeedback, adapters)

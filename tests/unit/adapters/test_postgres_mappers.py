@@ -36,7 +36,7 @@ from manyfutures.adapters.postgres.registry import CAPABILITIES
 from manyfutures.core.activity.model import AuditLog, Notification, UserEvent
 from manyfutures.core.costs.budget import BudgetDay, CostReservation
 from manyfutures.core.episodes.episode import Block, Episode
-from manyfutures.core.feedback.model import AgentMemory, PlanningNote
+from manyfutures.core.feedback.model import AgentMemory, EpisodeFeedback, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.outbox.model import OutboxMessage
@@ -92,6 +92,7 @@ PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
     (BudgetDay, budget.budget_day_to_row, budget.budget_day_from_row),
     (CostReservation, budget.reservation_to_row, budget.reservation_from_row),
     (PlanningNote, feedback.note_to_row, feedback.note_from_row),
+    (EpisodeFeedback, feedback.feedback_to_row, feedback.feedback_from_row),
     (AgentMemory, feedback.memory_to_row, feedback.memory_from_row),
     (UserEvent, activity.event_to_row, activity.event_from_row),
     (AuditLog, activity.audit_to_row, activity.audit_from_row),

@@ -42,7 +42,7 @@ def test_a_note_is_stored_pending_with_audit_and_event(
         assert [a.resource_id for a in uow.audit_log.list(action="planning_note.create")] == [
             note.id
         ]
-        (event,) = uow.events.list("feedback_submitted")
+        (event,) = uow.events.list("planning_note_submitted")
         assert event.event_data == {"projectId": project_id, "planningNoteId": note.id}
 
 

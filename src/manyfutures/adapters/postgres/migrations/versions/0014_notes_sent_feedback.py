@@ -10,7 +10,7 @@ Create Date: 2026-12-01
   the new release's worker writes ``sent``; the previous release's API cannot read it,
   so the API is deployed before the workers (README, "Migrations that keep the previous
   release running").
-* ``episode_feedback``: a reader's rating (1–5) and comment on an episode, one per
+* ``episode_feedback``: a reader's rating (1 to 5) and comment on an episode, one per
   reader and episode (``uq_episode_feedback_reader``, the upsert's conflict target), and
   the index the writer's recent feedback is read through. A tenant table like the
   others: row-level security enabled and forced, the ``tenant_isolation`` policy, the
