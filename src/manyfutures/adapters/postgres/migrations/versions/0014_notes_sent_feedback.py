@@ -41,7 +41,7 @@ NOTE_STATUS = "ck_planning_notes_status"
 def upgrade() -> None:
     app_role = context.config.attributes["app_role"]
     scheduler_role = context.config.attributes["scheduler_role"]
-    op.drop_constraint(NOTE_STATUS, "planning_notes", type_="check")
+    op.drop_constraint(op.f(NOTE_STATUS), "planning_notes", type_="check")
     op.create_check_constraint(
         op.f(NOTE_STATUS),
         "planning_notes",
@@ -72,7 +72,7 @@ def downgrade() -> None:
     op.execute(
         "UPDATE planning_notes SET status = 'pending', episode_id = NULL WHERE status = 'sent'"
     )
-    op.drop_constraint(NOTE_STATUS, "planning_notes", type_="check")
+    op.drop_constraint(op.f(NOTE_STATUS), "planning_notes", type_="check")
     op.create_check_constraint(
         op.f(NOTE_STATUS), "planning_notes", "status IN ('pending', 'incorporated', 'archived')"
     )
