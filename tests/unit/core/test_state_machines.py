@@ -450,7 +450,7 @@ def test_a_started_slot_cannot_be_rescheduled() -> None:
 # ------------------------------------------------------------------------ planning note
 
 
-P, S, I, A = (
+PENDING, SENT, INCORPORATED, ARCHIVED = (
     PlanningNoteStatus.PENDING,
     PlanningNoteStatus.SENT,
     PlanningNoteStatus.INCORPORATED,
@@ -458,12 +458,12 @@ P, S, I, A = (
 )
 # (status before, operation) -> status after; every pair not listed is refused.
 NOTE_MOVES = {
-    (P, "send"): S,
-    (S, "hand_back"): P,
-    (S, "incorporate"): I,
-    (P, "archive"): A,
-    (S, "archive"): A,
-    (P, "edit"): P,
+    (PENDING, "send"): SENT,
+    (SENT, "hand_back"): PENDING,
+    (SENT, "incorporate"): INCORPORATED,
+    (PENDING, "archive"): ARCHIVED,
+    (SENT, "archive"): ARCHIVED,
+    (PENDING, "edit"): PENDING,
 }
 
 
@@ -500,13 +500,15 @@ def test_a_planning_note_moves_only_along_its_lifecycle(ops: list[str]) -> None:
         _apply(note, op, now)
         assert note.status is expected
         # Sent or incorporated: the episode it went to. Pending: none. Archived: kept.
-        if expected in (S, I):
+        if expected in (SENT, INCORPORATED):
             assert note.episode_id == "ep_sent"
-        elif expected is P:
+        elif expected is PENDING:
             assert note.episode_id is None
         else:
             assert note.episode_id == before.episode_id
-        assert note.processed_at == (now if expected in (I, A) else before.processed_at)
+        assert note.processed_at == (
+            now if expected in (INCORPORATED, ARCHIVED) else before.processed_at
+        )
         assert (note.note != before.note) == (op == "edit")
 
 

@@ -32,9 +32,11 @@ def published_episode(harness: Harness, actor: Actor, project_id: str | None = N
 
 def test_a_verdict_is_stored_with_an_audit_row_and_an_event(harness: Harness, alice: Actor) -> None:
     episode_id = published_episode(harness, alice)
-    feedback = harness.submit_feedback(
+    submitted = harness.submit_feedback(
         SubmitEpisodeFeedbackCommand(alice, episode_id, 4, "  Good, less jargon  ")
     )
+    feedback = submitted.feedback
+    assert not submitted.replaced
     assert (feedback.episode_id, feedback.user_id, feedback.rating, feedback.comment) == (
         episode_id,
         alice.user_id,
@@ -60,7 +62,9 @@ def test_a_second_verdict_replaces_the_first(harness: Harness, alice: Actor) -> 
     episode_id = published_episode(harness, alice)
     first = harness.submit_feedback(SubmitEpisodeFeedbackCommand(alice, episode_id, 2, "Dull"))
     harness.clock.advance(timedelta(hours=1))
-    second = harness.submit_feedback(SubmitEpisodeFeedbackCommand(alice, episode_id, 5))
+    replacing = harness.submit_feedback(SubmitEpisodeFeedbackCommand(alice, episode_id, 5))
+    assert replacing.replaced and not first.replaced
+    first, second = first.feedback, replacing.feedback
     assert (second.id, second.created_at) == (first.id, first.created_at)
     assert (second.rating, second.comment, second.updated_at) == (5, None, harness.clock.now())
     with harness.uow() as uow:

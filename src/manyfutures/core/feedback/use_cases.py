@@ -132,11 +132,17 @@ class SubmitEpisodeFeedbackCommand:
     comment: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SubmittedFeedback:
+    feedback: EpisodeFeedback
+    replaced: bool  # the reader had rated this episode before
+
+
 class SubmitEpisodeFeedback(UseCase[FeedbackUnitOfWork]):
     """A reader rates a published episode; a second verdict replaces their first. The
     writer of the project's next episode reads the latest ones (``recentFeedback``)."""
 
-    def __call__(self, command: SubmitEpisodeFeedbackCommand) -> EpisodeFeedback:
+    def __call__(self, command: SubmitEpisodeFeedbackCommand) -> SubmittedFeedback:
         rating, comment = EpisodeFeedback.validate(command.rating, command.comment)
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
@@ -181,7 +187,7 @@ class SubmitEpisodeFeedback(UseCase[FeedbackUnitOfWork]):
                 },
             )
             uow.commit()
-            return stored
+            return SubmittedFeedback(stored, replaced=previous is not None)
 
 
 def _verdict(feedback: EpisodeFeedback) -> dict[str, object]:

@@ -19,6 +19,7 @@ from flask_limiter import Limiter
 
 from manyfutures.container import Container
 from manyfutures.entrypoints.http import (
+    episode_feedback,
     episodes,
     events,
     health,
@@ -50,6 +51,7 @@ API_BLUEPRINTS = (
     projects.blueprint,
     episodes.blueprint,
     planning_notes.blueprint,
+    episode_feedback.blueprint,
     events.blueprint,
     organization.blueprint,
     usage_history.blueprint,
