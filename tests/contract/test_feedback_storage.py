@@ -127,3 +127,32 @@ def test_two_racing_saves_by_one_reader_leave_one_verdict_the_later_one(
     with storage.uow("org_a") as uow:
         (only,) = uow.episode_feedback.recent_for_project("proj_org_a", 10)
         assert (only.id, only.rating) == ("fb_1", 2)
+
+
+def test_a_run_sending_notes_waits_for_a_reader_archiving_one(storage: Storage) -> None:
+    """The pipeline's locked read of pending notes waits for a reader who holds one, and
+    then leaves out the note that reader archived (and sees the other one as it is)."""
+    seed(storage)
+    with storage.uow("org_a") as uow:
+        uow.planning_notes.add(b.planning_note("note_1", "proj_org_a"))
+        uow.planning_notes.add(b.planning_note("note_2", "proj_org_a"))
+        uow.commit()
+    seen: list[list[str]] = []
+
+    def pipeline() -> None:
+        with storage.uow("org_a") as uow:
+            pending = uow.planning_notes.list_for_update("proj_org_a", PlanningNoteStatus.PENDING)
+            seen.append([n.id for n in pending])
+
+    with storage.uow("org_a") as reader:
+        note = reader.planning_notes.get_for_update("note_1")
+        assert note is not None
+        other = threading.Thread(target=pipeline)
+        other.start()
+        other.join(timeout=GRACE)
+        assert seen == []  # waiting for the reader's lock
+        note.archive(T0)
+        reader.planning_notes.update(note)
+        reader.commit()
+    other.join(timeout=10)
+    assert seen == [["note_2"]]

@@ -22,6 +22,7 @@ class PlanningNoteRepository:
     table: ClassVar[MemoryTable] = PLANNING_NOTES
 
     def __init__(self, uow: Transaction) -> None:
+        self._uow = uow
         self._rows: TableView[PlanningNote] = TableView(uow, self.table)
 
     def add(self, note: PlanningNote) -> None:
@@ -29,6 +30,16 @@ class PlanningNoteRepository:
 
     def get(self, note_id: str) -> PlanningNote | None:
         return self._rows.get(note_id)
+
+    def get_for_update(self, note_id: str) -> PlanningNote | None:
+        self._uow.lock_row(self.table.name, note_id)
+        return self._rows.get(note_id)
+
+    def list_for_update(
+        self, project_id: str, status: PlanningNoteStatus
+    ) -> Sequence[PlanningNote]:
+        held = (self.get_for_update(n.id) for n in self.list_for_project(project_id, status))
+        return [note for note in held if note is not None and note.status is status]
 
     def update(self, note: PlanningNote) -> None:
         self._rows.update(note)

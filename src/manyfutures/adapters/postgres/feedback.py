@@ -218,6 +218,10 @@ PLANNING_NOTES_FOR_PROJECT = (
 PLANNING_NOTES_FOR_PROJECT_WITH_STATUS = PLANNING_NOTES_FOR_PROJECT.where(
     _notes.c.status == bindparam("status")
 )
+# Under READ COMMITTED a row locked after waiting is read again and its WHERE re-checked,
+# so a note that left the status meanwhile drops out and the others come back current.
+PLANNING_NOTE_FOR_UPDATE = PLANNING_NOTE.with_for_update()
+PLANNING_NOTES_WITH_STATUS_FOR_UPDATE = PLANNING_NOTES_FOR_PROJECT_WITH_STATUS.with_for_update()
 
 _feedback = table_of(EpisodeFeedbackRow)
 _insert_feedback = insert(_feedback)
@@ -345,6 +349,17 @@ class PlanningNoteRepository(Repository, ports.PlanningNoteRepository):
 
     def get(self, note_id: str) -> PlanningNote | None:
         return self._uow.first(PLANNING_NOTE, note_from_row, id=note_id)
+
+    def get_for_update(self, note_id: str) -> PlanningNote | None:
+        return self._uow.first(PLANNING_NOTE_FOR_UPDATE, note_from_row, id=note_id)
+
+    def list_for_update(
+        self, project_id: str, status: PlanningNoteStatus
+    ) -> Sequence[PlanningNote]:
+        rows = self._uow.rows(
+            PLANNING_NOTES_WITH_STATUS_FOR_UPDATE, project_id=project_id, status=status.value
+        )
+        return [note_from_row(r) for r in rows]
 
     def update(self, note: PlanningNote) -> None:
         self._update(

@@ -20,6 +20,20 @@ from manyfutures.core.shared.unit_of_work import UnitOfWork
 class PlanningNoteRepository(Protocol):
     def add(self, note: PlanningNote) -> None: ...
     def get(self, note_id: str) -> PlanningNote | None: ...
+    def get_for_update(self, note_id: str) -> PlanningNote | None:
+        """The note, locked until this unit of work ends. A reader's edit or archive and
+        the pipeline sending, handing back or incorporating the note wait for each other,
+        so neither writes over the other's change."""
+        ...
+
+    def list_for_update(
+        self, project_id: str, status: PlanningNoteStatus
+    ) -> Sequence[PlanningNote]:
+        """The project's notes in ``status``, oldest first, each locked as
+        ``get_for_update`` does; a note that left ``status`` while this waited for its
+        lock is not returned, and every one returned is read as it is once locked."""
+        ...
+
     def update(self, note: PlanningNote) -> None: ...
     def list_for_project(
         self, project_id: str, status: PlanningNoteStatus | None = None

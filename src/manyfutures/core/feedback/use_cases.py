@@ -71,7 +71,8 @@ class ArchivePlanningNoteCommand:
 
 
 def _load_note(uow: FeedbackUnitOfWork, note_id: str) -> PlanningNote:
-    note = uow.planning_notes.get(note_id)
+    """Locked: a run sending the note at the same moment waits, or is waited for."""
+    note = uow.planning_notes.get_for_update(note_id)
     if note is None:
         raise NotFoundError("planning note", note_id)
     return note

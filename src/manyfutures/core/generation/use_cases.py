@@ -217,7 +217,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 uow.commit()
                 return None
             episode.start_generation(now)
-            notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
+            notes = uow.planning_notes.list_for_update(project.id, PlanningNoteStatus.PENDING)
             for note in notes:
                 note.send(episode.id)
                 uow.planning_notes.update(note)
@@ -305,7 +305,8 @@ def _supersede_open_run(
 def _notes_carried_by(
     uow: GenerationUnitOfWork, run: GenerationRun, project_id: str
 ) -> list[PlanningNote]:
-    """The notes this run still carries: sent for its episode, not archived meanwhile.
+    """The notes this run still carries: sent for its episode, not archived meanwhile;
+    locked, so a reader archiving one at this moment is waited for (or waits).
 
     One read of the project's sent notes, and none for a run that carried no note."""
     if not run.planning_note_ids:
@@ -313,7 +314,7 @@ def _notes_carried_by(
     carried = set(run.planning_note_ids)
     return [
         note
-        for note in uow.planning_notes.list_for_project(project_id, PlanningNoteStatus.SENT)
+        for note in uow.planning_notes.list_for_update(project_id, PlanningNoteStatus.SENT)
         if note.id in carried and note.episode_id == run.episode_id
     ]
 
