@@ -90,6 +90,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/episodes/{episode_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rate a published episode (1 to 5, optional comment); a second rating by the same reader replaces the first (409 while the episode is not published) */
+        post: operations["v1_episode_feedback_submit_episode_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/episodes/{episode_id}/retry": {
         parameters: {
             query?: never;
@@ -258,8 +275,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Archive a pending note (its author or an admin) */
-        patch: operations["v1_planning_notes_archive_planning_note"];
+        /** Edit a pending note's text (its author), or archive a pending or sent note (its author or an admin); 409 once the change no longer applies */
+        patch: operations["v1_planning_notes_update_planning_note"];
         trace?: never;
     };
     "/v1/projects": {
@@ -528,6 +545,23 @@ export interface components {
             createdAt: string;
             blocks: components["schemas"]["Block"][];
         };
+        EpisodeFeedbackCreate: {
+            rating: number;
+            /** @default null */
+            comment: string | null;
+        };
+        EpisodeFeedback: {
+            id: string;
+            episodeId: string;
+            projectId: string;
+            authorId: string;
+            rating: number;
+            comment: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         Episode: {
             id: string;
             projectId: string;
@@ -667,11 +701,13 @@ export interface components {
             experimentalFeatures?: ("chat" | "highlights" | "memories" | "notifications" | "onboarding")[];
         };
         PlanningNoteUpdate: {
+            /** @description New text; the author only, while the note is pending. */
+            note?: string;
             /**
-             * @description Only 'archived': notes are never edited, only withdrawn.
+             * @description Only 'archived': withdraws a pending or sent note.
              * @enum {string}
              */
-            status: "archived";
+            status?: "archived";
         };
         PlanningNote: {
             id: string;
@@ -679,7 +715,7 @@ export interface components {
             authorId: string;
             note: string;
             /** @enum {unknown} */
-            status: "pending" | "incorporated" | "archived";
+            status: "pending" | "sent" | "incorporated" | "archived";
             episodeId: string | null;
             /** Format: date-time */
             createdAt: string;
@@ -1150,6 +1186,134 @@ export interface operations {
             };
             /** @description Not found in the caller's organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    v1_episode_feedback_submit_episode_feedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 255 visible ASCII characters. Replays within 24 h return the first response. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                episode_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EpisodeFeedbackCreate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EpisodeFeedback"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EpisodeFeedback"];
+                };
+            };
+            /** @description Malformed JSON, or a malformed If-Match */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No active organization, not allowed (admin-only route), or past the plan's active projects (creating, resuming) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description State conflict, or the same Idempotency-Key is still in progress */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed; `errors` has messages per field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2053,7 +2217,7 @@ export interface operations {
             };
         };
     };
-    v1_planning_notes_archive_planning_note: {
+    v1_planning_notes_update_planning_note: {
         parameters: {
             query?: never;
             header?: never;
@@ -2907,7 +3071,7 @@ export interface operations {
     v1_planning_notes_list_planning_notes: {
         parameters: {
             query?: {
-                status?: "pending" | "incorporated" | "archived" | null;
+                status?: "pending" | "sent" | "incorporated" | "archived" | null;
             };
             header?: never;
             path: {

@@ -8,7 +8,7 @@ from typing import Any
 
 from manyfutures.core.costs.model import Operation, TokenUsage
 from manyfutures.core.episodes.episode import Episode
-from manyfutures.core.feedback.model import PlanningNote
+from manyfutures.core.feedback.model import EpisodeFeedback, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Organization
 from manyfutures.core.outbox.model import OutboxMessage
@@ -108,6 +108,27 @@ def planning_note(
         "created_at": T0,
     }
     return PlanningNote(**{**fields, **overrides})
+
+
+def episode_feedback(
+    feedback_id: str = "fb_1",
+    episode_id: str = "ep_1",
+    user_id: str = "user_1",
+    org: str = "org_a",
+    **overrides: Any,
+) -> EpisodeFeedback:
+    fields: dict[str, Any] = {
+        "id": feedback_id,
+        "organization_id": org,
+        "project_id": "proj_1",
+        "episode_id": episode_id,
+        "user_id": user_id,
+        "rating": 4,
+        "comment": "Clear and useful",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    return EpisodeFeedback(**{**fields, **overrides})
 
 
 def usage(

@@ -164,6 +164,14 @@ JOB_BODY = {
     "planningNotes": [{"id": "note_01", "note": "More on regulation please"}],
     "memories": [{"content": "Prefers numbers", "type": "preference", "importance": 0.8}],
     "recentEpisodes": [],
+    "recentFeedback": [
+        {
+            "episodeId": "ep_00",
+            "rating": 2,
+            "comment": "Too much jargon",
+            "submittedAt": "2026-01-05T09:00:00+00:00",
+        }
+    ],
     "maxCostGbp": "1.50",
     "callback": {"url": "https://api.example.com/webhooks/n8n/episodes", "token": "tok"},
 }

@@ -1,4 +1,5 @@
-"""Feedback's use cases: the planning notes that steer the next episode, and highlights."""
+"""Feedback's use cases: the planning notes that steer the next episode, readers' verdicts
+on the last ones, and highlights."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from manyfutures.core.feedback.highlights import CreateHighlight, DeleteHighligh
 from manyfutures.core.feedback.use_cases import (
     AddPlanningNote,
     ArchivePlanningNote,
+    EditPlanningNote,
     ListPlanningNotes,
+    SubmitEpisodeFeedback,
 )
 
 
@@ -22,3 +25,5 @@ class FeedbackContainer(containers.DeclarativeContainer):
     create_highlight = use_case(CreateHighlight, adapters)
     list_highlights = use_case(ListHighlights, adapters)
     delete_highlight = use_case(DeleteHighlight, adapters)
+    edit_planning_note = use_case(EditPlanningNote, adapters)
+    submit_episode_feedback = use_case(SubmitEpisodeFeedback, adapters)

@@ -218,6 +218,12 @@ TARGETS = {
         {"status": "archived"},
         (("status",),),
     ),
+    "edit-note": Target(
+        "PATCH",
+        lambda ids: f"/v1/planning-notes/{ids['note']}",
+        {"note": "Less on storage"},
+        (("note",), ("status",)),
+    ),
     "track-event": Target(
         "POST",
         lambda ids: "/v1/events",

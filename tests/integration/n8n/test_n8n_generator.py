@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from manyfutures.adapters.n8n.generator import N8nGenerator
 from manyfutures.adapters.n8n.payload import callback_url
 from manyfutures.core.generation.ports import (
+    FeedbackForWriter,
     GenerationRequest,
     GeneratorUnavailableError,
     MemoryForWriter,
@@ -37,6 +39,9 @@ def request(**overrides: object) -> GenerationRequest:
         "planning_notes": (NoteForWriter("note_01", "More on regulation please"),),
         "memories": (MemoryForWriter("Prefers numbers", "preference", 0.8),),
         "recent_episodes": (RecentEpisode("Last week", "What moved"),),
+        "recent_feedback": (
+            FeedbackForWriter("ep_00", 2, "Too much jargon", datetime(2026, 1, 5, 9, tzinfo=UTC)),
+        ),
         "max_cost_gbp": Decimal("1.50"),
         "callback_token": "tok-secret",
     }
@@ -75,6 +80,14 @@ def test_a_2xx_answer_is_accepted_and_the_body_is_the_contract(n8n: N8nStandIn) 
         "planningNotes": [{"id": "note_01", "note": "More on regulation please"}],
         "memories": [{"content": "Prefers numbers", "type": "preference", "importance": 0.8}],
         "recentEpisodes": [{"title": "Last week", "summary": "What moved"}],
+        "recentFeedback": [
+            {
+                "episodeId": "ep_00",
+                "rating": 2,
+                "comment": "Too much jargon",
+                "submittedAt": "2026-01-05T09:00:00+00:00",
+            }
+        ],
         "maxCostGbp": "1.50",
         "callback": {"url": "https://api.example.com/webhooks/n8n/episodes", "token": "tok-secret"},
     }

@@ -56,6 +56,9 @@ VALUES ('rsv_' || :org, :org, 'episode_generation', 1.5, '2026-01-05', 'run_' ||
     'reserved', now());
 INSERT INTO planning_notes (id, organization_id, project_id, user_id, note, status, created_at)
 VALUES ('note_' || :org, :org, 'proj_' || :org, 'user_1', 'n', 'pending', now());
+INSERT INTO episode_feedback (id, organization_id, project_id, episode_id, user_id, rating,
+    created_at, updated_at)
+VALUES ('fb_' || :org, :org, 'proj_' || :org, 'ep_' || :org, 'user_1', 4, now(), now());
 INSERT INTO agent_memory (id, organization_id, project_id, content, memory_type, importance,
     created_at)
 VALUES ('amem_' || :org, :org, 'proj_' || :org, 'c', 'preference', 0.5, now());

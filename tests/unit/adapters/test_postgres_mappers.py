@@ -40,7 +40,7 @@ from manyfutures.core.conversations.model import ChatMessage, Conversation
 from manyfutures.core.costs.budget import BudgetDay, CostReservation
 from manyfutures.core.episodes.episode import Block, Episode
 from manyfutures.core.feedback.highlight import Highlight
-from manyfutures.core.feedback.model import AgentMemory, PlanningNote
+from manyfutures.core.feedback.model import AgentMemory, EpisodeFeedback, PlanningNote
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.identity.model import Membership, Organization, User
 from manyfutures.core.notifications.model import PreferenceSetting
@@ -97,6 +97,7 @@ PAIRS: list[tuple[type[Any], Callable[[Any], Any], Callable[[Any], Any]]] = [
     (BudgetDay, budget.budget_day_to_row, budget.budget_day_from_row),
     (CostReservation, budget.reservation_to_row, budget.reservation_from_row),
     (PlanningNote, feedback.note_to_row, feedback.note_from_row),
+    (EpisodeFeedback, feedback.feedback_to_row, feedback.feedback_from_row),
     (AgentMemory, feedback.memory_to_row, feedback.memory_from_row),
     (Highlight, feedback.highlight_to_row, feedback.highlight_from_row),
     (UserEvent, activity.event_to_row, activity.event_from_row),

@@ -450,35 +450,66 @@ def test_a_started_slot_cannot_be_rescheduled() -> None:
 # ------------------------------------------------------------------------ planning note
 
 
-@settings(max_examples=100)
-@given(st.lists(st.sampled_from(["incorporate", "archive"]), min_size=1, max_size=5))
-def test_a_planning_note_is_processed_once(ops: list[str]) -> None:
+PENDING, SENT, INCORPORATED, ARCHIVED = (
+    PlanningNoteStatus.PENDING,
+    PlanningNoteStatus.SENT,
+    PlanningNoteStatus.INCORPORATED,
+    PlanningNoteStatus.ARCHIVED,
+)
+# (status before, operation) -> status after; every pair not listed is refused.
+NOTE_MOVES = {
+    (PENDING, "send"): SENT,
+    (SENT, "hand_back"): PENDING,
+    (SENT, "incorporate"): INCORPORATED,
+    (PENDING, "archive"): ARCHIVED,
+    (SENT, "archive"): ARCHIVED,
+    (PENDING, "edit"): PENDING,
+}
+
+
+def _apply(note: PlanningNote, op: str, now: datetime) -> None:
+    if op == "send":
+        note.send("ep_sent")
+    elif op == "hand_back":
+        note.return_to_pending()
+    elif op == "incorporate":
+        note.incorporate("ep_sent", now)
+    elif op == "archive":
+        note.archive(now)
+    else:
+        note.edit(f"edited at {now:%H:%M}")
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.sampled_from(["send", "hand_back", "incorporate", "archive", "edit"]), max_size=8)
+)
+def test_a_planning_note_moves_only_along_its_lifecycle(ops: list[str]) -> None:
+    """pending → sent → incorporated, sent → pending (its run failed), pending or sent →
+    archived, edits only while pending; any other move is refused and changes nothing."""
     note = builders.planning_note()
     for index, op in enumerate(ops):
         now = T0 + timedelta(minutes=index + 1)
-        if index == 0:
-            if op == "incorporate":
-                note.incorporate("ep_1", now)
-            else:
-                note.archive(now)
-            continue
+        expected = NOTE_MOVES.get((note.status, op))
         before = copy.deepcopy(note)
-        with pytest.raises(StateConflictError):
-            note.incorporate("ep_2", now) if op == "incorporate" else note.archive(now)
-        assert note == before
-    first = T0 + timedelta(minutes=1)
-    if ops[0] == "incorporate":
-        assert (note.status, note.episode_id, note.processed_at) == (
-            PlanningNoteStatus.INCORPORATED,
-            "ep_1",
-            first,
+        if expected is None:
+            with pytest.raises(StateConflictError):
+                _apply(note, op, now)
+            assert note == before
+            continue
+        _apply(note, op, now)
+        assert note.status is expected
+        # Sent or incorporated: the episode it went to. Pending: none. Archived: kept.
+        if expected in (SENT, INCORPORATED):
+            assert note.episode_id == "ep_sent"
+        elif expected is PENDING:
+            assert note.episode_id is None
+        else:
+            assert note.episode_id == before.episode_id
+        assert note.processed_at == (
+            now if expected in (INCORPORATED, ARCHIVED) else before.processed_at
         )
-    else:
-        assert (note.status, note.episode_id, note.processed_at) == (
-            PlanningNoteStatus.ARCHIVED,
-            None,
-            first,
-        )
+        assert (note.note != before.note) == (op == "edit")
 
 
 @settings(max_examples=200)

@@ -70,6 +70,8 @@ class Harness:
         self.add_note = container.feedback.add_planning_note()
         self.list_notes = container.feedback.list_planning_notes()
         self.archive_note = container.feedback.archive_planning_note()
+        self.edit_note = container.feedback.edit_planning_note()
+        self.submit_feedback = container.feedback.submit_episode_feedback()
         self.track_event = container.activity.track_event()
         self.tick = container.scheduling.scheduler_tick()
         self.outbox = container.adapters.outbox_gateway()

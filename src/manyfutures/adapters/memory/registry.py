@@ -44,6 +44,7 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "budget_days": budget.BudgetDayRepository,
     "cost_reservations": budget.CostReservationRepository,
     "planning_notes": feedback.PlanningNoteRepository,
+    "episode_feedback": feedback.EpisodeFeedbackRepository,
     "agent_memories": feedback.AgentMemoryRepository,
     "highlights": feedback.HighlightRepository,
     "events": activity.UserEventRepository,

@@ -40,6 +40,16 @@ def job_payload(request: GenerationRequest, callback: str) -> dict[str, Any]:
         "recentEpisodes": [
             {"title": e.title, "summary": e.summary} for e in request.recent_episodes
         ],
+        # Readers' verdicts on the project's episodes, newest first (ADR 0016).
+        "recentFeedback": [
+            {
+                "episodeId": f.episode_id,
+                "rating": f.rating,
+                "comment": f.comment,
+                "submittedAt": f.submitted_at.isoformat(),
+            }
+            for f in request.recent_feedback
+        ],
         "maxCostGbp": str(request.max_cost_gbp),
         "callback": {"url": callback, "token": request.callback_token},
     }

@@ -1,9 +1,10 @@
-"""Feedback in PostgreSQL: planning notes, agent memories and highlights."""
+"""Feedback in PostgreSQL: planning notes, episode feedback, agent memories and highlights."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
@@ -22,6 +24,7 @@ from manyfutures.adapters.postgres.base import (
     Base,
     Id,
     Timestamp,
+    column_values,
     one_of,
     org_fk,
     table_of,
@@ -30,7 +33,14 @@ from manyfutures.adapters.postgres.base import (
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.feedback import ports
 from manyfutures.core.feedback.highlight import Highlight
-from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
+from manyfutures.core.feedback.model import (
+    MAX_RATING,
+    MIN_RATING,
+    AgentMemory,
+    EpisodeFeedback,
+    PlanningNote,
+    PlanningNoteStatus,
+)
 from manyfutures.core.shared.errors import NotFoundError
 
 # --- rows ---------------------------------------------------------------------------------
@@ -65,6 +75,41 @@ class PlanningNoteRow(Base):
             postgresql_where=text("episode_id IS NOT NULL"),
         ),
         one_of("status", PlanningNoteStatus),
+    )
+
+
+class EpisodeFeedbackRow(Base):
+    __tablename__ = "episode_feedback"
+
+    id: Mapped[Id] = mapped_column(primary_key=True)
+    organization_id: Mapped[Id] = mapped_column(org_fk())
+    project_id: Mapped[Id]
+    episode_id: Mapped[Id]
+    user_id: Mapped[Id]
+    rating: Mapped[int]
+    comment: Mapped[str | None]
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+
+    __table_args__ = (
+        tenant_fk("project_id", "projects"),
+        tenant_fk("episode_id", "episodes"),
+        # One verdict per reader and episode: the upsert's conflict target.
+        Index(
+            "uq_episode_feedback_reader",
+            "organization_id",
+            "episode_id",
+            "user_id",
+            unique=True,
+        ),
+        # The writer's "recent feedback": a project's latest verdicts.
+        Index(
+            "ix_episode_feedback_organization_id_project_id_updated_at",
+            "organization_id",
+            "project_id",
+            "updated_at",
+        ),
+        CheckConstraint(f"rating BETWEEN {MIN_RATING} AND {MAX_RATING}", name="rating_range"),
     )
 
 
@@ -129,6 +174,34 @@ PLANNING_NOTES_FOR_PROJECT = (
 PLANNING_NOTES_FOR_PROJECT_WITH_STATUS = PLANNING_NOTES_FOR_PROJECT.where(
     _notes.c.status == bindparam("status")
 )
+# Under READ COMMITTED a row locked after waiting is read again and its WHERE re-checked,
+# so a note that left the status meanwhile drops out and the others come back current.
+PLANNING_NOTE_FOR_UPDATE = PLANNING_NOTE.with_for_update()
+PLANNING_NOTES_WITH_STATUS_FOR_UPDATE = PLANNING_NOTES_FOR_PROJECT_WITH_STATUS.with_for_update()
+
+_feedback = table_of(EpisodeFeedbackRow)
+_insert_feedback = insert(_feedback)
+# A second verdict replaces the first in place (same id, same created_at). On a
+# concurrent insert of the same key, Postgres waits for it to commit and then updates it.
+SAVE_EPISODE_FEEDBACK = _insert_feedback.on_conflict_do_update(
+    index_elements=[_feedback.c.organization_id, _feedback.c.episode_id, _feedback.c.user_id],
+    set_={
+        "rating": _insert_feedback.excluded.rating,
+        "comment": _insert_feedback.excluded.comment,
+        "updated_at": _insert_feedback.excluded.updated_at,
+    },
+).returning(*_feedback.c)
+EPISODE_FEEDBACK_FOR_READER = select(_feedback).where(
+    _feedback.c.organization_id == ORG,
+    _feedback.c.episode_id == bindparam("episode_id"),
+    _feedback.c.user_id == bindparam("user_id"),
+)
+RECENT_EPISODE_FEEDBACK = (
+    select(_feedback)
+    .where(_feedback.c.organization_id == ORG, _feedback.c.project_id == bindparam("project_id"))
+    .order_by(_feedback.c.updated_at.desc(), _feedback.c.id.desc())
+    .limit(bindparam("limit"))
+)
 
 _memories = table_of(AgentMemoryRow)
 AGENT_MEMORY = select(_memories).where(
@@ -190,6 +263,34 @@ def note_from_row(r: PlanningNoteRow) -> PlanningNote:
         episode_id=r.episode_id,
         created_at=r.created_at,
         processed_at=r.processed_at,
+    )
+
+
+def feedback_to_row(f: EpisodeFeedback) -> EpisodeFeedbackRow:
+    return EpisodeFeedbackRow(
+        id=f.id,
+        organization_id=f.organization_id,
+        project_id=f.project_id,
+        episode_id=f.episode_id,
+        user_id=f.user_id,
+        rating=f.rating,
+        comment=f.comment,
+        created_at=f.created_at,
+        updated_at=f.updated_at,
+    )
+
+
+def feedback_from_row(r: EpisodeFeedbackRow) -> EpisodeFeedback:
+    return EpisodeFeedback(
+        id=r.id,
+        organization_id=r.organization_id,
+        project_id=r.project_id,
+        episode_id=r.episode_id,
+        user_id=r.user_id,
+        rating=r.rating,
+        comment=r.comment,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )
 
 
@@ -259,6 +360,17 @@ class PlanningNoteRepository(Repository, ports.PlanningNoteRepository):
     def get(self, note_id: str) -> PlanningNote | None:
         return self._uow.first(PLANNING_NOTE, note_from_row, id=note_id)
 
+    def get_for_update(self, note_id: str) -> PlanningNote | None:
+        return self._uow.first(PLANNING_NOTE_FOR_UPDATE, note_from_row, id=note_id)
+
+    def list_for_update(
+        self, project_id: str, status: PlanningNoteStatus
+    ) -> Sequence[PlanningNote]:
+        rows = self._uow.rows(
+            PLANNING_NOTES_WITH_STATUS_FOR_UPDATE, project_id=project_id, status=status.value
+        )
+        return [note_from_row(r) for r in rows]
+
     def update(self, note: PlanningNote) -> None:
         self._update(
             note_to_row(note),
@@ -277,6 +389,26 @@ class PlanningNoteRepository(Repository, ports.PlanningNoteRepository):
                 status=status.value,
             )
         return [note_from_row(r) for r in rows]
+
+
+class EpisodeFeedbackRepository(Repository, ports.EpisodeFeedbackRepository):
+    def save(self, feedback: EpisodeFeedback) -> EpisodeFeedback:
+        values = column_values(feedback_to_row(feedback))
+        self._uow.check_tenant(_feedback, values)
+        # A Core row, like those ``rows()`` gives: it answers the row class's attributes.
+        row: Any = self._uow.now(
+            lambda connection: connection.execute(SAVE_EPISODE_FEEDBACK, values).one()
+        )
+        return feedback_from_row(row)
+
+    def get_for_reader(self, episode_id: str, user_id: str) -> EpisodeFeedback | None:
+        return self._uow.first(
+            EPISODE_FEEDBACK_FOR_READER, feedback_from_row, episode_id=episode_id, user_id=user_id
+        )
+
+    def recent_for_project(self, project_id: str, limit: int) -> Sequence[EpisodeFeedback]:
+        rows = self._uow.rows(RECENT_EPISODE_FEEDBACK, project_id=project_id, limit=limit)
+        return [feedback_from_row(r) for r in rows]
 
 
 class AgentMemoryRepository(Repository, ports.AgentMemoryRepository):

@@ -14,6 +14,7 @@ AUDITED_RESOURCE_TYPES = frozenset(
         "project",
         "episode",
         "planning_note",
+        "episode_feedback",
         "highlight",
         "memory",
         "chat_session",

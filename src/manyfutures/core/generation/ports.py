@@ -46,6 +46,16 @@ class RecentEpisode:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackForWriter:
+    """A reader's verdict on an earlier episode of the project."""
+
+    episode_id: str
+    rating: int
+    comment: str | None
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class GenerationRequest:
     run_id: str
     episode_id: str
@@ -62,6 +72,8 @@ class GenerationRequest:
     max_cost_gbp: Decimal
     # Proves the callbacks come from whoever received this request; see callback_token.py.
     callback_token: str
+    # The project's latest verdicts, newest first (RECENT_FEEDBACK_IN_PAYLOAD of them).
+    recent_feedback: tuple[FeedbackForWriter, ...] = ()
 
 
 class EpisodeGenerator(Protocol):

@@ -31,12 +31,13 @@ from manyfutures.core.episodes.episode import (
     check_percent,
 )
 from manyfutures.core.episodes.reading_time import reading_minutes
-from manyfutures.core.feedback.model import AgentMemory, PlanningNoteStatus
+from manyfutures.core.feedback.model import AgentMemory, PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.callback_token import hash_callback_token
 from manyfutures.core.generation.daily_budget import refuse_spending_while_open
 from manyfutures.core.generation.ports import (
     CallbackTokens,
     EpisodeGenerator,
+    FeedbackForWriter,
     GenerationRequest,
     GenerationUnitOfWork,
     GeneratorUnavailableError,
@@ -79,6 +80,9 @@ from manyfutures.core.shared.use_case import UseCase
 RECENT_EPISODES_IN_PAYLOAD = 3
 EPISODE_READY = NotificationKind.EPISODE_READY
 GENERATION_FAILED = NotificationKind.GENERATION_FAILED
+# "Recent feedback" is the project's last verdicts, whatever their age: enough for a
+# writer to see a trend, few enough to keep the prompt short (ADR 0016).
+RECENT_FEEDBACK_IN_PAYLOAD = 10
 
 
 def load_episode_and_project(uow: GenerationUnitOfWork, episode_id: str) -> tuple[Episode, Project]:
@@ -228,7 +232,10 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 self._telemetry.attempt_ended(AttemptOutcome.REFUSED_BY_LIMIT)
                 return None
             episode.start_generation(now)
-            notes = uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
+            notes = uow.planning_notes.list_for_update(project.id, PlanningNoteStatus.PENDING)
+            for note in notes:
+                note.send(episode.id)
+                uow.planning_notes.update(note)
             token = self._tokens.new_token()
             run = GenerationRun(
                 id=run_id,
@@ -263,6 +270,12 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 ),
                 max_cost_gbp=self._max_cost_gbp,
                 callback_token=token,
+                recent_feedback=tuple(
+                    FeedbackForWriter(f.episode_id, f.rating, f.comment, f.updated_at)
+                    for f in uow.episode_feedback.recent_for_project(
+                        project.id, RECENT_FEEDBACK_IN_PAYLOAD
+                    )
+                ),
             )
             uow.commit()
         self._telemetry.reservation(granted=True)
@@ -300,8 +313,34 @@ def _supersede_open_run(
         previous.finish(RunStatus.FAILED, now, SUPERSEDED)
         uow.runs.update(previous)
         release_run_reservation(uow, previous.id, now)
+        _hand_back_notes(uow, previous, episode.project_id)
     if episode.status is EpisodeStatus.GENERATING:
         episode.record_failed_attempt(SUPERSEDED, will_retry=True, now=now)
+
+
+def _notes_carried_by(
+    uow: GenerationUnitOfWork, run: GenerationRun, project_id: str
+) -> list[PlanningNote]:
+    """The notes this run still carries: sent for its episode, not archived meanwhile;
+    locked, so a reader archiving one at this moment is waited for (or waits).
+
+    One read of the project's sent notes, and none for a run that carried no note."""
+    if not run.planning_note_ids:
+        return []
+    carried = set(run.planning_note_ids)
+    return [
+        note
+        for note in uow.planning_notes.list_for_update(project_id, PlanningNoteStatus.SENT)
+        if note.id in carried and note.episode_id == run.episode_id
+    ]
+
+
+def _hand_back_notes(uow: GenerationUnitOfWork, run: GenerationRun, project_id: str) -> None:
+    """A run that failed wrote nothing from its notes: pending again, so the next run
+    carries them (for a retried slot, its next attempt; ADR 0016)."""
+    for note in _notes_carried_by(uow, run, project_id):
+        note.return_to_pending()
+        uow.planning_notes.update(note)
 
 
 def _memories_for_writer(
@@ -436,6 +475,7 @@ def fail_attempt(
         attempt.run.finish(RunStatus.FAILED, now, error)
         uow.runs.update(attempt.run)
         release_run_reservation(uow, attempt.run.id, now)
+        _hand_back_notes(uow, attempt.run, episode.project_id)
     if attempt.retryable:
         will_retry = item.record_failure(error, now, policy)
     else:
@@ -568,19 +608,13 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
         )
         item.complete(now)
         uow.queue.update(item)
-        for note_id in run.planning_note_ids:
-            note = uow.planning_notes.get(note_id)
-            if note is not None and note.status is PlanningNoteStatus.PENDING:
-                note.incorporate(episode.id, now)
-                uow.planning_notes.update(note)
-                record.event(
-                    PLANNING_NOTE_INCORPORATED,
-                    {
-                        "planningNoteId": note.id,
-                        "projectId": note.project_id,
-                        "episodeId": episode.id,
-                    },
-                )
+        for note in _notes_carried_by(uow, run, episode.project_id):
+            note.incorporate(episode.id, now)
+            uow.planning_notes.update(note)
+            record.event(
+                PLANNING_NOTE_INCORPORATED,
+                {"planningNoteId": note.id, "episodeId": episode.id, "projectId": note.project_id},
+            )
         run.finish(RunStatus.SUCCEEDED, now)
         uow.runs.update(run)
         if project is not None:

@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, g, request
 from manyfutures.container import Container
 from manyfutures.entrypoints.http import (
     conversations,
+    episode_feedback,
     episodes,
     events,
     health,
@@ -60,6 +61,7 @@ API_BLUEPRINTS = (
     planning_notes.blueprint,
     highlights.blueprint,
     memories.blueprint,
+    episode_feedback.blueprint,
     events.blueprint,
     organization.blueprint,
     usage_history.blueprint,

@@ -11,6 +11,8 @@ from manyfutures.core.feedback.use_cases import (
     AddPlanningNoteCommand,
     ArchivePlanningNote,
     ArchivePlanningNoteCommand,
+    EditPlanningNote,
+    EditPlanningNoteCommand,
     ListPlanningNotes,
     ListPlanningNotesQuery,
 )
@@ -65,15 +67,22 @@ def add_planning_note(
 @blueprint.patch("/planning-notes/<note_id>")
 @operation(
     TAG,
-    "Archive a pending note (its author or an admin)",
+    "Edit a pending note's text (its author), or archive a pending or sent note (its author "
+    "or an admin); 409 once the change no longer applies",
     body=PlanningNoteUpdateSchema,
     responses={200: PlanningNoteSchema},
     errors=(409,),
 )
 @inject
-def archive_planning_note(
-    note_id: str, use_case: ArchivePlanningNote = Provide[Container.feedback.archive_planning_note]
+def update_planning_note(
+    note_id: str,
+    archive: ArchivePlanningNote = Provide[Container.feedback.archive_planning_note],
+    edit: EditPlanningNote = Provide[Container.feedback.edit_planning_note],
 ) -> Response:
-    json_body(PlanningNoteUpdateSchema)  # the only change a note accepts is archiving
-    note = use_case(ArchivePlanningNoteCommand(current_actor(), note_id))
+    body = json_body(PlanningNoteUpdateSchema)  # exactly one of note, status
+    actor = current_actor()
+    if "note" in body:
+        note = edit(EditPlanningNoteCommand(actor, note_id, body["note"]))
+    else:
+        note = archive(ArchivePlanningNoteCommand(actor, note_id))
     return json_response(PlanningNoteSchema, note)

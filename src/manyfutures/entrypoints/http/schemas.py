@@ -26,7 +26,12 @@ from manyfutures.core.costs.prices import MAX_TOKENS
 from manyfutures.core.costs.usage_history import MAX_USAGE_DAYS
 from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
 from manyfutures.core.feedback.highlight import MAX_HIGHLIGHT_NOTE_LENGTH
-from manyfutures.core.feedback.model import PlanningNoteStatus
+from manyfutures.core.feedback.model import (
+    MAX_FEEDBACK_COMMENT_LENGTH,
+    MAX_RATING,
+    MIN_RATING,
+    PlanningNoteStatus,
+)
 from manyfutures.core.generation.use_cases import EpisodeDetail
 from manyfutures.core.identity.use_cases import KNOWN_FEATURES, MeView, OrganizationSettings
 from manyfutures.core.projects.cadence import CadenceMode
@@ -349,11 +354,23 @@ class PlanningNoteCreateSchema(StrictSchema):
 
 
 class PlanningNoteUpdateSchema(StrictSchema):
-    status = fields.String(
-        required=True,
-        validate=validate.OneOf([PlanningNoteStatus.ARCHIVED.value]),
-        metadata={"description": "Only 'archived': notes are never edited, only withdrawn."},
+    """One change at a time: new text (the author, while the note is pending) or
+    ``archived`` (the author or an admin, while pending or sent)."""
+
+    note = fields.String(
+        validate=validate.Length(1, 2000),
+        metadata={"description": "New text; the author only, while the note is pending."},
     )
+    status = fields.String(
+        validate=validate.OneOf([PlanningNoteStatus.ARCHIVED.value]),
+        metadata={"description": "Only 'archived': withdraws a pending or sent note."},
+    )
+
+    @validates_schema
+    def _one_change(self, data: dict[str, Any], **_: Any) -> None:
+        if ("note" in data) == ("status" in data):
+            message = "send either 'note' (new text) or 'status': 'archived'"
+            raise MarshmallowValidationError({"note": [message], "status": [message]})
 
 
 class PlanningNoteQuerySchema(StrictSchema):
@@ -373,6 +390,29 @@ class PlanningNoteSchema(Schema):
 
 class PlanningNoteListSchema(Schema):
     items = _out(fields.List(fields.Nested(PlanningNoteSchema)))
+
+
+# --- Episode feedback -----------------------------------------------------------------
+
+
+class EpisodeFeedbackCreateSchema(StrictSchema):
+    rating = JsonInteger(required=True, validate=validate.Range(MIN_RATING, MAX_RATING))
+    comment = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=MAX_FEEDBACK_COMMENT_LENGTH),
+    )
+
+
+class EpisodeFeedbackSchema(Schema):
+    id = _out(fields.String())
+    episode_id = _out(fields.String(data_key="episodeId"))
+    project_id = _out(fields.String(data_key="projectId"))
+    author_id = _out(fields.String(attribute="user_id", data_key="authorId"))
+    rating = _out(fields.Integer())
+    comment = _out(fields.String(allow_none=True))
+    created_at = _out(fields.AwareDateTime(data_key="createdAt"))
+    updated_at = _out(fields.AwareDateTime(data_key="updatedAt"))
 
 
 # --- Events ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Assistant conversations: onboarding sessions beside chat ones, and replies with a status.
 
 Revision ID: assistant_conversations
-Revises: memory_ids
+Revises: notes_sent_feedback
 Create Date: 2026-12-01
 
 * ``chat_sessions`` holds onboarding sessions too: ``kind`` ('onboarding' or 'chat',
@@ -28,7 +28,7 @@ from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "assistant_conversations"
-down_revision: str | None = "memory_ids"
+down_revision: str | None = "notes_sent_feedback"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
