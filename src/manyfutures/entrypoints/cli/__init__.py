@@ -17,7 +17,17 @@ import sys
 from collections.abc import Sequence
 
 from manyfutures import TZDATA_VERSION
-from manyfutures.entrypoints.cli import db, openapi, orgs, outbox, run, scheduler, serve, worker
+from manyfutures.entrypoints.cli import (
+    db,
+    episodes,
+    openapi,
+    orgs,
+    outbox,
+    run,
+    scheduler,
+    serve,
+    worker,
+)
 from manyfutures.entrypoints.cli.command import CommandGroup, Handler
 from manyfutures.settings import Settings, SettingsError
 
@@ -28,6 +38,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (
     scheduler,
     db,
     outbox,
+    episodes,
     orgs,
     openapi,
 )
