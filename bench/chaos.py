@@ -512,6 +512,10 @@ COUNTS = text(
           FROM items AS i
     ),
     usage_per_run AS (SELECT run_id, count(*) AS rows FROM token_usage GROUP BY run_id),
+    mail AS (
+        SELECT DISTINCT substring(body FROM '/episodes/(ep_[A-Za-z0-9_]+)') AS episode_id
+          FROM outbox_messages
+    ),
     spent AS (
         SELECT u.organization_id, date_trunc('day', u.created_at AT TIME ZONE 'UTC') AS day,
                sum(u.cost_gbp) AS gbp
@@ -526,11 +530,20 @@ COUNTS = text(
            FROM spent AS s JOIN organizations AS o ON o.id = s.organization_id) AS overshoot,
         (SELECT json_object_agg(status, n) FROM
             (SELECT status, count(*) AS n FROM items GROUP BY status) AS s) AS statuses,
+        (SELECT json_object_agg(error, n) FROM
+            (SELECT left(last_error, 80) AS error, count(*) AS n FROM items
+              WHERE status = 'failed' GROUP BY 1) AS f) AS failed_because,
         (SELECT json_object_agg(status, n) FROM
             (SELECT status, count(*) AS n FROM outbox_messages GROUP BY status) AS s) AS outbox,
         (SELECT count(*) FROM items WHERE attempt_count > 1) AS retried_items,
         (SELECT count(*) FROM generation_runs) AS runs,
-        (SELECT count(*) FROM generation_runs WHERE status = 'running') AS open_runs
+        (SELECT count(*) FROM generation_runs WHERE status = 'running') AS open_runs,
+        (SELECT count(*) FROM items AS i JOIN episodes AS e ON e.id = i.episode_id
+          WHERE (i.status = 'completed') <> (e.status = 'PUBLISHED')
+             OR (i.status = 'failed' AND e.status <> 'FAILED')) AS item_episode_mismatch,
+        (SELECT count(*) FROM items AS i JOIN episodes AS e ON e.id = i.episode_id
+          WHERE e.status = 'PUBLISHED' AND NOT EXISTS (
+                SELECT 1 FROM mail WHERE mail.episode_id = e.id)) AS published_without_email
     """
 )
 
@@ -649,10 +662,15 @@ def main() -> int:
     details = {
         "seed": seed_value,
         "item_statuses": row.statuses,
+        "failed_because": row.failed_because,
         "outbox_statuses": row.outbox,
         "retried_items": row.retried_items,
         "runs": row.runs,
         "open_runs": row.open_runs,
+        # Each should be 0: an item's end and its episode's agree, a published episode
+        # has its email in the outbox.
+        "item_episode_mismatch": row.item_episode_mismatch,
+        "published_without_email": row.published_without_email,
         "smtp_refused": smtp.refused,
         "smtp_accepted_again": sum(n - 1 for n in smtp.accepted.values() if n > 1),
         "standin": dict(sorted(standin.items())),

@@ -133,7 +133,9 @@ class FaultyStandIn:
             else:
                 status = response.status
             if 0 < status < 500:
-                outcome = json.loads(answer).get("outcome") if status == 200 else None
+                body = json.loads(answer) if answer else {}
+                # 200: how the API took it; another answer: why not (its problem's detail).
+                outcome = body.get("outcome") if status == 200 else body.get("detail")
                 self.count(f"callback {payload['type']} {status} {outcome}")
                 return
             self.count(f"callback retried after {status or 'no connection'}")
