@@ -25,8 +25,9 @@ Shortened through their documented settings (README, Configuration), so the run 
 - ``MANYFUTURES_OUTBOX_LEASE_SECONDS=20`` (600): a batch whose worker died mid-send is
   sent again after 20 s; ``MANYFUTURES_OUTBOX_RETRY_BASE_SECONDS=1`` (30): a refused
   message is retried after 2, 4, 8… s; ``MANYFUTURES_SMTP_TIMEOUT_SECONDS=5`` (30);
-- ``MANYFUTURES_SCHEDULER_MAX_WAITING_JOBS=200`` (500): fewer claimed jobs wait in
-  Redis, so fewer start leases run out while the workers restart.
+- ``MANYFUTURES_SCHEDULER_MAX_WAITING_JOBS=50`` (500): below what the workers start in
+  one start lease on the loaded machine (a few jobs a second while they restart), as
+  the README asks; at 200, most items spent their three attempts waiting in Redis.
 
 The start lease keeps its 60 s: on the loaded 2-core machine a restarted worker takes
 up to 40 s to import before it takes a job, and a shorter lease only burns attempts.
@@ -140,7 +141,7 @@ SHORTENED = {
     "MANYFUTURES_OUTBOX_LEASE_SECONDS": "20",
     "MANYFUTURES_OUTBOX_RETRY_BASE_SECONDS": "1",
     "MANYFUTURES_SMTP_TIMEOUT_SECONDS": "5",
-    "MANYFUTURES_SCHEDULER_MAX_WAITING_JOBS": "200",
+    "MANYFUTURES_SCHEDULER_MAX_WAITING_JOBS": "50",
 }
 TERMINAL = ("completed", "failed", "blocked", "cancelled")
 EPISODES_DUE = RELEASE[1]
