@@ -104,6 +104,8 @@ class Settings:
     outbox_batch_size: int = 10
     outbox_lease_seconds: float = 600.0
     outbox_max_attempts: int = 8
+    # The first retry waits twice this, doubling up to an hour (core/outbox/use_cases.py).
+    outbox_retry_base_seconds: float = 30.0
     # EMAIL=smtp: where mail goes (adapters/email/smtp_url.py). It holds the SMTP password,
     # so it is left out of the repr. FROM's domain is also the Message-ID's.
     smtp_url: str = field(default="", repr=False)
@@ -304,7 +306,7 @@ class Settings:
             raise SettingsError(f"{PREFIX}PORT={self.port} is not a TCP port (1 to 65535)")
 
     def _validate_outbox(self) -> None:
-        for name in ("outbox_poll_seconds", "outbox_lease_seconds"):
+        for name in ("outbox_poll_seconds", "outbox_lease_seconds", "outbox_retry_base_seconds"):
             if getattr(self, name) <= 0:
                 raise SettingsError(
                     f"{PREFIX}{name.upper()}={getattr(self, name)} must be positive"

@@ -13,6 +13,7 @@ from manyfutures.adapters.n8n.assistant import N8nAssistant
 from manyfutures.adapters.rq.replies import RqReplyJobs
 from manyfutures.container import build_container
 from manyfutures.settings import Settings, SettingsError
+from tests.support.container import UNSUBSCRIBE_SECRET
 
 N8N = {
     "MANYFUTURES_ASSISTANT": "n8n",
@@ -38,6 +39,7 @@ def test_production_asks_n8n_through_rq_jobs() -> None:
             "MANYFUTURES_ALLOW_DEV_AUTH": "true",
             "MANYFUTURES_DISPATCHER": "rq",
             "MANYFUTURES_REDIS_URL": "redis://127.0.0.1:1/0",
+            "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
         }
     )
     container = build_container(settings)

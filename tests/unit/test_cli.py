@@ -11,7 +11,18 @@ from manyfutures.entrypoints import all_in_one, cli, scheduler, worker
 from manyfutures.entrypoints.http import server
 from manyfutures.settings import Settings
 
-GROUPS = ("run", "serve", "worker", "scheduler", "db", "outbox", "orgs", "memories", "openapi")
+GROUPS = (
+    "run",
+    "serve",
+    "worker",
+    "scheduler",
+    "db",
+    "outbox",
+    "episodes",
+    "orgs",
+    "memories",
+    "openapi",
+)
 HEAVY = ("gunicorn", "werkzeug", "flask", "sqlalchemy", "alembic", "dependency_injector", "rq")
 RQ_ENVIRONMENT = {
     "MANYFUTURES_DISPATCHER": "rq",
@@ -139,6 +150,17 @@ def test_the_db_commands_defaults_are_the_operations_modules_defaults() -> None:
 
     assert inspect.DEFAULT_EXACT_BELOW == tables.DEFAULT_EXACT_BELOW
     assert inspect.DEFAULT_LIMIT == preview.DEFAULT_LIMIT
+
+
+def test_the_operator_commands_bounds_are_their_modules_bounds() -> None:
+    """Repeated in the CLI modules so that --help need not import SQLAlchemy."""
+    from manyfutures.adapters.postgres.operations import redrive, stuck
+    from manyfutures.core.generation import retry_failed
+    from manyfutures.entrypoints.cli import episodes, outbox
+
+    assert episodes.MAX_STUCK == stuck.MAX_LIMIT
+    assert episodes.MAX_RETRIED == retry_failed.MAX_RETRIED
+    assert outbox.MAX_REDRIVE == redrive.MAX_LIMIT
 
 
 @pytest.mark.parametrize(

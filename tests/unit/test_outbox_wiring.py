@@ -62,6 +62,19 @@ def test_the_dispatcher_gives_up_after_the_configured_attempts() -> None:
     assert (message.status, message.attempts) == (OutboxStatus.DEAD, 2)
 
 
+def test_a_refused_message_waits_twice_the_configured_base() -> None:
+    clock = ManualClock(T0)
+    refusing = ScriptedEmailSender(TransientDeliveryError("451 busy"))
+    container = dispatcher_with(
+        Settings(outbox_batch_size=1, outbox_retry_base_seconds=2), refusing, clock
+    )
+    container.outbox.dispatch_outbox()()
+    with container.adapters.uow_factory()("org_a") as uow:
+        message = uow.outbox.get("outbox_0")
+    assert message is not None
+    assert message.available_at == T0 + timedelta(seconds=4)
+
+
 def test_the_defaults() -> None:
     settings = Settings.from_env({})
     assert (
@@ -69,7 +82,8 @@ def test_the_defaults() -> None:
         settings.outbox_batch_size,
         settings.outbox_lease_seconds,
         settings.outbox_max_attempts,
-    ) == (1.0, 10, 600.0, 8)
+        settings.outbox_retry_base_seconds,
+    ) == (1.0, 10, 600.0, 8, 30.0)
 
 
 @pytest.mark.parametrize(
@@ -79,6 +93,7 @@ def test_the_defaults() -> None:
         ("MANYFUTURES_OUTBOX_LEASE_SECONDS", "-1"),
         ("MANYFUTURES_OUTBOX_BATCH_SIZE", "0"),
         ("MANYFUTURES_OUTBOX_MAX_ATTEMPTS", "0"),
+        ("MANYFUTURES_OUTBOX_RETRY_BASE_SECONDS", "0"),
     ],
 )
 def test_outbox_settings_must_be_positive(variable: str, value: str) -> None:

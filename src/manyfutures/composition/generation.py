@@ -21,6 +21,7 @@ from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
 from manyfutures.core.generation.daily_budget import GetUsageToday, ResumeBlockedSlots
 from manyfutures.core.generation.day_end import SkipLapsedBlockedSlots
 from manyfutures.core.generation.leases import RecoverExpiredLeases
+from manyfutures.core.generation.retry_failed import RetryFailedEpisodes
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
     GetEpisode,
@@ -46,6 +47,7 @@ class GenerationContainer(containers.DeclarativeContainer):
     get_episode_status = use_case(GetEpisodeStatus, adapters)
     request_episode_now = use_case(RequestEpisodeNow, adapters)
     retry_episode = use_case(RetryEpisode, adapters)
+    retry_failed_episodes = use_case(RetryFailedEpisodes, adapters)
     get_usage_today = use_case(GetUsageToday, adapters)
     resume_blocked_slots = use_case(ResumeBlockedSlots, adapters)
     report_progress = use_case(ReportProgress, adapters)

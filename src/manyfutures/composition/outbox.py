@@ -41,7 +41,9 @@ class OutboxContainer(containers.DeclarativeContainer):
         adapters.clock,
         adapters.outbox_gateway,
         adapters.email_sender,
-        providers.Singleton(delivery_policy, config.outbox_max_attempts),
+        providers.Singleton(
+            delivery_policy, config.outbox_max_attempts, config.outbox_retry_base_seconds
+        ),
         lease,
         config.outbox_batch_size,
     )

@@ -17,6 +17,8 @@ AUDITED_RESOURCE_TYPES = frozenset(
         "episode_feedback",
         "highlight",
         "memory",
+        "notification",
+        "notification_preferences",
         "chat_session",
         "chat_message",
     }

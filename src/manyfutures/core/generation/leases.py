@@ -10,7 +10,12 @@ with attempts left never comes here, the claim simply takes the item again
 from __future__ import annotations
 
 from manyfutures.core.generation.ports import GenerationUnitOfWork
-from manyfutures.core.generation.use_cases import FailedAttempt, fail_attempt, report_attempt
+from manyfutures.core.generation.use_cases import (
+    FailedAttempt,
+    fail_attempt,
+    lock_open_run,
+    report_attempt,
+)
 from manyfutures.core.outbox.ports import EmailTemplates
 from manyfutures.core.scheduling.leases import Expiry, Leases
 from manyfutures.core.scheduling.ports import SchedulerGateway
@@ -53,10 +58,17 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
         failed = 0
         for ref in self._gateway.abandoned_items(now, self._policy.max_attempts):
             with self._uow(ref.organization_id) as uow:
-                item = uow.queue.get(ref.resource_id)
+                found = uow.queue.get(ref.resource_id)
+                if found is None:
+                    continue
+                # Held in StartGeneration's order (the open run, then the item) and decided
+                # on as it is then: a late job that opened its run since the scheduler
+                # looked has swapped the lapsed start lease for the deadline, and keeps it.
+                latest = lock_open_run(uow, found.episode_id)
+                item = uow.queue.get_for_update(ref.resource_id)
                 expiry = item.expiry(now, self._policy) if item is not None else Expiry.NONE
                 if item is None or not expiry.needs_recovery:
-                    continue  # finished or reclaimed since the scheduler looked
+                    continue  # finished, reclaimed or started since the scheduler looked
                 episode = uow.episodes.get(item.episode_id)
                 if episode is None:
                     continue
@@ -71,7 +83,7 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
                         item,
                         episode,
                         uow.projects.get(item.project_id),
-                        uow.runs.latest_for_episode(item.episode_id),
+                        latest,
                         timed_out(self._leases) if deadline else JOB_LOST,
                         retryable=deadline,
                     ),

@@ -196,7 +196,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 # the scheduler cannot reclaim a start lease that lapses while this job opens
                 # its run: its claim skips the item, or, had it claimed first, this job sees
                 # the newer attempt below and stands down.
-                latest = _lock_open_run(uow, item.episode_id)
+                latest = lock_open_run(uow, item.episode_id)
                 item = uow.queue.get_for_update(command.queue_item_id)
             if item is None or item.status is not QueueStatus.PROCESSING:
                 return None
@@ -290,7 +290,7 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
 SUPERSEDED = "generation attempt superseded by a newer attempt"
 
 
-def _lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> GenerationRun | None:
+def lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> GenerationRun | None:
     """The episode's latest run, held if it is open: a callback applying a result to it is
     waited for, so this job never starts over an episode that result just published.
 

@@ -170,9 +170,13 @@ class RequestOutboxDelivery:
         return DeliveryRequest(due, self._jobs.request(math.ceil(due / self._batch_size)))
 
 
-def delivery_policy(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> RetryPolicy:
-    """The outbox's backoff with the configured number of attempts."""
-    return RetryPolicy(base=DEFAULT_POLICY.base, cap=DEFAULT_POLICY.cap, max_attempts=max_attempts)
+def delivery_policy(
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS, base_seconds: float | None = None
+) -> RetryPolicy:
+    """The outbox's backoff with the configured number of attempts and, when given, first
+    wait: an operator (or the chaos bench) may retry sooner than a greylisting server needs."""
+    base = DEFAULT_POLICY.base if base_seconds is None else timedelta(seconds=base_seconds)
+    return RetryPolicy(base=base, cap=DEFAULT_POLICY.cap, max_attempts=max_attempts)
 
 
 MAX_DEAD_PAGE = 500

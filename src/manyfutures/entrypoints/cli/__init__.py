@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from manyfutures import TZDATA_VERSION
 from manyfutures.entrypoints.cli import (
     db,
+    episodes,
     memories,
     openapi,
     orgs,
@@ -39,6 +40,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (
     scheduler,
     db,
     outbox,
+    episodes,
     orgs,
     memories,
     openapi,
