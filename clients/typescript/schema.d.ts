@@ -1468,7 +1468,7 @@ export interface operations {
                 /** @description e.g. project.update */
                 action?: string | null;
                 resourceId?: string | null;
-                resourceType?: "chat_message" | "chat_session" | "episode" | "episode_feedback" | "highlight" | "membership" | "memory" | "organization" | "planning_note" | "project" | null;
+                resourceType?: "chat_message" | "chat_session" | "episode" | "episode_feedback" | "highlight" | "membership" | "memory" | "notification" | "notification_preferences" | "organization" | "planning_note" | "project" | null;
                 /** @description Inclusive, ISO 8601. */
                 from?: string | null;
                 /** @description Exclusive, ISO 8601. */

@@ -11,6 +11,7 @@ import pytest
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
+from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.unit.use_cases.conftest import Harness
 from tests.unit.use_cases.test_episode_feedback import (
     test_a_second_verdict_replaces_the_first,
@@ -44,6 +45,7 @@ def harness(db: MigratedDatabase) -> Iterator[Harness]:
             "MANYFUTURES_STORAGE": "postgres",
             "MANYFUTURES_APP_DATABASE_URL": db.app_url.render_as_string(hide_password=False),
             "MANYFUTURES_ALLOW_DEV_AUTH": "true",
+            "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
         }
     )
     harness = Harness(settings=settings)

@@ -24,6 +24,7 @@ from manyfutures.entrypoints.cli import main
 from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
 from tests.support.builders import T0
+from tests.support.container import UNSUBSCRIBE_SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +40,7 @@ RUN = [
 @pytest.fixture
 def seeded(db: MigratedDatabase, monkeypatch: pytest.MonkeyPatch) -> PostgresUnitOfWorkFactory:
     monkeypatch.setenv("MANYFUTURES_STORAGE", "postgres")
+    monkeypatch.setenv("MANYFUTURES_UNSUBSCRIBE_SECRET", UNSUBSCRIBE_SECRET)
     monkeypatch.setenv("MANYFUTURES_ALLOW_DEV_AUTH", "true")
     monkeypatch.setenv("MANYFUTURES_APP_DATABASE_URL", db.app_url.render_as_string(False))
     factory = PostgresUnitOfWorkFactory(db.app_engine)

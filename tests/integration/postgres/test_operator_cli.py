@@ -25,6 +25,7 @@ from manyfutures.entrypoints.cli import main
 from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
 from tests.support.builders import T0
+from tests.support.container import UNSUBSCRIBE_SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.integration
 def operator(db: MigratedDatabase, monkeypatch: pytest.MonkeyPatch) -> PostgresUnitOfWorkFactory:
     """The environment an operator's shell has: the owner's URL and the app role's."""
     monkeypatch.setenv("MANYFUTURES_STORAGE", "postgres")
+    monkeypatch.setenv("MANYFUTURES_UNSUBSCRIBE_SECRET", UNSUBSCRIBE_SECRET)
     monkeypatch.setenv("MANYFUTURES_ALLOW_DEV_AUTH", "true")
     monkeypatch.setenv("MANYFUTURES_APP_DATABASE_URL", db.app_url.render_as_string(False))
     monkeypatch.setenv("MANYFUTURES_DATABASE_URL", db.owner_url.render_as_string(False))

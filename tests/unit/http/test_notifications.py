@@ -99,7 +99,9 @@ def test_preferences_patch_validation(api: Api) -> None:
         ({"episodeReady": {"email": None}}, "episodeReady.email"),
         ({"episodeReady": False}, "episodeReady._schema"),
         ({}, "_body"),
-        ({"episodeReady": {}}, "_body"),
+        ({"episodeReady": {}}, "episodeReady"),
+        # A kind named with no channel, beside one that has one: refused, not ignored.
+        ({"episodeReady": {}, "costAlerts": {"email": False}}, "episodeReady"),
     ]
     for body, field in cases:
         problem = assert_problem(api.patch(PREFERENCES, json=body), 422, "validation-error")

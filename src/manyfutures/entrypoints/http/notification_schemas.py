@@ -102,8 +102,14 @@ class NotificationPreferencesPatchSchema(StrictSchema):
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
-        if not any(data.values()):
+        """At least one switch, and none of the kinds named without one (an empty kind
+        is a client's slip, not a request to change nothing there)."""
+        if not data:
             raise MarshmallowValidationError("name at least one switch to change", "_body")
+        for field_name, channels in data.items():
+            if not channels:
+                key = self.fields[field_name].data_key or field_name
+                raise MarshmallowValidationError("name at least one channel to change", key)
 
 
 def preferences_body(preferences: NotificationPreferences) -> dict[str, Any]:

@@ -129,9 +129,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     document = spec.to_dict()
-    # A rule PlanningNoteUpdateSchema checks in @validates_schema, which apispec cannot
-    # see: exactly one change per PATCH (new text, or archived).
-    document["components"]["schemas"]["PlanningNoteUpdate"].update(minProperties=1, maxProperties=1)
+    # Rules the schemas check in @validates_schema, which apispec cannot see: exactly one
+    # change per note PATCH (new text, or archived); at least one switch per preferences PATCH
+    # (and per kind it names).
+    schemas = document["components"]["schemas"]
+    schemas["PlanningNoteUpdate"].update(minProperties=1, maxProperties=1)
+    for name in ("NotificationPreferencesPatch", "ChannelSwitchesPatch"):
+        schemas[name].update(minProperties=1)
     return document
 
 
