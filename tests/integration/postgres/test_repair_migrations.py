@@ -26,10 +26,15 @@ REPAIRED_TABLES = ("organizations", "projects", "episode_schedule_queue")
 
 @contextmanager
 def plain_owner(
-    db: MigratedDatabase, url: URL, tables: tuple[str, ...] = REPAIRED_TABLES
+    db: MigratedDatabase,
+    url: URL,
+    tables: tuple[str, ...] = REPAIRED_TABLES,
+    function_owner: str | None = None,
 ) -> Iterator[URL]:
     """Hand the repaired tables and Alembic's version table to a role that is neither
-    superuser nor BYPASSRLS, and yield a URL connecting as it."""
+    superuser nor BYPASSRLS, and yield a URL connecting as it. With ``function_owner``,
+    the role may also create a function and hand it to that role (a migration that adds
+    a cross-tenant function does)."""
     role = f"manyfutures_test_owner_{secrets.token_hex(4)}"
     admin = create_owner_engine(url)
     with admin.begin() as connection:
@@ -40,12 +45,17 @@ def plain_owner(
         if connection.execute(text("SELECT to_regclass('migration_history')")).scalar():
             connection.execute(text(f"GRANT ALL ON migration_history TO {role}"))
         connection.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))
+        if function_owner is not None:
+            connection.execute(text(f"GRANT {function_owner} TO {role}"))
+            # A function's new owner needs CREATE on its schema (the scratch database's own).
+            connection.execute(text(f"GRANT CREATE ON SCHEMA public TO {function_owner}"))
     try:
         yield url.set(username=role, password=None)
     finally:
         with admin.begin() as connection:
             for table in tables:
                 connection.execute(text(f"ALTER TABLE {table} OWNER TO CURRENT_USER"))
+            connection.execute(text(f"REASSIGN OWNED BY {role} TO CURRENT_USER"))
             connection.execute(text(f"DROP OWNED BY {role}"))
             connection.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
@@ -156,31 +166,6 @@ LEGACY_MEMORIES = """[
 ]"""
 
 
-@contextmanager
-def memory_ids_owner(db: MigratedDatabase, url: URL) -> Iterator[URL]:
-    """A role that is neither superuser nor BYPASSRLS owning ``projects``, allowed to create
-    the migration's function and hand it to the scheduler role."""
-    role = f"manyfutures_test_owner_{secrets.token_hex(4)}"
-    admin = create_owner_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
-        connection.execute(text(f"ALTER TABLE projects OWNER TO {role}"))
-        connection.execute(text(f"GRANT ALL ON alembic_version, migration_history TO {role}"))
-        connection.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))
-        connection.execute(text(f"GRANT {db.scheduler_role} TO {role}"))
-        # A function's new owner needs CREATE on its schema (the scratch database's own).
-        connection.execute(text(f"GRANT CREATE ON SCHEMA public TO {db.scheduler_role}"))
-    try:
-        yield url.set(username=role, password=None)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text("ALTER TABLE projects OWNER TO CURRENT_USER"))
-            connection.execute(text(f"REASSIGN OWNED BY {role} TO CURRENT_USER"))
-            connection.execute(text(f"DROP OWNED BY {role}"))
-            connection.execute(text(f"DROP ROLE {role}"))
-        admin.dispose()
-
-
 def test_every_json_memory_gets_the_id_the_mapper_derives_and_a_creation_time(
     db: MigratedDatabase,
 ) -> None:
@@ -201,7 +186,7 @@ def test_every_json_memory_gets_the_id_the_mapper_derives_and_a_creation_time(
                     text("UPDATE projects SET memories = CAST(:m AS jsonb)"), {"m": LEGACY_MEMORIES}
                 )
                 created = connection.execute(text("SELECT created_at FROM projects")).scalar_one()
-            with memory_ids_owner(db, url) as repairer:
+            with plain_owner(db, url, ("projects",), function_owner=db.scheduler_role) as repairer:
                 upgrade(
                     alembic_config(
                         repairer.render_as_string(hide_password=False),
