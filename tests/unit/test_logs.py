@@ -109,3 +109,16 @@ def test_every_callback_outcome_counts_as_one_verdict() -> None:
         ProgressOutcome.APPLIED,
         *(o for o in ResultOutcome if o.applied),
     }
+
+
+def test_without_a_stream_lines_go_to_stderr_as_it_is_when_they_are_written(
+    restore_root: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed_under = io.StringIO()
+    monkeypatch.setattr("sys.stderr", installed_under)
+    configure_logging(Settings(), "serve")
+    installed_under.close()
+    current = io.StringIO()
+    monkeypatch.setattr("sys.stderr", current)
+    logging.getLogger("manyfutures.test").warning("after the swap")
+    assert json.loads(current.getvalue())["message"] == "after the swap"

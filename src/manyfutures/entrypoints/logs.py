@@ -44,10 +44,32 @@ class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler this module installs, so installing again replaces only it."""
 
 
+class _StderrHandler(_OurHandler):
+    """Writes to ``sys.stderr`` as it is at each line, not as it was when installed.
+
+    Whoever swaps ``sys.stderr`` (a test runner capturing one test's output) and later
+    closes the swapped stream would otherwise leave the handler writing to a closed
+    file, and every later line would end in "--- Logging error ---". The standard
+    library's own last-resort handler resolves the stream the same way.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _replaced: TextIO) -> None:
+        """Setting the stream (the base class does, once) changes nothing."""
+
+
 def configure_logging(settings: Settings, command: str, stream: TextIO | None = None) -> None:
-    """One handler on the root logger, writing to ``stream`` (stderr); a handler installed
-    by an earlier call is replaced, anyone else's (a test runner's capture) left alone."""
-    handler = _OurHandler(stream or sys.stderr)
+    """One handler on the root logger, writing to ``stream``, else to stderr; a handler
+    installed by an earlier call is replaced, anyone else's (a test runner's capture)
+    left alone."""
+    handler = _OurHandler(stream) if stream is not None else _StderrHandler()
     handler.addFilter(ContextFilter())
     if log_format(settings, command) == "json":
         handler.setFormatter(
