@@ -22,7 +22,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
@@ -42,6 +42,14 @@ from manyfutures.settings import PREFIX, SettingsError
 PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (sign_in.blueprint, projects.blueprint)
 COOKIE_NAME = "manyfutures_console"
 STATIC_ENDPOINT = "console.static"
+# Only the package's own scripts run (htmx, console.js: no inline script, no eval), no
+# other site may frame a page (clickjacking a POST button), forms post only here.
+# Inline style attributes stay allowed for server-drawn SVG charts.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 
 def register_console(app: Flask, container: Container) -> None:
@@ -93,6 +101,16 @@ def register_console(app: Flask, container: Container) -> None:
         if view is not None and is_public(view):
             return None
         return _resume(resume, clock, lifetime, operators)
+
+    @console.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != STATIC_ENDPOINT:
+            # A signed-in page must not come back from a cache after signing out.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     errors.register_error_pages(console)
     register_template_helpers(console)
