@@ -36,6 +36,7 @@ from manyfutures.entrypoints.console.guard import ConsoleUser, is_csrf_exempt, i
 from manyfutures.entrypoints.console.navigation import register_template_helpers
 from manyfutures.entrypoints.console.redirects import to_sign_in
 from manyfutures.entrypoints.console.session import end_session, stored_session
+from manyfutures.log_context import bind
 from manyfutures.settings import PREFIX, SettingsError
 
 # Append a page module's blueprint here; it is wired and mounted under ``console``.
@@ -131,6 +132,8 @@ def _resume(
     except (AuthenticationError, PermissionDeniedError) as error:
         end_session()
         return to_sign_in(f"Your session has ended: {error}.")
+    # Unbound with the request id at the end of the request, as the API's (observability.py).
+    bind(organization_id=resumed.actor.organization_id)
     g.console_user = ConsoleUser(
         actor=resumed.actor,
         is_operator=resumed.actor.user_id in operators,
