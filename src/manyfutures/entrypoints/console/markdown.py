@@ -1,0 +1,57 @@
+"""Episode content, markdown written by the generator, turned into HTML a browser may run.
+
+The content comes from a language model that read the open web, so it is untrusted:
+it may carry ``<script>``, ``javascript:`` links, event-handler attributes or worse,
+put there by a page the model quoted. Two guards, each enough on its own:
+
+- markdown-it-py parses with raw HTML off, so HTML in the text is shown as text, and
+  its link check already refuses ``javascript:``, ``vbscript:`` and ``data:`` URLs;
+- nh3 (the Ammonia sanitizer) then keeps only the tags and attributes markdown
+  produces, links and images on http(s) or mailto only, no relative URLs (an episode
+  links out to its sources, never into the console), and gives every link
+  ``rel="noopener noreferrer nofollow"``.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# What markdown (CommonMark, plus tables and strikethrough) renders, and nothing else.
+_TAGS = {
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "pre", "code",
+    "em", "strong", "s", "a", "img", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    # A table column's alignment; nh3 keeps no style property but text-align.
+    "th": {"style"},
+    "td": {"style"},
+}
+LINK_REL = "noopener noreferrer nofollow"
+
+_parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_cleaner = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    url_relative="deny",
+    link_rel=LINK_REL,
+    filter_style_properties={"text-align"},
+    # An image loads from the writer's source without telling it which page showed it.
+    set_tag_attribute_values={"img": {"referrerpolicy": "no-referrer", "loading": "lazy"}},
+)
+
+
+def sanitize_html(html: str) -> Markup:
+    """Any HTML, reduced to what the allowlist above keeps: safe to put in a page as is."""
+    return Markup(_cleaner.clean(html))
+
+
+def render_markdown(text: str) -> Markup:
+    """An episode's markdown as sanitized HTML, ready for a template (no ``|safe`` needed)."""
+    return sanitize_html(_parser.render(text))
