@@ -67,7 +67,13 @@ class GenerationContainer(containers.DeclarativeContainer):
         # jobs of its own beside RQ's (adapters/rq/simulation.py).
         simulated=providers.Selector(
             config.dispatcher,
-            threads=providers.Singleton(SimulatedGenerator, simulation),
+            threads=providers.Singleton(
+                SimulatedGenerator,
+                report_progress,
+                apply_generation_result,
+                adapters.clock,
+                config.simulated_stage_seconds,
+            ),
             rq=providers.Singleton(
                 QueuedSimulation,
                 adapters.redis_connection,

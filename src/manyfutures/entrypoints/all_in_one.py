@@ -1,4 +1,5 @@
-"""``manyfutures run``: HTTP API, scheduler beat, worker threads and outbox dispatcher together."""
+"""``manyfutures run``: HTTP API, scheduler beat, worker threads, outbox dispatcher and the
+simulated generator's beat together."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 
 from werkzeug.serving import run_simple
 
+from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
 from manyfutures.adapters.metrics.prometheus import enable_metrics
 from manyfutures.container import build_container
 from manyfutures.entrypoints.background_loop import BackgroundLoop
@@ -32,7 +34,7 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
             settings.port,
             project.id,
         )
-    loops = (
+    loops = [
         BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
         BackgroundLoop("outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds),
         BackgroundLoop(
@@ -41,7 +43,11 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
         BackgroundLoop(
             "metrics", container.adapters.record_gauges(), settings.metrics_gauge_seconds
         ),
-    )
+    ]
+    generator = container.generation.generator()
+    if isinstance(generator, SimulatedGenerator):
+        # Each simulated report when its stage is over (adapters/memory/simulated_generator.py).
+        loops.append(BackgroundLoop("simulation", generator.advance, settings.tick_seconds))
     for loop in loops:
         loop.start()
     try:
