@@ -55,3 +55,12 @@ def sanitize_html(html: str) -> Markup:
 def render_markdown(text: str) -> Markup:
     """An episode's markdown as sanitized HTML, ready for a template (no ``|safe`` needed)."""
     return sanitize_html(_parser.render(text))
+
+
+def outbound_url(url: str) -> str | None:
+    """A source's URL if a reader may follow it (http or https), else None: sources come
+    from the generator too, and a ``javascript:`` href runs when clicked."""
+    scheme, separator, _ = url.strip().partition(":")
+    if separator and scheme.lower() in ("http", "https") and "\\" not in url:
+        return url.strip()
+    return None
