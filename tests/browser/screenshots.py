@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from manyfutures.entrypoints.demo import seed_demo
+from manyfutures.core.episodes.episode import EpisodeStatus
+from manyfutures.entrypoints.demo import DEMO_ORG, seed_demo
 from tests.browser.conftest import CHROMIUM
 from tests.browser.live_console import ADMIN, LiveConsole, console_settings, serve_console
 
@@ -35,20 +37,34 @@ PAGES = [
     ScreenshotPage("projects", "/projects"),
     ScreenshotPage("new-project", "/projects/new"),
     ScreenshotPage("project-settings", "/projects/{project_id}/settings"),
+    ScreenshotPage("episodes", "/projects/{project_id}/episodes"),
+    ScreenshotPage("episode", "/episodes/{episode_id}"),
+    ScreenshotPage("notifications", "/notifications"),
 ]
 
 
 def demo_ids(console: LiveConsole) -> dict[str, str]:
-    """The demo tenant's ids the paths may name; seeded through the ordinary use cases."""
+    """The demo tenant's ids the paths may name; seeded through the ordinary use cases,
+    its first episode published by the background loops (at a simulated pace of 0)."""
     project = seed_demo(console.container)
-    return {"project_id": project.id}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with console.container.adapters.uow_factory()(DEMO_ORG) as uow:
+            episodes = uow.episodes.list_for_project(project.id, 10)
+        published = [e.id for e in episodes if e.status is EpisodeStatus.PUBLISHED]
+        if published:
+            return {"project_id": project.id, "episode_id": published[0]}
+        time.sleep(0.1)
+    raise RuntimeError("the demo episode was not published within 30 s")
 
 
 def main() -> int:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     arguments = ["--no-sandbox"] if os.geteuid() == 0 else []
     with (
-        serve_console(console_settings("memory"), background=True) as console,
+        serve_console(
+            console_settings("memory", simulated_stage_seconds=0), background=True
+        ) as console,
         sync_playwright() as playwright,
     ):
         ids = demo_ids(console)
