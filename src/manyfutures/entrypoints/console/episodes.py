@@ -123,9 +123,7 @@ def retry_page(
     """Where a "generation failed" email links: the error and the retry button (a link is
     a GET, and retrying spends, so the reader confirms it here)."""
     episode = use_case(EpisodeCommand(current_console_user().actor, episode_id))
-    return render_template(
-        "console/episodes/retry.html", episode=episode, **_status(episode, clock.now())
-    )
+    return render_template("console/episodes/retry.html", **_status(episode, clock.now()))
 
 
 @blueprint.post("/episodes/<episode_id>/retry")
@@ -142,10 +140,7 @@ def retry_episode(
     except DailyCostLimitReachedError as refused:
         episode = get_status(EpisodeCommand(actor, episode_id))
         page = render_template(
-            "console/episodes/retry.html",
-            episode=episode,
-            refused=refused,
-            **_status(episode, clock.now()),
+            "console/episodes/retry.html", refused=refused, **_status(episode, clock.now())
         )
         return page, 429
     flash("Retrying: the episode is queued again.", "success")
