@@ -12,6 +12,7 @@ from dependency_injector import providers
 from manyfutures.core.episodes.episode import Episode, EpisodeStatus
 from manyfutures.core.generation.use_cases import (
     GenerationFailed,
+    GenerationSucceeded,
     RequestEpisodeCommand,
     StartGenerationCommand,
 )
@@ -181,3 +182,31 @@ def test_another_organizations_episode_is_not_found(reader: Reader) -> None:
         assert status == 404, path
     status, _ = reader.page(f"/projects/{reader.project.id}/episodes")
     assert status == 404
+
+
+def test_a_quoted_passage_is_highlighted_where_the_feature_is_on(reader: Reader) -> None:
+    episode = reader.started()
+    request = reader.generator.requests[-1]
+    reader.container.generation.apply_generation_result()(
+        GenerationSucceeded(
+            READER.organization_id, request.run_id, "Grid week", "S",
+            "# Grid week\n\nStorage prices fell again.", (), "", 0.5, (),
+        )
+    )  # fmt: skip
+    _, page = reader.page(f"/episodes/{episode.id}")
+    assert "Highlights" not in page  # the organization has not the feature
+    reader.container.identity.update_organization()(
+        UpdateOrganizationCommand(READER, enabled_features=("highlights",))
+    )
+    path = f"/episodes/{episode.id}/highlights"
+
+    missing = reader.console.post(path, {"text": "prices rose"}, token_from="/projects")
+    found = reader.console.post(
+        path, {"text": "prices fell", "note": "why"}, token_from="/projects"
+    )
+
+    assert missing.status_code == 422
+    assert "copied exactly as it is written" in missing.get_data(as_text=True)
+    assert found.status_code == 303
+    _, page = reader.page(f"/episodes/{episode.id}")
+    assert "<blockquote>prices fell</blockquote>" in page
