@@ -7,25 +7,33 @@ put there by a page the model quoted. Two guards, each enough on its own:
 - markdown-it-py parses with raw HTML off, so HTML in the text is shown as text, and
   its link check already refuses ``javascript:``, ``vbscript:`` and ``data:`` URLs;
 - nh3 (the Ammonia sanitizer) then keeps only the tags and attributes markdown
-  produces, links and images on http(s) or mailto only, no relative URLs (an episode
-  links out to its sources, never into the console), and gives every link
+  produces, links on http(s) or mailto only, no relative URLs (an episode links out to
+  its sources, never into the console), and gives every link
   ``rel="noopener noreferrer nofollow"``.
+
+An image becomes a link to it, named by its alt text: the page loads nothing from the
+writer's sources (which would tell them who reads what), and the console's
+Content-Security-Policy allows images from the console only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import nh3
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markdown_it.renderer import RendererProtocol
+from markdown_it.token import Token
+from markupsafe import Markup, escape
 
 # What markdown (CommonMark, plus tables and strikethrough) renders, and nothing else.
 _TAGS = {
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "pre", "code",
-    "em", "strong", "s", "a", "img", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+    "em", "strong", "s", "a", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 _ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
     "ol": {"start"},
     # A table column's alignment; nh3 keeps no style property but text-align.
     "th": {"style"},
@@ -33,7 +41,22 @@ _ATTRIBUTES = {
 }
 LINK_REL = "noopener noreferrer nofollow"
 
+
+def _image_as_link(
+    renderer: RendererProtocol,
+    tokens: Sequence[Token],
+    index: int,
+    options: Any,
+    env: Any,
+) -> str:
+    image = tokens[index]
+    source = str(image.attrGet("src") or "")
+    label = "".join(child.content for child in image.children or ()) or source
+    return f'<a href="{escape(source)}">{escape(label)}</a>'
+
+
 _parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_parser.add_render_rule("image", _image_as_link)
 _cleaner = nh3.Cleaner(
     tags=_TAGS,
     clean_content_tags={"script", "style"},
@@ -42,8 +65,6 @@ _cleaner = nh3.Cleaner(
     url_relative="deny",
     link_rel=LINK_REL,
     filter_style_properties={"text-align"},
-    # An image loads from the writer's source without telling it which page showed it.
-    set_tag_attribute_values={"img": {"referrerpolicy": "no-referrer", "loading": "lazy"}},
 )
 
 
