@@ -14,8 +14,9 @@ from manyfutures.core.feedback.use_cases import AddPlanningNoteCommand
 from manyfutures.core.generation.reading import (
     EpisodeReading,
     ProjectEpisodesQuery,
+    ReadEpisodeQuery,
 )
-from manyfutures.core.generation.use_cases import EpisodeCommand, RequestEpisodeCommand
+from manyfutures.core.generation.use_cases import RequestEpisodeCommand
 from manyfutures.core.identity.use_cases import UpdateOrganizationCommand
 from manyfutures.core.notifications.use_cases import NotificationCommand
 from manyfutures.core.shared.actor import Actor
@@ -31,8 +32,9 @@ def published(harness: Harness, actor: Actor) -> str:
     return harness.generator.requests[-1].episode_id
 
 
-def read(harness: Harness, actor: Actor, episode_id: str) -> EpisodeReading:
-    return harness.container.generation.read_episode()(EpisodeCommand(actor, episode_id))
+def read(harness: Harness, actor: Actor, episode_id: str, opening: bool = True) -> EpisodeReading:
+    query = ReadEpisodeQuery(actor, episode_id, opening)
+    return harness.container.generation.read_episode()(query)
 
 
 def events(harness: Harness, event_type: str) -> int:
@@ -71,6 +73,9 @@ def test_reading_a_published_episode_records_the_opening_once_per_reader(
     assert [b.content for b in reading.blocks] == [succeeded("run").content]
     read(harness, alice, episode_id)
     assert (events(harness, "episode_opened"), events(harness, "first_episode_opened")) == (2, 1)
+    # Shown again beside a refused form: not another opening.
+    assert read(harness, alice, episode_id, opening=False).episode.id == episode_id
+    assert events(harness, "episode_opened") == 2
 
 
 def test_a_draft_is_not_read_yet(harness: Harness, alice: Actor) -> None:

@@ -17,11 +17,7 @@ from manyfutures.core.feedback.highlight import Highlight
 from manyfutures.core.feedback.highlights import FEATURE as HIGHLIGHTS
 from manyfutures.core.feedback.model import PlanningNote, PlanningNoteStatus
 from manyfutures.core.generation.ports import GenerationUnitOfWork
-from manyfutures.core.generation.use_cases import (
-    EpisodeCommand,
-    load_episode_and_project,
-    record_opening,
-)
+from manyfutures.core.generation.use_cases import load_episode_and_project, record_opening
 from manyfutures.core.projects.model import Project
 from manyfutures.core.projects.use_cases import load_project
 from manyfutures.core.shared.actor import Actor
@@ -54,6 +50,15 @@ class ListProjectEpisodes(UseCase[GenerationUnitOfWork]):
 
 
 @dataclass(frozen=True, slots=True)
+class ReadEpisodeQuery:
+    actor: Actor
+    episode_id: str
+    # False when a page is shown again beside a refused form: the reader did not open it
+    # again, so no second ``episode_opened`` is recorded.
+    opening: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class EpisodeReading:
     episode: Episode
     project: Project
@@ -69,16 +74,16 @@ class ReadEpisode(UseCase[GenerationUnitOfWork]):
     opening once per reader, racing opens included), with its highlights where the
     organization has the feature and the notes that will steer the project's next one."""
 
-    def __call__(self, command: EpisodeCommand) -> EpisodeReading:
+    def __call__(self, query: ReadEpisodeQuery) -> EpisodeReading:
         try:
-            return self._open(command)
+            return self._open(query)
         except DuplicateError:
-            return self._open(command)
+            return self._open(query)
 
-    def _open(self, command: EpisodeCommand) -> EpisodeReading:
-        actor = command.actor
+    def _open(self, query: ReadEpisodeQuery) -> EpisodeReading:
+        actor = query.actor
         with self._uow(actor.organization_id) as uow:
-            episode, project = load_episode_and_project(uow, command.episode_id)
+            episode, project = load_episode_and_project(uow, query.episode_id)
             organization = uow.organizations.get()
             highlights = (
                 tuple(uow.highlights.list_for_episode(episode.id))
@@ -94,6 +99,8 @@ class ReadEpisode(UseCase[GenerationUnitOfWork]):
                     uow.planning_notes.list_for_project(project.id, PlanningNoteStatus.PENDING)
                 ),
             )
+            if not query.opening:
+                return reading
             record = Recorder(uow, self._ids, actor.user_id, self._clock.now())
             if record_opening(uow, record, actor.user_id, episode):
                 uow.commit()

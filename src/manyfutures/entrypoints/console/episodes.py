@@ -34,6 +34,7 @@ from manyfutures.core.generation.reading import (
     ProjectEpisodes,
     ProjectEpisodesQuery,
     ReadEpisode,
+    ReadEpisodeQuery,
 )
 from manyfutures.core.generation.use_cases import (
     EpisodeCommand,
@@ -44,7 +45,7 @@ from manyfutures.core.generation.use_cases import (
 )
 from manyfutures.core.shared.errors import ValidationError
 from manyfutures.core.shared.ports import Clock
-from manyfutures.entrypoints.console.forms import FORM, FieldErrors, domain_errors
+from manyfutures.entrypoints.console.forms import FieldErrors, domain_errors
 from manyfutures.entrypoints.console.guard import current_console_user
 from manyfutures.entrypoints.console.markdown import outbound_url, render_markdown
 from manyfutures.entrypoints.console.redirects import go_to
@@ -109,7 +110,7 @@ def read_episode(
     use_case: ReadEpisode = Provide[Container.generation.read_episode],
     clock: Clock = Provide[Container.adapters.clock],
 ) -> ResponseReturnValue:
-    reading = use_case(EpisodeCommand(current_console_user().actor, episode_id))
+    reading = use_case(ReadEpisodeQuery(current_console_user().actor, episode_id))
     return _reader_page(reading, clock.now())
 
 
@@ -161,7 +162,7 @@ def add_planning_note(
     try:
         use_case(AddPlanningNoteCommand(actor, project_id, request.form.get("note", "")))
     except ValidationError as error:
-        reading = read(EpisodeCommand(actor, episode_id))
+        reading = read(ReadEpisodeQuery(actor, episode_id, opening=False))
         return _reader_page(reading, clock.now(), note_errors=domain_errors(error), status=422)
     flash("Noted: your note will steer the project's next episode.", "success")
     return go_to(url_for("console.episodes.read_episode", episode_id=episode_id))
@@ -183,7 +184,7 @@ def add_highlight(
     try:
         use_case(quote)
     except ValidationError as error:
-        reading = read(EpisodeCommand(actor, episode_id))
+        reading = read(ReadEpisodeQuery(actor, episode_id, opening=False))
         return _reader_page(reading, clock.now(), highlight_errors=domain_errors(error), status=422)
     flash("Highlighted.", "success")
     return go_to(url_for("console.episodes.read_episode", episode_id=episode_id))
@@ -245,7 +246,6 @@ def _reader_page(
             highlight_errors=highlight_errors or {},
             max_note=MAX_NOTE_LENGTH,
             max_highlight_note=MAX_HIGHLIGHT_NOTE_LENGTH,
-            form_errors_key=FORM,
             **_status(reading.episode, now),
         ),
         status,
