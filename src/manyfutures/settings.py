@@ -6,6 +6,7 @@ as a confusing error on the first request.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -93,7 +94,9 @@ class Settings:
     # opened the run, then from there until the generator must have answered.
     start_lease_seconds: float = 60.0
     generation_deadline_seconds: float = 600.0
-    simulated_stage_seconds: float = 1.0
+    # The simulated generator's pace: a report (research, writing, review, the episode)
+    # every this many seconds, so the console shows each stage go by (0: all at once).
+    simulated_stage_seconds: float = 2.0
     worker_threads: int = 2
     # Memories (core/feedback/memories.py): the launch day (YYYY-MM-DD) three calendar months
     # after which every project's memories move to the table (none: not launched yet), and
@@ -400,6 +403,11 @@ class Settings:
             raise SettingsError(f"{PREFIX}PUBLIC_URL={self.public_url!r} is not an http(s) URL")
         if self.generator == "n8n":
             self._validate_n8n()
+        if not 0 <= self.simulated_stage_seconds < math.inf:
+            raise SettingsError(
+                f"{PREFIX}SIMULATED_STAGE_SECONDS={self.simulated_stage_seconds} must be 0 or "
+                "more seconds"
+            )
         try:
             PriceTable.from_json(self.model_prices_gbp)
         except ValidationError as error:

@@ -119,3 +119,16 @@ def test_malformed_n8n_settings_stop_start_up_naming_the_variable(
 
 def test_the_simulated_generator_needs_none_of_it() -> None:
     assert Settings.from_env({}).generator == "simulated"
+
+
+def test_the_simulated_generator_walks_a_stage_every_two_seconds_unless_told_otherwise() -> None:
+    assert Settings.from_env({}).simulated_stage_seconds == 2.0
+    assert (
+        Settings.from_env({"MANYFUTURES_SIMULATED_STAGE_SECONDS": "0"}).simulated_stage_seconds == 0
+    )
+
+
+@pytest.mark.parametrize("value", ["-1", "inf", "nan"])
+def test_the_simulated_pace_is_never_negative_or_endless(value: str) -> None:
+    with pytest.raises(SettingsError, match="SIMULATED_STAGE_SECONDS"):
+        Settings.from_env({"MANYFUTURES_SIMULATED_STAGE_SECONDS": value})

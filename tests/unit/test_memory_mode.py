@@ -22,6 +22,7 @@ def test_demo_episode_is_published_through_the_queue_and_emailed_through_the_out
     email = container.adapters.email_sender()
     loops = (
         BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
+        BackgroundLoop("simulation", container.generation.generator().advance, 0.01),
         BackgroundLoop("outbox", container.outbox.dispatch_outbox(), settings.outbox_poll_seconds),
     )
     for loop in loops:
@@ -38,7 +39,6 @@ def test_demo_episode_is_published_through_the_queue_and_emailed_through_the_out
         for loop in loops:
             loop.stop()
         container.scheduling.dispatcher().shutdown()
-        container.generation.generator().join(5)
     assert len(published) == 1
     episode = published[0]
     assert episode["generationAttempts"] == 1

@@ -21,6 +21,7 @@ from manyfutures.core.generation.callbacks import ReceiveGenerationCallback
 from manyfutures.core.generation.daily_budget import GetUsageToday, ResumeBlockedSlots
 from manyfutures.core.generation.day_end import SkipLapsedBlockedSlots
 from manyfutures.core.generation.leases import RecoverExpiredLeases
+from manyfutures.core.generation.reading import ListProjectEpisodes, ReadEpisode
 from manyfutures.core.generation.retry_failed import RetryFailedEpisodes
 from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
@@ -45,6 +46,9 @@ class GenerationContainer(containers.DeclarativeContainer):
     list_episodes = use_case(ListEpisodes, adapters)
     get_episode = use_case(GetEpisode, adapters)
     get_episode_status = use_case(GetEpisodeStatus, adapters)
+    # The console's pages: each reads what it shows in one unit of work (reading.py).
+    list_project_episodes = use_case(ListProjectEpisodes, adapters)
+    read_episode = use_case(ReadEpisode, adapters)
     request_episode_now = use_case(RequestEpisodeNow, adapters)
     retry_episode = use_case(RetryEpisode, adapters)
     retry_failed_episodes = use_case(RetryFailedEpisodes, adapters)
@@ -67,7 +71,13 @@ class GenerationContainer(containers.DeclarativeContainer):
         # jobs of its own beside RQ's (adapters/rq/simulation.py).
         simulated=providers.Selector(
             config.dispatcher,
-            threads=providers.Singleton(SimulatedGenerator, simulation),
+            threads=providers.Singleton(
+                SimulatedGenerator,
+                report_progress,
+                apply_generation_result,
+                adapters.clock,
+                config.simulated_stage_seconds,
+            ),
             rq=providers.Singleton(
                 QueuedSimulation,
                 adapters.redis_connection,

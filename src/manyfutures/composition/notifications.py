@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.notifications.use_cases import (
     CheckUnsubscribeLink,
+    CountUnreadNotifications,
     GetNotificationPreferences,
     ListNotifications,
     MarkAllNotificationsRead,
@@ -26,6 +27,7 @@ class NotificationsContainer(containers.DeclarativeContainer):
     adapters = providers.DependenciesContainer()
 
     list_notifications = use_case(ListNotifications, adapters)
+    count_unread_notifications = use_case(CountUnreadNotifications, adapters)
     mark_notification_read = use_case(MarkNotificationRead, adapters)
     mark_all_notifications_read = use_case(MarkAllNotificationsRead, adapters)
     get_preferences = use_case(GetNotificationPreferences, adapters)

@@ -1,4 +1,5 @@
-"""``manyfutures run``: HTTP API, scheduler beat, worker threads and outbox dispatcher together."""
+"""``manyfutures run``: HTTP API, scheduler beat, worker threads, outbox dispatcher and the
+simulated generator's beat together."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 
 from werkzeug.serving import run_simple
 
+from manyfutures.adapters.memory.simulated_generator import SimulatedGenerator
 from manyfutures.adapters.metrics.prometheus import enable_metrics
 from manyfutures.container import Container, build_container
 from manyfutures.entrypoints.background_loop import BackgroundLoop
@@ -52,7 +54,7 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
 def background_loops(container: Container) -> tuple[BackgroundLoop, ...]:
     """What runs beside the web server in one process (also the browser tests' live app)."""
     config = container.config
-    return (
+    loops = (
         BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), config.tick_seconds()),
         BackgroundLoop("outbox", container.outbox.request_delivery(), config.outbox_poll_seconds()),
         BackgroundLoop(
@@ -62,3 +64,9 @@ def background_loops(container: Container) -> tuple[BackgroundLoop, ...]:
             "metrics", container.adapters.record_gauges(), config.metrics_gauge_seconds()
         ),
     )
+    generator = container.generation.generator()
+    if isinstance(generator, SimulatedGenerator):
+        # Each simulated report when its stage is over (adapters/memory/simulated_generator.py).
+        simulation = BackgroundLoop("simulation", generator.advance, config.tick_seconds())
+        return (*loops, simulation)
+    return loops

@@ -1,8 +1,9 @@
 """The simulated generator when jobs go through RQ: each run walked by a job of its own.
 
-Memory mode walks a run on a thread of its own process. A worker may be a forked work
-horse that exits when its job returns, which would take such a thread with it, so here
-the walk is a job on the ``simulation`` queue: like n8n, it runs apart from the job
+Memory mode walks a run on the simulation beat of its own process
+(adapters/memory/simulated_generator.py). A worker has no such beat, and may be a forked
+work horse that exits when its job returns, so here the walk is a job on the
+``simulation`` queue, sleeping between reports: like n8n, it runs apart from the job
 that started it and reports through the same use cases, one transaction per report.
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from manyfutures.core.activity.event_types import HIGHLIGHT_CREATED
@@ -19,7 +20,8 @@ from manyfutures.core.feedback.ports import FeedbackUnitOfWork
 from manyfutures.core.identity.features import require_feature
 from manyfutures.core.identity.ports import IdentityStore
 from manyfutures.core.shared.actor import Actor
-from manyfutures.core.shared.errors import NotFoundError, PermissionDeniedError
+from manyfutures.core.shared.errors import NotFoundError, PermissionDeniedError, ValidationError
+from manyfutures.core.shared.ports import IdGenerator
 from manyfutures.core.shared.use_case import UseCase
 
 FEATURE = "highlights"
@@ -64,34 +66,88 @@ class CreateHighlight(UseCase[HighlightsUnitOfWork]):
         now = self._clock.now()
         with self._uow(command.actor.organization_id) as uow:
             _require_highlights(uow)
-            record = Recorder(uow, self._ids, command.actor.user_id, now)
             episode = _load_episode(uow, command.episode_id)
             block = _load_block(uow, episode, command.block_id)
             check_passage(block.content, command.start_offset, command.end_offset, command.text)
-            highlight = Highlight(
-                id=self._ids.new_id("hl"),
-                organization_id=episode.organization_id,
-                user_id=command.actor.user_id,
-                episode_id=episode.id,
-                block_id=block.id,
-                start_offset=command.start_offset,
-                end_offset=command.end_offset,
-                text=command.text,
-                note=validate_note(command.note),
-                created_at=now,
-            )
-            uow.highlights.add(highlight)
-            record.audit("highlight.create", "highlight", highlight.id, new=highlight.text)
-            record.event(
-                HIGHLIGHT_CREATED,
-                {
-                    "projectId": episode.project_id,
-                    "episodeId": episode.id,
-                    "highlightId": highlight.id,
-                },
-            )
+            highlight = _add(uow, self._ids, command, episode, now)
             uow.commit()
             return highlight
+
+
+@dataclass(frozen=True, slots=True)
+class HighlightQuoteCommand:
+    actor: Actor
+    episode_id: str
+    text: str
+    note: str | None = None
+
+
+class HighlightQuote(UseCase[HighlightsUnitOfWork]):
+    """A passage quoted from the episode, highlighted where it first appears in its
+    blocks: for a page whose reader copies a passage rather than counting offsets."""
+
+    def __call__(self, command: HighlightQuoteCommand) -> Highlight:
+        now = self._clock.now()
+        with self._uow(command.actor.organization_id) as uow:
+            _require_highlights(uow)
+            episode = _load_episode(uow, command.episode_id)
+            block, start = _find_quote(uow, episode, command.text)
+            located = CreateHighlightCommand(
+                command.actor,
+                episode.id,
+                block.id,
+                start,
+                start + len(command.text),
+                command.text,
+                command.note,
+            )
+            highlight = _add(uow, self._ids, located, episode, now)
+            uow.commit()
+            return highlight
+
+
+def _find_quote(uow: HighlightsUnitOfWork, episode: Episode, text: str) -> tuple[Block, int]:
+    if text.strip():
+        for block in uow.blocks.list_for_episode(episode.id):
+            start = block.content.find(text)
+            if start >= 0:
+                return block, start
+    raise ValidationError.for_field(
+        "text", "the passage must be copied exactly as it is written in the episode"
+    )
+
+
+def _add(
+    uow: HighlightsUnitOfWork,
+    ids: IdGenerator,
+    command: CreateHighlightCommand,
+    episode: Episode,
+    now: datetime,
+) -> Highlight:
+    record = Recorder(uow, ids, command.actor.user_id, now)
+    highlight = Highlight(
+        id=ids.new_id("hl"),
+        organization_id=episode.organization_id,
+        user_id=command.actor.user_id,
+        episode_id=episode.id,
+        block_id=command.block_id,
+        start_offset=command.start_offset,
+        end_offset=command.end_offset,
+        text=command.text,
+        note=validate_note(command.note),
+        created_at=now,
+    )
+    uow.highlights.add(highlight)
+    record.audit("highlight.create", "highlight", highlight.id, new=highlight.text)
+    record.event(
+        HIGHLIGHT_CREATED,
+        {
+            "projectId": episode.project_id,
+            "episodeId": episode.id,
+            "highlightId": highlight.id,
+        },
+    )
+    return highlight
 
 
 @dataclass(frozen=True, slots=True)

@@ -748,15 +748,27 @@ class GetEpisode(UseCase[GenerationUnitOfWork]):
         with self._uow(actor.organization_id) as uow:
             episode, _ = load_episode_and_project(uow, command.episode_id)
             detail = EpisodeDetail(episode, tuple(uow.blocks.list_for_episode(episode.id)))
-            if episode.status is not EpisodeStatus.PUBLISHED:
-                return detail  # a draft polled while it is written is not read yet
             record = Recorder(uow, self._ids, actor.user_id, self._clock.now())
-            opened = {"episodeId": episode.id, "projectId": episode.project_id}
-            record.event(EPISODE_OPENED, opened)
-            if not uow.events.recorded_for_user(FIRST_EPISODE_OPENED, actor.user_id):
-                record.event(FIRST_EPISODE_OPENED, opened)
-            uow.commit()
+            if record_opening(uow, record, actor.user_id, episode):
+                uow.commit()
             return detail
+
+
+def record_opening(
+    uow: GenerationUnitOfWork, record: Recorder, reader_id: str, episode: Episode
+) -> bool:
+    """Record a reader opening ``episode`` if it is published (a draft polled while it is
+    written is not read yet); True if anything was recorded, for the caller to commit.
+
+    The first opening by a reader is recorded once: of two racing, the loser is refused at
+    commit by the unique index (a ``DuplicateError``), and the caller opens again."""
+    if episode.status is not EpisodeStatus.PUBLISHED:
+        return False
+    opened = {"episodeId": episode.id, "projectId": episode.project_id}
+    record.event(EPISODE_OPENED, opened)
+    if not uow.events.recorded_for_user(FIRST_EPISODE_OPENED, reader_id):
+        record.event(FIRST_EPISODE_OPENED, opened)
+    return True
 
 
 class GetEpisodeStatus(UseCase[GenerationUnitOfWork]):

@@ -59,6 +59,14 @@ class ListNotifications(UseCase[NotificationsStore]):
             return NotificationPage(items, uow.notifications.count_unread(user_id))
 
 
+class CountUnreadNotifications(UseCase[NotificationsStore]):
+    """The caller's unread count alone: the console's navigation shows it on every page."""
+
+    def __call__(self, actor: Actor) -> int:
+        with self._uow(actor.organization_id) as uow:
+            return uow.notifications.count_unread(actor.user_id)
+
+
 @dataclass(frozen=True, slots=True)
 class NotificationCommand:
     actor: Actor

@@ -31,7 +31,7 @@ from manyfutures.core.identity.ports import AuthenticationError
 from manyfutures.core.identity.resume_session import ResumeSession, ResumeSessionQuery
 from manyfutures.core.shared.errors import PermissionDeniedError
 from manyfutures.core.shared.ports import Clock
-from manyfutures.entrypoints.console import errors, projects, sign_in
+from manyfutures.entrypoints.console import episodes, errors, notifications, projects, sign_in
 from manyfutures.entrypoints.console.guard import ConsoleUser, is_csrf_exempt, is_public
 from manyfutures.entrypoints.console.navigation import register_template_helpers
 from manyfutures.entrypoints.console.redirects import to_sign_in
@@ -40,7 +40,12 @@ from manyfutures.log_context import bind
 from manyfutures.settings import PREFIX, SettingsError
 
 # Append a page module's blueprint here; it is wired and mounted under ``console``.
-PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (sign_in.blueprint, projects.blueprint)
+PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (
+    sign_in.blueprint,
+    projects.blueprint,
+    episodes.blueprint,
+    notifications.blueprint,
+)
 COOKIE_NAME = "manyfutures_console"
 STATIC_ENDPOINT = "console.static"
 # Only the package's own scripts run (htmx, console.js: no inline script, no eval), no

@@ -28,6 +28,8 @@ class NavLink:
     label: str
     endpoint: str
     audience: Audience = Audience.READER
+    # A fragment loaded beside the link (htmx), such as the unread count.
+    badge_endpoint: str | None = None
 
     def visible_to(self, user: ConsoleUser) -> bool:
         if self.audience is Audience.ADMIN:
@@ -39,6 +41,11 @@ class NavLink:
 
 NAV_LINKS: list[NavLink] = [
     NavLink("Projects", "console.projects.list_projects"),
+    NavLink(
+        "Notifications",
+        "console.notifications.list_notifications",
+        badge_endpoint="console.notifications.unread_count",
+    ),
 ]
 
 
@@ -51,6 +58,7 @@ def nav_links(user: ConsoleUser | None) -> list[dict[str, Any]]:
             "url": url_for(link.endpoint),
             "current": request.endpoint == link.endpoint,
             "audience": link.audience.value,
+            "badge_url": url_for(link.badge_endpoint) if link.badge_endpoint else None,
         }
         for link in NAV_LINKS
         if link.visible_to(user)
