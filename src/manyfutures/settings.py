@@ -158,6 +158,9 @@ class Settings:
     metrics_dir: str = field(default="", metadata=_env("PROMETHEUS_MULTIPROC_DIR"))
     # The scheduler's beat reading the cross-organization gauges (queue, outbox, breakers).
     metrics_gauge_seconds: float = 15.0
+    # The console's operators: user ids, comma-separated, who see the operations view of
+    # every organization (ADR 0025). Nobody by default; an organization's role grants nothing.
+    operator_users: str = ""
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False
     max_body_bytes: int = 1_048_576
