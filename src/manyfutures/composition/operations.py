@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.operations.model import parse_operators
+from manyfutures.core.operations.usage import GetUsageOverview
 from manyfutures.core.operations.use_cases import (
     GetOperations,
     GetOperationsAcrossOrganizations,
@@ -22,6 +23,7 @@ class OperationsContainer(containers.DeclarativeContainer):
         Operators, providers.Callable(parse_operators, config.operator_users)
     )
     get_operations = use_case(GetOperations, adapters)
+    get_usage_overview = use_case(GetUsageOverview, adapters)
     get_operations_across_organizations = providers.Singleton(
         GetOperationsAcrossOrganizations, adapters.operator_gateway, operators, adapters.clock
     )

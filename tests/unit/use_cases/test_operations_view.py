@@ -4,6 +4,7 @@ own organization, the operators' across organizations, and who may see which."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -124,3 +125,23 @@ def test_a_stage_reported_shows_in_the_view(harness: Harness, alice: Actor) -> N
     harness.report_progress(ProgressReport("org_a", run_id, GenerationStage.WRITING, 40))
     (run,) = harness.container.operations.get_operations()(OperationsQuery(alice)).snapshot.runs
     assert (run.stage, run.percent) == (GenerationStage.WRITING, 40)
+
+
+def test_the_admins_usage_is_today_against_the_limit_and_thirty_days(
+    harness: Harness, alice: Actor
+) -> None:
+    project = harness.create_project(CreateProjectCommand(alice, "Energy", "Grid"))
+    harness.request_now(RequestEpisodeCommand(alice, project.id))
+    harness.tick()
+    harness.run_dispatched()
+    overview = harness.container.operations.get_usage_overview()
+
+    usage = overview(alice)
+
+    assert usage.today.reserved_gbp == Decimal("1.50")  # the run's maximum, reserved
+    assert usage.today.limit_gbp == Decimal("50")
+    assert len(usage.days) == 30
+    assert usage.days[-1].day == usage.today.day
+    assert usage.days[0].day == usage.today.day - timedelta(days=29)
+    with pytest.raises(PermissionDeniedError):
+        overview(harness.member("org_a", "user_carol", Role.MEMBER))
