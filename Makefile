@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 CLIENT := clients/typescript
 CLIENT_STAMP := $(CLIENT)/node_modules/.installed
 
-.PHONY: run test lint typecheck check db-check clients clients-check bench-postgres n8n-e2e
+.PHONY: run test lint typecheck check db-check clients clients-check bench-postgres n8n-e2e screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# A PNG of each console page in docs/screenshots/ (tests/browser/screenshots.py): commit
+# them. Not part of `make test`, so tests never change the tree. Needs /usr/bin/chromium.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
 
 # The import-linter contracts run inside `make test` (tests/unit/test_architecture.py).
 lint: $(STAMP)

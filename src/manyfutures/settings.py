@@ -37,6 +37,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # MANYFUTURES_APP_URL when mail only goes to the console: `make run`'s own address.
 DEV_APP_URL = "http://127.0.0.1:8000"
 MIN_UNSUBSCRIBE_SECRET = 32
+MIN_CONSOLE_SECRET = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(
     ("0", "false", "no", "off"), False
@@ -129,6 +130,13 @@ class Settings:
     # Signs the one-click unsubscribe link every email carries (docs/adr/0019). Required
     # outside memory storage; memory storage makes one per process (its data dies with it).
     unsubscribe_secret: str = field(default="", repr=False)
+    # The console (entrypoints/console, ADR 0022): signs its session cookie. Required to
+    # serve HTTP outside memory storage; memory storage makes one per process.
+    console_secret: str = field(default="", repr=False)
+    # How long a console sign-in lasts, whatever the reader does meanwhile.
+    console_session_seconds: float = 28_800.0
+    # Comma-separated user ids who see the operator pages across organizations: nobody.
+    operator_users: str = ""
     # GENERATOR=n8n: the workflow's webhook and its Header Auth credential.
     n8n_webhook_url: str = field(default="", metadata=_env("N8N_WEBHOOK_URL"))
     n8n_webhook_header_name: str = field(
@@ -197,6 +205,8 @@ class Settings:
             object.__setattr__(self, "app_url", DEV_APP_URL)
         if not self.unsubscribe_secret and self.storage == "memory":
             object.__setattr__(self, "unsubscribe_secret", secrets.token_urlsafe(32))
+        if not self.console_secret and self.storage == "memory":
+            object.__setattr__(self, "console_secret", secrets.token_urlsafe(32))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -236,6 +246,18 @@ class Settings:
         self._validate_plans()
         self._validate_postgres()
         self._validate_unsubscribe()
+        self._validate_console()
+
+    def _validate_console(self) -> None:
+        """An unset secret is refused when the console is served (entrypoints/console), not
+        here: workers and the scheduler never sign a console cookie."""
+        if self.console_secret and len(self.console_secret) < MIN_CONSOLE_SECRET:
+            raise SettingsError(
+                f"{PREFIX}CONSOLE_SECRET must be at least {MIN_CONSOLE_SECRET} characters "
+                "(e.g. `openssl rand -hex 32`): it signs the console's session cookie"
+            )
+        if self.console_session_seconds <= 0:
+            raise SettingsError(f"{PREFIX}CONSOLE_SESSION_SECONDS must be positive")
 
     def _validate_metrics(self) -> None:
         if self.metrics_dir and not os.path.isdir(self.metrics_dir):

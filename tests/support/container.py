@@ -26,3 +26,7 @@ def deterministic_container(settings: Settings, clock: ManualClock | None = None
 # What every test running outside memory storage signs unsubscribe links with (required
 # there: settings.py); at least 32 characters, as production's must be.
 UNSUBSCRIBE_SECRET = "test-unsubscribe-secret-0123456789abcdef"
+
+# What every test serving HTTP outside memory storage signs console cookies with (required
+# there: entrypoints/console); at least 32 characters, as production's must be.
+CONSOLE_SECRET = "test-console-secret-0123456789abcdef0123"

@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
 from manyfutures.core.identity.admission import AdmitSession
+from manyfutures.core.identity.resume_session import ResumeSession
 from manyfutures.core.identity.set_plan import SetPlan
 from manyfutures.core.identity.use_cases import (
     ApplyIdentityChange,
@@ -46,5 +47,7 @@ class IdentityContainer(containers.DeclarativeContainer):
         ApplyIdentityChange, adapters, delete_organization, adapters.plan_defaults
     )
     admit_session = use_case(AdmitSession, adapters)
+    # Every console request: its cookie outlives any Clerk token (ADR 0022).
+    resume_session = use_case(ResumeSession, adapters)
     # The operator's `manyfutures orgs set-plan`.
     set_plan = use_case(SetPlan, adapters, adapters.plan_defaults)

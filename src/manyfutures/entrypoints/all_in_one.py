@@ -7,7 +7,7 @@ import logging
 from werkzeug.serving import run_simple
 
 from manyfutures.adapters.metrics.prometheus import enable_metrics
-from manyfutures.container import build_container
+from manyfutures.container import Container, build_container
 from manyfutures.entrypoints.background_loop import BackgroundLoop
 from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
 from manyfutures.entrypoints.http.app import create_app
@@ -32,16 +32,13 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
             settings.port,
             project.id,
         )
-    loops = (
-        BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
-        BackgroundLoop("outbox", container.outbox.request_delivery(), settings.outbox_poll_seconds),
-        BackgroundLoop(
-            "memories", container.memories.check_memory_stores(), settings.memory_check_seconds
-        ),
-        BackgroundLoop(
-            "metrics", container.adapters.record_gauges(), settings.metrics_gauge_seconds
-        ),
+    logger.info(
+        "console: open http://%s:%s/ in a browser%s",
+        settings.host,
+        settings.port,
+        " and sign in as one of the demo users" if settings.auth == "dev" else "",
     )
+    loops = background_loops(container)
     for loop in loops:
         loop.start()
     try:
@@ -50,3 +47,18 @@ def run_all_in_one(settings: Settings, demo: bool) -> None:
         for loop in loops:
             loop.stop()
         container.scheduling.dispatcher().shutdown()
+
+
+def background_loops(container: Container) -> tuple[BackgroundLoop, ...]:
+    """What runs beside the web server in one process (also the browser tests' live app)."""
+    config = container.config
+    return (
+        BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), config.tick_seconds()),
+        BackgroundLoop("outbox", container.outbox.request_delivery(), config.outbox_poll_seconds()),
+        BackgroundLoop(
+            "memories", container.memories.check_memory_stores(), config.memory_check_seconds()
+        ),
+        BackgroundLoop(
+            "metrics", container.adapters.record_gauges(), config.metrics_gauge_seconds()
+        ),
+    )

@@ -24,7 +24,7 @@ from manyfutures.container import Container
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
-from tests.support.container import UNSUBSCRIBE_SECRET, deterministic_container
+from tests.support.container import CONSOLE_SECRET, UNSUBSCRIBE_SECRET, deterministic_container
 from tests.support.fakes import ManualClock
 from tests.unit.http.clerk_tokens import ISSUER, PARTIES
 from tests.unit.http.conftest import WEBHOOK_SECRET
@@ -37,6 +37,7 @@ def clerk_settings(storage: str, database: MigratedDatabase | None = None) -> Se
     values: dict[str, Any] = {
         "storage": storage,
         "unsubscribe_secret": UNSUBSCRIBE_SECRET,
+        "console_secret": CONSOLE_SECRET,
         "auth": "clerk",
         "clerk_issuer": ISSUER,
         "clerk_jwt_key": KEY.public_pem,

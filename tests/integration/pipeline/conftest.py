@@ -25,7 +25,7 @@ from manyfutures.core.identity.use_cases import SyncMembershipCommand, SyncUserC
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
-from tests.support.container import UNSUBSCRIBE_SECRET
+from tests.support.container import CONSOLE_SECRET, UNSUBSCRIBE_SECRET
 from tests.support.redis_server import empty, private_database, redis_server
 
 MANYFUTURES = str(Path(sys.executable).with_name("manyfutures"))
@@ -64,6 +64,7 @@ class Pipeline:
             **inherited,
             "MANYFUTURES_STORAGE": "postgres",
             "MANYFUTURES_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
+            "MANYFUTURES_CONSOLE_SECRET": CONSOLE_SECRET,
             "MANYFUTURES_APP_DATABASE_URL": self.database.app_url.render_as_string(
                 hide_password=False
             ),

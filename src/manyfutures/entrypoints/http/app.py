@@ -17,6 +17,7 @@ import sys
 from flask import Blueprint, Flask, g, request
 
 from manyfutures.container import Container
+from manyfutures.entrypoints.console import register_console
 from manyfutures.entrypoints.http import (
     conversations,
     episode_feedback,
@@ -135,6 +136,8 @@ def create_app(container: Container) -> Flask:
     )
     register_docs(app)
     publish_spec(app)
+    # The server-rendered console at / (entrypoints/console, ADR 0022).
+    register_console(app, container)
     return app
 
 

@@ -115,6 +115,14 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Re
     return response
 
 
+def domain_status(error: DomainError) -> tuple[int, str]:
+    """The status and title the API gives ``error``; the console's error pages use them."""
+    for kind, status, _slug, title, _members in _DOMAIN_ERRORS:
+        if isinstance(error, kind):
+            return status, title
+    return 500, "Internal server error"
+
+
 def _from_domain(error: DomainError) -> Response:
     for kind, status, slug, title, members in _DOMAIN_ERRORS:
         if isinstance(error, kind):

@@ -1,0 +1,129 @@
+"""The console: server-rendered pages for readers, admins and operators (ADR 0022).
+
+One blueprint, ``console``, mounted at ``/`` beside the API's ``/v1``. Each page
+module owns a child blueprint listed in ``PAGE_BLUEPRINTS``; its views call use
+cases exactly as ``entrypoints/http`` does (``@inject`` with ``Provide[...]``: the
+modules are wired here), with ``current_console_user().actor``. Before any view:
+
+1. every POST must carry the form's CSRF token (Flask-WTF), unless the view is
+   marked ``csrf_exempt`` (only the Clerk hand-over, which checks its Origin);
+2. every view not marked ``public`` needs a live session: the cookie is read, its
+   age checked against ``console_session_seconds``, and ``ResumeSession`` re-reads
+   the membership, so a deleted user, organization or membership is signed out at
+   once (``guard.py``, ``session.py``).
+
+Domain errors render ``console/error.html`` with the API's status (``errors.py``).
+Assets are the package's own (``static/console``), served under /console/static.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
+
+from manyfutures.container import Container
+from manyfutures.core.identity.ports import AuthenticationError
+from manyfutures.core.identity.resume_session import ResumeSession, ResumeSessionQuery
+from manyfutures.core.shared.errors import PermissionDeniedError
+from manyfutures.core.shared.ports import Clock
+from manyfutures.entrypoints.console import errors, projects, sign_in
+from manyfutures.entrypoints.console.guard import ConsoleUser, is_csrf_exempt, is_public
+from manyfutures.entrypoints.console.navigation import register_template_helpers
+from manyfutures.entrypoints.console.redirects import to_sign_in
+from manyfutures.entrypoints.console.session import end_session, stored_session
+from manyfutures.settings import PREFIX, SettingsError
+
+# Append a page module's blueprint here; it is wired and mounted under ``console``.
+PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (sign_in.blueprint, projects.blueprint)
+COOKIE_NAME = "manyfutures_console"
+STATIC_ENDPOINT = "console.static"
+
+
+def register_console(app: Flask, container: Container) -> None:
+    config = container.config
+    secret = config.console_secret()
+    if not secret:
+        raise SettingsError(
+            f"{PREFIX}CONSOLE_SECRET is needed to serve the console outside memory storage "
+            "(e.g. `openssl rand -hex 32`): it signs the console's session cookie"
+        )
+    app.secret_key = secret
+    app.config.update(
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=str(config.public_url() or "").startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.console_session_seconds()),
+        # The expiry counts from sign-in, not from the last request.
+        SESSION_REFRESH_EACH_REQUEST=False,
+        # Checked by the console's own hook below, so the API's POSTs never are.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        # A token lives as long as its session: a form left open an hour still posts.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    csrf = CSRFProtect(app)
+    container.wire(modules=[sys.modules[page.import_name] for page in PAGE_BLUEPRINTS])
+
+    console = Blueprint(
+        "console",
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/console/static",
+    )
+    for page in PAGE_BLUEPRINTS:
+        console.register_blueprint(page)
+    resume: ResumeSession = container.identity.resume_session()
+    clock: Clock = container.adapters.clock()
+    lifetime = timedelta(seconds=config.console_session_seconds())
+    operators = operator_user_ids(config.operator_users())
+
+    @console.before_request
+    def _guard() -> ResponseReturnValue | None:
+        if request.endpoint == STATIC_ENDPOINT:
+            return None
+        view = current_app.view_functions.get(request.endpoint or "")
+        if request.method == "POST" and not (view is not None and is_csrf_exempt(view)):
+            csrf.protect()
+        if view is not None and is_public(view):
+            return None
+        return _resume(resume, clock, lifetime, operators)
+
+    errors.register_error_pages(console)
+    register_template_helpers(console)
+    app.register_blueprint(console)
+
+
+def _resume(
+    resume: ResumeSession, clock: Clock, lifetime: timedelta, operators: frozenset[str]
+) -> ResponseReturnValue | None:
+    stored = stored_session()
+    if stored is None:
+        return to_sign_in()
+    if stored.expired(clock.now(), lifetime):
+        end_session()
+        return to_sign_in("Your session has expired: sign in again.")
+    try:
+        resumed = resume(ResumeSessionQuery(stored.user_id, stored.organization_id))
+    except (AuthenticationError, PermissionDeniedError) as error:
+        end_session()
+        return to_sign_in(f"Your session has ended: {error}.")
+    g.console_user = ConsoleUser(
+        actor=resumed.actor,
+        is_operator=resumed.actor.user_id in operators,
+        user_name=resumed.user_name,
+        timezone=resumed.timezone,
+        organization_name=resumed.organization_name,
+        features=resumed.features,
+    )
+    return None
+
+
+def operator_user_ids(setting: Any) -> frozenset[str]:
+    """MANYFUTURES_OPERATOR_USERS: comma-separated user ids; empty is nobody."""
+    return frozenset(filter(None, (user.strip() for user in str(setting or "").split(","))))
