@@ -135,7 +135,8 @@ class Settings:
     console_secret: str = field(default="", repr=False)
     # How long a console sign-in lasts, whatever the reader does meanwhile.
     console_session_seconds: float = 28_800.0
-    # Comma-separated user ids who see the operator pages across organizations: nobody.
+    # Comma-separated user ids who see the operator pages across organizations: nobody by
+    # default; an organization's role grants nothing here (ADR 0025).
     operator_users: str = ""
     # GENERATOR=n8n: the workflow's webhook and its Header Auth credential.
     n8n_webhook_url: str = field(default="", metadata=_env("N8N_WEBHOOK_URL"))
@@ -166,9 +167,6 @@ class Settings:
     metrics_dir: str = field(default="", metadata=_env("PROMETHEUS_MULTIPROC_DIR"))
     # The scheduler's beat reading the cross-organization gauges (queue, outbox, breakers).
     metrics_gauge_seconds: float = 15.0
-    # The console's operators: user ids, comma-separated, who see the operations view of
-    # every organization (ADR 0025). Nobody by default; an organization's role grants nothing.
-    operator_users: str = ""
     # HTTP API. Dev auth trusts unsigned headers, so it needs memory storage or this force.
     allow_dev_auth: bool = False
     max_body_bytes: int = 1_048_576

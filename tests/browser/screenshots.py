@@ -15,7 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from manyfutures.entrypoints.demo import seed_demo
+from manyfutures.entrypoints.demo import DEMO_USER, seed_demo
 from tests.browser.conftest import CHROMIUM
 from tests.browser.live_console import ADMIN, LiveConsole, console_settings, serve_console
 
@@ -35,6 +35,11 @@ PAGES = [
     ScreenshotPage("projects", "/projects"),
     ScreenshotPage("new-project", "/projects/new"),
     ScreenshotPage("project-settings", "/projects/{project_id}/settings"),
+    ScreenshotPage("admin-usage", "/admin/usage"),
+    ScreenshotPage("admin-settings", "/admin/settings"),
+    ScreenshotPage("admin-operations", "/admin/operations"),
+    ScreenshotPage("admin-audit-log", "/admin/audit-log"),
+    ScreenshotPage("operator-operations", "/operator/operations"),
 ]
 
 
@@ -48,7 +53,10 @@ def main() -> int:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     arguments = ["--no-sandbox"] if os.geteuid() == 0 else []
     with (
-        serve_console(console_settings("memory"), background=True) as console,
+        # The demo admin is also an operator here, so the operator page can be shown.
+        serve_console(
+            console_settings("memory", operator_users=DEMO_USER), background=True
+        ) as console,
         sync_playwright() as playwright,
     ):
         ids = demo_ids(console)

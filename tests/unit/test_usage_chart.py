@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from manyfutures.core.costs.usage_history import DailyUsage
-from manyfutures.entrypoints.console.usage_chart import HEIGHT, WIDTH, usage_chart
+from manyfutures.entrypoints.console.usage_chart import HEIGHT, MIN_VISIBLE, WIDTH, usage_chart
 
 FIRST = date(2026, 11, 2)
 AMOUNTS = st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False)
@@ -43,6 +43,11 @@ def test_a_day_at_the_limit_reaches_the_limit_line() -> None:
     assert chart.bars[1].label == "2026-11-03: £25.00"
 
 
+def test_pennies_still_show_and_nothing_shows_nothing() -> None:
+    chart = usage_chart(_days([Decimal("0.03"), Decimal("0")]), Decimal("50"))
+    assert [bar.height for bar in chart.bars] == [MIN_VISIBLE, 0]
+
+
 def test_a_day_over_a_lowered_limit_sets_the_scale() -> None:
     chart = usage_chart(_days([Decimal("80"), Decimal("20")]), Decimal("40"))
     assert chart.top_gbp == Decimal("80")
@@ -54,10 +59,9 @@ def test_nothing_spent_and_no_limit_draws_flat_bars_and_no_line() -> None:
     assert chart.limit_y is None
     assert all(bar.height == 0 for bar in chart.bars)
     assert [bar.day_label for bar in chart.bars if bar.day_label] == [
-        "02 Nov",
-        "09 Nov",
-        "16 Nov",
-        "23 Nov",
-        "30 Nov",
+        "03 Nov",
+        "10 Nov",
+        "17 Nov",
+        "24 Nov",
         "01 Dec",
     ]

@@ -39,6 +39,11 @@ class NavLink:
 
 NAV_LINKS: list[NavLink] = [
     NavLink("Projects", "console.projects.list_projects"),
+    NavLink("Usage", "console.admin.usage", Audience.ADMIN),
+    NavLink("Settings", "console.admin.settings", Audience.ADMIN),
+    NavLink("Operations", "console.admin.operations", Audience.ADMIN),
+    NavLink("Audit log", "console.admin.audit_log", Audience.ADMIN),
+    NavLink("Every organization", "console.operator.operations", Audience.OPERATOR),
 ]
 
 

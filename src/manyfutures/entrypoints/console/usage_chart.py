@@ -17,6 +17,9 @@ WIDTH = 600
 HEIGHT = 160
 GAP = 2
 LABEL_EVERY = 7
+MIN_VISIBLE = 2.0
+"""A day that spent anything gets at least this height: pennies against a £50 limit
+would otherwise draw nothing, like a day that spent nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class Bar:
     label: str
     """The day and its spend, for the bar's tooltip and screen readers."""
     day_label: str | None
-    """Under the axis, every ``LABEL_EVERY`` days and for the last one."""
+    """Under the axis: today's, and every ``LABEL_EVERY`` days back from it."""
     today: bool
 
 
@@ -49,10 +52,14 @@ def usage_chart(days: Sequence[DailyUsage], limit_gbp: Decimal) -> UsageChart:
     def height_of(amount: Decimal) -> float:
         return float(amount / top) * HEIGHT if top > 0 else 0.0
 
+    def bar_height(amount: Decimal) -> float:
+        return max(height_of(amount), MIN_VISIBLE) if amount > 0 else 0.0
+
     bars = []
     for n, day in enumerate(days):
-        height = height_of(day.spent_gbp)
-        last = n == len(days) - 1
+        height = bar_height(day.spent_gbp)
+        from_last = len(days) - 1 - n
+        last = from_last == 0
         bars.append(
             Bar(
                 x=round(n * slot + GAP / 2, 2),
@@ -60,7 +67,7 @@ def usage_chart(days: Sequence[DailyUsage], limit_gbp: Decimal) -> UsageChart:
                 width=round(slot - GAP, 2),
                 height=round(height, 2),
                 label=f"{day.day.isoformat()}: £{day.spent_gbp:.2f}",
-                day_label=day.day.strftime("%d %b") if last or n % LABEL_EVERY == 0 else None,
+                day_label=day.day.strftime("%d %b") if from_last % LABEL_EVERY == 0 else None,
                 today=last,
             )
         )
