@@ -1,7 +1,10 @@
 """A console session ends at once when Clerk's webhooks delete its user, its membership
-or its organization: the next request goes to sign in, in every process (ADR 0022)."""
+or its organization: the next request goes to sign in, in every process (ADR 0022).
+Both storages: the check is a read through the tenant's row-level security."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,17 +17,21 @@ from manyfutures.core.identity.use_cases import (
 )
 from manyfutures.core.shared.actor import Role
 from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER
-from manyfutures.settings import Settings
+from tests.browser.live_console import console_settings
 from tests.support.container import deterministic_container
 from tests.unit.console.console_client import ConsoleClient
 
 
-@pytest.fixture
-def console() -> ConsoleClient:
-    console = ConsoleClient.build(deterministic_container(Settings()))
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.integration)])
+def console(request: pytest.FixtureRequest) -> Iterator[ConsoleClient]:
+    database = request.getfixturevalue("db") if request.param == "postgres" else None
+    container = deterministic_container(console_settings(request.param, database))
+    console = ConsoleClient.build(container)
     console.sign_in()
     assert console.client.get("/projects").status_code == 200
-    return console
+    yield console
+    if request.param == "postgres":
+        container.adapters.postgres_engine().dispose()
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
@@ -36,6 +36,7 @@ from manyfutures.entrypoints.console.guard import ConsoleUser, is_csrf_exempt, i
 from manyfutures.entrypoints.console.navigation import register_template_helpers
 from manyfutures.entrypoints.console.redirects import to_sign_in
 from manyfutures.entrypoints.console.session import end_session, stored_session
+from manyfutures.log_context import bind
 from manyfutures.settings import PREFIX, SettingsError
 
 # Append a page module's blueprint here; it is wired and mounted under ``console``.
@@ -47,6 +48,14 @@ PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (
 )
 COOKIE_NAME = "manyfutures_console"
 STATIC_ENDPOINT = "console.static"
+# Only the package's own scripts run (htmx, console.js: no inline script, no eval), no
+# other site may frame a page (clickjacking a POST button), forms post only here.
+# Inline style attributes stay allowed for server-drawn SVG charts.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 
 def register_console(app: Flask, container: Container) -> None:
@@ -100,6 +109,16 @@ def register_console(app: Flask, container: Container) -> None:
             return None
         return _resume(resume, clock, lifetime, operators)
 
+    @console.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != STATIC_ENDPOINT:
+            # A signed-in page must not come back from a cache after signing out.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     errors.register_error_pages(console)
     register_template_helpers(console)
     app.register_blueprint(console)
@@ -119,6 +138,8 @@ def _resume(
     except (AuthenticationError, PermissionDeniedError) as error:
         end_session()
         return to_sign_in(f"Your session has ended: {error}.")
+    # Unbound with the request id at the end of the request, as the API's (observability.py).
+    bind(organization_id=resumed.actor.organization_id)
     g.console_user = ConsoleUser(
         actor=resumed.actor,
         is_operator=operators.includes(resumed.actor.user_id),
