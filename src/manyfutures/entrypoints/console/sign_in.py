@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from manyfutures.container import Container
@@ -31,8 +31,8 @@ from manyfutures.core.identity.ports import (
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.errors import PermissionDeniedError
 from manyfutures.core.shared.ports import Clock
-from manyfutures.entrypoints.console.guard import csrf_exempt, public, signed_in_user
-from manyfutures.entrypoints.console.redirects import go_to, local_path
+from manyfutures.entrypoints.console.guard import csrf_exempt, public
+from manyfutures.entrypoints.console.redirects import SIGN_IN_ENDPOINT, go_to, local_path
 from manyfutures.entrypoints.console.session import end_session, start_session
 from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER
 
@@ -66,14 +66,11 @@ DEV_IDENTITIES = (
 @public
 @inject
 def sign_in(auth: str = Provide[Container.config.auth]) -> ResponseReturnValue:
-    next_path = local_path(request.args.get("next"))
-    if signed_in_user() is not None:
-        return go_to(next_path)
     return render_template(
         "console/sign_in.html",
         dev=auth == "dev",
         identities=DEV_IDENTITIES,
-        next_path=next_path,
+        next_path=local_path(request.args.get("next")),
     )
 
 
@@ -131,7 +128,7 @@ def clerk_sign_in(
 def sign_out() -> ResponseReturnValue:
     end_session()
     flash("You are signed out.", "info")
-    return go_to("/sign-in")
+    return go_to(url_for(SIGN_IN_ENDPOINT))
 
 
 def _admit_and_start(
