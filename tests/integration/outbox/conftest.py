@@ -25,7 +25,7 @@ from manyfutures.settings import Settings
 from tests.integration.postgres.database import MigratedDatabase
 from tests.support import builders as b
 from tests.support.builders import T0
-from tests.support.container import UNSUBSCRIBE_SECRET
+from tests.support.container import CONSOLE_SECRET, UNSUBSCRIBE_SECRET
 from tests.support.fakes import ManualClock
 from tests.support.smtp_server import SENDER, RecordingHandler, smtp_server
 from tests.support.tls import Certificates
@@ -104,6 +104,8 @@ def delivery(
             app_url=APP_URL,
             public_url=API_URL,
             unsubscribe_secret=UNSUBSCRIBE_SECRET,
+            # The test serves the app (the unsubscribe link), console included.
+            console_secret=CONSOLE_SECRET,
             smtp_url=f"smtp://127.0.0.1:{port}",
             smtp_from=SENDER,
             smtp_timeout_seconds=5.0,
