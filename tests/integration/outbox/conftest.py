@@ -104,7 +104,6 @@ def delivery(
             app_url=APP_URL,
             public_url=API_URL,
             unsubscribe_secret=UNSUBSCRIBE_SECRET,
-            # The test serves the app (the unsubscribe link), console included.
             console_secret=CONSOLE_SECRET,
             smtp_url=f"smtp://127.0.0.1:{port}",
             smtp_from=SENDER,
