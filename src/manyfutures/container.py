@@ -25,6 +25,7 @@ from manyfutures.composition.http import HttpContainer
 from manyfutures.composition.identity import IdentityContainer
 from manyfutures.composition.memories import MemoriesContainer
 from manyfutures.composition.notifications import NotificationsContainer
+from manyfutures.composition.operations import OperationsContainer
 from manyfutures.composition.outbox import OutboxContainer
 from manyfutures.composition.projects import ProjectsContainer
 from manyfutures.composition.scheduling import SchedulingContainer
@@ -53,6 +54,7 @@ class Container(containers.DeclarativeContainer):
     outbox = providers.Container(OutboxContainer, config=config, adapters=adapters)
     conversations = providers.Container(ConversationsContainer, config=config, adapters=adapters)
     notifications = providers.Container(NotificationsContainer, config=config, adapters=adapters)
+    operations = providers.Container(OperationsContainer, config=config, adapters=adapters)
     scheduling = providers.Container(
         SchedulingContainer,
         config=config,

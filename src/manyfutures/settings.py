@@ -138,7 +138,8 @@ class Settings:
     console_secret: str = field(default="", repr=False)
     # How long a console sign-in lasts, whatever the reader does meanwhile.
     console_session_seconds: float = 28_800.0
-    # Comma-separated user ids who see the operator pages across organizations: nobody.
+    # Comma-separated user ids who see the operator pages across organizations: nobody by
+    # default; an organization's role grants nothing here (ADR 0025).
     operator_users: str = ""
     # GENERATOR=n8n: the workflow's webhook and its Header Auth credential.
     n8n_webhook_url: str = field(default="", metadata=_env("N8N_WEBHOOK_URL"))

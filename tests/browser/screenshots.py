@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 from manyfutures.core.episodes.episode import Episode, EpisodeStatus, GenerationStage
 from manyfutures.core.generation.use_cases import RequestEpisodeCommand
 from manyfutures.entrypoints.console.sign_in import DEV_IDENTITIES
-from manyfutures.entrypoints.demo import DEMO_ORG, seed_demo
+from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
 from tests.browser.conftest import CHROMIUM
 from tests.browser.live_console import ADMIN, LiveConsole, console_settings, serve_console
 from tests.support.fakes import ManualClock
@@ -46,6 +46,11 @@ PAGES = [
     ScreenshotPage("episodes", "/projects/{project_id}/episodes"),
     ScreenshotPage("episode", "/episodes/{episode_id}"),
     ScreenshotPage("notifications", "/notifications"),
+    ScreenshotPage("admin-usage", "/admin/usage"),
+    ScreenshotPage("admin-settings", "/admin/settings"),
+    ScreenshotPage("admin-operations", "/admin/operations"),
+    ScreenshotPage("admin-audit-log", "/admin/audit-log"),
+    ScreenshotPage("operator-operations", "/operator/operations"),
 ]
 
 
@@ -86,6 +91,9 @@ def main() -> int:
             console_settings("memory", simulated_stage_seconds=STAGE_SECONDS, tick_seconds=0.1),
             ManualClock(datetime.now(UTC)),
             background=True,
+        # The demo admin is also an operator here, so the operator page can be shown.
+        serve_console(
+            console_settings("memory", operator_users=DEMO_USER), background=True
         ) as console,
         sync_playwright() as playwright,
     ):

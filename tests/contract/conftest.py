@@ -20,6 +20,7 @@ import pytest
 
 from manyfutures.adapters.memory.memory_store_gateway import InMemoryMemoryStoreGateway
 from manyfutures.adapters.memory.metrics_gauges import InMemoryGaugeReader
+from manyfutures.adapters.memory.operations import InMemoryOperatorGateway
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
@@ -28,12 +29,14 @@ from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from manyfutures.adapters.metrics.gauges import GaugeReader
 from manyfutures.adapters.postgres.memory_store_gateway import PostgresMemoryStoreGateway
 from manyfutures.adapters.postgres.metrics_gauges import PostgresGaugeReader
+from manyfutures.adapters.postgres.operator_gateway import PostgresOperatorGateway
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.core.feedback.ports import MemoryStoreGateway
 from manyfutures.core.generation.ports import RunLocator
+from manyfutures.core.operations.ports import OperatorGateway
 from manyfutures.core.outbox.ports import OutboxGateway
 from manyfutures.core.scheduling.ports import SchedulerGateway
 from manyfutures.core.storage import StorageFactory
@@ -48,6 +51,7 @@ class Storage:
     runs: RunLocator
     memories: MemoryStoreGateway
     gauges: GaugeReader
+    operators: OperatorGateway
 
 
 def _memory() -> Iterator[Storage]:
@@ -59,6 +63,7 @@ def _memory() -> Iterator[Storage]:
         InMemoryRunLocator(store),
         InMemoryMemoryStoreGateway(store),
         InMemoryGaugeReader(store),
+        InMemoryOperatorGateway(store),
     )
 
 
@@ -73,6 +78,7 @@ def _postgres(request: pytest.FixtureRequest) -> Iterator[Storage]:
         PostgresRunLocator(engine),
         PostgresMemoryStoreGateway(engine),
         PostgresGaugeReader(engine),
+        PostgresOperatorGateway(engine),
     )
 
 

@@ -17,6 +17,7 @@ from manyfutures.adapters.email.templates import JinjaEmailTemplates, unsubscrib
 from manyfutures.adapters.ids import UlidGenerator
 from manyfutures.adapters.memory.email import ConsoleEmailSender
 from manyfutures.adapters.memory.metrics_gauges import InMemoryGaugeReader
+from manyfutures.adapters.memory.operations import InMemoryOperatorGateway
 from manyfutures.adapters.memory.outbox import InMemoryOutboxGateway
 from manyfutures.adapters.memory.run_locator import InMemoryRunLocator
 from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
@@ -25,6 +26,7 @@ from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from manyfutures.adapters.metrics.gauges import RecordGauges
 from manyfutures.adapters.metrics.prometheus import PrometheusTelemetry
 from manyfutures.adapters.postgres.metrics_gauges import PostgresGaugeReader
+from manyfutures.adapters.postgres.operator_gateway import PostgresOperatorGateway
 from manyfutures.adapters.postgres.outbox import PostgresOutboxGateway
 from manyfutures.adapters.postgres.run_locator import PostgresRunLocator
 from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGateway
@@ -97,6 +99,12 @@ class AdaptersContainer(containers.DeclarativeContainer):
         postgres=providers.Singleton(PostgresGaugeReader, postgres_engine),
     )
     record_gauges = providers.Singleton(RecordGauges, clock, gauge_reader)
+    # The console's operator page: the operations view of every organization (ADR 0025).
+    operator_gateway = providers.Selector(
+        config.storage,
+        memory=providers.Singleton(InMemoryOperatorGateway, memory_store),
+        postgres=providers.Singleton(PostgresOperatorGateway, postgres_engine),
+    )
 
     email_sender = providers.Selector(
         config.email,

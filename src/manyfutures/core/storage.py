@@ -17,6 +17,7 @@ from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.ports import RunStore
 from manyfutures.core.identity.ports import IdentityStore
 from manyfutures.core.notifications.ports import NotificationsStore
+from manyfutures.core.operations.ports import OperationsStore
 from manyfutures.core.outbox.ports import OutboxStore
 from manyfutures.core.projects.ports import ProjectStore
 from manyfutures.core.scheduling.ports import QueueStore
@@ -36,6 +37,7 @@ class StorageUnitOfWork(
     ActivityStore,
     OutboxStore,
     ConversationStore,
+    OperationsStore,
     Protocol,
 ):
     """All of them."""

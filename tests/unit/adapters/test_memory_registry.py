@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from manyfutures.adapters.memory.registry import REPOSITORIES, TABLES
+from manyfutures.adapters.memory.registry import REPOSITORIES, TABLES, VIEWS
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from tests.support.stores import store_attributes
@@ -12,7 +12,8 @@ from tests.support.stores import store_attributes
 
 def test_the_registry_serves_exactly_the_stores_the_core_declares() -> None:
     assert len(store_attributes()) >= 14
-    assert set(REPOSITORIES) == store_attributes()
+    assert set(REPOSITORIES) | set(VIEWS) == store_attributes()
+    assert not set(REPOSITORIES) & set(VIEWS)
 
 
 def test_each_table_is_registered_once() -> None:

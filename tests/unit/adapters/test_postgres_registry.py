@@ -26,6 +26,7 @@ from manyfutures.adapters.postgres.registry import (
     METADATA,
     REPOSITORIES,
     TENANT_TABLES,
+    VIEW_MODULES,
 )
 from manyfutures.adapters.postgres.repository import Repository
 from manyfutures.adapters.postgres.unit_of_work import (
@@ -116,7 +117,7 @@ def test_every_repository_class_is_registered() -> None:
     _import_every_module()
     written = {
         cls
-        for module in CAPABILITIES
+        for module in (*CAPABILITIES, *VIEW_MODULES)
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, Repository) and cls is not Repository
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask, g
 
+from manyfutures.core.operations.model import parse_operators
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.errors import PermissionDeniedError
-from manyfutures.entrypoints.console import operator_user_ids
 from manyfutures.entrypoints.console.guard import ConsoleUser, admin_required, operator_required
 from manyfutures.settings import Settings
 from tests.support.container import deterministic_container
@@ -58,8 +58,8 @@ def test_admin_and_operator_pages_let_only_their_audience_in(
 
 
 def test_operators_are_nobody_by_default() -> None:
-    assert operator_user_ids("") == frozenset()
-    assert operator_user_ids(" user_a, ,user_b ") == {"user_a", "user_b"}
+    assert parse_operators("") == frozenset()
+    assert parse_operators(" user_a, ,user_b ") == {"user_a", "user_b"}
 
 
 def test_pages_forbid_framing_and_foreign_scripts_and_are_never_cached() -> None:

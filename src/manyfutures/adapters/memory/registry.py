@@ -18,6 +18,7 @@ from manyfutures.adapters.memory import (
     generation,
     identity,
     notifications,
+    operations,
     outbox,
     projects,
     scheduling,
@@ -28,6 +29,10 @@ from manyfutures.adapters.memory.tables import MemoryTable, Transaction
 class MemoryRepository(Protocol):
     table: ClassVar[MemoryTable]
 
+    def __init__(self, uow: Transaction) -> None: ...
+
+
+class MemoryView(Protocol):
     def __init__(self, uow: Transaction) -> None: ...
 
 
@@ -55,6 +60,8 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "conversations": conversations.ConversationRepository,
     "chat_messages": conversations.ChatMessageRepository,
 }
+# Read-only views over several tables: no table of their own, nothing to commit.
+VIEWS: dict[str, type[MemoryView]] = {"operations": operations.OperationsRepository}
 # Tables a repository keeps beside its own, committed with the rest.
 SECONDARY_TABLES = (costs.TOKEN_USAGE_RUNS,)
 TABLES = (*(repository.table for repository in REPOSITORIES.values()), *SECONDARY_TABLES)

@@ -12,7 +12,7 @@ import threading
 from types import TracebackType
 from typing import Any, Self, cast
 
-from manyfutures.adapters.memory.registry import REPOSITORIES, TABLES
+from manyfutures.adapters.memory.registry import REPOSITORIES, TABLES, VIEWS
 from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.adapters.memory.tables import DELETED
 from manyfutures.core.shared.errors import DuplicateError
@@ -30,7 +30,7 @@ class InMemoryUnitOfWork:
 
     def __getattr__(self, name: str) -> Any:
         """Build a registered repository on first access and keep it for this unit of work."""
-        repository_class = REPOSITORIES.get(name)
+        repository_class = REPOSITORIES.get(name) or VIEWS.get(name)
         if repository_class is None:
             raise AttributeError(f"{type(self).__name__} has no repository {name!r}")
         repository = repository_class(self)

@@ -30,6 +30,7 @@ from manyfutures.adapters.postgres import (
     generation,
     identity,
     notifications,
+    operations_view,
     outbox,
     projects,
     scheduling,
@@ -51,6 +52,9 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     notifications,
     outbox,
 )
+
+VIEW_MODULES: tuple[ModuleType, ...] = (operations_view,)
+"""Modules with read-only repositories over other modules' tables, and no rows of their own."""
 
 REPOSITORIES: Mapping[str, type[Repository]] = {
     "organizations": identity.OrganizationRepository,
@@ -75,6 +79,7 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "outbox": outbox.OutboxRepository,
     "conversations": conversations.ConversationRepository,
     "chat_messages": conversations.ChatMessageRepository,
+    "operations": operations_view.OperationsRepository,
 }
 
 METADATA = Base.metadata

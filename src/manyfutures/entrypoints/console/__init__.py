@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
@@ -29,9 +28,18 @@ from flask_wtf.csrf import CSRFProtect
 from manyfutures.container import Container
 from manyfutures.core.identity.ports import AuthenticationError
 from manyfutures.core.identity.resume_session import ResumeSession, ResumeSessionQuery
+from manyfutures.core.operations.use_cases import Operators
 from manyfutures.core.shared.errors import PermissionDeniedError
 from manyfutures.core.shared.ports import Clock
-from manyfutures.entrypoints.console import episodes, errors, notifications, projects, sign_in
+from manyfutures.entrypoints.console import (
+    admin,
+    episodes,
+    errors,
+    notifications,
+    operator,
+    projects,
+    sign_in,
+)
 from manyfutures.entrypoints.console.guard import ConsoleUser, is_csrf_exempt, is_public
 from manyfutures.entrypoints.console.navigation import register_template_helpers
 from manyfutures.entrypoints.console.redirects import to_sign_in
@@ -45,6 +53,8 @@ PAGE_BLUEPRINTS: tuple[Blueprint, ...] = (
     projects.blueprint,
     episodes.blueprint,
     notifications.blueprint,
+    admin.blueprint,
+    operator.blueprint,
 )
 COOKIE_NAME = "manyfutures_console"
 STATIC_ENDPOINT = "console.static"
@@ -95,7 +105,8 @@ def register_console(app: Flask, container: Container) -> None:
     resume: ResumeSession = container.identity.resume_session()
     clock: Clock = container.adapters.clock()
     lifetime = timedelta(seconds=config.console_session_seconds())
-    operators = operator_user_ids(config.operator_users())
+    # The same list the operator page's use case checks (core/operations).
+    operators: Operators = container.operations.operators()
 
     @console.before_request
     def _guard() -> ResponseReturnValue | None:
@@ -124,7 +135,7 @@ def register_console(app: Flask, container: Container) -> None:
 
 
 def _resume(
-    resume: ResumeSession, clock: Clock, lifetime: timedelta, operators: frozenset[str]
+    resume: ResumeSession, clock: Clock, lifetime: timedelta, operators: Operators
 ) -> ResponseReturnValue | None:
     stored = stored_session()
     if stored is None:
@@ -141,15 +152,10 @@ def _resume(
     bind(organization_id=resumed.actor.organization_id)
     g.console_user = ConsoleUser(
         actor=resumed.actor,
-        is_operator=resumed.actor.user_id in operators,
+        is_operator=operators.includes(resumed.actor.user_id),
         user_name=resumed.user_name,
         timezone=resumed.timezone,
         organization_name=resumed.organization_name,
         features=resumed.features,
     )
     return None
-
-
-def operator_user_ids(setting: Any) -> frozenset[str]:
-    """MANYFUTURES_OPERATOR_USERS: comma-separated user ids; empty is nobody."""
-    return frozenset(filter(None, (user.strip() for user in str(setting or "").split(","))))

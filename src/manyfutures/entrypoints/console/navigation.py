@@ -46,6 +46,11 @@ NAV_LINKS: list[NavLink] = [
         "console.notifications.list_notifications",
         badge_endpoint="console.notifications.unread_count",
     ),
+    NavLink("Usage", "console.admin.usage", Audience.ADMIN),
+    NavLink("Settings", "console.admin.settings", Audience.ADMIN),
+    NavLink("Operations", "console.admin.operations", Audience.ADMIN),
+    NavLink("Audit log", "console.admin.audit_log", Audience.ADMIN),
+    NavLink("Every organization", "console.operator.operations", Audience.OPERATOR),
 ]
 
 
