@@ -7,7 +7,8 @@ Everything production runs, as production runs it: a throwaway PostgreSQL databa
 ``MANYFUTURES_BENCH_DATABASE_URL``; a Redis database number of its own on the test
 Redis (the first free of 1 to 14, held with the same lock key the RQ tests take, so
 a bench and a test session never share one); the real ``manyfutures scheduler``,
-``--workers`` (2) ``manyfutures worker`` processes (RQ's ``SimpleWorker``, ADR 0012)
+``--workers`` (2) ``manyfutures worker`` processes (RQ's ``SimpleWorker`` as
+``LeanSimpleWorker``, ADR 0012)
 and the API under ``manyfutures serve`` (gunicorn, ``MANYFUTURES_WEB_WORKERS`` x
 ``MANYFUTURES_WEB_THREADS``, default 2 x 2), with ``MANYFUTURES_GENERATOR=n8n`` and a
 callback secret, so every callback is signed and checked. Production's defaults

@@ -267,6 +267,21 @@ class TestRoundTrips:
             assert latest.id == "run_3"
             assert uow.runs.latest_for_episode("ep_missing") is None
 
+    def test_latest_run_of_an_items_episode_in_one_read(self, storage: Storage) -> None:
+        seed(storage, "org_a", "org_b")
+        with storage.uow("org_a") as uow:
+            uow.queue.add(b.queue_item("queue_1", "proj_org_a", "ep_org_a"))
+            for attempt in (1, 3, 2):
+                uow.runs.add(b.generation_run(f"run_{attempt}", "ep_org_a", attempt=attempt))
+            uow.commit()
+        with storage.uow("org_a") as uow:
+            latest = uow.runs.latest_for_episode_of_item("queue_1")
+            assert latest is not None
+            assert latest.id == "run_3"
+            assert uow.runs.latest_for_episode_of_item("queue_missing") is None
+        with storage.uow("org_b") as uow:  # another organization's item is not found
+            assert uow.runs.latest_for_episode_of_item("queue_1") is None
+
     def test_engagement_rows(self, storage: Storage) -> None:
         seed(storage)
         note = b.planning_note("note_1", "proj_org_a", note="More on regulation")

@@ -1,10 +1,12 @@
 """``manyfutures worker``: an RQ worker on MANYFUTURES_REDIS_URL, like any other RQ worker.
 
 It registers in Redis as RQ workers do, so ``rq info`` and rq-dashboard list it with
-its queues, current job and heartbeat. The class is RQ's ``SimpleWorker``: it runs each
-job in its own process instead of forking a work horse per job, which the bench measured
-several times faster (bench/rq_worker_class.py, ADR 0012); RQ's SIGALRM death penalty
-still stops a job at its timeout, in the worker's main thread. Jobs reach the domain
+its queues, current job and heartbeat. The class is RQ's ``SimpleWorker`` (as
+``LeanSimpleWorker``, which sends the same bookkeeping in fewer round trips,
+adapters/rq/lean_worker.py): it runs each job in its own process instead of forking a
+work horse per job, which the bench measured several times faster
+(bench/rq_worker_class.py, ADR 0012); RQ's SIGALRM death penalty still stops a job at
+its timeout, in the worker's main thread. Jobs reach the domain
 through ``process_container()``, which no fork can share.
 """
 
@@ -12,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rq import SimpleWorker
 from rq.worker import BaseWorker
 
 from manyfutures.adapters.metrics.prometheus import enable_metrics
+from manyfutures.adapters.rq.lean_worker import LeanSimpleWorker
 from manyfutures.adapters.rq.queues import (
     ASSISTANT,
     GENERATION,
@@ -25,7 +27,7 @@ from manyfutures.adapters.rq.queues import (
 )
 from manyfutures.settings import Settings
 
-WORKER_CLASS: type[BaseWorker] = SimpleWorker
+WORKER_CLASS: type[BaseWorker] = LeanSimpleWorker
 
 
 def default_queues(settings: Settings) -> tuple[str, ...]:

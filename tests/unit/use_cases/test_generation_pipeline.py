@@ -241,7 +241,7 @@ class _CountingUnitOfWork:
         return getattr(self._inner, name)
 
 
-def test_a_start_job_reads_the_episodes_latest_run_once() -> None:
+def test_a_start_job_reads_the_episodes_latest_run_and_its_item_once() -> None:
     """Every read is a round trip to PostgreSQL and this job runs once per episode: the
     run read while looking for an open run to wait for (read again under its lock when it
     is open) is the one the job supersedes, not read a third time (bench/pipeline.py).
@@ -255,7 +255,11 @@ def test_a_start_job_reads_the_episodes_latest_run_once() -> None:
     calls.clear()
     harness.run_dispatched()
     assert len(harness.generator.requests) == 1
-    assert calls["runs.latest_for_episode"] == 1
+    assert calls["runs.latest_for_episode_of_item"] == 1
+    assert calls["runs.latest_for_episode"] == 0
+    # The item is read once, under its lock, not first without it to find its episode.
+    assert calls["queue.get_for_update"] == 1
+    assert calls["queue.get"] == 0
 
 
 class TestResults:

@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import ClassVar
 
 from manyfutures.adapters.memory.episodes import EPISODES
+from manyfutures.adapters.memory.scheduling import QUEUE
 from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
 from manyfutures.core.episodes.episode import Episode, GenerationStage
 from manyfutures.core.generation.run import GenerationRun
+from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
 GENERATION_RUNS = MemoryTable("generation_runs")
 
@@ -36,6 +38,10 @@ class RunRepository:
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
         mine = [r for r in self._rows.rows() if r.episode_id == episode_id]
         return max(mine, key=lambda r: (r.attempt, r.id), default=None)
+
+    def latest_for_episode_of_item(self, queue_item_id: str) -> GenerationRun | None:
+        item: ScheduleQueueItem | None = TableView(self._uow, QUEUE).get(queue_item_id)
+        return self.latest_for_episode(item.episode_id) if item is not None else None
 
     def advance_progress(
         self, run_id: str, stage: GenerationStage, percent: int, now: datetime

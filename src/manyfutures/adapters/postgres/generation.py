@@ -20,6 +20,7 @@ from manyfutures.adapters.postgres.base import (
 )
 from manyfutures.adapters.postgres.episodes import EpisodeRow
 from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.adapters.postgres.scheduling import QueueItemRow
 from manyfutures.core.episodes.episode import STAGE_ORDER, EpisodeStatus, GenerationStage
 from manyfutures.core.generation import ports
 from manyfutures.core.generation.run import GenerationRun, RunStatus
@@ -73,6 +74,19 @@ RUN_FOR_UPDATE = RUN.with_for_update()
 RUN_LATEST_FOR_EPISODE = (
     select(_runs)
     .where(_runs.c.organization_id == ORG, _runs.c.episode_id == bindparam("episode_id"))
+    .order_by(_runs.c.attempt.desc(), _runs.c.id.desc())
+    .limit(1)
+)
+_queue = table_of(QueueItemRow)
+RUN_LATEST_FOR_EPISODE_OF_ITEM = (
+    select(_runs)
+    .where(
+        _runs.c.organization_id == ORG,
+        _runs.c.episode_id
+        == select(_queue.c.episode_id)
+        .where(_queue.c.organization_id == ORG, _queue.c.id == bindparam("item_id"))
+        .scalar_subquery(),
+    )
     .order_by(_runs.c.attempt.desc(), _runs.c.id.desc())
     .limit(1)
 )
@@ -173,6 +187,9 @@ class RunRepository(Repository, ports.GenerationRunRepository):
 
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None:
         return self._uow.first(RUN_LATEST_FOR_EPISODE, run_from_row, episode_id=episode_id)
+
+    def latest_for_episode_of_item(self, queue_item_id: str) -> GenerationRun | None:
+        return self._uow.first(RUN_LATEST_FOR_EPISODE_OF_ITEM, run_from_row, item_id=queue_item_id)
 
     def advance_progress(
         self, run_id: str, stage: GenerationStage, percent: int, now: dt.datetime

@@ -64,7 +64,7 @@ class RecoverExpiredLeases(UseCase[GenerationUnitOfWork]):
                 # Held in StartGeneration's order (the open run, then the item) and decided
                 # on as it is then: a late job that opened its run since the scheduler
                 # looked has swapped the lapsed start lease for the deadline, and keeps it.
-                latest = lock_open_run(uow, found.episode_id)
+                latest = lock_open_run(uow, uow.runs.latest_for_episode(found.episode_id))
                 item = uow.queue.get_for_update(ref.resource_id)
                 expiry = item.expiry(now, self._policy) if item is not None else Expiry.NONE
                 if item is None or not expiry.needs_recovery:

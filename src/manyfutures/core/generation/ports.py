@@ -121,6 +121,11 @@ class GenerationRunRepository(Protocol):
 
     def update(self, run: GenerationRun) -> None: ...
     def latest_for_episode(self, episode_id: str) -> GenerationRun | None: ...
+    def latest_for_episode_of_item(self, queue_item_id: str) -> GenerationRun | None:
+        """``latest_for_episode`` of the queue item's episode, in one read; None if the item
+        or its episode has no run (or there is no such item)."""
+        ...
+
     def advance_progress(
         self, run_id: str, stage: GenerationStage, percent: int, now: datetime
     ) -> bool:

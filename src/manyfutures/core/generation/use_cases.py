@@ -188,16 +188,14 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
     def __call__(self, command: StartGenerationCommand) -> GenerationRun | None:
         now = self._clock.now()
         with self._uow(command.organization_id) as uow:
-            item = uow.queue.get(command.queue_item_id)
-            latest = None
-            if item is not None:
-                # A report on the previous attempt finishes first; everything is read after it.
-                # Then the item is held (run before item, the order a report takes them), so
-                # the scheduler cannot reclaim a start lease that lapses while this job opens
-                # its run: its claim skips the item, or, had it claimed first, this job sees
-                # the newer attempt below and stands down.
-                latest = lock_open_run(uow, item.episode_id)
-                item = uow.queue.get_for_update(command.queue_item_id)
+            # A report on the previous attempt finishes first; everything is read after it.
+            # Then the item is held (run before item, the order a report takes them), so
+            # the scheduler cannot reclaim a start lease that lapses while this job opens
+            # its run: its claim skips the item, or, had it claimed first, this job sees
+            # the newer attempt below and stands down. The run is found through the item
+            # in one read, so the item itself is read once, under its lock.
+            latest = lock_open_run(uow, uow.runs.latest_for_episode_of_item(command.queue_item_id))
+            item = uow.queue.get_for_update(command.queue_item_id)
             if item is None or item.status is not QueueStatus.PROCESSING:
                 return None
             if item.attempt_count != command.attempt:
@@ -290,14 +288,14 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
 SUPERSEDED = "generation attempt superseded by a newer attempt"
 
 
-def lock_open_run(uow: GenerationUnitOfWork, episode_id: str) -> GenerationRun | None:
-    """The episode's latest run, held if it is open: a callback applying a result to it is
-    waited for, so this job never starts over an episode that result just published.
+def lock_open_run(uow: GenerationUnitOfWork, latest: GenerationRun | None) -> GenerationRun | None:
+    """The episode's latest run (``latest``, as read), held if it is open: a callback
+    applying a result to it is waited for, so this job never starts over an episode that
+    result just published.
 
     An open run is read again once held (the result may have finished it), so the run
     returned is current either way; the caller reuses it instead of reading it again
     (each read is a round trip, and this job runs for every episode)."""
-    latest = uow.runs.latest_for_episode(episode_id)
     if latest is not None and latest.is_open:
         return uow.runs.get_for_update(latest.id)
     return latest
