@@ -79,6 +79,10 @@ class SessionTokens:
             )
         return self._minted[key]
 
+    def issued_at(self, instant: int) -> list[str]:
+        """Every user's token issued at ``instant`` (in the sessions' order)."""
+        return [self._token(index, instant) for index in range(len(self._sessions))]
+
     def schedule(self, seconds: float) -> list[list[tuple[int, str]]]:
         """Per user, (second it takes over, token) for every token current from now until
         ``seconds`` (plus a margin for wrk's start-up) from now."""

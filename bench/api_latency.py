@@ -58,6 +58,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -213,9 +214,49 @@ def _failure(why: str, stderr: IO[bytes]) -> RuntimeError:
     return RuntimeError(f"the server {why}:\n{stderr.read().decode(errors='replace')}")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server: its port, and the process whose tree serves it."""
+
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server and every process under it (its workers).
+
+        CPU per request does not depend on how busy the rest of a shared machine is,
+        as requests per second do: it is the figure to decide a change on.
+        """
+        ticks = 0
+        for pid in _tree(self.pid):
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / CLOCK_TICKS
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(children.get(pid, ()))
+    return tree
+
+
 @contextmanager
-def _serving(argv: list[str], env: dict[str, str]) -> Iterator[int]:
-    """Run a server on a free loopback port until the block ends; yields the port.
+def _serving(argv: list[str], env: dict[str, str]) -> Iterator[Served]:
+    """Run a server on a free loopback port until the block ends.
 
     Its stderr goes to a file, read only if it fails to start: a pipe nobody reads
     while the bench runs would fill up and block the server mid-bench.
@@ -240,7 +281,7 @@ def _serving(argv: list[str], env: dict[str, str]) -> Iterator[int]:
                     time.sleep(0.2)
             else:
                 raise _failure(f"was not listening on its port after {STARTUP_SECONDS} s", stderr)
-            yield port
+            yield Served(port, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -273,7 +314,7 @@ def service_env(owner_url: str, app_url: str, redis_url: str, jwt_key: str) -> d
 
 def service(
     env: dict[str, str], server: str, workers: int, threads: int
-) -> contextlib.AbstractContextManager[int]:
+) -> contextlib.AbstractContextManager[Served]:
     """``manyfutures serve``, as production runs it."""
     argv = [str(Path(sys.executable).with_name("manyfutures")), "serve", "--host", "127.0.0.1"]
     argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
@@ -282,7 +323,7 @@ def service(
 
 def floor(
     env: dict[str, str], workers: int, threads: int
-) -> contextlib.AbstractContextManager[int]:
+) -> contextlib.AbstractContextManager[Served]:
     """The same SQL behind gunicorn and nothing else (bench/api_floor_app.py)."""
     argv = [sys.executable, str(Path(__file__).resolve().with_name("api_floor_app.py"))]
     argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
@@ -291,7 +332,7 @@ def floor(
 
 def served_floor(
     env: dict[str, str], server: str, workers: int, threads: int
-) -> contextlib.AbstractContextManager[int]:
+) -> contextlib.AbstractContextManager[Served]:
     """The floor app behind the service's own server (bench/api_floor_served.py)."""
     argv = [sys.executable, str(Path(__file__).resolve().with_name("api_floor_served.py"))]
     argv += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
@@ -367,7 +408,7 @@ def wrk_script(
 
 
 def load(
-    port: int,
+    server: Served,
     seconds: float,
     connections: int,
     route: str,
@@ -382,6 +423,7 @@ def load(
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as handle:
         handle.write(wrk_script(route, seconds, project_ids, tokens))
         handle.flush()
+        cpu_before = server.cpu_seconds()
         output = subprocess.run(
             [
                 wrk,
@@ -395,11 +437,12 @@ def load(
                 "10s",
                 "-s",
                 handle.name,
-                f"http://127.0.0.1:{port}",
+                f"http://127.0.0.1:{server.port}",
             ],
             capture_output=True,
             text=True,
         )
+        cpu = server.cpu_seconds() - cpu_before
     if output.returncode != 0:
         raise RuntimeError(f"wrk failed: {output.stderr or output.stdout}")
     figures = json.loads(output.stdout.strip().splitlines()[-1])
@@ -411,6 +454,7 @@ def load(
         "p50_ms": figures["p50_us"] / 1000,
         "p99_ms": figures["p99_us"] / 1000,
         "max_ms": figures["max_us"] / 1000,
+        "cpu_ms_per_request": cpu * 1000 / max(figures["requests"], 1),
     }
 
 
@@ -483,18 +527,18 @@ def main() -> int:
         if args.server != "gunicorn":
             sides["floor"] = served_floor(env, args.server, args.workers, args.threads)
         with contextlib.ExitStack() as stack:
-            ports = {name: stack.enter_context(side) for name, side in sides.items()}
-            for port in ports.values():  # pools, prepared statements, caches
-                load(port, 3.0, args.connections, "mixed", project_ids, tokens)
+            servers = {name: stack.enter_context(side) for name, side in sides.items()}
+            for server in servers.values():  # pools, prepared statements, caches
+                load(server, 3.0, args.connections, "mixed", project_ids, tokens)
             # Rotating slices: a shared machine's slow spells hit every side alike.
-            names = list(ports)
+            names = list(servers)
             slices: dict[str, list[dict[str, float]]] = {name: [] for name in names}
             for round_number in range(args.rounds):
                 shift = round_number % len(names)
                 for name in names[shift:] + names[:shift]:
                     slices[name].append(
                         load(
-                            ports[name],
+                            servers[name],
                             slice_seconds,
                             args.connections,
                             "mixed",
@@ -505,7 +549,7 @@ def main() -> int:
             medians = {name: median_figures(side) for name, side in slices.items()}
             routes = {
                 route: load(
-                    ports["service"],
+                    servers["service"],
                     args.route_seconds,
                     args.connections,
                     route,
@@ -516,14 +560,16 @@ def main() -> int:
             }
             light = {
                 route: load(
-                    ports["service"], LIGHT_SECONDS, LIGHT_CONNECTIONS, route, project_ids, tokens
+                    servers["service"], LIGHT_SECONDS, LIGHT_CONNECTIONS, route, project_ids, tokens
                 )
                 for route in ("projects", "episodes")
             }
         sql = direct_sql(app_engine, project_ids[ORG])
         for name, side in slices.items():
             shown = ", ".join(
-                f"{f['requests_per_second']:.0f} req/s p99 {f['p99_ms']:.1f} ms" for f in side
+                f"{f['requests_per_second']:.0f} req/s p99 {f['p99_ms']:.1f} ms"
+                f" cpu {f['cpu_ms_per_request']:.2f} ms/req"
+                for f in side
             )
             print(f"{name} slices: {shown}")
         print(f"session tokens minted: {tokens.minted} for {len(sessions())} users")
@@ -549,6 +595,13 @@ def main() -> int:
         "floor_p99_ms": round(same_floor["p99_ms"], 2),
         "gunicorn_floor_requests_per_second": round(gunicorn_floor["requests_per_second"], 1),
         "gunicorn_floor_p99_ms": round(gunicorn_floor["p99_ms"], 2),
+        # The server processes' CPU per request: load-independent, unlike requests/s.
+        "cpu_ms_per_request": round(mixed["cpu_ms_per_request"], 3),
+        "floor_cpu_ms_per_request": round(same_floor["cpu_ms_per_request"], 3),
+        "gunicorn_floor_cpu_ms_per_request": round(gunicorn_floor["cpu_ms_per_request"], 3),
+        "floor_to_service_cpu_ratio": round(
+            same_floor["cpu_ms_per_request"] / mixed["cpu_ms_per_request"], 3
+        ),
         "service_to_floor_ratio": round(
             mixed["requests_per_second"] / same_floor["requests_per_second"], 3
         ),
@@ -568,7 +621,7 @@ def main() -> int:
         f"mixed (median of {args.rounds} slices, {args.server}): {mixed['requests']:.0f} requests"
         f" in {args.seconds:.0f} s, "
         f"{result['requests_per_second']} req/s, p50 {result['p50_ms']} ms, "
-        f"p99 {result['p99_ms']} ms"
+        f"p99 {result['p99_ms']} ms, cpu {result['cpu_ms_per_request']} ms/req"
     )
     for route, figures in routes.items():
         result["routes"][route] = {
@@ -590,7 +643,7 @@ def main() -> int:
             shown = _rounded(figures)
             print(
                 f"{name}: {shown['requests_per_second']} req/s, p50 {shown['p50_ms']} ms,"
-                f" p99 {shown['p99_ms']} ms"
+                f" p99 {shown['p99_ms']} ms, cpu {figures['cpu_ms_per_request']:.3f} ms/req"
             )
     print(
         f"service / floor on {args.server} = {result['service_to_floor_ratio']};"

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 DEFAULT_APP_ROLE = "manyfutures_app"
 DEFAULT_SCHEDULER_ROLE = "manyfutures_scheduler"
@@ -131,10 +132,16 @@ def live_execute(
     engine: Engine, first: Executable, parameters: dict[str, Any] | None = None
 ) -> tuple[Connection, CursorResult[Any]]:
     """``live_connection``, with ``first``'s result, for a caller that wants its rows."""
+    return live_started(engine, lambda connection: connection.execute(first, parameters))
+
+
+def live_started(engine: Engine, start: Callable[[Connection], T]) -> tuple[Connection, T]:
+    """A pooled connection on which ``start`` has run, and what it returned: the liveness
+    check of ``live_connection`` for a first step that is more than one statement."""
     for attempt in (1, 2):
         connection = engine.connect()
         try:
-            return connection, connection.execute(first, parameters)
+            return connection, start(connection)
         except BaseException as error:
             connection.close()
             retry = isinstance(error, DBAPIError) and error.connection_invalidated

@@ -6,7 +6,7 @@ use; the repositories read and write through the methods below.
 
 Tenant scope. Every transaction the unit of work begins, including the fresh one
 after a ``commit()`` or ``rollback()`` when a unit of work is reused, starts with
-``SELECT set_config('app.current_org_id', :org, true)``. The ``true`` makes the
+``SELECT set_config('app.current_org_id', <org>, true)``. The ``true`` makes the
 setting transaction-local: a session-level ``SET`` would stay on the pooled
 connection and leak the tenant into the next request that borrows it. Row-level
 security then limits every statement to that organization; the repositories
@@ -31,6 +31,15 @@ re-plan their statements. Any staged write, and every ``now()`` (an action that 
 write), marks the transaction as written, and a written transaction is always
 rolled back unless committed.
 
+One message starts it. psycopg begins a transaction by sending ``BEGIN`` on its own,
+a round trip before the first statement. The unit of work instead puts the driver
+in autocommit mode (so psycopg sends no ``BEGIN``) and sends ``BEGIN`` and the tenant
+setting together as one simple-protocol query, the organization id quoted by
+psycopg; the rest of the transaction is unchanged (psycopg's ``commit()`` and
+``rollback()`` end whatever transaction the server has open). The engine's
+``checkin`` hook takes the driver out of autocommit before a connection goes back
+to the pool, so no other user of the engine ever gets one in that mode.
+
 Liveness. Pooled connections are not pinged at checkout (a round trip on every
 request); the tenant-scoping statement, always sent first, doubles as the check and
 is retried once on a fresh connection if the pooled one was dead
@@ -40,18 +49,20 @@ is retried once on a fresh connection if the pooled one was dead
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Select, Table, text
+from psycopg import sql
+from sqlalchemy import Connection, Engine, Select, Table, event, text
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import DBAPIError
 
 from manyfutures.adapters.postgres.base import Base, column_values, table_of, tenant_column
-from manyfutures.adapters.postgres.engine import live_connection
+from manyfutures.adapters.postgres.engine import live_started
 from manyfutures.adapters.postgres.registry import REPOSITORIES
 from manyfutures.adapters.postgres.repository import Repository
 from manyfutures.core.shared.errors import DuplicateError, NotFoundError, PermissionDeniedError
@@ -60,6 +71,7 @@ from manyfutures.core.storage import StorageUnitOfWork
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 SET_TENANT = text("SELECT set_config('app.current_org_id', :org, true)")
+BEGIN_SCOPED = sql.SQL("BEGIN; SELECT set_config('app.current_org_id', {}, true)")
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
 
@@ -106,8 +118,25 @@ class _Call:
         self.action(connection)
 
 
+def _leave_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    """Pool ``checkin``: a connection goes back in the driver's transactional mode."""
+    if dbapi_connection is not None and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
+
+
+# Engines whose pool has the hook; weak, so a disposed test engine is not kept alive.
+_HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _hook(engine: Engine) -> None:
+    if engine not in _HOOKED:
+        event.listen(engine, "checkin", _leave_autocommit)
+        _HOOKED.add(engine)
+
+
 class PostgresUnitOfWork:
     def __init__(self, engine: Engine, organization_id: str) -> None:
+        _hook(engine)
         self.organization_id = organization_id
         self._engine = engine
         self._open: Connection | None = None
@@ -238,10 +267,23 @@ class PostgresUnitOfWork:
     def _scoped_connection(self) -> Connection:
         """The connection, inside a transaction already scoped to this organization."""
         if self._open is None:
-            self._open = live_connection(self._engine, SET_TENANT, {"org": self.organization_id})
+            self._open = live_started(self._engine, self._begin)[0]
         elif not self._open.in_transaction():
-            self._open.execute(SET_TENANT, {"org": self.organization_id})
+            self._begin(self._open)
         return self._open
+
+    def _begin(self, connection: Connection) -> None:
+        """BEGIN and the tenant setting in one round trip (module docstring)."""
+        driver: Any = connection.connection.driver_connection  # psycopg's Connection
+        driver.autocommit = True
+        scoped = BEGIN_SCOPED.format(sql.Literal(self.organization_id)).as_string(driver)
+        # Two statements in one query cannot be prepared: with a threshold of 0 psycopg
+        # would try on the first use.
+        threshold, driver.prepare_threshold = driver.prepare_threshold, None
+        try:
+            connection.exec_driver_sql(scoped)
+        finally:
+            driver.prepare_threshold = threshold
 
     def _run(self, action: Callable[[], T]) -> T:
         """Any failure rolls the whole transaction back, so no half of it can be committed."""
