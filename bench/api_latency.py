@@ -300,6 +300,8 @@ def service_env(owner_url: str, app_url: str, redis_url: str, jwt_key: str) -> d
         "MANYFUTURES_STORAGE": "postgres",
         # Loopback-only bench: a fixed secret signs its unsubscribe links.
         "MANYFUTURES_UNSUBSCRIBE_SECRET": "bench-unsubscribe-secret-0123456789abcdef",
+        # ...and the console's session cookies, which serving HTTP over PostgreSQL requires.
+        "MANYFUTURES_CONSOLE_SECRET": "bench-console-secret-0123456789abcdef0123",
         "MANYFUTURES_DATABASE_URL": owner_url,
         "MANYFUTURES_APP_DATABASE_URL": app_url,
         "MANYFUTURES_AUTH": "clerk",

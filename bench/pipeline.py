@@ -219,6 +219,8 @@ def environment(app_url: str, redis_url: str, api_port: int, standin_port: int) 
         "MANYFUTURES_STORAGE": "postgres",
         # Loopback-only bench: a fixed secret signs its unsubscribe links.
         "MANYFUTURES_UNSUBSCRIBE_SECRET": "bench-unsubscribe-secret-0123456789abcdef",
+        # ...and the console's session cookies, which serving HTTP over PostgreSQL requires.
+        "MANYFUTURES_CONSOLE_SECRET": "bench-console-secret-0123456789abcdef0123",
         "MANYFUTURES_APP_DATABASE_URL": app_url,
         # Loopback-only bench: dev headers stand in for Clerk (the callbacks need neither).
         "MANYFUTURES_AUTH": "dev",

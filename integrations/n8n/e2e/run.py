@@ -117,6 +117,9 @@ def backend_environment(
     return {
         **inherited,
         "MANYFUTURES_STORAGE": "postgres",
+        # Loopback-only run: fixed secrets sign the unsubscribe links and console cookies.
+        "MANYFUTURES_UNSUBSCRIBE_SECRET": "e2e-unsubscribe-secret-0123456789abcdef",
+        "MANYFUTURES_CONSOLE_SECRET": "e2e-console-secret-0123456789abcdef01234",
         "MANYFUTURES_DATABASE_URL": database.owner_url.render_as_string(hide_password=False),
         "MANYFUTURES_APP_DATABASE_URL": database.app_url.render_as_string(hide_password=False),
         "MANYFUTURES_DB_APP_ROLE": database.app_role,
