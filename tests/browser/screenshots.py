@@ -87,13 +87,16 @@ def main() -> int:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     arguments = ["--no-sandbox"] if os.geteuid() == 0 else []
     with (
-        serve_console(
-            console_settings("memory", simulated_stage_seconds=STAGE_SECONDS, tick_seconds=0.1),
-            ManualClock(datetime.now(UTC)),
-            background=True,
         # The demo admin is also an operator here, so the operator page can be shown.
         serve_console(
-            console_settings("memory", operator_users=DEMO_USER), background=True
+            console_settings(
+                "memory",
+                simulated_stage_seconds=STAGE_SECONDS,
+                tick_seconds=0.1,
+                operator_users=DEMO_USER,
+            ),
+            ManualClock(datetime.now(UTC)),
+            background=True,
         ) as console,
         sync_playwright() as playwright,
     ):
