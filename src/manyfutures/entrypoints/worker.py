@@ -10,7 +10,13 @@ through ``process_container()``, which no fork can share.
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import time
 from collections.abc import Sequence
+from contextlib import suppress
+from types import FrameType
 
 from rq import SimpleWorker
 from rq.worker import BaseWorker
@@ -26,6 +32,10 @@ from manyfutures.adapters.rq.queues import (
 from manyfutures.settings import Settings
 
 WORKER_CLASS: type[BaseWorker] = SimpleWorker
+# A worker that dies this soon after its fork is failing at start (Redis unreachable, bad
+# settings): its replacement waits a second, so a broken start is no fork loop.
+EARLY_EXIT_SECONDS = 5.0
+logger = logging.getLogger(__name__)
 
 
 def default_queues(settings: Settings) -> tuple[str, ...]:
@@ -58,3 +68,69 @@ def run_worker(
     connection = rq_connection(settings.redis_url)
     worker = worker_class(list(queues or default_queues(settings)), connection=connection)
     return worker.work(burst=burst, logging_level=settings.log_level.upper())
+
+
+def run_workers(settings: Settings, processes: int, queues: Sequence[str] = ()) -> None:
+    """``processes`` workers forked from this process once it has imported the job
+    functions and the application, each replaced by a new fork when it dies, until
+    SIGTERM or SIGINT (passed on to every worker: each finishes its job and stops).
+
+    A replacement is a fork of an interpreter that has already imported everything, so a
+    worker killed mid-job (out of memory, an operator, the chaos run's SIGKILLs) is back
+    on its queues at once, where a new ``manyfutures worker`` process imports for seconds
+    (tens of seconds on a loaded machine) before it takes a job. Nothing here has
+    connected to anything before the forks: each worker opens its own connections and
+    metrics slot (``run_worker``).
+    """
+    import manyfutures.entrypoints.jobs  # noqa: F401
+
+    started: dict[int, float] = {}
+    stopping = False
+
+    def fork() -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker: default signal handling until RQ installs its own
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 1
+            try:
+                run_worker(settings, queues)
+                code = 0
+            finally:
+                os._exit(code)
+        started[pid] = time.monotonic()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in started:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(processes):
+        fork()
+    while started:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        lived = time.monotonic() - started.pop(pid, time.monotonic())
+        if stopping:
+            continue
+        logger.warning(
+            "worker %s ended (%s) after %.1f s; forking its replacement",
+            pid,
+            _how_it_ended(status),
+            lived,
+        )
+        if lived < EARLY_EXIT_SECONDS:
+            time.sleep(1)
+        fork()
+
+
+def _how_it_ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"

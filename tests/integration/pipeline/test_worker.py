@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -86,3 +87,45 @@ def test_a_due_episode_is_published_through_the_scheduler_and_a_worker(
     assert (start_job.get_status(), start_job.return_value()) == (JobStatus.FINISHED, run.id)
     simulation = Job.fetch(f"simulation-{run.id}", connection=connection)
     assert simulation.get_status() is JobStatus.FINISHED
+
+
+def test_forked_workers_are_replaced_when_killed_and_stop_on_sigterm(
+    pipeline: Pipeline,
+) -> None:
+    """``manyfutures worker --processes 2``: a worker SIGKILLed (the chaos run kills one
+    every few seconds) is replaced by a fork of the supervisor, which takes jobs."""
+    supervisor = pipeline.start("worker", "--processes", "2")
+    connection = pipeline.redis()
+
+    def worker_pids() -> set[int]:
+        return {w.pid for w in Worker.all(connection=connection) if _alive(w.pid)}
+
+    eventually(lambda: len(worker_pids()) == 2, 30, pipeline.logs_text)
+    first = worker_pids()
+    assert supervisor.pid not in first
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    eventually(lambda: len(worker_pids() - first) == 1, 30, pipeline.logs_text)
+    (replacement,) = worker_pids() - first
+    assert worker_pids() == first - {victim} | {replacement}
+
+    queue = Queue("generation", connection=connection)
+    jobs = [queue.enqueue(os.getpid) for _ in range(6)]
+    eventually(
+        lambda: all(j.get_status(refresh=True) is JobStatus.FINISHED for j in jobs),
+        30,
+        pipeline.logs_text,
+    )
+    assert {j.return_value() for j in jobs} <= worker_pids()
+
+    supervisor.send_signal(signal.SIGTERM)
+    assert supervisor.wait(30) == 0
+    assert not [pid for pid in first - {victim} | {replacement} if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
