@@ -19,7 +19,7 @@ from contextlib import suppress
 from types import FrameType
 
 from rq import SimpleWorker
-from rq.worker import BaseWorker
+from rq.worker import BaseWorker, DequeueStrategy
 
 from manyfutures.adapters.metrics.prometheus import enable_metrics
 from manyfutures.adapters.rq.queues import (
@@ -39,9 +39,10 @@ logger = logging.getLogger(__name__)
 
 
 def default_queues(settings: Settings) -> tuple[str, ...]:
-    """In priority order: a generation job must start within its start lease, so it goes
-    first, then the assistant's replies a reader is waiting for, then mail; the simulated
-    generator's runs exist only when it is the generator."""
+    """Generation first (a job must start within its start lease), then the assistant's
+    replies a reader is waiting for, then mail; the simulated generator's runs exist only
+    when it is the generator. Taken round robin (``run_worker``), not strictly in this
+    order: under a generation backlog strict priority never reached mail."""
     queues = (GENERATION, ASSISTANT, OUTBOX)
     return (*queues, SIMULATION) if settings.generator == "simulated" else queues
 
@@ -67,7 +68,16 @@ def run_worker(
     enable_metrics()
     connection = rq_connection(settings.redis_url)
     worker = worker_class(list(queues or default_queues(settings)), connection=connection)
-    return worker.work(burst=burst, logging_level=settings.log_level.upper())
+    # Round robin: after a job from one queue the next is looked for in the queues after
+    # it, so every queue with work gets its turn. With strict priority a generation
+    # backlog (the scheduler keeps up to MANYFUTURES_SCHEDULER_MAX_WAITING_JOBS waiting)
+    # left delivery jobs waiting until they expired (their time-to-live is the outbox
+    # lease), and mail went out only once every due generation had started.
+    return worker.work(
+        burst=burst,
+        logging_level=settings.log_level.upper(),
+        dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+    )
 
 
 def run_workers(settings: Settings, processes: int, queues: Sequence[str] = ()) -> None:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,23 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_generation_backlog_does_not_hold_back_mail(pipeline: Pipeline) -> None:
+    """Delivery jobs are taken in turn with generation jobs, not after all of them: a
+    burst of due episodes keeps the generation queue full for minutes, and a delivery
+    job that waits longer than the outbox lease expires unrun."""
+    connection = pipeline.redis()
+    generation, outbox = (Queue(name, connection=connection) for name in ("generation", "outbox"))
+    backlog = [generation.enqueue(os.getpid) for _ in range(6)]
+    mail = outbox.enqueue(os.getpid)
+    worker = pipeline.start("worker", "--burst")
+    assert worker.wait(60) == 0, pipeline.logs_text()
+
+    def started(job: Job) -> datetime:
+        job.refresh()
+        assert job.get_status() is JobStatus.FINISHED and job.started_at is not None
+        return job.started_at
+
+    order = sorted([*backlog, mail], key=started)
+    assert order.index(mail) <= 1, [job.origin for job in order]
