@@ -8,9 +8,11 @@ Everything runs on 127.0.0.1, against servers of its own: a throwaway PostgreSQL
 database made by bench/_scratch.py (migrated, app role, row-level security on), and
 a throwaway ``redis-server`` on a free port (no persistence: a restart empties it,
 as losing a Redis host would). On them, production's processes: the real
-``manyfutures scheduler``, ``--workers`` (3) ``manyfutures worker`` processes and
-the API under ``manyfutures serve`` (gunicorn), with ``MANYFUTURES_GENERATOR=n8n``,
-a callback secret and ``MANYFUTURES_EMAIL=smtp``.
+``manyfutures scheduler``, ``manyfutures worker --processes`` ``--workers`` (3): three
+worker processes forked from one supervisor, which forks a replacement when one dies,
+and the API under ``manyfutures serve`` (granian), with ``MANYFUTURES_GENERATOR=n8n``,
+a callback secret, ``MANYFUTURES_EMAIL=smtp`` and one ``PROMETHEUS_MULTIPROC_DIR`` for
+every process.
 
 Shortened through their documented settings (README, Configuration), so the run fits:
 
@@ -48,10 +50,12 @@ every worker listens, one transaction makes all the slots due now: each project'
 queue item and draft episode, as bench/pipeline.py does, but not the projects' own
 next slot (see ``release``).
 
-Chaos, from the release on: every 2 to 5 s a worker is SIGKILLed and a new one started:
-one RQ shows busy with a job if there is one (``kills_mid_job`` counts those), else
-any working one, but never the last worker that listens (under load a restarted worker
-imports for tens of seconds; killing every worker would test nothing). Redis is
+Chaos, from the release on: every 2 to 5 s a worker process is SIGKILLed, and its
+supervisor forks a new one: one RQ shows busy with a job if there is one
+(``kills_mid_job`` counts those), else any working one, but never the last worker that
+listens (killing every worker would test nothing). Separate ``manyfutures worker``
+processes, as before, imported for 40 to 60 s each on the loaded machine before taking
+a job: with a kill every few seconds only one worker was ever working. Redis is
 restarted once (at 20 s), PostgreSQL once (``pg_ctl stop -m immediate`` then start: a
 crash and recovery, at 45 s), the API once (its gunicorn master and workers SIGKILLed
 and ``manyfutures serve`` started again, at 70 s). Kills go on while any item is not in
@@ -67,16 +71,27 @@ counts, from the database and the SMTP server's records:
 - ``limit_overshoot_gbp``: over every organization and UTC day, what its recorded
   usage exceeds its daily limit by;
 - ``worker_kills``, ``kills_mid_job``, ``redis_restarts``, ``postgres_restarts``,
-  ``api_restarts``, ``seconds`` (the whole bench, setup and seeding included).
+  ``api_restarts``;
+- ``metrics_files_start`` (files in ``PROMETHEUS_MULTIPROC_DIR`` at the release, every
+  process started), ``metrics_files_max`` (the most seen, sampled every half second)
+  and ``metrics_files_end``: the directory must stay flat through the kills and
+  restarts, at most ``metrics_files_bound`` (five files, four kinds and a slot lock, per
+  process recording at once: the workers, the scheduler and the API's web workers),
+  where files named by pid would add four per kill (ADR 0021's amendment);
+- ``seconds`` (the whole bench, setup and seeding included).
 
 The bench stops itself at ``--budget-seconds`` (560, so that stopping the processes
 fits in 600) whatever the state, and counts what it finds then: on a machine too busy
 to finish, ``lost`` counts items still unfinished, not only items the pipeline dropped
 (the line of details before the last one tells them apart by status). That line also
-holds the stand-in's and the SMTP server's counts and the processes that exited on
-their own; the last line is one JSON object with exactly the keys above. The exit
+holds the stand-in's and the SMTP server's counts, the processes that exited on their
+own, and the CPU seconds each component spent (processes killed or restarted are
+counted up to their end) and per item: where the time goes; the last line is one
+JSON object with exactly the keys above. Every 30 s a line gives the items not yet
+terminal, the kills so far and the load average. The exit
 status is 1 unless ``lost``, ``published_twice``, ``usage_rows_duplicated``,
-``emails_missing`` and ``limit_overshoot_gbp`` are all 0.
+``emails_missing`` and ``limit_overshoot_gbp`` are all 0 and the metrics directory
+stayed within its bound.
 """
 
 from __future__ import annotations
