@@ -29,7 +29,7 @@ def test_the_worker_shows_in_rq_info_and_a_hung_job_is_stopped_by_its_timeout(
 ) -> None:
     worker_process = pipeline.start("worker")
     connection = pipeline.redis()
-    eventually(lambda: len(Worker.all(connection=connection)) == 1, 20, pipeline.logs_text)
+    eventually(lambda: len(Worker.all(connection=connection)) == 1, 90, pipeline.logs_text)
     (worker,) = Worker.all(connection=connection)
     assert worker.queue_names() == ["generation", "assistant", "outbox", "simulation"]
     info = subprocess.run(
@@ -68,7 +68,7 @@ def test_a_due_episode_is_published_through_the_scheduler_and_a_worker(
         (item,) = reading.queue.list_for_project(project.id)
     pipeline.start("worker")
     connection = pipeline.redis()
-    eventually(lambda: len(Worker.all(connection=connection)) == 1, 20, pipeline.logs_text)
+    eventually(lambda: len(Worker.all(connection=connection)) == 1, 90, pipeline.logs_text)
     pipeline.start("scheduler")
 
     def published() -> bool:
@@ -101,7 +101,7 @@ def test_forked_workers_are_replaced_when_killed_and_stop_on_sigterm(
     def worker_pids() -> set[int]:
         return {w.pid for w in Worker.all(connection=connection) if _alive(w.pid)}
 
-    eventually(lambda: len(worker_pids()) == 2, 30, pipeline.logs_text)
+    eventually(lambda: len(worker_pids()) == 2, 90, pipeline.logs_text)
     first = worker_pids()
     assert supervisor.pid not in first
     victim = min(first)
@@ -141,7 +141,7 @@ def test_a_generation_backlog_does_not_hold_back_mail(pipeline: Pipeline) -> Non
     backlog = [generation.enqueue(os.getpid) for _ in range(6)]
     mail = outbox.enqueue(os.getpid)
     worker = pipeline.start("worker", "--burst")
-    assert worker.wait(60) == 0, pipeline.logs_text()
+    assert worker.wait(120) == 0, pipeline.logs_text()
 
     def started(job: Job) -> datetime:
         job.refresh()
