@@ -8,9 +8,11 @@ Everything runs on 127.0.0.1, against servers of its own: a throwaway PostgreSQL
 database made by bench/_scratch.py (migrated, app role, row-level security on), and
 a throwaway ``redis-server`` on a free port (no persistence: a restart empties it,
 as losing a Redis host would). On them, production's processes: the real
-``manyfutures scheduler``, ``--workers`` (3) ``manyfutures worker`` processes and
-the API under ``manyfutures serve`` (gunicorn), with ``MANYFUTURES_GENERATOR=n8n``,
-a callback secret and ``MANYFUTURES_EMAIL=smtp``.
+``manyfutures scheduler``, ``manyfutures worker --processes`` ``--workers`` (3): three
+worker processes forked from one supervisor, which forks a replacement when one dies,
+and the API under ``manyfutures serve`` (granian), with ``MANYFUTURES_GENERATOR=n8n``,
+a callback secret, ``MANYFUTURES_EMAIL=smtp`` and one ``PROMETHEUS_MULTIPROC_DIR`` for
+every process.
 
 Shortened through their documented settings (README, Configuration), so the run fits:
 
@@ -48,10 +50,12 @@ every worker listens, one transaction makes all the slots due now: each project'
 queue item and draft episode, as bench/pipeline.py does, but not the projects' own
 next slot (see ``release``).
 
-Chaos, from the release on: every 2 to 5 s a worker is SIGKILLed and a new one started:
-one RQ shows busy with a job if there is one (``kills_mid_job`` counts those), else
-any working one, but never the last worker that listens (under load a restarted worker
-imports for tens of seconds; killing every worker would test nothing). Redis is
+Chaos, from the release on: every 2 to 5 s a worker process is SIGKILLed, and its
+supervisor forks a new one: one RQ shows busy with a job if there is one
+(``kills_mid_job`` counts those), else any working one, but never the last worker that
+listens (killing every worker would test nothing). Separate ``manyfutures worker``
+processes, as before, imported for 40 to 60 s each on the loaded machine before taking
+a job: with a kill every few seconds only one worker was ever working. Redis is
 restarted once (at 20 s), PostgreSQL once (``pg_ctl stop -m immediate`` then start: a
 crash and recovery, at 45 s), the API once (its gunicorn master and workers SIGKILLed
 and ``manyfutures serve`` started again, at 70 s). Kills go on while any item is not in
@@ -67,16 +71,27 @@ counts, from the database and the SMTP server's records:
 - ``limit_overshoot_gbp``: over every organization and UTC day, what its recorded
   usage exceeds its daily limit by;
 - ``worker_kills``, ``kills_mid_job``, ``redis_restarts``, ``postgres_restarts``,
-  ``api_restarts``, ``seconds`` (the whole bench, setup and seeding included).
+  ``api_restarts``;
+- ``metrics_files_start`` (files in ``PROMETHEUS_MULTIPROC_DIR`` at the release, every
+  process started), ``metrics_files_max`` (the most seen, sampled every half second)
+  and ``metrics_files_end``: the directory must stay flat through the kills and
+  restarts, at most ``metrics_files_bound`` (five files, four kinds and a slot lock, per
+  process recording at once: the workers, the scheduler and the API's web workers),
+  where files named by pid would add four per kill (ADR 0021's amendment);
+- ``seconds`` (the whole bench, setup and seeding included).
 
 The bench stops itself at ``--budget-seconds`` (560, so that stopping the processes
 fits in 600) whatever the state, and counts what it finds then: on a machine too busy
 to finish, ``lost`` counts items still unfinished, not only items the pipeline dropped
 (the line of details before the last one tells them apart by status). That line also
-holds the stand-in's and the SMTP server's counts and the processes that exited on
-their own; the last line is one JSON object with exactly the keys above. The exit
+holds the stand-in's and the SMTP server's counts, the processes that exited on their
+own, and the CPU seconds each component spent (processes killed or restarted are
+counted up to their end) and per item: where the time goes; the last line is one
+JSON object with exactly the keys above. Every 30 s a line gives the items not yet
+terminal, the kills so far and the load average. The exit
 status is 1 unless ``lost``, ``published_twice``, ``usage_rows_duplicated``,
-``emails_missing`` and ``limit_overshoot_gbp`` are all 0.
+``emails_missing`` and ``limit_overshoot_gbp`` are all 0 and the metrics directory
+stayed within its bound.
 """
 
 from __future__ import annotations
@@ -110,7 +125,16 @@ from typing import Any
 import redis
 from _scratch import scratch_database
 from aiosmtpd.controller import Controller
-from pipeline import RELEASE, RELEASE_ITEMS, Processes, environment, free_port, wait_listening
+from pipeline import (
+    RELEASE,
+    RELEASE_ITEMS,
+    Processes,
+    _tree,
+    cpu_seconds,
+    environment,
+    free_port,
+    wait_listening,
+)
 from sqlalchemy import Engine, text
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
@@ -145,7 +169,7 @@ SHORTENED = {
 }
 TERMINAL = ("completed", "failed", "blocked", "cancelled")
 EPISODES_DUE = RELEASE[1]
-WORKER_STARTED = re.compile(r"Worker (\w+): started with PID")
+WORKER_STARTED = re.compile(r"Worker (\w+): started with PID (\d+)")
 
 
 @dataclass
@@ -225,6 +249,14 @@ class PostgresServer:
 
     def stop(self) -> None:
         self._stop()
+
+    def pids(self) -> list[int]:
+        """The postmaster and its backends."""
+        try:
+            postmaster = int((self._workdir / "pgdata" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        return _tree(postmaster)
 
 
 class RedisServer:
@@ -358,16 +390,33 @@ class Chaos:
     postgres_restarts: int = 0
     api_restarts: int = 0
     exits: Counter[str] = field(default_factory=Counter)
+    cpu: Counter[str] = field(default_factory=Counter)  # CPU seconds of processes gone
+    _worker_log_pid: int = 0
+    _worker_log_read: int = 0
+    metrics_files_max: int = 0
+    _worker_names: dict[int, str] = field(default_factory=dict)
 
-    def rq_name(self, process: subprocess.Popen[bytes]) -> str | None:
-        """The worker's RQ name once it listens on its queues (from its log: after a
-        Redis restart RQ's own registry of workers is gone), None while it starts."""
-        try:
-            log = self.processes.log_of[process.pid].read_text(errors="replace")
-        except OSError:
-            return None
-        found = WORKER_STARTED.search(log)
-        return found.group(1) if found and "Listening on" in log else None
+    def worker_names(self) -> dict[int, str]:
+        """The RQ name of every worker process that has listened on its queues, by pid
+        (from the log: after a Redis restart RQ's own registry of workers is gone). The
+        log is read on from where the last call stopped: it grows by megabytes."""
+        (supervisor,) = self.processes.running["worker"]
+        if supervisor.pid != self._worker_log_pid:  # a supervisor started again: its own log
+            self._worker_log_pid, self._worker_log_read = supervisor.pid, 0
+        with self.processes.log_of[supervisor.pid].open("rb") as log:
+            log.seek(self._worker_log_read)
+            chunk = log.read()
+        complete = chunk.rfind(b"\n") + 1
+        self._worker_log_read += complete
+        for found in WORKER_STARTED.finditer(chunk[:complete].decode(errors="replace")):
+            self._worker_names[int(found.group(2))] = found.group(1)
+        return self._worker_names
+
+    def ready_workers(self) -> dict[int, str]:
+        """Forked workers alive and listening: their pids and RQ names."""
+        (supervisor,) = self.processes.running["worker"]
+        names = self.worker_names()
+        return {pid: names[pid] for pid in _children(supervisor.pid) if pid in names}
 
     def is_busy(self, connection: redis.Redis, name: str) -> bool:
         try:
@@ -377,33 +426,38 @@ class Chaos:
 
     def kill_a_worker(self) -> None:
         """A worker in the middle of a job if there is one, else any that is working; none
-        that is still starting (under load a start takes seconds: killing those would
-        only keep every worker from ever taking a job)."""
-        connection = redis.Redis.from_url(self.env["MANYFUTURES_REDIS_URL"], socket_timeout=1)
-        workers = self.processes.running["worker"]
-        ready = [(w, name) for w in workers if w.poll() is None and (name := self.rq_name(w))]
-        busy = [w for w, name in ready if self.is_busy(connection, name)]
-        connection.close()
+        that is still starting, and never the last one listening (with none, nothing is
+        tested). ``manyfutures worker --processes`` forks its replacement at once."""
+        ready = self.ready_workers()
         if len(ready) < 2:
-            return  # the last working worker is spared: with none, nothing is tested
-        victim = self.rng.choice(busy or [w for w, _ in ready])
-        if busy:
-            self.kills_mid_job += 1
-        victim.kill()
-        victim.wait(10)
-        workers.remove(victim)
+            return
+        connection = redis.Redis.from_url(self.env["MANYFUTURES_REDIS_URL"], socket_timeout=1)
+        busy = [pid for pid, name in ready.items() if self.is_busy(connection, name)]
+        connection.close()
+        victim = self.rng.choice(busy or sorted(ready))
+        self.cpu["worker"] += sum(cpu_seconds([victim]).values())
+        with suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+        self.kills_mid_job += bool(busy)
         self.worker_kills += 1
-        self.processes.start("worker", [MANYFUTURES, "worker"], self.env)
+
+    def count_metrics_files(self) -> int:
+        """Files in PROMETHEUS_MULTIPROC_DIR now; the most seen is kept."""
+        count = len(os.listdir(self.env["PROMETHEUS_MULTIPROC_DIR"]))
+        self.metrics_files_max = max(self.metrics_files_max, count)
+        return count
 
     def restart_redis(self) -> None:
         self.redis_server.restart()
         self.redis_restarts += 1
 
     def restart_postgres(self) -> None:
+        self.cpu["postgres"] += sum(cpu_seconds(self.postgres.pids()).values())
         self.postgres.restart()
         self.postgres_restarts += 1
 
     def restart_api(self) -> None:
+        self.cpu["api"] += sum(cpu_seconds(self.processes.pids("api")).values())
         for pid in reversed(self.processes.pids("api")):
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -436,14 +490,18 @@ def release(owner: Engine, org_ids: list[str]) -> list[str]:
         return list(connection.execute(RELEASE_ITEMS, {"due": due, "orgs": org_ids}).scalars())
 
 
-def wait_workers_ready(chaos: Chaos, deadline: float) -> None:
+def wait_workers_ready(chaos: Chaos, workers: int, deadline: float) -> None:
     """Every worker listening before the release: a claimed job's start lease must not run
     out while the first workers are still importing (seconds on a busy machine)."""
     while time.monotonic() < deadline:
         chaos.processes.check_alive()
-        if all(chaos.rq_name(w) for w in chaos.processes.running["worker"]):
+        if len(chaos.ready_workers()) >= workers:
             return
         time.sleep(0.5)
+
+
+def _children(pid: int) -> list[int]:
+    return [child for child in _tree(pid) if child != pid]
 
 
 def start_api(processes: ChaosProcesses, env: dict[str, str], port: int) -> None:
@@ -476,8 +534,18 @@ def run_chaos(chaos: Chaos, owner: Engine, items: list[str], deadline: float) ->
         (70.0, chaos.restart_api),
     ]
     next_kill = released + chaos.rng.uniform(2, 5)
+    next_report = released + 30
     while time.monotonic() < deadline:
         now = time.monotonic()
+        chaos.count_metrics_files()
+        if now >= next_report:
+            left = scalar(owner, NOT_TERMINAL, items=items)
+            print(
+                f"{now - released:.0f} s: {left} items not terminal, "
+                f"{chaos.worker_kills} kills, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+            next_report = now + 30
         if restarts and now - released >= restarts[0][0]:
             _, restart = restarts.pop(0)
             restart()
@@ -494,6 +562,7 @@ def run_chaos(chaos: Chaos, owner: Engine, items: list[str], deadline: float) ->
 def wait_outbox(chaos: Chaos, owner: Engine, deadline: float) -> None:
     while time.monotonic() < deadline:
         chaos.revive()
+        chaos.count_metrics_files()
         if scalar(owner, OUTBOX_PENDING) == 0:
             return
         time.sleep(0.5)
@@ -572,6 +641,8 @@ def main() -> int:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chaos-")))
         logs = args.logs or workdir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
+        metrics_dir = workdir / "metrics"
+        metrics_dir.mkdir()
         postgres = PostgresServer(workdir)
         stack.callback(postgres.stop)
         redis_server = RedisServer(logs)
@@ -593,6 +664,7 @@ def main() -> int:
             "MANYFUTURES_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "MANYFUTURES_SMTP_FROM": SENDER,
             "MANYFUTURES_APP_URL": "http://127.0.0.1:9/app",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         }
         settings = Settings.from_env(env | {"MANYFUTURES_DB_POOL_SIZE": "8"})
         owner = create_owner_engine(scratch.owner_url)
@@ -609,8 +681,7 @@ def main() -> int:
             argv += ["--secret", env["N8N_CALLBACK_SECRET"], "--seed", str(seed_value + n)]
             processes.start("standin", argv, env)
         processes.start("api", [MANYFUTURES, "serve", "--port", str(api_port)], env)
-        for _ in range(args.workers):
-            processes.start("worker", [MANYFUTURES, "worker"], env)
+        processes.start("worker", [MANYFUTURES, "worker", "--processes", str(args.workers)], env)
         processes.start("scheduler", [MANYFUTURES, "scheduler"], env)
         chaos = Chaos(processes, env, redis_server, postgres, api_port, rng)
         org_ids = seed(
@@ -621,15 +692,20 @@ def main() -> int:
 
         wait_listening(standin_port, processes)
         wait_listening(api_port, processes)
-        wait_workers_ready(chaos, deadline)
+        wait_workers_ready(chaos, args.workers, deadline)
         print(f"{args.workers} workers ready at {time.monotonic() - started:.0f} s", flush=True)
 
+        metrics_files_start = chaos.count_metrics_files()
         items = release(owner, org_ids)
         print(f"{len(items)} items due at {time.monotonic() - started:.0f} s", flush=True)
         run_chaos(chaos, owner, items, deadline)
         print(f"items settled at {time.monotonic() - started:.0f} s; the outbox next", flush=True)
         wait_outbox(chaos, owner, deadline)
         time.sleep(1)
+        metrics_files_end = chaos.count_metrics_files()
+        for component in ("scheduler", "worker", "api", "standin"):
+            chaos.cpu[component] += sum(cpu_seconds(processes.pids(component)).values())
+        chaos.cpu["postgres"] += sum(cpu_seconds(postgres.pids()).values())
         processes.stop("scheduler")
         processes.stop("worker")
         processes.stop("api")
@@ -638,6 +714,8 @@ def main() -> int:
             row = connection.execute(COUNTS, {"items": items}).one()
             outbox_ids = list(connection.execute(text("SELECT id FROM outbox_messages")).scalars())
     seconds = time.monotonic() - started
+    metrics_files_bound = 5 * (args.workers + 1 + settings.web_workers)
+    metrics_files_max = chaos.metrics_files_max
     delivered = sum(1 for message_id in outbox_ids if smtp.accepted[message_id])
     standin = Counter[str]()
     for path in standin_stats:
@@ -658,6 +736,9 @@ def main() -> int:
         "redis_restarts": chaos.redis_restarts,
         "postgres_restarts": chaos.postgres_restarts,
         "api_restarts": chaos.api_restarts,
+        "metrics_files_start": metrics_files_start,
+        "metrics_files_end": metrics_files_end,
+        "metrics_files_max": chaos.metrics_files_max,
         "seconds": round(seconds, 1),
     }
     details = {
@@ -676,11 +757,17 @@ def main() -> int:
         "smtp_accepted_again": sum(n - 1 for n in smtp.accepted.values() if n > 1),
         "standin": dict(sorted(standin.items())),
         "exited_on_their_own": dict(chaos.exits),
+        # Every recording process's files (four kinds) and its slot's lock: the most
+        # processes that ever record at once are the workers, the scheduler and the API's.
+        "metrics_files_bound": metrics_files_bound,
+        "cpu_seconds": {k: round(v, 1) for k, v in sorted(chaos.cpu.items())},
+        "cpu_ms_per_item": round(1000 * sum(chaos.cpu.values()) / max(len(items), 1), 1),
         "load_average_end": os.getloadavg(),
     }
     print(json.dumps(details), flush=True)
     print(json.dumps(summary), flush=True)
     faults = (
+        metrics_files_max > metrics_files_bound,
         summary["lost"],
         summary["published_twice"],
         summary["usage_rows_duplicated"],

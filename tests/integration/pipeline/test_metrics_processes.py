@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 from rq import Worker
 
 from manyfutures.core.episodes.episode import EpisodeStatus
@@ -24,6 +26,7 @@ pytestmark = pytest.mark.integration
 TOKEN = "metrics-scrape-token-for-tests"
 ORGS, PROJECTS_EACH = 3, 8  # 24 episodes: 48 generation and simulation jobs, plus mail
 PID_IN_NAME = re.compile(r"_(\d+)\.db$")
+SLOT_IN_NAME = re.compile(r"_(slot\d+)\.db$")
 
 
 def _free_port() -> int:
@@ -94,12 +97,14 @@ def test_one_directory_for_every_process_and_no_file_per_job(
     (tmp_path / "scrape.txt").write_text(text)
     files_late = sorted(path.name for path in directory.iterdir())
 
-    assert set(files_early) <= set(files_late)  # nothing went away; what came, the pids tell
-    pids = {int(m.group(1)) for name in files_late if (m := PID_IN_NAME.search(name))}
-    # The worker, the scheduler and gunicorn's two workers (not its master): no job's pid.
-    assert worker.pid in pids and scheduler.pid in pids and api.pid not in pids
-    assert len(pids) == 4, files_late
-    assert len(files_late) <= 4 * 4  # at most counter, histogram and two gauge files each
+    assert set(files_early) <= set(files_late)  # nothing went away; what came, the slots tell
+    slots = {m.group(1) for name in files_late if (m := SLOT_IN_NAME.search(name))}
+    # The worker, the scheduler and the server's two workers (not its master): no job's
+    # own, and no file named by a pid.
+    assert slots == {"slot0", "slot1", "slot2", "slot3"}, files_late
+    assert not [name for name in files_late if PID_IN_NAME.search(name)], files_late
+    data_files = [name for name in files_late if name.endswith(".db")]
+    assert len(data_files) <= 4 * 4  # at most counter, histogram and two gauge files each
 
     assert _sample(text, 'manyfutures_generation_attempts_total{outcome="published"}') == len(
         episodes
@@ -156,12 +161,58 @@ print(os.getpid())
 def test_a_work_horse_forked_from_a_recording_process_writes_no_file(tmp_path: Path) -> None:
     """The guarantee for a forking worker class (manyfutures worker uses SimpleWorker)."""
     environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    parent = subprocess.run(
+    subprocess.run(
         [sys.executable, "-c", FORKING_PROCESS],
         env=environment,
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.strip()
-    pids = {m.group(1) for path in tmp_path.iterdir() if (m := PID_IN_NAME.search(path.name))}
-    assert pids == {parent}
+    )
+    names = {m.group(1) for path in tmp_path.iterdir() if (m := SLOT_IN_NAME.search(path.name))}
+    assert names == {"slot0"}
+    assert not [path for path in tmp_path.iterdir() if PID_IN_NAME.search(path.name)]
+
+
+RECORDING_PROCESS = """
+import sys, time
+from manyfutures.adapters.metrics.prometheus import PrometheusTelemetry, enable_metrics
+
+enable_metrics()
+PrometheusTelemetry().reservation(granted=True)
+print("recorded", flush=True)
+if sys.argv[1] == "stay":
+    time.sleep(600)
+"""
+
+
+def test_a_restarted_process_takes_over_its_predecessors_files(tmp_path: Path) -> None:
+    """Processes killed and started again (the chaos run kills a worker every few
+    seconds) leave the directory's file count flat, and no count is lost or reset."""
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+
+    def start(mode: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", RECORDING_PROCESS, mode],
+            env=environment,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None and process.stdout.readline() == "recorded\n"
+        return process
+
+    first, second = start("stay"), start("stay")  # alive at once: two slots
+    files = sorted(path.name for path in tmp_path.iterdir())
+    for _ in range(3):
+        first.kill()
+        first.wait(10)
+        first = start("stay")
+        assert sorted(path.name for path in tmp_path.iterdir()) == files
+    start("leave").wait(10)  # a slot is free only while its holder is dead: a third opens
+    for process in (first, second):
+        process.kill()
+        process.wait(10)
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path))
+    granted = registry.get_sample_value("manyfutures_reservations_total", {"result": "granted"})
+    assert granted == 2 + 3 + 1  # the killed processes' counts stayed and were counted on

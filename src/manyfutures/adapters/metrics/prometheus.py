@@ -1,9 +1,11 @@
 """Every metric the services export, and the one switch that lets a process record them.
 
 Multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``) writes one file per metric type per
-process id, and ``/metrics`` on the API sums the directory (ADR 0021). A process that
-forked per job would add files on every job, so recording is off until a long-lived
-process calls ``enable_metrics()`` (a gunicorn worker once it has forked, the RQ worker,
+process, and ``/metrics`` on the API sums the directory (ADR 0021). Files are named by
+a slot the process holds while it lives (adapters/metrics/slots.py), not by its pid, so
+a restarted process takes over its predecessor's files instead of adding its own. A
+process that forked per job would add files on every job, so recording is off until a
+long-lived process calls ``enable_metrics()`` (a gunicorn worker once it has forked, the RQ worker,
 the scheduler, ``manyfutures run``), and stays off in any process forked from it: a
 work horse of a forking RQ worker class has another process id and records nothing.
 
@@ -23,8 +25,10 @@ from prometheus_client import (
     Gauge,
     Histogram,
     disable_created_metrics,
+    values,
 )
 
+from manyfutures.adapters.metrics.slots import claim_slot
 from manyfutures.core.shared.telemetry import AttemptOutcome
 
 # Seconds; the latency buckets of an API that mostly answers in milliseconds.
@@ -125,16 +129,24 @@ class Metrics:
 
 
 _enabled: tuple[int, Metrics] | None = None
+_slot_taken_by: int | None = None  # the process that named its files by a slot
 
 
 def enable_metrics(registry: CollectorRegistry = REGISTRY) -> Metrics:
     """Record metrics in this process (and no process forked from it); once per registry."""
-    global _enabled
+    global _enabled, _slot_taken_by
     # The ``_created`` series (multiprocess mode has none): one scrape looks the same
     # in either mode.
     disable_created_metrics()  # type: ignore[no-untyped-call]
     if _enabled is not None and _enabled[0] == os.getpid() and _enabled[1].registry is registry:
         return _enabled[1]
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory and _slot_taken_by != os.getpid():
+        # Before this process's metrics exist: every value it records goes to its slot's files.
+        values.ValueClass = values.MultiProcessValue(  # type: ignore[no-untyped-call]
+            process_identifier=claim_slot(directory)
+        )
+        _slot_taken_by = os.getpid()
     metrics = Metrics(registry)
     _enabled = (os.getpid(), metrics)
     return metrics

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, json
 from marshmallow import ValidationError as SchemaValidationError
+from sqlalchemy.exc import OperationalError as DatabaseOperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from manyfutures.core.costs.budget import DailyCostLimitReachedError
@@ -197,6 +198,21 @@ def _identity_provider_down(error: IdentityProviderUnavailableError) -> Response
     return response
 
 
+def _database_unavailable(error: DatabaseOperationalError) -> Response:
+    """The database refused or dropped the connection (restarting, failing over,
+    unreachable): nothing is wrong with the request, so 503 and come back, not a 500.
+    Whatever the request had begun is rolled back with its transaction."""
+    logger.warning("database unavailable: %s", error.orig)
+    response = problem(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "The database cannot be reached just now; retry shortly.",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _unexpected(error: Exception) -> Response:
     logger.exception("unhandled error", exc_info=error)
     return _internal_error()
@@ -223,6 +239,7 @@ def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(SchemaValidationError, _from_schema)
     app.register_error_handler(IdentityProviderUnavailableError, _identity_provider_down)
+    app.register_error_handler(DatabaseOperationalError, _database_unavailable)
     app.register_error_handler(InternalServerError, _internal_server_error)
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(Exception, _unexpected)
