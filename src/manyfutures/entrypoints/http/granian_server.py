@@ -10,9 +10,8 @@ killed after ``GRACEFUL_SECONDS``; a worker that dies is replaced. gunicorn's ow
 30 s worker timeout has no granian equivalent: a hung request holds its thread.
 
 Each worker builds the app after the fork (the loader runs in the worker), so no
-pooled connection crosses processes. Worker processes are ``multiprocessing``
-children that leave through ``os._exit``: ``atexit`` hooks do not run in them, but
-``multiprocessing.util.Finalize`` callbacks do (on a graceful stop, not a crash).
+pooled connection crosses processes. A worker needs no exit hook for its metrics:
+its files are named by the slot its successor takes over (ADR 0021).
 """
 
 from __future__ import annotations
@@ -20,14 +19,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from functools import partial
-from multiprocessing.util import Finalize
 from typing import Any
 
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import MPServer
-from prometheus_client.multiprocess import mark_process_dead
 
 from manyfutures.entrypoints.http.server import (
     GRACEFUL_SECONDS,
@@ -76,10 +73,6 @@ def serve_granian(settings: Settings, load_app: AppLoader) -> None:
 
 
 def _worker_app(load_app: AppLoader, settings: Settings) -> WsgiApp:
-    if settings.metrics_dir:
-        # gunicorn's child_exit for granian: a worker stopped or respawned takes its live
-        # gauges out of the scrape (not on a crash; counters stay either way).
-        Finalize(None, mark_process_dead, args=(os.getpid(), settings.metrics_dir), exitpriority=10)
     return without_process_environment(load_app(settings), dict(os.environ))
 
 

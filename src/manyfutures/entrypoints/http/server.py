@@ -78,18 +78,6 @@ class RootLogger(Logger):  # type: ignore[misc]
             log.propagate = True
 
 
-def forget_dead_worker(metrics_dir: str) -> Any:
-    """gunicorn's ``child_exit`` hook: a dead worker's live gauges leave the scrape
-    (prometheus-client's ``mark_process_dead``); its counters stay, as counters must."""
-
-    def child_exit(server: Any, worker: Any) -> None:
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid, metrics_dir)  # type: ignore[no-untyped-call]
-
-    return child_exit
-
-
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
@@ -121,10 +109,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 def serve(settings: Settings, load_app: AppLoader = load_service) -> None:
     if settings.web_server == "gunicorn":
-        options = gunicorn_options(settings)
-        if settings.metrics_dir:
-            options["child_exit"] = forget_dead_worker(settings.metrics_dir)
-        ApiServer(settings, options, load_app).run()
+        ApiServer(settings, gunicorn_options(settings), load_app).run()
         return
     from manyfutures.entrypoints.http.granian_server import serve_granian
 
