@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 
-import pytest
 from dependency_injector import providers
 from flask import Flask
 from openapi_spec_validator import validate
@@ -111,24 +109,3 @@ def test_the_documented_idempotency_key_is_what_the_server_accepts(api: Api) -> 
         assert response.status_code == 201, response.get_json()
     for key in ("clé", "with space", "tab\tkey", "k" * 256):
         assert not re.search(pattern, key), key
-
-
-def test_each_hook_and_view_is_checked_for_a_coroutine_once(
-    app: Flask, api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Flask's per-request ``ensure_sync`` check is made once per function."""
-    import flask.app
-
-    checked: list[object] = []
-
-    def counting(func: object) -> bool:
-        checked.append(func)
-        return inspect.iscoroutinefunction(func)
-
-    monkeypatch.setattr(flask.app, "iscoroutinefunction", counting)
-    assert api.get("/v1/projects").status_code == 200
-    first = len(checked)
-    for _ in range(3):
-        assert api.get("/v1/projects").status_code == 200
-    assert first > 0
-    assert len(checked) == first

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import weakref
-from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Flask, g, request
 
@@ -87,33 +84,8 @@ WIRED_MODULES = tuple(
 )
 
 
-class ApiFlask(Flask):
-    """Flask, asking once per function whether it is a coroutine function.
-
-    Flask passes every hook and the view through ``ensure_sync`` on every request, an
-    ``inspect`` check each (eleven on a /v1 request); a function's answer never
-    changes, so the plain ones are remembered. Weakly: a function made for one request
-    (``after_this_request``) leaves with it.
-    """
-
-    def __init__(self, import_name: str) -> None:
-        super().__init__(import_name)
-        self._plain: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        try:
-            if func in self._plain:
-                return func
-        except TypeError:  # not weakly referenceable: ask every time
-            return super().ensure_sync(func)
-        synced = super().ensure_sync(func)
-        if synced is func:
-            self._plain.add(func)
-        return synced
-
-
 def create_app(container: Container) -> Flask:
-    app = ApiFlask("manyfutures")
+    app = Flask("manyfutures")
     app.request_class = ApiRequest
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = container.config.max_body_bytes()
