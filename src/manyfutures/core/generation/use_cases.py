@@ -208,6 +208,23 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 uow.queue.update(item)
                 uow.commit()
                 return None
+            # Everything the payload needs is read before today's budget is locked: the
+            # budget is the organization's one hot row (every start and every result
+            # takes it), so it is held only for the writes and the commit that follow.
+            notes = uow.planning_notes.list_for_update(project.id, PlanningNoteStatus.PENDING)
+            memories = _memories_for_writer(uow, project, now)
+            recent_episodes = tuple(
+                RecentEpisode(e.title or "", e.summary or "")
+                for e in uow.episodes.recent_with_status(
+                    project.id, EpisodeStatus.PUBLISHED, RECENT_EPISODES_IN_PAYLOAD
+                )
+            )
+            recent_feedback = tuple(
+                FeedbackForWriter(f.episode_id, f.rating, f.comment, f.updated_at)
+                for f in uow.episode_feedback.recent_for_project(
+                    project.id, RECENT_FEEDBACK_IN_PAYLOAD
+                )
+            )
             run_id = self._ids.new_id("run")
             record = Recorder(uow, self._ids, None, now)
             # A stale open run lost the item: it is failed (its reservation released)
@@ -230,7 +247,6 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 self._telemetry.attempt_ended(AttemptOutcome.REFUSED_BY_LIMIT)
                 return None
             episode.start_generation(now)
-            notes = uow.planning_notes.list_for_update(project.id, PlanningNoteStatus.PENDING)
             for note in notes:
                 note.send(episode.id)
                 uow.planning_notes.update(note)
@@ -259,21 +275,11 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
                 brief=project.onboarding_brief,
                 cadence=project.cadence,
                 planning_notes=tuple(NoteForWriter(n.id, n.note) for n in notes),
-                memories=_memories_for_writer(uow, project, now),
-                recent_episodes=tuple(
-                    RecentEpisode(e.title or "", e.summary or "")
-                    for e in uow.episodes.recent_with_status(
-                        project.id, EpisodeStatus.PUBLISHED, RECENT_EPISODES_IN_PAYLOAD
-                    )
-                ),
+                memories=memories,
+                recent_episodes=recent_episodes,
                 max_cost_gbp=self._max_cost_gbp,
                 callback_token=token,
-                recent_feedback=tuple(
-                    FeedbackForWriter(f.episode_id, f.rating, f.comment, f.updated_at)
-                    for f in uow.episode_feedback.recent_for_project(
-                        project.id, RECENT_FEEDBACK_IN_PAYLOAD
-                    )
-                ),
+                recent_feedback=recent_feedback,
             )
             uow.commit()
         self._telemetry.reservation(granted=True)
@@ -505,9 +511,10 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
     A result that can no longer apply says why: its run was superseded by a newer
     attempt, the episode is already published or failed, or the run already finished
     (a duplicate). It still records the usage it reports, once per run, against that
-    run: money the generator really spent is never dropped. The run's usage is
-    recorded first, so of two copies of one result racing each other the second
-    finds it recorded and applies nothing.
+    run: money the generator really spent is never dropped. The run is held first, so
+    of two copies of one result racing each other the second waits, then finds the run
+    finished and applies nothing; the ledger also takes each run's usage only once
+    (``token_usage.add_for_run``).
     """
 
     def __init__(
@@ -539,14 +546,20 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 ):
                     uow.commit()
                 return outcome
-            if result.usage is not None and not self._record_usage(
-                uow, run, episode, result.usage, now
-            ):
-                return ResultOutcome.DUPLICATE  # another copy of this result won
             project = uow.projects.get(episode.project_id)
             if isinstance(result, GenerationSucceeded):
                 outcome = self._publish(uow, run, episode, item, project, result, now)
+                # The ledger and today's budget last: they are the organization's hot rows
+                # (every start and every result takes them), so they are held only for
+                # the settlement and the commit, not for the publishing before it.
+                if not self._record_usage(uow, run, episode, result.usage, now):
+                    return ResultOutcome.DUPLICATE  # another copy of this result won
             else:
+                # A failure settles its usage before its reservation is released.
+                if result.usage is not None and not self._record_usage(
+                    uow, run, episode, result.usage, now
+                ):
+                    return ResultOutcome.DUPLICATE
                 failed = FailedAttempt(item, episode, project, run, result.error, result.retryable)
                 outcome = fail_attempt(uow, self._ids, now, self._policy, self._templates, failed)
             uow.commit()
