@@ -33,6 +33,7 @@ from manyfutures.adapters.postgres.scheduler_gateway import PostgresSchedulerGat
 from manyfutures.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from manyfutures.adapters.postgres.wiring import service_engine
 from manyfutures.adapters.redis.client import redis_client
+from manyfutures.adapters.remembered_run_locator import RememberedRunLocator
 from manyfutures.adapters.tokens import RandomCallbackTokens
 from manyfutures.core.identity.plans import Plan
 from manyfutures.core.scheduling.leases import Leases
@@ -86,11 +87,14 @@ class AdaptersContainer(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryOutboxGateway, memory_store),
         postgres=providers.Singleton(PostgresOutboxGateway, postgres_engine),
     )
-    # The callback path's one cross-tenant read (a callback names a run, not a tenant).
+    # The callback path's one cross-tenant read (a callback names a run, not a tenant);
+    # found runs are remembered per process (adapters/remembered_run_locator.py).
     run_locator = providers.Selector(
         config.storage,
         memory=providers.Singleton(InMemoryRunLocator, memory_store),
-        postgres=providers.Singleton(PostgresRunLocator, postgres_engine),
+        postgres=providers.Singleton(
+            RememberedRunLocator, providers.Singleton(PostgresRunLocator, postgres_engine)
+        ),
     )
     # The scheduler's metrics beat: counts across organizations (adapters/metrics/gauges.py).
     gauge_reader = providers.Selector(
