@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, select, true, type_coerce
+from sqlalchemy.types import NullType
 
 from manyfutures.adapters.postgres.base import table_of
 from manyfutures.adapters.postgres.episodes import EpisodeRow
@@ -24,6 +25,13 @@ from manyfutures.core.listings.model import EpisodeItem, ProjectItem
 _projects = table_of(ProjectRow)
 _episodes = table_of(EpisodeRow)
 
+
+def _as_read(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An array column as the driver reads it: psycopg already gives a list, which
+    SQLAlchemy's ARRAY type would copy item by item for every row."""
+    return type_coerce(column, NullType())
+
+
 # Column order is the mappers' unpacking order below.
 _PROJECT_COLUMNS = (
     _projects.c.id,
@@ -31,7 +39,7 @@ _PROJECT_COLUMNS = (
     _projects.c.onboarding_brief,
     _projects.c.status,
     _projects.c.cadence_mode,
-    _projects.c.cadence_days,
+    _as_read(_projects.c.cadence_days),
     _projects.c.cadence_delivery_time,
     _projects.c.cadence_timezone,
     _projects.c.next_scheduled_at,
@@ -59,7 +67,7 @@ _EPISODE_COLUMNS = (
     _episodes.c.reading_minutes,
     _episodes.c.sources,
     _episodes.c.generation_attempts,
-    _episodes.c.generation_errors,
+    _as_read(_episodes.c.generation_errors),
     _episodes.c.progress_stage,
     _episodes.c.progress_percent,
     _episodes.c.created_at,
