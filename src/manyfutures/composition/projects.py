@@ -6,6 +6,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from manyfutures.composition.use_case import use_case
+from manyfutures.core.listings.use_cases import ListEpisodePage, ListProjectPage
 from manyfutures.core.projects.advance import ScheduleDueProjects
 from manyfutures.core.projects.organization_deletion import DeleteOrganization
 from manyfutures.core.projects.plan_limit import CountActiveProjects
@@ -31,6 +32,9 @@ class ProjectsContainer(containers.DeclarativeContainer):
     delete_project = use_case(DeleteProject, adapters)
     list_projects = use_case(ListProjects, adapters)
     get_project = use_case(GetProject, adapters)
+    # The API's two list pages, read as read models (core/listings, ADR 0026).
+    project_page = use_case(ListProjectPage, adapters)
+    episode_page = use_case(ListEpisodePage, adapters)
     schedule_due_projects = use_case(ScheduleDueProjects, adapters, adapters.scheduler_gateway)
     # Identity's ``organization.deleted`` routes here: the tombstone and the projects stopped.
     delete_organization = use_case(DeleteOrganization, adapters)

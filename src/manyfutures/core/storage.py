@@ -16,6 +16,7 @@ from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.ports import RunStore
 from manyfutures.core.identity.ports import IdentityStore
+from manyfutures.core.listings.ports import ListingStore
 from manyfutures.core.notifications.ports import NotificationsStore
 from manyfutures.core.operations.ports import OperationsStore
 from manyfutures.core.outbox.ports import OutboxStore
@@ -38,6 +39,7 @@ class StorageUnitOfWork(
     OutboxStore,
     ConversationStore,
     OperationsStore,
+    ListingStore,
     Protocol,
 ):
     """All of them."""

@@ -17,6 +17,7 @@ from manyfutures.adapters.memory import (
     feedback,
     generation,
     identity,
+    listings,
     notifications,
     operations,
     outbox,
@@ -61,7 +62,10 @@ REPOSITORIES: dict[str, type[MemoryRepository]] = {
     "chat_messages": conversations.ChatMessageRepository,
 }
 # Read-only views over several tables: no table of their own, nothing to commit.
-VIEWS: dict[str, type[MemoryView]] = {"operations": operations.OperationsRepository}
+VIEWS: dict[str, type[MemoryView]] = {
+    "operations": operations.OperationsRepository,
+    "listings": listings.ListingRepository,
+}
 # Tables a repository keeps beside its own, committed with the rest.
 SECONDARY_TABLES = (costs.TOKEN_USAGE_RUNS,)
 TABLES = (*(repository.table for repository in REPOSITORIES.values()), *SECONDARY_TABLES)

@@ -29,6 +29,7 @@ from manyfutures.adapters.postgres import (
     feedback,
     generation,
     identity,
+    listings,
     notifications,
     operations_view,
     outbox,
@@ -53,7 +54,7 @@ CAPABILITIES: tuple[ModuleType, ...] = (
     outbox,
 )
 
-VIEW_MODULES: tuple[ModuleType, ...] = (operations_view,)
+VIEW_MODULES: tuple[ModuleType, ...] = (operations_view, listings)
 """Modules with read-only repositories over other modules' tables, and no rows of their own."""
 
 REPOSITORIES: Mapping[str, type[Repository]] = {
@@ -80,6 +81,7 @@ REPOSITORIES: Mapping[str, type[Repository]] = {
     "conversations": conversations.ConversationRepository,
     "chat_messages": conversations.ChatMessageRepository,
     "operations": operations_view.OperationsRepository,
+    "listings": listings.ListingRepository,
 }
 
 METADATA = Base.metadata

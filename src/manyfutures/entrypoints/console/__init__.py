@@ -43,7 +43,11 @@ from manyfutures.entrypoints.console import (
 from manyfutures.entrypoints.console.guard import ConsoleUser, is_csrf_exempt, is_public
 from manyfutures.entrypoints.console.navigation import register_template_helpers
 from manyfutures.entrypoints.console.redirects import to_sign_in
-from manyfutures.entrypoints.console.session import end_session, stored_session
+from manyfutures.entrypoints.console.session import (
+    ConsoleSessionInterface,
+    end_session,
+    stored_session,
+)
 from manyfutures.log_context import bind
 from manyfutures.settings import PREFIX, SettingsError
 
@@ -77,6 +81,7 @@ def register_console(app: Flask, container: Container) -> None:
             "(e.g. `openssl rand -hex 32`): it signs the console's session cookie"
         )
     app.secret_key = secret
+    app.session_interface = ConsoleSessionInterface()
     app.config.update(
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,

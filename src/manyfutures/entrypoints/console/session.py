@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from flask import session
+from flask import Flask, Request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 USER_KEY = "console_user"
 ORGANIZATION_KEY = "console_org"
@@ -56,3 +59,35 @@ def stored_session() -> StoredSession | None:
 
 def end_session() -> None:
     session.clear()
+
+
+API_PATH = "/v1"
+
+
+class ConsoleSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, with two savings for the API, which authenticates
+    by bearer token and never reads the console's cookie.
+
+    - No session is opened for a request under ``/v1`` (Flask then gives it a null
+      session, which it never saves: no cookie and no ``Vary: Cookie``, as before, since
+      nothing on those routes read the session).
+    - The signing serializer is built once per set of keys, not on every request (Flask
+      builds one per request, and itsdangerous checks its payload serializer with a
+      ``dumps({})`` each time); it keeps no state between calls.
+    """
+
+    def __init__(self) -> None:
+        self._serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self._serializer
+        if cached is None or cached[0] != keys:
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        path = request.path
+        if path == API_PATH or path.startswith(API_PATH + "/"):
+            return None
+        return super().open_session(app, request)

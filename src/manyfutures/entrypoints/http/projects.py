@@ -8,19 +8,18 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response
 
 from manyfutures.container import Container
-from manyfutures.core.generation.use_cases import (
-    ListEpisodes,
-    ListEpisodesQuery,
-    RequestEpisodeCommand,
-    RequestEpisodeNow,
+from manyfutures.core.generation.use_cases import RequestEpisodeCommand, RequestEpisodeNow
+from manyfutures.core.listings.use_cases import (
+    EpisodePageQuery,
+    ListEpisodePage,
+    ListProjectPage,
+    ProjectPageQuery,
 )
 from manyfutures.core.projects.use_cases import (
     CreateProject,
     CreateProjectCommand,
     DeleteProject,
     GetProject,
-    ListProjects,
-    ListProjectsQuery,
     PauseProject,
     ProjectCommand,
     ResumeProject,
@@ -40,7 +39,7 @@ from manyfutures.entrypoints.http.schemas import (
     ProjectPageSchema,
     ProjectSchema,
     ProjectUpdateSchema,
-    page,
+    items_page,
 )
 
 blueprint = Blueprint("projects", __name__)
@@ -60,11 +59,11 @@ def _cadence(body: dict[str, Any]) -> dict[str, Any]:
 )
 @inject
 def list_projects(
-    use_case: ListProjects = Provide[Container.projects.list_projects],
+    use_case: ListProjectPage = Provide[Container.projects.project_page],
 ) -> dict[str, Any]:
     query = query_args(PageQuerySchema)
-    projects = use_case(ListProjectsQuery(current_actor(), query["limit"], query["cursor"]))
-    return page(list(projects), ProjectSchema, query["limit"])
+    projects = use_case(ProjectPageQuery(current_actor(), query["limit"], query["cursor"]))
+    return items_page(projects, query["limit"])
 
 
 @blueprint.post("/projects")
@@ -199,10 +198,10 @@ def generate_now(
 )
 @inject
 def list_episodes(
-    project_id: str, use_case: ListEpisodes = Provide[Container.generation.list_episodes]
+    project_id: str, use_case: ListEpisodePage = Provide[Container.projects.episode_page]
 ) -> dict[str, Any]:
     query = query_args(PageQuerySchema)
     episodes = use_case(
-        ListEpisodesQuery(current_actor(), project_id, query["limit"], query["cursor"])
+        EpisodePageQuery(current_actor(), project_id, query["limit"], query["cursor"])
     )
-    return page(list(episodes), EpisodeSchema, query["limit"])
+    return items_page(episodes, query["limit"])

@@ -9,7 +9,7 @@ reaches a use case, so none can half-write anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import request
@@ -18,7 +18,7 @@ from marshmallow import ValidationError as SchemaValidationError
 
 from manyfutures.entrypoints.http.json_loader import UnstorableTextError, parse_json
 from manyfutures.entrypoints.http.problems import ProblemError
-from manyfutures.entrypoints.http.schemas import instance
+from manyfutures.entrypoints.http.schemas import PageQuerySchema, fast_page_query, instance
 
 
 def is_json_mimetype(mimetype: str) -> bool:
@@ -108,6 +108,17 @@ def _validated(
     return loaded
 
 
+# Query schemas with a loader for the usual query strings, tried before marshmallow
+# (which words every refusal): the page query is on every list page.
+_FAST_QUERIES: dict[type[Schema], Callable[[Mapping[str, str]], dict[str, Any] | None]] = {
+    PageQuerySchema: fast_page_query
+}
+
+
 def query_args(schema: type[Schema]) -> dict[str, Any]:
-    loaded: dict[str, Any] = instance(schema).load(request.args.to_dict(flat=True))
+    args = request.args
+    fast = _FAST_QUERIES.get(schema)
+    if fast is not None and (quick := fast(args)) is not None:
+        return quick
+    loaded: dict[str, Any] = instance(schema).load(args.to_dict(flat=True))
     return loaded

@@ -8,10 +8,9 @@ Request schemas reject unknown fields (``StrictSchema``); response fields are al
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -24,7 +23,7 @@ from manyfutures.core.activity.use_cases import EVENT_TYPE_PATTERN, MAX_EVENT_DA
 from manyfutures.core.costs.model import Operation
 from manyfutures.core.costs.prices import MAX_TOKENS
 from manyfutures.core.costs.usage_history import MAX_USAGE_DAYS
-from manyfutures.core.episodes.episode import BlockType, Episode, EpisodeStatus, GenerationStage
+from manyfutures.core.episodes.episode import BlockType, EpisodeStatus, GenerationStage
 from manyfutures.core.feedback.highlight import MAX_HIGHLIGHT_NOTE_LENGTH
 from manyfutures.core.feedback.model import (
     MAX_FEEDBACK_COMMENT_LENGTH,
@@ -38,7 +37,6 @@ from manyfutures.core.projects.cadence import CadenceMode
 from manyfutures.core.projects.model import (
     MAX_BRIEF_LENGTH,
     MAX_TITLE_LENGTH,
-    Project,
     ProjectStatus,
 )
 from manyfutures.core.shared.actor import Role
@@ -128,6 +126,31 @@ class PageQuerySchema(StrictSchema):
     )
 
 
+_PAGE_QUERY_KEYS = frozenset(("limit", "cursor"))
+_ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
+_ID = re.compile(ID_PATTERN)
+
+
+def fast_page_query(args: Mapping[str, str]) -> dict[str, Any] | None:
+    """What ``PageQuerySchema`` loads from a query string it accepts, for the usual ones
+    (no other key, ``limit`` in ASCII digits within range, ``cursor`` an id), without
+    marshmallow; None for anything else, which the schema then loads or refuses in its
+    own words. ``args`` answers the first value of a repeated key, as ``to_dict`` does.
+    tests/unit/http/test_page_query.py holds the two equal over arbitrary query strings.
+    """
+    if not _PAGE_QUERY_KEYS.issuperset(args.keys()):
+        return None
+    text = args.get("limit")
+    if text is None:
+        limit = 20
+    elif _ASCII_DIGITS.fullmatch(text) is None or not 1 <= (limit := int(text)) <= MAX_PAGE_SIZE:
+        return None
+    cursor = args.get("cursor")
+    if cursor is not None and _ID.fullmatch(cursor) is None:
+        return None
+    return {"limit": limit, "cursor": cursor}
+
+
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
     """A named ``{items, nextCursor}`` envelope for one item schema."""
     return type(
@@ -157,16 +180,20 @@ def instance(schema: type[Schema]) -> Schema:
 
 
 def page(items: list[Any], schema: type[Schema], limit: int) -> dict[str, Any]:
-    """A page of results with the cursor for the next one (None when this is the last).
-
-    The two hot pages (projects, episodes) are written out by hand-built functions that
-    give exactly what the schema's ``dump`` gives (a unit test holds them equal), at a
-    fifth of the cost; any other schema dumps.
-    """
+    """A page of results with the cursor for the next one (None when this is the last)."""
     next_cursor = items[-1].id if len(items) == limit else None
-    fast = _FAST_DUMPS.get(schema)
-    dumped = [fast(item) for item in items] if fast else instance(schema).dump(items, many=True)
-    return {"items": dumped, "nextCursor": next_cursor}
+    return {"items": instance(schema).dump(items, many=True), "nextCursor": next_cursor}
+
+
+def items_page(items: Sequence[Mapping[str, Any]], limit: int) -> dict[str, Any]:
+    """A page of read models that are already the items' JSON (core/listings: the
+    projects and episodes pages, ADR 0026), with the cursor for the next one.
+
+    The read models are what ``ProjectSchema``/``EpisodeSchema`` would dump of the same
+    rows, key order included (tests/unit/http/test_read_models.py); the page schemas
+    still describe them in the OpenAPI document."""
+    next_cursor = items[-1]["id"] if len(items) == limit else None
+    return {"items": items, "nextCursor": next_cursor}
 
 
 class ProblemSchema(Schema):
@@ -897,59 +924,3 @@ class GenerationCallbackResultSchema(Schema):
 ProjectPageSchema = page_schema(ProjectSchema, "ProjectPageSchema")
 EpisodePageSchema = page_schema(EpisodeSchema, "EpisodePageSchema")
 AuditLogPageSchema = page_schema(AuditLogEntrySchema, "AuditLogPageSchema")
-
-
-# --- Hand-written dumps for the hot list pages ----------------------------------------
-# Each mirrors one schema above field for field, key order included (Enum by value:
-# .value, AwareDateTime: isoformat(), Time: strftime). The domain types say which fields
-# can be None; only those are guarded. tests/unit/http/test_fast_dumps.py compares them
-# with the schema's own dump.
-
-
-def _value(member: enum.Enum | None) -> Any:
-    return None if member is None else member.value
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def dump_project(p: Project) -> dict[str, Any]:
-    """``ProjectSchema().dump(p)``, by hand."""
-    cadence = p.cadence
-    return {
-        "id": p.id,
-        "title": p.title,
-        "brief": p.onboarding_brief,
-        "status": p.status.value,
-        "cadence": {"mode": cadence.mode.value, "days": list(cadence.days)},
-        "deliveryTime": cadence.delivery_time.strftime("%H:%M"),
-        "timezone": cadence.timezone,
-        "nextScheduledAt": _iso(p.next_scheduled_at),
-        "version": p.version,
-        "createdAt": p.created_at.isoformat(),
-        "updatedAt": p.updated_at.isoformat(),
-    }
-
-
-def dump_episode(e: Episode) -> dict[str, Any]:
-    """``EpisodeSchema().dump(e)``, by hand."""
-    return {
-        "id": e.id,
-        "projectId": e.project_id,
-        "status": e.status.value,
-        "title": e.title,
-        "summary": e.summary,
-        "scheduledFor": e.scheduled_for.isoformat(),
-        "publishedAt": _iso(e.published_at),
-        "readingMinutes": e.reading_minutes,
-        "sources": [{"title": s.title, "url": s.url} for s in e.sources],
-        "generationAttempts": e.generation_attempts,
-        "generationErrors": list(e.generation_errors),
-        "stage": _value(e.progress_stage),
-        "percent": e.progress_percent,
-        "createdAt": e.created_at.isoformat(),
-    }
-
-
-_FAST_DUMPS: dict[type[Schema], Any] = {ProjectSchema: dump_project, EpisodeSchema: dump_episode}

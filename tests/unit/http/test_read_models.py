@@ -1,4 +1,5 @@
-"""The hand-written page dumps give exactly what the schemas' own ``dump`` gives."""
+"""The list pages' read models (core/listings) are exactly what the schemas' own ``dump``
+gives of the same entities, key order included: the API's pages read them instead."""
 
 from __future__ import annotations
 
@@ -8,15 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from manyfutures.core.episodes.episode import Episode, EpisodeStatus, GenerationStage, Source
+from manyfutures.core.listings.model import episode_item, project_item
 from manyfutures.core.projects.cadence import Cadence
 from manyfutures.core.projects.model import Project, ProjectStatus
-from manyfutures.entrypoints.http.schemas import (
-    EpisodeSchema,
-    ProjectSchema,
-    dump_episode,
-    dump_project,
-    page,
-)
+from manyfutures.entrypoints.http.schemas import EpisodeSchema, ProjectSchema, items_page, page
 from tests.support.builders import T0, episode, project
 
 LATER = datetime(2026, 3, 1, 17, 45, 12, 123456, tzinfo=timezone(timedelta(hours=-5)))
@@ -55,35 +51,24 @@ EPISODES = [
 
 
 @pytest.mark.parametrize("item", PROJECTS, ids=lambda p: p.id)
-def test_project_dump_matches_the_schema(item: Project) -> None:
+def test_a_project_read_model_is_the_schema_dump(item: Project) -> None:
     expected = ProjectSchema().dump(item)
-    assert dump_project(item) == expected
-    assert json.dumps(dump_project(item)) == json.dumps(expected)  # key order too
+    assert project_item(item) == expected
+    assert json.dumps(project_item(item)) == json.dumps(expected)  # key order too
 
 
 @pytest.mark.parametrize("item", EPISODES, ids=lambda e: e.id)
-def test_episode_dump_matches_the_schema(item: Episode) -> None:
+def test_an_episode_read_model_is_the_schema_dump(item: Episode) -> None:
     expected = EpisodeSchema().dump(item)
-    assert dump_episode(item) == expected
-    assert json.dumps(dump_episode(item)) == json.dumps(expected)  # key order too
+    assert episode_item(item) == expected
+    assert json.dumps(episode_item(item)) == json.dumps(expected)  # key order too
 
 
-def test_a_page_of_a_hot_schema_is_what_the_schema_would_dump() -> None:
-    assert page(PROJECTS, ProjectSchema, 3) == {
-        "items": ProjectSchema().dump(PROJECTS, many=True),
-        "nextCursor": "proj_3",
-    }
-    assert page(EPISODES, EpisodeSchema, 20) == {
-        "items": EpisodeSchema().dump(EPISODES, many=True),
-        "nextCursor": None,
-    }
-
-
-def test_a_schema_without_a_hand_written_dump_dumps_itself() -> None:
-    class TitleOnly(ProjectSchema):
-        class Meta:
-            fields = ("id", "title")
-
-    assert page(PROJECTS, TitleOnly, 3)["items"] == [
-        {"id": p.id, "title": p.title} for p in PROJECTS
-    ]
+def test_a_page_of_read_models_is_the_schema_page() -> None:
+    projects = [project_item(p) for p in PROJECTS]
+    assert items_page(projects, 3) == page(PROJECTS, ProjectSchema, 3)
+    assert items_page(projects, 3)["nextCursor"] == "proj_3"
+    episodes = [episode_item(e) for e in EPISODES]
+    assert items_page(episodes, 20) == page(EPISODES, EpisodeSchema, 20)
+    assert items_page(episodes, 20)["nextCursor"] is None
+    assert items_page([], 20) == {"items": [], "nextCursor": None}
