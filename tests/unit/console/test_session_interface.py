@@ -21,11 +21,11 @@ def console() -> ConsoleClient:
     return console
 
 
-def test_no_session_is_opened_for_an_api_request(console: ConsoleClient) -> None:
-    for path in ("/v1", "/v1/projects", "/v1/unknown"):
+def test_no_session_is_opened_for_an_api_request_or_a_webhook(console: ConsoleClient) -> None:
+    for path in ("/v1", "/v1/projects", "/v1/unknown", "/webhooks/n8n/episodes", "/webhooks/clerk"):
         with console.app.test_request_context(path):
             assert isinstance(session._get_current_object(), NullSession), path
-    for path in ("/", "/projects", "/v1x", "/sign-in"):
+    for path in ("/", "/projects", "/v1x", "/webhooksx", "/sign-in"):
         with console.app.test_request_context(path):
             current = session._get_current_object()
             assert type(current) is SecureCookieSession, path

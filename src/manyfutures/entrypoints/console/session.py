@@ -61,14 +61,17 @@ def end_session() -> None:
     session.clear()
 
 
-API_PATH = "/v1"
+# The paths that authenticate otherwise (a bearer token; a webhook's token or signature)
+# and never read the console's cookie: the API, and n8n's and Clerk's callbacks.
+NO_SESSION_PATHS = ("/v1", "/webhooks")
 
 
 class ConsoleSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, with two savings for the API, which authenticates
-    by bearer token and never reads the console's cookie.
+    """Flask's signed cookie session, with two savings for the API and the webhooks, which
+    authenticate otherwise and never read the console's cookie.
 
-    - No session is opened for a request under ``/v1`` (Flask then gives it a null
+    - No session is opened for a request under ``/v1`` or ``/webhooks`` (n8n calls back
+      four times per episode; Flask then gives such a request a null
       session, which it never saves: no cookie and no ``Vary: Cookie``, as before, since
       nothing on those routes read the session).
     - The signing serializer is built once per set of keys, not on every request (Flask
@@ -88,6 +91,7 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         path = request.path
-        if path == API_PATH or path.startswith(API_PATH + "/"):
-            return None
+        for prefix in NO_SESSION_PATHS:
+            if path == prefix or path.startswith(prefix + "/"):
+                return None
         return super().open_session(app, request)
