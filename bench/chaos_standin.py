@@ -148,6 +148,8 @@ class FaultyStandIn:
 def handler(stand_in: FaultyStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY, as n8n's server answers (bench/pipeline_standin.py says why).
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))

@@ -149,6 +149,10 @@ class StandIn:
 def handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY, as n8n's server (Node's http, noDelay by default) answers. Without
+        # it the 202's body, written after its headers, waited for the worker's delayed
+        # ACK (~40 ms on Linux) behind Nagle's algorithm: most of a start job's time.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
