@@ -9,7 +9,7 @@ Redis (the first free of 1 to 14, held with the same lock key the RQ tests take,
 a bench and a test session never share one); the real ``manyfutures scheduler``,
 ``--workers`` (2) ``manyfutures worker`` processes (RQ's ``SimpleWorker`` as
 ``LeanSimpleWorker``, ADR 0012)
-and the API under ``manyfutures serve`` (gunicorn, ``MANYFUTURES_WEB_WORKERS`` x
+and the API under ``manyfutures serve`` (granian by default, ``MANYFUTURES_WEB_WORKERS`` x
 ``MANYFUTURES_WEB_THREADS``, default 2 x 2), with ``MANYFUTURES_GENERATOR=n8n`` and a
 callback secret, so every callback is signed and checked. Production's defaults
 otherwise: a beat every second, batches of 50, a 60 s start lease, INFO logs (to
@@ -17,9 +17,9 @@ files).
 
 n8n is bench/pipeline_standin.py: ``--standin-processes`` (2) processes on one port,
 each playing every job on a thread of its own (n8n runs executions side by side),
-answering 202 and then calling the API back over HTTP with three ``progress``
-callbacks and a ``completed`` one (with ``tokenUsage``), with no thinking time in
-between.
+answering 202 (with TCP_NODELAY, as n8n's Node server does) and then calling the API
+back over HTTP with three ``progress`` callbacks and a ``completed`` one (with
+``tokenUsage``), with no thinking time in between.
 
 Seeding, through the use cases: ``--organizations`` (20) organizations, one admin each,
 each given a plan (``manyfutures orgs set-plan``'s use case) with room for every
@@ -60,7 +60,7 @@ Figures, all from the database once the pipeline is idle:
 - The stand-in is shown not to be the bottleneck: its p95 queue wait (received to a
   sender picking the job up), its p95 ``held`` time, its p95 time to answer the
   webhook (body read to 202 written) and its CPU seconds, beside every
-  other component's (from /proc: the API's gunicorn processes, the workers, the
+  other component's (from /proc: the API's server processes, the workers, the
   scheduler, the stand-in, and the PostgreSQL backends serving this database).
 
 The load average is printed at start and end (the machine is shared). The last line
@@ -162,7 +162,7 @@ class Processes:
                     )
 
     def pids(self, component: str) -> list[int]:
-        """The component's processes and their children (gunicorn's workers)."""
+        """The component's processes and their children (the server's workers)."""
         found: list[int] = []
         for process in self.running.get(component, []):
             found.extend(_tree(process.pid))
