@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from dependency_injector import providers
@@ -35,6 +33,7 @@ from manyfutures.core.scheduling.use_cases import TickReport
 from manyfutures.core.shared.actor import Actor, Role
 from manyfutures.core.shared.errors import NotFoundError, StateConflictError
 from tests.support.builders import T0
+from tests.support.recorded_calls import RecordingUnitOfWork
 from tests.unit.use_cases.conftest import DEADLINE, START_LEASE, Harness
 
 CONTENT = "# Title\n\n" + "word " * 450
@@ -208,53 +207,21 @@ class TestStart:
             assert statuses[T0] is QueueStatus.CANCELLED
 
 
-class _CountedCalls:
-    """A repository whose calls are counted by name, e.g. ``queue.get``."""
-
-    def __init__(self, inner: Any, name: str, calls: Counter[str]) -> None:
-        self._inner, self._name, self._calls = inner, name, calls
-
-    def __getattr__(self, name: str) -> Any:
-        method: Callable[..., Any] = getattr(self._inner, name)
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self._calls[f"{self._name}.{name}"] += 1
-            return method(*args, **kwargs)
-
-        return counted
-
-
-class _CountingUnitOfWork:
-    def __init__(self, inner: Any, calls: Counter[str]) -> None:
-        self._inner = inner
-        self.queue = _CountedCalls(inner.queue, "queue", calls)
-        self.runs = _CountedCalls(inner.runs, "runs", calls)
-
-    def __enter__(self) -> _CountingUnitOfWork:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 def test_a_start_job_reads_the_episodes_latest_run_and_its_item_once() -> None:
     """Every read is a round trip to PostgreSQL and this job runs once per episode: the
     run read while looking for an open run to wait for (read again under its lock when it
     is open) is the one the job supersedes, not read a third time (bench/pipeline.py).
     Waiting for an open run is test_a_completion_racing_the_retry_that_supersedes_its_run_
     stays_consistent's case."""
-    calls: Counter[str] = Counter()
-    harness = Harness(lambda real: lambda org: _CountingUnitOfWork(real(org), calls))
+    recorded: list[str] = []
+    harness = Harness(lambda real: lambda org: RecordingUnitOfWork(real(org), recorded))
     alice = harness.member("org_a", "user_alice", Role.ADMIN)
     harness.create_project(CreateProjectCommand(alice, "Energy", "Grid", deliver_first_now=True))
     harness.tick()
-    calls.clear()
+    recorded.clear()
     harness.run_dispatched()
     assert len(harness.generator.requests) == 1
+    calls = Counter(recorded)
     assert calls["runs.latest_for_episode_of_item"] == 1
     assert calls["runs.latest_for_episode"] == 0
     # The item is read once, under its lock, not first without it to find its episode.

@@ -12,13 +12,11 @@ after the first hot row, only the cost gate's own steps and staged writes remain
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from manyfutures.core.feedback.use_cases import AddPlanningNoteCommand
 from manyfutures.core.generation.use_cases import ResultOutcome
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.shared.actor import Role
+from tests.support.recorded_calls import RecordingUnitOfWork
 from tests.unit.use_cases.conftest import Harness
 from tests.unit.use_cases.test_generation_pipeline import succeeded
 
@@ -26,40 +24,6 @@ HOT = ("budget_days.lock", "token_usage.add_for_run")
 # The cost gate's own steps once a hot row is taken: the limit, the run's reservation.
 GATE_STORES = ("budget_days", "cost_reservations", "token_usage", "organizations")
 WRITES = ("add", "update", "insert")
-
-
-class _RecordedStore:
-    def __init__(self, inner: Any, name: str, calls: list[str]) -> None:
-        self._inner, self._name, self._calls = inner, name, calls
-
-    def __getattr__(self, method_name: str) -> Any:
-        method: Callable[..., Any] = getattr(self._inner, method_name)
-
-        def recorded(*args: Any, **kwargs: Any) -> Any:
-            self._calls.append(f"{self._name}.{method_name}")
-            return method(*args, **kwargs)
-
-        return recorded
-
-
-class _RecordingUnitOfWork:
-    """Every store call, in order, as ``store.method``."""
-
-    def __init__(self, inner: Any, calls: list[str]) -> None:
-        self._inner, self._calls = inner, calls
-
-    def __enter__(self) -> _RecordingUnitOfWork:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._inner, name)
-        if callable(value) or name == "organization_id":
-            return value
-        return _RecordedStore(value, name, self._calls)
 
 
 def _after_first_hot_row(calls: list[str]) -> list[str]:
@@ -76,7 +40,7 @@ def _not_gate_or_write(calls: list[str]) -> list[str]:
 
 
 def _harness(calls: list[str]) -> Harness:
-    return Harness(lambda real: lambda org: _RecordingUnitOfWork(real(org), calls))
+    return Harness(lambda real: lambda org: RecordingUnitOfWork(real(org), calls))
 
 
 def _due_project_with_a_note(harness: Harness) -> str:
