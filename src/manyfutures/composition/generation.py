@@ -27,7 +27,6 @@ from manyfutures.core.generation.use_cases import (
     ApplyGenerationResult,
     GetEpisode,
     GetEpisodeStatus,
-    ListEpisodes,
     ReportProgress,
     RequestEpisodeNow,
     RetryEpisode,
@@ -43,7 +42,6 @@ class GenerationContainer(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
     adapters = providers.DependenciesContainer()
 
-    list_episodes = use_case(ListEpisodes, adapters)
     get_episode = use_case(GetEpisode, adapters)
     get_episode_status = use_case(GetEpisodeStatus, adapters)
     # The console's pages: each reads what it shows in one unit of work (reading.py).

@@ -20,7 +20,7 @@ from manyfutures.adapters.postgres.episodes import EpisodeRow
 from manyfutures.adapters.postgres.projects import ProjectRow
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.listings import ports
-from manyfutures.core.listings.model import EpisodeItem, ProjectItem
+from manyfutures.core.listings.model import EpisodeItem, ProjectItem, iso
 
 _projects = table_of(ProjectRow)
 _episodes = table_of(EpisodeRow)
@@ -97,7 +97,7 @@ EPISODE_PAGE = _episode_page(_page)
 EPISODE_PAGE_AFTER = _episode_page(_page.where(_episodes.c.id < bindparam("after")))
 
 
-def project_item(row: Any) -> ProjectItem:
+def project_item_of_row(row: Any) -> ProjectItem:
     (
         id_,
         title,
@@ -120,14 +120,14 @@ def project_item(row: Any) -> ProjectItem:
         "cadence": {"mode": mode, "days": days},
         "deliveryTime": delivery_time.strftime("%H:%M"),
         "timezone": timezone,
-        "nextScheduledAt": None if next_scheduled_at is None else next_scheduled_at.isoformat(),
+        "nextScheduledAt": iso(next_scheduled_at),
         "version": version,
         "createdAt": created_at.isoformat(),
         "updatedAt": updated_at.isoformat(),
     }
 
 
-def episode_item(row: Any) -> EpisodeItem:
+def episode_item_of_row(row: Any) -> EpisodeItem:
     (
         id_,
         project_id,
@@ -151,7 +151,7 @@ def episode_item(row: Any) -> EpisodeItem:
         "title": title,
         "summary": summary,
         "scheduledFor": scheduled_for.isoformat(),
-        "publishedAt": None if published_at is None else published_at.isoformat(),
+        "publishedAt": iso(published_at),
         "readingMinutes": reading_minutes,
         "sources": [{"title": s["title"], "url": s["url"]} for s in sources],
         "generationAttempts": generation_attempts,
@@ -171,7 +171,7 @@ class ListingRepository(Repository, ports.ListingReader):
             rows = self._uow.rows(PROJECT_PAGE, limit=limit)
         else:
             rows = self._uow.rows(PROJECT_PAGE_AFTER, limit=limit, after=after_id)
-        return [project_item(row) for row in rows]
+        return [project_item_of_row(row) for row in rows]
 
     def episodes(
         self, project_id: str, limit: int, after_id: str | None = None
@@ -184,4 +184,4 @@ class ListingRepository(Repository, ports.ListingReader):
             )
         if not rows:
             return None
-        return [episode_item(row) for row in rows if row[0] is not None]
+        return [episode_item_of_row(row) for row in rows if row[0] is not None]

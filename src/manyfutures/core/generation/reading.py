@@ -1,7 +1,7 @@
 """What a reader's page shows, each read in one unit of work: a project with its
 episodes, and an episode opened for reading with everything beside it.
 
-The API answers the same questions one resource at a time (``ListEpisodes``,
+The API answers the same questions one resource at a time (``ListEpisodePage``,
 ``GetEpisode``, ``ListHighlights``, ``ListPlanningNotes``); a server-rendered page needs
 them together, and reading them in one transaction keeps them consistent and the page
 one round of queries.

@@ -71,7 +71,6 @@ from manyfutures.core.shared.actor import Actor
 from manyfutures.core.shared.app_pages import episode_page, retry_page
 from manyfutures.core.shared.backoff import RetryPolicy
 from manyfutures.core.shared.errors import DuplicateError, NotFoundError
-from manyfutures.core.shared.paging import check_page_size
 from manyfutures.core.shared.ports import Clock, IdGenerator
 from manyfutures.core.shared.telemetry import NO_TELEMETRY, AttemptOutcome, Telemetry
 from manyfutures.core.shared.unit_of_work import UnitOfWorkFactory
@@ -716,22 +715,6 @@ def _usage_rows(
         )
         for line in usage
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class ListEpisodesQuery:
-    actor: Actor
-    project_id: str
-    limit: int = 20
-    after_id: str | None = None
-
-
-class ListEpisodes(UseCase[GenerationUnitOfWork]):
-    def __call__(self, query: ListEpisodesQuery) -> Sequence[Episode]:
-        limit = check_page_size(query.limit)
-        with self._uow(query.actor.organization_id) as uow:
-            load_project(uow, query.project_id)
-            return uow.episodes.list_for_project(query.project_id, limit, query.after_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,8 @@ class ListProjectPage(UseCase[ListingStore]):
 
 
 class ListEpisodePage(UseCase[ListingStore]):
-    """``ListEpisodes``'s page, as read models: a project that is not live is not found."""
+    """A project's page of episodes, newest first, as read models: a project that is not
+    live is not found."""
 
     def __call__(self, query: EpisodePageQuery) -> list[EpisodeItem]:
         limit = check_page_size(query.limit)
