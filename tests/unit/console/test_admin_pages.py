@@ -4,6 +4,7 @@ and no other organization's id on a page a non-operator can reach."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -153,21 +154,57 @@ def test_settings_are_saved_and_audited(console: ConsoleClient) -> None:
     assert sorted(settings.organization.enabled_features) == ["chat", "highlights"]
 
 
-def test_no_other_organizations_id_reaches_a_non_operator() -> None:
+OTHER_ADMIN_ACTOR = Actor("user_other_admin", "org_other", Role.ADMIN)
+
+
+OTHER_TITLE = "Ports of the other organization"
+
+
+def _queue_an_episode(console: ConsoleClient, actor: Actor, title: str = "Ports") -> None:
+    """A project of ``actor``'s organization with an episode waiting in the queue, so the
+    operations views have a row of that organization to show (or to hide)."""
+    container = console.container
+    project = container.projects.create_project()(CreateProjectCommand(actor, title, "Trade"))
+    container.generation.request_episode_now()(RequestEpisodeCommand(actor, project.id))
+
+
+def _start_queued_generations(console: ConsoleClient) -> None:
+    container = console.container
+    for item in container.adapters.scheduler_gateway().claim_due_items(
+        container.adapters.clock().now(), container.adapters.leases().start, 10, 3
+    ):
+        container.generation.start_generation()(
+            StartGenerationCommand(item.organization_id, item.id, item.attempt_count)
+        )
+
+
+def test_no_other_organizations_data_reaches_a_non_operator() -> None:
+    """The other organization has a generation in flight: the operator sees its id and
+    its project's title; the admin of another organization sees neither, anywhere."""
     console = _console(operator_users="user_other_admin")
     console.sign_in(OTHER_ADMIN)  # an operator's own organization now exists
+    _queue_an_episode(console, OTHER_ADMIN_ACTOR, OTHER_TITLE)
+    _start_queued_generations(console)
+    operator_view = console.client.get("/operator/operations").get_data(as_text=True)
+    assert "org_other" in operator_view and OTHER_TITLE in operator_view
     console.sign_in()
     for path in ("/operator/operations", "/admin/operations", "/admin/usage"):
         body = console.client.get(path).get_data(as_text=True)
-        assert "org_other" not in body, path
+        assert "org_other" not in body and OTHER_TITLE not in body, path
     assert console.client.get("/operator/operations").status_code == 403
+
+
+def _queue_row_organizations(body: str) -> set[str]:
+    table = body[body.index("<table data-queue-counts>") : body.index("</table>")]
+    return set(re.findall(r"<tr><td>([^<]+)</td>", table))
 
 
 def test_the_operator_page_shows_every_organization() -> None:
     console = _console(operator_users=DEMO_USER)
     console.sign_in(OTHER_ADMIN)
+    _queue_an_episode(console, OTHER_ADMIN_ACTOR)
     console.sign_in()
+    _queue_an_episode(console, ADMIN_ACTOR)
     response = console.client.get("/operator/operations")
     assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert "Every organization" in body
+    assert _queue_row_organizations(response.get_data(as_text=True)) == {DEMO_ORG, "org_other"}
