@@ -1,6 +1,6 @@
 """The operations view's reads: an organization's own (``uow.operations``, its unit of
 work, row-level security in force) and every organization's for operators (the gateway,
-in PostgreSQL migration 0020's ``console_*`` functions). Both say the same of the same
+in PostgreSQL the ``console_*`` functions of migrations 0020 and 0021). Both say the same of the same
 rows; the first never shows another organization's, the second never a deleted one's."""
 
 from __future__ import annotations
@@ -270,3 +270,30 @@ def test_operators_see_every_organization_but_deleted_ones(storage: Storage) -> 
     ]
     assert across.failed[2] == ORG_A.failed[1]
     assert across.outbox == [*ORG_A.outbox, *org_b.outbox]
+
+
+def test_a_deleted_projects_episodes_are_not_shown(storage: Storage) -> None:
+    """A deleted project takes its episodes with it (the reader's pages 404 them): the
+    views offer no row to open or retry, in its organization's view or the operators'."""
+    fill(storage)
+    with storage.uow("org_a") as uow:
+        uow.projects.add(b.project("proj_gone", "org_a", title="Gone"))
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        uow.episodes.add(
+            b.episode("ep_gone_generating", "proj_gone", "org_a", status=EpisodeStatus.GENERATING)
+        )
+        uow.episodes.add(
+            b.episode("ep_gone_failed", "proj_gone", "org_a", status=EpisodeStatus.FAILED)
+        )
+        project = uow.projects.get("proj_gone")
+        assert project is not None
+        project.deleted_at = T0
+        uow.projects.update(project)
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        own = _normalized(uow.operations.snapshot(SINCE, 50))
+    across = _normalized(storage.operators.snapshot(SINCE, 50))
+    assert (own.runs, own.failed) == (ORG_A.runs, ORG_A.failed)
+    shown = {r.episode_id for r in across.runs} | {f.episode_id for f in across.failed}
+    assert not shown & {"ep_gone_generating", "ep_gone_failed"}

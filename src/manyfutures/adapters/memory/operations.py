@@ -39,18 +39,19 @@ def snapshot(rows: Rows, finished_since: datetime, limit: int) -> OperationsSnap
         for item in rows(QUEUE)
         if _counted(item, finished_since)
     )
-    titles = {project.id: project.title for project in rows(PROJECTS)}
+    # A deleted project takes its episodes with it, as on the reader's pages.
+    titles = {p.id: p.title for p in rows(PROJECTS) if not p.is_deleted}
     latest: dict[str, GenerationRun] = {}
     for run in sorted(rows(GENERATION_RUNS), key=lambda r: (r.started_at, r.id)):
         latest[run.episode_id] = run
-    episodes: list[Episode] = list(rows(EPISODES))
+    episodes: list[Episode] = [e for e in rows(EPISODES) if e.project_id in titles]
     in_flight = sorted(
         (
             RunInFlight(
                 e.organization_id,
                 e.id,
                 e.project_id,
-                titles.get(e.project_id, ""),
+                titles[e.project_id],
                 e.progress_stage,
                 e.progress_percent,
                 latest[e.id].attempt if e.id in latest else e.generation_attempts,
@@ -67,7 +68,7 @@ def snapshot(rows: Rows, finished_since: datetime, limit: int) -> OperationsSnap
                 e.organization_id,
                 e.id,
                 e.project_id,
-                titles.get(e.project_id, ""),
+                titles[e.project_id],
                 e.updated_at,
                 e.generation_errors[-1] if e.generation_errors else None,
             )

@@ -58,6 +58,13 @@ class EpisodeRow(Base):
         UniqueConstraint("id", "organization_id"),
         tenant_fk("project_id", "projects"),
         Index("ix_episodes_organization_id_project_id_id", "organization_id", "project_id", "id"),
+        # The operations views' two lists (runs in flight, failures), polled every 5 s.
+        Index(
+            "ix_episodes_in_operations",
+            "organization_id",
+            "updated_at",
+            postgresql_where=text("status IN ('GENERATING', 'FAILED')"),
+        ),
         one_of("status", EpisodeStatus),
         one_of("progress_stage", GenerationStage),
         CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_percent"),

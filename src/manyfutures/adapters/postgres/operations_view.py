@@ -70,6 +70,7 @@ _IN_FLIGHT = (
     .where(
         _episodes.c.organization_id == ORG,
         _episodes.c.status == EpisodeStatus.GENERATING.value,
+        _projects.c.deleted_at.is_(None),  # a deleted project takes its episodes with it
     )
     .order_by("started_at", _episodes.c.id)
     .limit(bindparam("limit"))
@@ -86,6 +87,7 @@ _FAILED = (
     .where(
         _episodes.c.organization_id == ORG,
         _episodes.c.status == EpisodeStatus.FAILED.value,
+        _projects.c.deleted_at.is_(None),  # a deleted project takes its episodes with it
     )
     .order_by(_episodes.c.updated_at.desc(), _episodes.c.id.desc())
     .limit(bindparam("limit"))
