@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, text
+from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -100,7 +100,7 @@ def create_app_engine(url: URL | str, options: PoolOptions | None = None) -> Eng
     """
     options = options or PoolOptions()
     target = normalize_url(url) if isinstance(url, str) else url
-    return create_engine(
+    engine = create_engine(
         target,
         pool_size=options.size,
         max_overflow=options.max_overflow,
@@ -112,6 +112,16 @@ def create_app_engine(url: URL | str, options: PoolOptions | None = None) -> Eng
             "connect_timeout": 10,
         },
     )
+    # The unit of work runs the driver in autocommit (unit_of_work.py, "One message
+    # starts it"); every connection goes back to the pool in transactional mode.
+    event.listen(engine, "checkin", _leave_autocommit)
+    return engine
+
+
+def _leave_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    """Pool ``checkin``: a connection goes back in the driver's transactional mode."""
+    if dbapi_connection is not None and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
 
 
 def live_connection(

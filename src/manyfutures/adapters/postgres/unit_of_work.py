@@ -36,20 +36,19 @@ a round trip before the first statement. The unit of work instead puts the drive
 in autocommit mode (so psycopg sends no ``BEGIN``) and sends ``BEGIN`` and the tenant
 setting together as one simple-protocol query, the organization id quoted by
 psycopg; the rest of the transaction is unchanged (psycopg's ``commit()`` and
-``rollback()`` end whatever transaction the server has open). The engine's
-``checkin`` hook takes the driver out of autocommit before a connection goes back
-to the pool, so no other user of the engine ever gets one in that mode.
+``rollback()`` end whatever transaction the server has open). The pool's ``checkin``
+hook (``engine.create_app_engine``) takes the driver out of autocommit before a
+connection goes back, so no other user of the engine ever gets one in that mode.
 
 Liveness. Pooled connections are not pinged at checkout (a round trip on every
 request); the tenant-scoping statement, always sent first, doubles as the check and
 is retried once on a fresh connection if the pooled one was dead
-(``engine.live_connection``).
+(``engine.live_started``).
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -57,7 +56,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 from psycopg import sql
-from sqlalchemy import Connection, Engine, Select, Table, event, text
+from sqlalchemy import Connection, Engine, Select, Table, text
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import DBAPIError
 
@@ -118,25 +117,8 @@ class _Call:
         self.action(connection)
 
 
-def _leave_autocommit(dbapi_connection: Any, _record: Any) -> None:
-    """Pool ``checkin``: a connection goes back in the driver's transactional mode."""
-    if dbapi_connection is not None and dbapi_connection.autocommit:
-        dbapi_connection.autocommit = False
-
-
-# Engines whose pool has the hook; weak, so a disposed test engine is not kept alive.
-_HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _hook(engine: Engine) -> None:
-    if engine not in _HOOKED:
-        event.listen(engine, "checkin", _leave_autocommit)
-        _HOOKED.add(engine)
-
-
 class PostgresUnitOfWork:
     def __init__(self, engine: Engine, organization_id: str) -> None:
-        _hook(engine)
         self.organization_id = organization_id
         self._engine = engine
         self._open: Connection | None = None
