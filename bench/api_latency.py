@@ -470,10 +470,11 @@ def median_figures(slices: list[dict[str, float]]) -> dict[str, float]:
 def direct_sql(app_engine: Any, project_ids: list[str]) -> dict[str, float]:
     """p50 (ms) of the statements behind each route, as the app role with the tenant set.
 
-    The statements the floor serves (the repositories' own, prebuilt at import), each
-    route's in one transaction with the tenant's ``set_config`` first, as the unit
-    of work sends them; only the pool checkout, HTTP and Python around them are
-    missing.
+    The statements the floor serves (the repositories' whole-row ones, prebuilt at
+    import), each route's in one transaction with the tenant's ``set_config`` first,
+    as the floor sends them; only the pool checkout, HTTP and Python around them are
+    missing. The service now sends less (its list pages' narrower statements, and
+    ``BEGIN`` with the tenant setting as one message: docs/api.md, "Performance").
     """
     rng = random.Random(7)
     timings: dict[str, list[float]] = {"projects": [], "episodes": []}
