@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from manyfutures.container import build_container
-from manyfutures.entrypoints.background_loop import BackgroundLoop
+from manyfutures.entrypoints.all_in_one import background_loops
 from manyfutures.entrypoints.demo import DEMO_ORG, DEMO_USER, seed_demo
 from manyfutures.entrypoints.http.app import create_app
 from manyfutures.settings import Settings
@@ -20,11 +20,7 @@ def test_demo_episode_is_published_through_the_queue_and_emailed_through_the_out
     client = create_app(container).test_client()
     project = seed_demo(container)
     email = container.adapters.email_sender()
-    loops = (
-        BackgroundLoop("scheduler", container.scheduling.scheduler_tick(), settings.tick_seconds),
-        BackgroundLoop("simulation", container.generation.generator().advance, 0.01),
-        BackgroundLoop("outbox", container.outbox.dispatch_outbox(), settings.outbox_poll_seconds),
-    )
+    loops = background_loops(container)  # exactly what `manyfutures run` starts
     for loop in loops:
         loop.start()
     try:
