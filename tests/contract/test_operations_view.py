@@ -1,7 +1,8 @@
 """The operations view's reads: an organization's own (``uow.operations``, its unit of
 work, row-level security in force) and every organization's for operators (the gateway,
-in PostgreSQL the ``console_*`` functions of migrations 0020 and 0021). Both say the same of the same
-rows; the first never shows another organization's, the second never a deleted one's."""
+in PostgreSQL the ``console_*`` functions of migrations 0020 and 0021). Both say the
+same of the same rows; the first never shows another organization's, the second never
+a deleted one's, and neither a deleted project's episodes."""
 
 from __future__ import annotations
 

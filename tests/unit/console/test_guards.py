@@ -21,7 +21,6 @@ def _user(role: Role, operator: bool = False) -> ConsoleUser:
         user_name=None,
         timezone="UTC",
         organization_name=None,
-        features=frozenset(),
     )
 
 

@@ -32,7 +32,6 @@ class ResumedSession:
     user_name: str | None
     timezone: str
     organization_name: str | None
-    features: frozenset[str]
 
 
 class ResumeSession(UseCase[IdentityUnitOfWork]):
@@ -55,6 +54,4 @@ class ResumeSession(UseCase[IdentityUnitOfWork]):
             user_name=user.name or None,
             timezone=user.timezone,
             organization_name=organization.name or None,
-            features=frozenset(organization.enabled_features)
-            | frozenset(organization.experimental_features),
         )

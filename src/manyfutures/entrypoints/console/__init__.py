@@ -161,6 +161,5 @@ def _resume(
         user_name=resumed.user_name,
         timezone=resumed.timezone,
         organization_name=resumed.organization_name,
-        features=resumed.features,
     )
     return None

@@ -35,7 +35,6 @@ class ConsoleUser:
     user_name: str | None
     timezone: str
     organization_name: str | None
-    features: frozenset[str]
 
     @property
     def user_id(self) -> str:
