@@ -208,3 +208,7 @@ def test_the_operator_page_shows_every_organization() -> None:
     response = console.client.get("/operator/operations")
     assert response.status_code == 200
     assert _queue_row_organizations(response.get_data(as_text=True)) == {DEMO_ORG, "org_other"}
+    polled = console.client.get("/operator/operations", headers={"HX-Request": "true"})
+    panels = polled.get_data(as_text=True)
+    assert "<html" not in panels
+    assert _queue_row_organizations(panels) == {DEMO_ORG, "org_other"}

@@ -29,12 +29,12 @@ from manyfutures.core.identity.use_cases import (
     UpdateOrganization,
     UpdateOrganizationCommand,
 )
-from manyfutures.core.operations.model import format_age
 from manyfutures.core.operations.usage import GetUsageOverview
 from manyfutures.core.operations.use_cases import GetOperations, OperationsQuery
 from manyfutures.core.shared.errors import ValidationError
 from manyfutures.entrypoints.console.forms import FieldErrors, FormInvalidError, domain_errors, load
 from manyfutures.entrypoints.console.guard import admin_required, current_console_user
+from manyfutures.entrypoints.console.operations_page import operations_page
 from manyfutures.entrypoints.console.redirects import go_to
 from manyfutures.entrypoints.console.usage_chart import usage_chart
 from manyfutures.entrypoints.http.schemas import AuditLogQuerySchema, OrganizationUpdateSchema
@@ -99,13 +99,9 @@ def operations(
     use_case: GetOperations = Provide[Container.operations.get_operations],
 ) -> ResponseReturnValue:
     view = use_case(OperationsQuery(current_console_user().actor))
-    # htmx polls the same URL for the panels alone (operations.html's hx-trigger).
-    template = (
-        "console/admin/_operations_panels.html"
-        if request.headers.get("HX-Request") == "true"
-        else "console/admin/operations.html"
+    return operations_page(
+        view, across=False, title="Operations", endpoint="console.admin.operations"
     )
-    return render_template(template, view=view, age=lambda t: format_age(view.age(t)))
 
 
 @blueprint.post("/operations/episodes/<episode_id>/retry")

@@ -8,13 +8,13 @@ migration 0020's ``console_*`` functions only (ADR 0007, ADR 0025).
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, render_template, request
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from manyfutures.container import Container
-from manyfutures.core.operations.model import format_age
 from manyfutures.core.operations.use_cases import GetOperationsAcrossOrganizations
 from manyfutures.entrypoints.console.guard import current_console_user, operator_required
+from manyfutures.entrypoints.console.operations_page import operations_page
 
 blueprint = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -28,9 +28,9 @@ def operations(
     ],
 ) -> ResponseReturnValue:
     view = use_case(current_console_user().user_id)
-    template = (
-        "console/operator/_operations_panels.html"
-        if request.headers.get("HX-Request") == "true"
-        else "console/operator/operations.html"
+    return operations_page(
+        view,
+        across=True,
+        title="Operations, every organization",
+        endpoint="console.operator.operations",
     )
-    return render_template(template, view=view, age=lambda t: format_age(view.age(t)))

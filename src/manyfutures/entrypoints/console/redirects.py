@@ -12,8 +12,13 @@ from werkzeug.wrappers import Response
 SIGN_IN_ENDPOINT = "console.sign_in.sign_in"
 
 
+def is_htmx() -> bool:
+    """This request is htmx's (a fragment to swap in), not the browser's own."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def go_to(location: str) -> Response:
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         response = Response(status=204)
         response.headers["HX-Redirect"] = location
         return response
