@@ -84,7 +84,13 @@ class ListDailyUsage(UseCase[UsageStore]):
     however many raw usage rows lie behind them."""
 
     def __call__(self, query: UsageHistoryQuery) -> Sequence[DailyUsage]:
-        days = usage_days(query.first, query.last)
         with self._uow(query.actor.organization_id) as uow:
-            stored = {row.date: row for row in uow.token_usage.daily_range(days[0], days[-1])}
-        return [DailyUsage.of(day, stored.get(day)) for day in days]
+            return daily_usage(uow, query.first, query.last)
+
+
+def daily_usage(uow: UsageStore, first: date, last: date) -> list[DailyUsage]:
+    """Every day from ``first`` to ``last``, oldest first, zero where nothing was spent:
+    one read of the daily aggregate."""
+    days = usage_days(first, last)
+    stored = {row.date: row for row in uow.token_usage.daily_range(days[0], days[-1])}
+    return [DailyUsage.of(day, stored.get(day)) for day in days]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from manyfutures.core.costs.budget import utc_day
-from manyfutures.core.costs.usage_history import DailyUsage, usage_days
+from manyfutures.core.costs.usage_history import DailyUsage, daily_usage
 from manyfutures.core.generation.daily_budget import UsageToday, usage_today
 from manyfutures.core.generation.ports import GenerationUnitOfWork
 from manyfutures.core.shared.actor import Actor
@@ -30,8 +30,7 @@ class GetUsageOverview(UseCase[GenerationUnitOfWork]):
         actor.require_admin()
         now = self._clock.now()
         last = utc_day(now)
-        days = usage_days(last - timedelta(days=HISTORY_DAYS - 1), last)
         with self._uow(actor.organization_id) as uow:
             today = usage_today(uow, now)
-            stored = {row.date: row for row in uow.token_usage.daily_range(days[0], days[-1])}
-        return UsageOverview(today, [DailyUsage.of(day, stored.get(day)) for day in days])
+            days = daily_usage(uow, last - timedelta(days=HISTORY_DAYS - 1), last)
+        return UsageOverview(today, days)

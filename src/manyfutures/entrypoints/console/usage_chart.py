@@ -42,7 +42,6 @@ class UsageChart:
     bars: tuple[Bar, ...]
     limit_y: float | None
     """Where the limit line is drawn; None when the limit is zero (nothing may be spent)."""
-    top_gbp: Decimal
 
 
 def usage_chart(days: Sequence[DailyUsage], limit_gbp: Decimal) -> UsageChart:
@@ -72,4 +71,4 @@ def usage_chart(days: Sequence[DailyUsage], limit_gbp: Decimal) -> UsageChart:
             )
         )
     limit_y = round(HEIGHT - height_of(limit_gbp), 2) if limit_gbp > 0 else None
-    return UsageChart(WIDTH, HEIGHT, tuple(bars), limit_y, top)
+    return UsageChart(WIDTH, HEIGHT, tuple(bars), limit_y)
