@@ -32,7 +32,7 @@ from manyfutures.core.identity.use_cases import (
 from manyfutures.core.operations.usage import GetUsageOverview
 from manyfutures.core.operations.use_cases import GetOperations, OperationsQuery
 from manyfutures.core.shared.errors import ValidationError
-from manyfutures.entrypoints.console.forms import FieldErrors, FormInvalidError, domain_errors, load
+from manyfutures.entrypoints.console.forms import FieldErrors, FormInvalidError, form_errors, load
 from manyfutures.entrypoints.console.guard import admin_required, current_console_user
 from manyfutures.entrypoints.console.operations_page import operations_page
 from manyfutures.entrypoints.console.redirects import go_to
@@ -84,10 +84,8 @@ def update_settings(
                 enabled_features=tuple(body.get("enabled_features", ())),
             )
         )
-    except FormInvalidError as invalid:
-        return _settings_form(None, request.form, invalid.errors, 422)
-    except ValidationError as error:
-        return _settings_form(None, request.form, domain_errors(error), 422)
+    except (FormInvalidError, ValidationError) as error:
+        return _settings_form(None, request.form, form_errors(error), 422)
     flash("Organization settings saved.", "success")
     return go_to(url_for("console.admin.settings"))
 
@@ -140,10 +138,8 @@ def audit_log(
                 )
             )
         )
-    except FormInvalidError as invalid:
-        errors = invalid.errors
-    except ValidationError as error:
-        errors = domain_errors(error)
+    except (FormInvalidError, ValidationError) as error:
+        errors = form_errors(error)
     next_url = None
     if len(entries) == AUDIT_PAGE_SIZE:
         next_args: dict[str, Any] = {k: v for k, v in filters.items() if v and k != "cursor"}

@@ -47,6 +47,13 @@ def load(schema: type[Schema], body: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+def form_errors(error: FormInvalidError | ValidationError) -> FieldErrors:
+    """A refused form's errors by input: the form's own (``load``) or the use case's."""
+    if isinstance(error, FormInvalidError):
+        return error.errors
+    return domain_errors(error)
+
+
 def domain_errors(error: ValidationError) -> FieldErrors:
     errors: FieldErrors = {}
     for path, messages in error.field_errors.items():

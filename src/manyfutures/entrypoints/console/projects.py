@@ -36,7 +36,7 @@ from manyfutures.entrypoints.console.forms import (
     FORM,
     FieldErrors,
     FormInvalidError,
-    domain_errors,
+    form_errors,
     load,
     project_body,
 )
@@ -105,10 +105,8 @@ def create_project(
                 **_cadence_arguments(cadence),
             )
         )
-    except FormInvalidError as invalid:
-        return _project_form("console/projects/new.html", request.form, invalid.errors, 422)
-    except ValidationError as error:
-        return _project_form("console/projects/new.html", request.form, domain_errors(error), 422)
+    except (FormInvalidError, ValidationError) as error:
+        return _project_form("console/projects/new.html", request.form, form_errors(error), 422)
     flash(f"Project “{project.title}” created.", "success")
     return go_to(url_for("console.projects.list_projects"))
 
@@ -194,10 +192,8 @@ def _form_version() -> int | None:
 
 
 def _errors_of(error: Exception) -> FieldErrors:
-    if isinstance(error, FormInvalidError):
-        return error.errors
-    if isinstance(error, ValidationError):
-        return domain_errors(error)
+    if isinstance(error, FormInvalidError | ValidationError):
+        return form_errors(error)
     return {
         FORM: [
             "This project was changed elsewhere since you opened this page: "
