@@ -210,3 +210,51 @@ def test_a_quoted_passage_is_highlighted_where_the_feature_is_on(reader: Reader)
     assert found.status_code == 303
     _, page = reader.page(f"/episodes/{episode.id}")
     assert "<blockquote>prices fell</blockquote>" in page
+
+
+def test_a_planning_note_is_kept_and_the_reader_goes_back_to_the_episode(reader: Reader) -> None:
+    episode = reader.started()
+    path = f"/projects/{reader.project.id}/planning-notes"
+    back = reader.console.post(
+        path, {"note": "More on sodium", "episode_id": episode.id}, token_from="/projects"
+    )
+    # A form that names no episode (not the reader page's) goes to the project's list.
+    elsewhere = reader.console.post(path, {"note": "And on grids"}, token_from="/projects")
+
+    assert (back.status_code, back.location) == (303, f"/episodes/{episode.id}")
+    assert (elsewhere.status_code, elsewhere.location) == (
+        303,
+        f"/projects/{reader.project.id}/episodes",
+    )
+    with reader.container.adapters.uow_factory()(READER.organization_id) as uow:
+        notes = uow.planning_notes.list_for_project(reader.project.id)
+    assert sorted(n.note for n in notes) == ["And on grids", "More on sodium"]
+
+
+def test_a_highlight_is_removed_from_the_reader_page(reader: Reader) -> None:
+    episode = reader.started()
+    request = reader.generator.requests[-1]
+    reader.container.generation.apply_generation_result()(
+        GenerationSucceeded(
+            READER.organization_id, request.run_id, "Grid week", "S",
+            "# Grid week\n\nStorage prices fell again.", (), "", 0.5, (),
+        )
+    )  # fmt: skip
+    reader.container.identity.update_organization()(
+        UpdateOrganizationCommand(READER, enabled_features=("highlights",))
+    )
+    reader.console.post(
+        f"/episodes/{episode.id}/highlights", {"text": "prices fell"}, token_from="/projects"
+    )
+    with reader.container.adapters.uow_factory()(READER.organization_id) as uow:
+        (highlight,) = uow.highlights.list_for_episode(episode.id)
+
+    response = reader.console.post(
+        f"/highlights/{highlight.id}/delete", {"episode_id": episode.id}, token_from="/projects"
+    )
+
+    assert (response.status_code, response.location) == (303, f"/episodes/{episode.id}")
+    with reader.container.adapters.uow_factory()(READER.organization_id) as uow:
+        assert uow.highlights.list_for_episode(episode.id) == []
+    _, page = reader.page(f"/episodes/{episode.id}")
+    assert "<blockquote>prices fell</blockquote>" not in page

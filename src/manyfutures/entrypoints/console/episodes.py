@@ -15,6 +15,7 @@ from datetime import datetime
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
 
 from manyfutures.container import Container
 from manyfutures.core.costs.budget import DailyCostLimitReachedError
@@ -164,8 +165,9 @@ def add_planning_note(
     except ValidationError as error:
         reading = read(ReadEpisodeQuery(actor, episode_id, opening=False))
         return _reader_page(reading, clock.now(), note_errors=domain_errors(error), status=422)
-    flash("Noted: your note will steer the project's next episode.", "success")
-    return go_to(url_for("console.episodes.read_episode", episode_id=episode_id))
+    return _back_to_reading(
+        "Noted: your note will steer the project's next episode.", episode_id, project_id
+    )
 
 
 @blueprint.post("/episodes/<episode_id>/highlights")
@@ -186,8 +188,7 @@ def add_highlight(
     except ValidationError as error:
         reading = read(ReadEpisodeQuery(actor, episode_id, opening=False))
         return _reader_page(reading, clock.now(), highlight_errors=domain_errors(error), status=422)
-    flash("Highlighted.", "success")
-    return go_to(url_for("console.episodes.read_episode", episode_id=episode_id))
+    return _back_to_reading("Highlighted.", episode_id)
 
 
 @blueprint.post("/highlights/<highlight_id>/delete")
@@ -197,9 +198,18 @@ def delete_highlight(
     use_case: DeleteHighlight = Provide[Container.feedback.delete_highlight],
 ) -> ResponseReturnValue:
     use_case(DeleteHighlightCommand(current_console_user().actor, highlight_id))
-    flash("Highlight removed.", "success")
-    episode_id = request.form.get("episode_id", "")
-    return go_to(url_for("console.episodes.read_episode", episode_id=episode_id))
+    return _back_to_reading("Highlight removed.", request.form.get("episode_id", ""))
+
+
+def _back_to_reading(message: str, episode_id: str, project_id: str | None = None) -> Response:
+    """Said, then back to the episode the form was on; a form that named none (not one
+    of the reader page's) goes to the project's episodes, or to the projects."""
+    flash(message, "success")
+    if episode_id:
+        return go_to(url_for("console.episodes.read_episode", episode_id=episode_id))
+    if project_id:
+        return go_to(url_for("console.episodes.project_episodes", project_id=project_id))
+    return go_to(url_for("console.projects.list_projects"))
 
 
 def _status(episode: Episode, now: datetime) -> dict[str, object]:
