@@ -19,7 +19,6 @@ from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transacti
 from manyfutures.core.episodes.episode import Episode, EpisodeStatus
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.operations.model import (
-    LIVE_QUEUE_STATUSES,
     FailedEpisode,
     OperationsSnapshot,
     OutboxHealth,
@@ -27,7 +26,7 @@ from manyfutures.core.operations.model import (
     RunInFlight,
 )
 from manyfutures.core.outbox.model import OutboxMessage, OutboxStatus
-from manyfutures.core.scheduling.queue import ScheduleQueueItem
+from manyfutures.core.scheduling.queue import LIVE_QUEUE_STATUSES, ScheduleQueueItem
 
 Rows = Callable[[MemoryTable], Iterable[Any]]
 

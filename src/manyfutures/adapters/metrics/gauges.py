@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Protocol
 
 from manyfutures.adapters.metrics.prometheus import current_metrics
+from manyfutures.core.scheduling.queue import LIVE_QUEUE_STATUSES as LIVE_QUEUE
 from manyfutures.core.shared.ports import Clock
 
 # The live statuses counted; terminal ones grow with history and are counted as they happen.
-LIVE_QUEUE_STATUSES = ("pending", "processing", "blocked")
+LIVE_QUEUE_STATUSES = tuple(status.value for status in LIVE_QUEUE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,11 @@ class DatabaseConfigError(ValueError):
     """A database setting that cannot work; raised before anything connects."""
 
 
+# A transaction scoped to no organization: row-level security shows it no row, so it
+# reaches other organizations only through a SECURITY DEFINER function (ADR 0007).
+NO_TENANT = text("SELECT set_config('app.current_org_id', '', true)")
+
+
 def check_role_name(name: str) -> str:
     """Role names are spliced into DDL, so only plain lower-case identifiers are accepted."""
     if not ROLE_NAME.match(name):

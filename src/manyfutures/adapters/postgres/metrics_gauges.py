@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 
 from manyfutures.adapters.metrics.gauges import LIVE_QUEUE_STATUSES, GaugeReading
-from manyfutures.adapters.postgres.engine import live_connection
+from manyfutures.adapters.postgres.engine import NO_TENANT, live_connection
 from manyfutures.core.costs.budget import utc_day
 
-_NO_ORGANIZATION = text("SELECT set_config('app.current_org_id', '', true)")
 _GAUGES = text("SELECT gauge, label, value FROM metrics_gauges(:day)")
 
 
@@ -20,7 +19,7 @@ class PostgresGaugeReader:
         self._engine = engine
 
     def read(self, now: datetime) -> GaugeReading:
-        connection = live_connection(self._engine, _NO_ORGANIZATION)
+        connection = live_connection(self._engine, NO_TENANT)
         try:
             rows = connection.execute(_GAUGES, {"day": utc_day(now)}).all()
             connection.commit()

@@ -21,7 +21,6 @@ from manyfutures.adapters.postgres.scheduling import QueueItemRow
 from manyfutures.core.episodes.episode import EpisodeStatus, GenerationStage
 from manyfutures.core.operations import ports
 from manyfutures.core.operations.model import (
-    LIVE_QUEUE_STATUSES,
     FailedEpisode,
     OperationsSnapshot,
     OutboxHealth,
@@ -29,7 +28,7 @@ from manyfutures.core.operations.model import (
     RunInFlight,
 )
 from manyfutures.core.outbox.model import OutboxStatus
-from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.scheduling.queue import LIVE_QUEUE_STATUSES, QueueStatus
 
 _queue = table_of(QueueItemRow)
 _episodes = table_of(EpisodeRow)

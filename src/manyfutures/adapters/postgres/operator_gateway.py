@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
-from manyfutures.adapters.postgres.engine import live_connection
+from manyfutures.adapters.postgres.engine import NO_TENANT, live_connection
 from manyfutures.adapters.postgres.operations_view import outbox_health
 from manyfutures.core.episodes.episode import GenerationStage
 from manyfutures.core.operations.model import (
@@ -20,7 +20,6 @@ from manyfutures.core.operations.model import (
 )
 from manyfutures.core.scheduling.queue import QueueStatus
 
-_NO_ORGANIZATION = text("SELECT set_config('app.current_org_id', '', true)")
 _QUEUE = text(
     "SELECT organization_id, status, items FROM console_queue_counts(:since)"
     " ORDER BY organization_id, status"
@@ -44,7 +43,7 @@ class PostgresOperatorGateway:
         self._engine = engine
 
     def snapshot(self, finished_since: datetime, limit: int) -> OperationsSnapshot:
-        connection = live_connection(self._engine, _NO_ORGANIZATION)
+        connection = live_connection(self._engine, NO_TENANT)
         try:
             queue = connection.execute(_QUEUE, {"since": finished_since}).all()
             runs = connection.execute(_RUNS, {"limit": limit}).all()

@@ -20,7 +20,7 @@ from sqlalchemy import CheckConstraint, Engine, Index, bindparam, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import Base, Id, Timestamp, one_of, org_fk, table_of
-from manyfutures.adapters.postgres.engine import live_connection
+from manyfutures.adapters.postgres.engine import NO_TENANT, live_connection
 from manyfutures.adapters.postgres.repository import ORG, Repository
 from manyfutures.core.outbox import ports
 from manyfutures.core.outbox.model import OutboxMessage, OutboxStatus
@@ -121,9 +121,8 @@ class OutboxRepository(Repository, ports.OutboxRepository):
         return self._uow.first(MESSAGE, message_from_row, id=message_id)
 
 
-# Scopes the gateway's transaction to no organization (RLS then shows no row), and is the
-# first statement, so a dead pooled connection is found and replaced before any call.
-_NO_ORGANIZATION = text("SELECT set_config('app.current_org_id', '', true)")
+# Each call's transaction starts with NO_TENANT (RLS then shows no row), the first
+# statement, so a dead pooled connection is found and replaced before any call.
 _CLAIM = text("SELECT * FROM outbox_claim_due(:now, :lease, :batch, :max_attempts)")
 _MARK_SENT = text("SELECT outbox_mark_sent(:id, :now)")
 _RECORD_FAILURE = text("SELECT outbox_record_failure(:id, :attempt, :error, :retry_at, :now)")
@@ -168,7 +167,7 @@ class PostgresOutboxGateway:
 
     def _call(self, statement: Any, params: Mapping[str, Any]) -> list[Any]:
         """One function call in its own transaction, committed before the result is used."""
-        connection = live_connection(self._engine, _NO_ORGANIZATION)
+        connection = live_connection(self._engine, NO_TENANT)
         try:
             rows = list(connection.execute(statement, dict(params)).all())
             connection.commit()

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from manyfutures.core.episodes.episode import GenerationStage
-from manyfutures.core.scheduling.queue import QueueStatus
+from manyfutures.core.scheduling.queue import LIVE_QUEUE_STATUSES, QueueStatus
 
-LIVE_QUEUE_STATUSES = (QueueStatus.PENDING, QueueStatus.PROCESSING, QueueStatus.BLOCKED)
 FINISHED_QUEUE_STATUSES = (QueueStatus.COMPLETED, QueueStatus.FAILED, QueueStatus.CANCELLED)
 FINISHED_WINDOW = timedelta(hours=24)
 """Finished items are counted for the slots of the last day only: the queue keeps its

@@ -28,6 +28,11 @@ class QueueStatus(enum.StrEnum):
     BLOCKED = "blocked"
 
 
+# Items still to be done (waiting, being started or generated, held back): the
+# operations views and the queue gauge count every one of them, however old.
+LIVE_QUEUE_STATUSES = (QueueStatus.PENDING, QueueStatus.PROCESSING, QueueStatus.BLOCKED)
+
+
 _ALLOWED: dict[QueueStatus, frozenset[QueueStatus]] = {
     QueueStatus.PENDING: frozenset(
         {QueueStatus.PROCESSING, QueueStatus.CANCELLED, QueueStatus.BLOCKED}
