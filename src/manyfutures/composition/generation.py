@@ -65,8 +65,9 @@ class GenerationContainer(containers.DeclarativeContainer):
     )
     generator = providers.Selector(
         config.generator,
-        # The simulation runs where the jobs run: on threads beside the thread pool, or as
-        # jobs of its own beside RQ's (adapters/rq/simulation.py).
+        # The simulation runs where the jobs run: in memory mode, reported on
+        # `manyfutures run`'s simulation beat (entrypoints/all_in_one.py); with RQ, as jobs
+        # of its own beside the generation jobs (adapters/rq/simulation.py).
         simulated=providers.Selector(
             config.dispatcher,
             threads=providers.Singleton(

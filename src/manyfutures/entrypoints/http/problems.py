@@ -53,9 +53,9 @@ def _plan_counts(error: Any) -> dict[str, Any]:
 
 # Domain error -> status, type slug, title, and the members a client branches on.
 # The first row the error is an instance of answers.
-_DOMAIN_ERRORS: tuple[
-    tuple[type[DomainError], int, str, str, Callable[[Any], dict[str, Any]] | None], ...
-] = (
+# A domain error's kind, status, problem slug, title and extra members.
+_DomainEntry = tuple[type[DomainError], int, str, str, Callable[[Any], dict[str, Any]] | None]
+_DOMAIN_ERRORS: tuple[_DomainEntry, ...] = (
     (ValidationError, 422, "validation-error", "Your request is not valid", _field_errors),
     (NotFoundError, 404, "not-found", "Not found", None),
     (VersionConflictError, 412, "version-mismatch", "The resource has changed", None),
@@ -116,20 +116,24 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> Re
     return response
 
 
+def _entry_of(error: DomainError) -> _DomainEntry | None:
+    """The table's row for ``error`` (the first whose kind it is), or None."""
+    return next((entry for entry in _DOMAIN_ERRORS if isinstance(error, entry[0])), None)
+
+
 def domain_status(error: DomainError) -> tuple[int, str]:
     """The status and title the API gives ``error``; the console's error pages use them."""
-    for kind, status, _slug, title, _members in _DOMAIN_ERRORS:
-        if isinstance(error, kind):
-            return status, title
-    return 500, "Internal server error"
+    entry = _entry_of(error)
+    return (entry[1], entry[3]) if entry is not None else (500, "Internal server error")
 
 
 def _from_domain(error: DomainError) -> Response:
-    for kind, status, slug, title, members in _DOMAIN_ERRORS:
-        if isinstance(error, kind):
-            extra = members(error) if members is not None else {}
-            return problem(status, slug, title, str(error), **extra)
-    return _unexpected(error)
+    entry = _entry_of(error)
+    if entry is None:
+        return _unexpected(error)
+    _kind, status, slug, title, members = entry
+    extra = members(error) if members is not None else {}
+    return problem(status, slug, title, str(error), **extra)
 
 
 def _from_problem_error(error: ProblemError) -> Response:
