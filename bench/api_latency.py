@@ -63,6 +63,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from _proc import cpu_seconds, process_tree
 from _session_tokens import ISSUER, Session, SessionTokens
 from api_floor_app import ORG, PAGE, episodes_page, projects_page, run_scoped
 
@@ -214,9 +215,6 @@ def _failure(why: str, stderr: IO[bytes]) -> RuntimeError:
     return RuntimeError(f"the server {why}:\n{stderr.read().decode(errors='replace')}")
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
 @dataclass(frozen=True)
 class Served:
     """A running server: its port, and the process whose tree serves it."""
@@ -225,33 +223,8 @@ class Served:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the server and every process under it (its workers).
-
-        CPU per request does not depend on how busy the rest of a shared machine is,
-        as requests per second do: it is the figure to decide a change on.
-        """
-        ticks = 0
-        for pid in _tree(self.pid):
-            with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / CLOCK_TICKS
-
-
-def _tree(root: int) -> list[int]:
-    """``root`` and its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry.name))
-    tree, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        tree.append(pid)
-        pending.extend(children.get(pid, ()))
-    return tree
+        """User + system CPU of the server and every process under it (its workers)."""
+        return sum(cpu_seconds(process_tree(self.pid)).values())
 
 
 @contextmanager

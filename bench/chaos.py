@@ -125,14 +125,13 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from _proc import cpu_seconds, process_tree
 from _scratch import scratch_database
 from aiosmtpd.controller import Controller
 from pipeline import (
     RELEASE,
     RELEASE_ITEMS,
     Processes,
-    _tree,
-    cpu_seconds,
     environment,
     free_port,
     wait_listening,
@@ -258,7 +257,7 @@ class PostgresServer:
             postmaster = int((self._workdir / "pgdata" / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return []
-        return _tree(postmaster)
+        return process_tree(postmaster)
 
 
 class RedisServer:
@@ -503,7 +502,7 @@ def wait_workers_ready(chaos: Chaos, workers: int, deadline: float) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    return [child for child in _tree(pid) if child != pid]
+    return [child for child in process_tree(pid) if child != pid]
 
 
 def start_api(processes: ChaosProcesses, env: dict[str, str], port: int) -> None:

@@ -89,6 +89,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from _proc import cpu_seconds, process_tree
 from _scratch import scratch_database
 from rq import Queue
 from rq.job import Job
@@ -118,7 +119,6 @@ STANDIN = str(Path(__file__).resolve().with_name("pipeline_standin.py"))
 WEBHOOK_PATH = "/webhook/manyfutures-episode-generation"
 WARMUP_ORG, WARMUP_PROJECTS = "org_warmup", 20
 NOOP = "noop"
-CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -165,32 +165,8 @@ class Processes:
         """The component's processes and their children (the server's workers)."""
         found: list[int] = []
         for process in self.running.get(component, []):
-            found.extend(_tree(process.pid))
+            found.extend(process_tree(process.pid))
         return found
-
-
-def _tree(pid: int) -> list[int]:
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            pids.extend(_tree(int(child)))
-    return pids
-
-
-def cpu_seconds(pids: Sequence[int]) -> dict[int, float]:
-    """User + system CPU of each process still alive, from /proc/<pid>/stat."""
-    seconds = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICK
-    return seconds
 
 
 def wait_listening(port: int, processes: Processes, timeout: float = 60) -> None:
