@@ -228,28 +228,19 @@ class TestLateAndDuplicateCallbacks:
         assert spent_today(harness) == Decimal("0.25")
 
 
-class _PausingEpisodes:
-    """An episodes repository that, in the thread that armed it, stops after a read until
-    released: a callback caught between reading the episode and writing it."""
-
-    def __init__(self, inner: Any, gate: _Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def get(self, episode_id: str) -> Any:
-        episode = self._inner.get(episode_id)
-        self._gate.pause_here()
-        return episode
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 class _PausingRuns:
-    """A runs repository that, in the thread that armed it, stops after a progress report's
-    guarded write, before its commit: a progress report in flight, holding the run."""
+    """A runs repository that, in the thread that armed it, stops until released: after a
+    progress report's guarded write, before its commit (a progress report in flight,
+    holding the run), or after a start job read the item's episode (a job caught between
+    reading the episode and writing it)."""
 
     def __init__(self, inner: Any, gate: _Gate) -> None:
         self._inner, self._gate = inner, gate
+
+    def slot_of_item(self, queue_item_id: str) -> Any:
+        slot = self._inner.slot_of_item(queue_item_id)
+        self._gate.pause_here()
+        return slot
 
     def advance_progress(self, *args: Any) -> bool:
         moved: bool = self._inner.advance_progress(*args)
@@ -275,7 +266,6 @@ class _Gate:
 class _PausingUnitOfWork:
     def __init__(self, inner: Any, gate: _Gate) -> None:
         self._inner = inner
-        self.episodes = _PausingEpisodes(inner.episodes, gate)
         self.runs = _PausingRuns(inner.runs, gate)
 
     def __enter__(self) -> _PausingUnitOfWork:

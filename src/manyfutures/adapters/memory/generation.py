@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import ClassVar
 
 from manyfutures.adapters.memory.episodes import EPISODES
+from manyfutures.adapters.memory.projects import ProjectRepository
 from manyfutures.adapters.memory.scheduling import QUEUE
 from manyfutures.adapters.memory.tables import MemoryTable, TableView, Transaction
 from manyfutures.core.episodes.episode import Episode, GenerationStage
+from manyfutures.core.generation.ports import AttemptSlot
 from manyfutures.core.generation.run import GenerationRun
 from manyfutures.core.scheduling.queue import ScheduleQueueItem
 
@@ -42,6 +44,13 @@ class RunRepository:
     def latest_for_episode_of_item(self, queue_item_id: str) -> GenerationRun | None:
         item: ScheduleQueueItem | None = TableView(self._uow, QUEUE).get(queue_item_id)
         return self.latest_for_episode(item.episode_id) if item is not None else None
+
+    def slot_of_item(self, queue_item_id: str) -> AttemptSlot | None:
+        item: ScheduleQueueItem | None = TableView(self._uow, QUEUE).get(queue_item_id)
+        if item is None:
+            return None
+        episode: Episode | None = TableView(self._uow, EPISODES).get(item.episode_id)
+        return AttemptSlot(item, episode, ProjectRepository(self._uow).get(item.project_id))
 
     def advance_progress(
         self, run_id: str, stage: GenerationStage, percent: int, now: datetime

@@ -39,9 +39,11 @@ Conventions (``manyfutures db lint`` checks them, operations/lint.py; the README
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import namedtuple
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from sqlalchemy import (
@@ -102,6 +104,29 @@ def table_of(row: Base | type[Base]) -> Table:
 def column_values(row: Base) -> dict[str, Any]:
     """A row's values by column name: the parameters of its INSERT or UPDATE."""
     return {column.key: getattr(row, column.key) for column in table_of(row).columns}
+
+
+@cache
+def _row_type(table: Table) -> Any:
+    return namedtuple(f"{table.name}_row", [column.key for column in table.columns])
+
+
+def split_row(row: Sequence[Any], *tables: Table) -> list[Any]:
+    """A row of ``select(table_a, table_b, …)`` as one row per table, each with its
+    columns as attributes (what the mappers read); None for a table an outer join found
+    no row of (its first column, the id, is NULL).
+
+    Joined tables share column names (``id``, ``organization_id``), so the parts are
+    taken by position, in the order the tables were selected.
+    """
+    parts: list[Any] = []
+    start = 0
+    for table in tables:
+        end = start + len(table.columns)
+        values = row[start:end]
+        parts.append(None if values[0] is None else _row_type(table)._make(values))
+        start = end
+    return parts
 
 
 def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:

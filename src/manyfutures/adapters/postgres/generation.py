@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Index, bindparam, case, select, text, tuple_, update
+from sqlalchemy import CheckConstraint, Index, and_, bindparam, case, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,14 +15,17 @@ from manyfutures.adapters.postgres.base import (
     Timestamp,
     one_of,
     org_fk,
+    split_row,
     table_of,
     tenant_fk,
 )
-from manyfutures.adapters.postgres.episodes import EpisodeRow
+from manyfutures.adapters.postgres.episodes import EpisodeRow, episode_from_row
+from manyfutures.adapters.postgres.projects import ProjectRow, project_from_row
 from manyfutures.adapters.postgres.repository import ORG, Repository
-from manyfutures.adapters.postgres.scheduling import QueueItemRow
+from manyfutures.adapters.postgres.scheduling import QueueItemRow, queue_item_from_row
 from manyfutures.core.episodes.episode import STAGE_ORDER, EpisodeStatus, GenerationStage
 from manyfutures.core.generation import ports
+from manyfutures.core.generation.ports import AttemptSlot
 from manyfutures.core.generation.run import GenerationRun, RunStatus
 from manyfutures.core.shared.errors import NotFoundError
 
@@ -91,13 +94,34 @@ RUN_LATEST_FOR_EPISODE_OF_ITEM = (
     .limit(1)
 )
 
+_episodes = table_of(EpisodeRow)
+# The item, its episode and its live project (``projects.get`` skips deleted ones) in one
+# read; split back by table (base.split_row). No lock: the caller holds the item or run.
+_projects = table_of(ProjectRow)
+SLOT_OF_ITEM = (
+    select(_queue, _episodes, _projects)
+    .select_from(_queue)
+    .outerjoin(
+        _episodes,
+        and_(_episodes.c.organization_id == ORG, _episodes.c.id == _queue.c.episode_id),
+    )
+    .outerjoin(
+        _projects,
+        and_(
+            _projects.c.organization_id == ORG,
+            _projects.c.id == _queue.c.project_id,
+            _projects.c.deleted_at.is_(None),
+        ),
+    )
+    .where(_queue.c.organization_id == ORG, _queue.c.id == bindparam("item_id"))
+)
+
 # Episode.report_progress's rule in one statement: the run's row is share-locked first
 # (a unit of work holding it for update, applying the result or superseding the run, is
 # waited for, and the run is then judged as that one left it), then the episode is
 # updated only if it is GENERATING and (stage rank, percent) moves forward. Concurrent
 # reports on one episode queue on its row, and each re-checks the guard against the
 # row as the one before it left it (READ COMMITTED re-evaluation), so none moves it back.
-_episodes = table_of(EpisodeRow)
 _open_run = (
     select(_runs.c.episode_id)
     .where(
@@ -190,6 +214,20 @@ class RunRepository(Repository, ports.GenerationRunRepository):
 
     def latest_for_episode_of_item(self, queue_item_id: str) -> GenerationRun | None:
         return self._uow.first(RUN_LATEST_FOR_EPISODE_OF_ITEM, run_from_row, item_id=queue_item_id)
+
+    def slot_of_item(self, queue_item_id: str) -> AttemptSlot | None:
+        rows = self._uow.rows(SLOT_OF_ITEM, item_id=queue_item_id)
+        if not rows:
+            return None
+        item, episode, project = split_row(rows[0], _queue, _episodes, _projects)
+        if project is not None:
+            # As projects.get does: an update of the project lands only on this version.
+            self._uow.loaded_versions.setdefault(project.id, project.version)
+        return AttemptSlot(
+            queue_item_from_row(item),
+            episode_from_row(episode) if episode is not None else None,
+            project_from_row(project) if project is not None else None,
+        )
 
     def advance_progress(
         self, run_id: str, stage: GenerationStage, percent: int, now: dt.datetime

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from manyfutures.core.activity.ports import ActivityStore
 from manyfutures.core.costs.ports import BudgetStore, UsageStore
-from manyfutures.core.episodes.episode import GenerationStage
+from manyfutures.core.episodes.episode import Episode, GenerationStage
 from manyfutures.core.episodes.ports import EpisodeStore
 from manyfutures.core.feedback.ports import FeedbackStore
 from manyfutures.core.generation.run import GenerationRun
@@ -21,8 +21,10 @@ from manyfutures.core.identity.ports import IdentityStore
 from manyfutures.core.notifications.ports import NotificationsStore
 from manyfutures.core.outbox.ports import OutboxStore
 from manyfutures.core.projects.cadence import Cadence
+from manyfutures.core.projects.model import Project
 from manyfutures.core.projects.ports import ProjectStore
 from manyfutures.core.scheduling.ports import QueueStore
+from manyfutures.core.scheduling.queue import ScheduleQueueItem
 from manyfutures.core.shared.unit_of_work import UnitOfWork
 
 
@@ -110,6 +112,20 @@ class RunLocator(Protocol):
     def locate(self, run_id: str) -> RunCredentials | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptSlot:
+    """A queue item with the episode it fills and that episode's project, read together.
+
+    Every start job and every result needs all three once it holds its lock (the item,
+    or the run); one read instead of three saves two round trips on the pipeline's two
+    hottest transactions."""
+
+    item: ScheduleQueueItem
+    episode: Episode | None
+    project: Project | None
+    """None once the project is deleted, as ``projects.get`` answers."""
+
+
 class GenerationRunRepository(Protocol):
     def add(self, run: GenerationRun) -> None: ...
     def get(self, run_id: str) -> GenerationRun | None: ...
@@ -124,6 +140,13 @@ class GenerationRunRepository(Protocol):
     def latest_for_episode_of_item(self, queue_item_id: str) -> GenerationRun | None:
         """``latest_for_episode`` of the queue item's episode, in one read; None if the item
         or its episode has no run (or there is no such item)."""
+        ...
+
+    def slot_of_item(self, queue_item_id: str) -> AttemptSlot | None:
+        """The item, its episode and its project as ``queue.get``, ``episodes.get`` and
+        ``projects.get`` would read them (no lock taken), in one read; None if there is
+        no such item. Read it after taking the lock that guards them (the item's or the
+        run's), so it sees what the holder before wrote."""
         ...
 
     def advance_progress(

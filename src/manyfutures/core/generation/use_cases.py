@@ -192,15 +192,16 @@ class StartGeneration(UseCase[GenerationUnitOfWork]):
             # the scheduler cannot reclaim a start lease that lapses while this job opens
             # its run: its claim skips the item, or, had it claimed first, this job sees
             # the newer attempt below and stands down. The run is found through the item
-            # in one read, so the item itself is read once, under its lock.
+            # in one read, and the item's episode and project in one more, under its lock.
             latest = lock_open_run(uow, uow.runs.latest_for_episode_of_item(command.queue_item_id))
             item = uow.queue.get_for_update(command.queue_item_id)
             if item is None or item.status is not QueueStatus.PROCESSING:
                 return None
             if item.attempt_count != command.attempt:
                 return None  # a newer claim owns this item; this job is stale
-            project = uow.projects.get(item.project_id)
-            episode = uow.episodes.get(item.episode_id)
+            slot = uow.runs.slot_of_item(item.id)
+            project = slot.project if slot is not None else None
+            episode = slot.episode if slot is not None else None
             if project is None or episode is None or project.status is not ProjectStatus.ACTIVE:
                 # Paused or deleted meanwhile: the slot is dropped and its draft kept for reuse.
                 item.cancel()
@@ -536,8 +537,10 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
             run = uow.runs.get_for_update(result.run_id)
             if run is None:
                 raise NotFoundError("run", result.run_id)
-            episode = uow.episodes.get(run.episode_id)
-            item = uow.queue.get(run.queue_item_id)
+            # The run's item, episode and project, read once the run is held.
+            slot = uow.runs.slot_of_item(run.queue_item_id)
+            item = slot.item if slot is not None else None
+            episode = slot.episode if slot is not None else None
             if not run.is_open or episode is None or item is None or episode.is_final:
                 outcome = _why_not_applied(uow, run, episode)
                 if result.usage is not None and self._record_usage(
@@ -545,7 +548,7 @@ class ApplyGenerationResult(UseCase[GenerationUnitOfWork]):
                 ):
                     uow.commit()
                 return outcome
-            project = uow.projects.get(episode.project_id)
+            project = slot.project if slot is not None else None
             if isinstance(result, GenerationSucceeded):
                 outcome = self._publish(uow, run, episode, item, project, result, now)
                 # The ledger and today's budget last: they are the organization's hot rows
