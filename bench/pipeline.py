@@ -61,7 +61,17 @@ Figures, all from the database once the pipeline is idle:
   sender picking the job up), its p95 ``held`` time, its p95 time to answer the
   webhook (body read to 202 written) and its CPU seconds, beside every
   other component's (from /proc: the API's server processes, the workers, the
-  scheduler, the stand-in, and the PostgreSQL backends serving this database).
+  scheduler, the stand-in, the PostgreSQL backends serving this database, and the
+  Redis server when it runs on this machine).
+- Where an episode's CPU goes, against the target (``cpu_budget``): the pipeline is
+  bound by the machine's CPU, so at 100 episodes/s each episode may spend
+  ``cores * 1000 / 100`` ms across every process (``cpu_budget_ms_per_episode``).
+  ``cpu_ms_per_episode`` is what it spent, by component. ``floor_cpu_ms_per_episode``
+  is what it costs with none of our work in it, each part measured in this run: the
+  stand-in's CPU per episode, RQ's CPU for one no-op job (``rq_noop_cpu_ms_per_job``:
+  the workers' and Redis's, read after the workers started, held by ``rq suspend``)
+  and four of the API server's cheapest requests (``http_floor_cpu_ms_per_request``:
+  ``GET /healthz`` over keep-alive connections, after the burst).
 
 The load average is printed at start and end (the machine is shared). The last line
 is one JSON object; the exit status is 1 unless every episode was published exactly
@@ -71,6 +81,7 @@ once.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import secrets
@@ -82,6 +93,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -91,8 +103,10 @@ from typing import Any
 import redis
 from _proc import cpu_seconds, process_tree
 from _scratch import scratch_database
-from rq import Queue
+from rq import Queue, Worker
 from rq.job import Job
+from rq.registry import FinishedJobRegistry
+from rq.suspension import resume, suspend
 from sqlalchemy import Engine, text
 
 from manyfutures.adapters.postgres.engine import create_owner_engine
@@ -416,25 +430,89 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def rq_noop(env: dict[str, str], processes: Processes, workers: int, jobs: int) -> float:
-    """The same worker command and class draining no-op jobs: RQ's own ceiling here."""
+@dataclass(frozen=True)
+class NoopCeiling:
+    jobs_per_s: float
+    cpu_ms_per_job: float
+    """The worker processes' CPU and the Redis server's, per no-op job."""
+
+
+def rq_noop(
+    env: dict[str, str], processes: Processes, workers: int, jobs: int, redis_pids: list[int]
+) -> NoopCeiling:
+    """The same worker command and class draining no-op jobs: RQ's own ceiling here, and
+    what one job costs RQ in CPU (the workers' and Redis's).
+
+    The workers start while RQ's suspension holds them (``rq suspend``), so their CPU is
+    read once they are up and idle: their start-up (seconds of imports) is not the jobs'."""
     connection = redis.Redis.from_url(env["MANYFUTURES_REDIS_URL"])
     queue = Queue(NOOP, connection=connection)
     enqueued = queue.enqueue_many(
         [Queue.prepare_data("os.getpid", result_ttl=3600) for _ in range(jobs)]
     )
+    suspend(connection)
     for _ in range(workers):
-        processes.start("noop-worker", [MANYFUTURES, "worker", "--burst", NOOP], env)
-    for process in processes.running["noop-worker"]:
-        process.wait(600)
-    processes.running.pop("noop-worker")
+        processes.start("noop-worker", [MANYFUTURES, "worker", NOOP], env)
+    _wait_for(lambda: len(Worker.all(queue=queue)) == workers, processes, "the no-op workers")
+    time.sleep(1)  # past their first suspension check: idle
+    pids = processes.pids("noop-worker") + redis_pids
+    before = sum(cpu_seconds(pids).values())
+    resume(connection)
+    finished = FinishedJobRegistry(queue=queue)
+    _wait_for(lambda: finished.get_job_count() >= jobs, processes, "the no-op jobs")
+    cpu = sum(cpu_seconds(pids).values()) - before
+    processes.stop("noop-worker")
     fetched = [job for job in Job.fetch_many([j.id for j in enqueued], connection) if job]
     done = [job for job in fetched if job.ended_at is not None and job.started_at is not None]
     if len(done) != jobs:
         raise RuntimeError(f"only {len(done)} of {jobs} no-op jobs ran")
     first = min(job.started_at for job in done if job.started_at)
     last = max(job.ended_at for job in done if job.ended_at)
-    return jobs / (last - first).total_seconds()
+    return NoopCeiling(jobs / (last - first).total_seconds(), cpu * 1000 / jobs)
+
+
+def _wait_for(
+    condition: Callable[[], bool], processes: Processes, what: str, timeout: float = 600
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        processes.check_alive()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not done in {timeout} s; see {processes.logs}")
+        time.sleep(0.1)
+
+
+def local_redis(url: str) -> list[int]:
+    """The Redis server's process if it runs on this machine: its CPU is the pipeline's
+    too (every job and every enqueue is a few commands), so it is counted with the rest."""
+    pid = int(redis.Redis.from_url(url).info("server")["process_id"])
+    return [pid] if Path(f"/proc/{pid}/stat").exists() else []
+
+
+HTTP_FLOOR_REQUESTS, HTTP_FLOOR_CONNECTIONS = 4000, 8
+
+
+def http_floor(port: int, api_pids: list[int]) -> float:
+    """CPU ms the API's server spends on its cheapest request, ``GET /healthz``, over
+    keep-alive connections: what each of an episode's four callbacks costs before any
+    of our work (the signature, the body, the database). The clients' CPU is not counted."""
+
+    def client(count: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(count):
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET /healthz answered {response.status}")
+        connection.close()
+
+    per_client = HTTP_FLOOR_REQUESTS // HTTP_FLOOR_CONNECTIONS
+    before = sum(cpu_seconds(api_pids).values())
+    with ThreadPoolExecutor(HTTP_FLOOR_CONNECTIONS) as pool:
+        list(pool.map(client, [per_client] * HTTP_FLOOR_CONNECTIONS))
+    spent = sum(cpu_seconds(api_pids).values()) - before
+    return spent * 1000 / (per_client * HTTP_FLOOR_CONNECTIONS)
 
 
 def main() -> int:
@@ -502,7 +580,11 @@ def main() -> int:
                     )
                 ).scalars()
             )
-        pids = {c: processes.pids(c) for c in components} | {"postgres": backends}
+        redis_pids = local_redis(redis_url)
+        pids = {c: processes.pids(c) for c in components} | {
+            "postgres": backends,
+            "redis": redis_pids,
+        }
         cpu_before = {c: cpu_seconds(p) for c, p in pids.items()}
         due, items = release(owner, org_ids)
         print(f"{len(items)} items due at {due.isoformat()}", flush=True)
@@ -527,7 +609,8 @@ def main() -> int:
         result = tally(owner, items, usage_lines=1)
         records = standin_records(records_paths)
 
-        noop_per_s = rq_noop(env, processes, args.workers, args.projects)
+        http_floor_ms = http_floor(api_port, processes.pids("api"))
+        noop = rq_noop(env, processes, args.workers, args.projects, redis_pids)
 
     published_at = [r.published_at for r in result.rows if r.published_at is not None]
     span = (max(published_at) - due).total_seconds() if published_at else None
@@ -556,8 +639,8 @@ def main() -> int:
         "meets_target": episodes_per_s >= TARGET_EPISODES_PER_S and exactly_once,
         "worker_class": WORKER_CLASS.__name__,
         "workers": args.workers,
-        "rq_noop_jobs_per_s": round(noop_per_s, 1),
-        "ratio_to_rq_noop": round(episodes_per_s / noop_per_s, 3),
+        "rq_noop_jobs_per_s": round(noop.jobs_per_s, 1),
+        "ratio_to_rq_noop": round(episodes_per_s / noop.jobs_per_s, 3),
         "p95_added_ms": ms(percentile(added, 0.95)) if added else None,
         "p50_added_ms": ms(percentile(added, 0.5)) if added else None,
         "p95_due_to_run_opened_ms": ms(percentile(opened, 0.95)) if opened else None,
@@ -585,21 +668,56 @@ def main() -> int:
             "callbacks_not_200": failed_callbacks,
         },
         "cpu_seconds": cpu,
+        **cpu_budget(cpu, result.published, noop.cpu_ms_per_job, http_floor_ms),
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in load_end],
     }
     print(
         f"{result.published} of {len(items)} published in {span or 0:.1f} s: "
         f"{episodes_per_s:.1f} episodes/s (target {TARGET_EPISODES_PER_S}); RQ's no-op job on "
-        f"the same {args.workers} {WORKER_CLASS.__name__} processes: {noop_per_s:.1f}/s; "
+        f"the same {args.workers} {WORKER_CLASS.__name__} processes: {noop.jobs_per_s:.1f}/s; "
         f"p95 added {summary['p95_added_ms']} ms (p50 {summary['p50_added_ms']} ms); "
         f"duplicates {duplicates}, missing {missing}; CPU seconds {cpu}; "
         f"stand-in p95 queue wait {summary['standin']['p95_queue_wait_ms']} ms; "
         f"load average {load_start} -> {load_end}",
         flush=True,
     )
+    print(
+        f"CPU per episode {summary['cpu_ms_per_episode']} ms; at the target the machine's "
+        f"{os.cpu_count()} cores give {summary['cpu_budget_ms_per_episode']} ms, and the floor "
+        f"(the stand-in, RQ's own cost of one job, four of the server's cheapest requests) "
+        f"takes {summary['floor_cpu_ms_per_episode']} ms of it",
+        flush=True,
+    )
     print(json.dumps(summary))
     return 0 if exactly_once else 1
+
+
+def cpu_budget(
+    cpu: dict[str, float], published: int, rq_job_ms: float, http_request_ms: float
+) -> dict[str, Any]:
+    """Where an episode's CPU goes, against what the target leaves it.
+
+    At ``TARGET_EPISODES_PER_S`` the machine's cores give each episode
+    ``cores * 1000 / target`` ms of CPU, whoever spends it. The floor is what an episode
+    costs with none of our work in it, each part measured in this run: the stand-in's
+    own CPU per episode (n8n's part), RQ's CPU for one no-op job (the start job's
+    bookkeeping, workers and Redis), and the API server's cheapest request four times
+    (the four callbacks' HTTP). What the pipeline's own work may spend is the rest.
+    """
+    if not published:
+        return {}
+    per_episode = {name: round(seconds * 1000 / published, 2) for name, seconds in cpu.items()}
+    floor = per_episode.get("standin", 0.0) + rq_job_ms + 4 * http_request_ms
+    cores = os.cpu_count() or 1
+    return {
+        "cpu_ms_per_episode": round(sum(per_episode.values()), 1),
+        "cpu_ms_per_episode_by_component": per_episode,
+        "cpu_budget_ms_per_episode": round(cores * 1000 / TARGET_EPISODES_PER_S, 1),
+        "rq_noop_cpu_ms_per_job": round(rq_job_ms, 2),
+        "http_floor_cpu_ms_per_request": round(http_request_ms, 2),
+        "floor_cpu_ms_per_episode": round(floor, 1),
+    }
 
 
 if __name__ == "__main__":
