@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     String,
     UniqueConstraint,
+    any_,
     bindparam,
     func,
     select,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
+    ID_ARRAY,
     ID_TYPE,
     Base,
     Id,
@@ -92,6 +94,8 @@ _live_projects = select(_projects).where(
 )
 PROJECT = _live_projects.where(_projects.c.id == bindparam("id"))
 PROJECT_FOR_UPDATE = PROJECT.with_for_update()
+# = ANY(array): one statement text for any number of ids, so it is prepared once.
+PROJECTS_BY_ID = _live_projects.where(_projects.c.id == any_(bindparam("ids", type_=ID_ARRAY)))
 PROJECT_PAGE = _live_projects.order_by(_projects.c.id.desc()).limit(bindparam("limit"))
 PROJECT_PAGE_AFTER = PROJECT_PAGE.where(_projects.c.id < bindparam("after"))
 ACTIVE_PROJECT_COUNT = select(func.count()).where(
@@ -232,6 +236,12 @@ class ProjectRepository(Repository, ports.ProjectRepository):
 
     def get(self, project_id: str) -> Project | None:
         return self._read(PROJECT, project_id)
+
+    def get_many(self, project_ids: Sequence[str]) -> Sequence[Project]:
+        projects = [project_from_row(r) for r in self._uow.rows(PROJECTS_BY_ID, ids=project_ids)]
+        for project in projects:
+            self._uow.loaded_versions.setdefault(project.id, project.version)
+        return projects
 
     def get_for_update(self, project_id: str) -> Project | None:
         """SELECT … FOR UPDATE: the row lock lasts until the transaction ends."""
