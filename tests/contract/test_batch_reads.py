@@ -1,5 +1,5 @@
-"""Reads of many rows in one statement: what the scheduler needs to advance one
-organization's due projects together (core/projects/advance.py)."""
+"""Reads and writes of many rows in one statement: what the scheduler needs to advance
+one organization's due projects together (core/projects/advance.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from manyfutures.core.projects.cadence import Cadence
+from manyfutures.core.projects.model import MemoryStorage, ProjectMemory
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.shared.errors import VersionConflictError
 from tests.contract.conftest import Storage
@@ -110,3 +112,61 @@ def test_episodes_get_many(storage: Storage) -> None:
         found = uow.episodes.get_many(["ep_org_a", "ep_2", "ep_org_b", "ep_none"])
         assert sorted(e.id for e in found) == ["ep_2", "ep_org_a"]
         assert uow.episodes.get_many([]) == []
+
+
+def test_projects_update_many_writes_every_field(storage: Storage) -> None:
+    seed(storage)
+    with storage.uow("org_a") as uow:
+        uow.projects.add(b.project("proj_2"))
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        first, second = sorted(uow.projects.get_many(["proj_org_a", "proj_2"]), key=lambda p: p.id)
+        first.title, first.next_scheduled_at = "Moved on", T0 + DAY
+        first.cadence = Cadence.create("daily", [], "07:30", "America/New_York")
+        first.memories = [
+            ProjectMemory(
+                id="mem_1",
+                content="likes policy",
+                memory_type="preference",
+                importance=0.9,
+                created_at=T0,
+                expires_at=T0 + timedelta(days=3),
+            )
+        ]
+        first.memory_storage = MemoryStorage.TABLE
+        first.touch(T0 + DAY)
+        second.cadence = Cadence.create("custom", [0, 3], "09:00", "Europe/London")
+        second.pause(T0 + DAY)
+        second.soft_delete("user_1", T0 + DAY)
+        uow.projects.update_many([first, second])
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        assert uow.projects.get("proj_2") == first
+        assert uow.projects.get("proj_org_a") is None  # soft-deleted
+        assert uow.projects.count_active() == 1
+
+
+def test_projects_update_many_conflicts_as_a_whole(storage: Storage) -> None:
+    """One project changed by another transaction since it was read: nothing is kept."""
+    seed(storage)
+    with storage.uow("org_a") as uow:
+        uow.projects.add(b.project("proj_2"))
+        uow.commit()
+    with pytest.raises(VersionConflictError), storage.uow("org_a") as uow:
+        projects = uow.projects.get_many(["proj_org_a", "proj_2"])
+        with storage.uow("org_a") as other:
+            winner = other.projects.get("proj_2")
+            assert winner is not None
+            winner.touch(T0)
+            other.projects.update(winner)
+            other.commit()
+        for project in projects:
+            project.title = "Lost"
+        uow.projects.update_many(projects)
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        assert {p.title for p in uow.projects.get_many(["proj_org_a", "proj_2"])} == {
+            "Future of energy"
+        }
+    with pytest.raises(VersionConflictError), storage.uow("org_a") as uow:
+        uow.projects.update_many([b.project("proj_2")])  # never read here

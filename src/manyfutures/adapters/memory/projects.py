@@ -66,3 +66,7 @@ class ProjectRepository:
         if project.id not in self._uow.loaded_versions:
             raise VersionConflictError("project", project.id, project.version, None)
         self._rows.update(project)
+
+    def update_many(self, projects: Sequence[Project]) -> None:
+        for project in projects:
+            self.update(project)

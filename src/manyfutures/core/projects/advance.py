@@ -8,7 +8,8 @@ on its own costs about ten round trips to the database: a transaction, five read
 four writes. So the due projects of one organization are advanced together, up to
 ``PROJECTS_PER_UNIT_OF_WORK`` in one unit of work: their projects, queue items and
 episodes are read in a few statements for all of them (``SlotBook``), and their writes
-are made table by table, so the new rows of each table go as one statement.
+are made table by table, so the new rows of each table go as one statement, and the
+projects' new next slots as one more (``update_many``).
 """
 
 from __future__ import annotations
@@ -83,8 +84,7 @@ class ScheduleDueProjects(UseCase[ProjectsUnitOfWork]):
                 project.next_scheduled_at = following
                 fills.append(book.fill(self._ids, project, following, now))
             write_slots(uow, [fill for fill in fills if fill is not None])
-            for project, _, _ in steps:
-                uow.projects.update(project)
+            uow.projects.update_many([project for project, _, _ in steps])
             uow.commit()
             return len(steps)
 

@@ -48,6 +48,11 @@ class ProjectRepository(Protocol):
         """Persist changes; raise VersionConflictError if another transaction changed it first."""
         ...
 
+    def update_many(self, projects: Sequence[Project]) -> None:
+        """``update`` of each as one write: the scheduler advances an organization's due
+        projects together. Any conflict raises VersionConflictError, and nothing is kept."""
+        ...
+
 
 class ProjectStore(UnitOfWork, Protocol):
     """An organization's projects."""
