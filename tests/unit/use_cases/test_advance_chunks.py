@@ -3,15 +3,22 @@ one unit of work per chunk, and a conflict in a chunk costs no other project its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from manyfutures.adapters.memory.scheduler_gateway import InMemorySchedulerGateway
+from manyfutures.adapters.memory.store import InMemoryStore
 from manyfutures.core.episodes.episode import EpisodeStatus
-from manyfutures.core.projects.advance import PROJECTS_PER_UNIT_OF_WORK, advance_to_next_occurrence
+from manyfutures.core.projects.advance import (
+    PROJECTS_PER_UNIT_OF_WORK,
+    ScheduleDueProjects,
+    advance_to_next_occurrence,
+)
 from manyfutures.core.projects.cadence import Cadence
+from manyfutures.core.scheduling.ports import TenantRef
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.storage import StorageFactory
 from manyfutures.settings import Settings
@@ -195,3 +202,46 @@ def test_a_chunk_reuses_a_left_behind_draft_once(counted: tuple[Harness, _Storag
             for item in live:
                 episode = uow.episodes.get(item.episode_id)
                 assert episode is not None and episode.scheduled_for == item.scheduled_for
+
+
+class _FoundEarlier(InMemorySchedulerGateway):
+    """Discovery as it was a moment ago: the projects found due then, whatever they are now."""
+
+    def __init__(self, store: InMemoryStore, found: Sequence[TenantRef]) -> None:
+        super().__init__(store)
+        self._found = found
+
+    def due_projects(self, now: datetime, limit: int) -> Sequence[TenantRef]:
+        return self._found
+
+
+def test_a_chunk_leaves_alone_what_stopped_being_due_since_discovery(harness: Harness) -> None:
+    """Discovery and the chunk's unit of work are two moments: a project paused, deleted or
+    moved on in between is read again in the chunk and left as it is."""
+    storage = _Storage(harness.uow_factory)
+    project_ids = due_projects(storage, "org_a", 4)
+    paused, deleted, moved, due = project_ids
+    found = harness.container.adapters.scheduler_gateway().due_projects(DUE, 10)
+    assert sorted(ref.resource_id for ref in found) == project_ids
+    with harness.uow("org_a") as uow:
+        for project in uow.projects.get_many([paused, deleted, moved]):
+            if project.id == paused:
+                project.pause(DUE)
+            elif project.id == deleted:
+                project.soft_delete("user_1", DUE)
+            else:
+                project.next_scheduled_at = NEXT
+            uow.projects.update(project)
+        uow.commit()
+    harness.clock.set(DUE)
+    advance = ScheduleDueProjects(
+        harness.uow_factory,
+        harness.clock,
+        harness.container.adapters.ids(),
+        _FoundEarlier(harness.container.adapters.memory_store(), found),
+    )
+    assert advance() == 1
+    assert_advanced_once(storage, "org_a", [due])
+    with harness.uow("org_a") as uow:
+        for project_id in (paused, deleted, moved):
+            assert [i.scheduled_for for i in uow.queue.list_for_project(project_id)] == [DUE]
