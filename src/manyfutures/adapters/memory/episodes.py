@@ -25,6 +25,10 @@ class EpisodeRepository:
     def get(self, episode_id: str) -> Episode | None:
         return self._rows.get(episode_id)
 
+    def get_many(self, episode_ids: Sequence[str]) -> Sequence[Episode]:
+        found = (self._rows.get(episode_id) for episode_id in episode_ids)
+        return [episode for episode in found if episode is not None]
+
     def update(self, episode: Episode) -> None:
         self._rows.update(episode)
 
@@ -35,12 +39,17 @@ class EpisodeRepository:
         return newest_first(mine, limit, after_id)
 
     def find_for_slot(self, project_id: str, scheduled_for: datetime) -> Episode | None:
-        matches = [
-            e
-            for e in self._rows.rows()
-            if e.project_id == project_id and e.scheduled_for == scheduled_for
-        ]
-        return min(matches, key=lambda e: e.id, default=None)
+        found = self.find_for_slots([(project_id, scheduled_for)])
+        return found[0] if found else None
+
+    def find_for_slots(self, slots: Sequence[tuple[str, datetime]]) -> Sequence[Episode]:
+        wanted = set(slots)
+        lowest_id: dict[tuple[str, datetime], Episode] = {}
+        for episode in sorted(self._rows.rows(), key=lambda e: e.id, reverse=True):
+            slot = (episode.project_id, episode.scheduled_for)
+            if slot in wanted:
+                lowest_id[slot] = episode
+        return list(lowest_id.values())
 
     def recent_with_status(
         self, project_id: str, status: EpisodeStatus, limit: int

@@ -39,6 +39,10 @@ class ProjectRepository:
         self._uow.loaded_versions.setdefault(project.id, project.version)
         return project
 
+    def get_many(self, project_ids: Sequence[str]) -> Sequence[Project]:
+        found = (self.get(project_id) for project_id in project_ids)
+        return [project for project in found if project is not None]
+
     def get_for_update(self, project_id: str) -> Project | None:
         self._uow.lock_row(self.table.name, project_id)
         return self.get(project_id)
@@ -62,3 +66,7 @@ class ProjectRepository:
         if project.id not in self._uow.loaded_versions:
             raise VersionConflictError("project", project.id, project.version, None)
         self._rows.update(project)
+
+    def update_many(self, projects: Sequence[Project]) -> None:
+        for project in projects:
+            self.update(project)

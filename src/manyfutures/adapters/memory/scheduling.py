@@ -67,8 +67,12 @@ class QueueRepository:
         )
 
     def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
-        mine = [i for i in self._rows.rows() if i.project_id == project_id]
-        return sorted(mine, key=lambda i: (i.scheduled_for, i.id))
+        return self.list_for_projects([project_id])
+
+    def list_for_projects(self, project_ids: Sequence[str]) -> Sequence[ScheduleQueueItem]:
+        wanted = set(project_ids)
+        theirs = [i for i in self._rows.rows() if i.project_id in wanted]
+        return sorted(theirs, key=lambda i: (i.scheduled_for, i.id))
 
     def blocked_for_update(self, since: datetime, before: datetime) -> Sequence[ScheduleQueueItem]:
         blocked = sorted(

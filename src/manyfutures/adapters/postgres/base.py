@@ -73,6 +73,8 @@ NAMING_CONVENTION = {
 }
 
 ID_TYPE = Text(collation="C")
+# Ids bound as one array (``= ANY(:ids)``); the columns' collation decides the comparison.
+ID_ARRAY = ARRAY(Text())
 Id = Annotated[str, mapped_column(ID_TYPE)]
 Timestamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=True))]
 

@@ -6,10 +6,23 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, bindparam, func, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Index,
+    UniqueConstraint,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
+    ID_ARRAY,
     Base,
     Id,
     Timestamp,
@@ -121,6 +134,29 @@ EPISODE_FOR_SLOT = (
     .order_by(_episodes.c.id)
     .limit(1)
 )
+EPISODES_BY_ID = _my_episodes.where(_episodes.c.id == any_(bindparam("ids", type_=ID_ARRAY)))
+# The (project id, slot) pairs come as two arrays, zipped by unnest: one statement text for
+# any number of slots, so it is prepared once. The lowest id of a slot, as EPISODE_FOR_SLOT.
+_wanted_slots = (
+    func.unnest(
+        bindparam("project_ids", type_=ID_ARRAY),
+        bindparam("slots", type_=ARRAY(DateTime(timezone=True))),
+    )
+    .table_valued("project_id", "scheduled_for")
+    .render_derived(with_types=False)
+    .alias("wanted")
+)
+EPISODES_FOR_SLOTS = (
+    _my_episodes.join(
+        _wanted_slots,
+        and_(
+            _episodes.c.project_id == _wanted_slots.c.project_id,
+            _episodes.c.scheduled_for == _wanted_slots.c.scheduled_for,
+        ),
+    )
+    .ext(distinct_on(_episodes.c.project_id, _episodes.c.scheduled_for))
+    .order_by(_episodes.c.project_id, _episodes.c.scheduled_for, _episodes.c.id)
+)
 EPISODES_RECENT_WITH_STATUS = (
     _my_episodes.where(
         _episodes.c.project_id == bindparam("project_id"),
@@ -230,6 +266,9 @@ class EpisodeRepository(Repository, ports.EpisodeRepository):
     def get(self, episode_id: str) -> Episode | None:
         return self._uow.first(EPISODE, episode_from_row, id=episode_id)
 
+    def get_many(self, episode_ids: Sequence[str]) -> Sequence[Episode]:
+        return [episode_from_row(r) for r in self._uow.rows(EPISODES_BY_ID, ids=episode_ids)]
+
     def update(self, episode: Episode) -> None:
         self._update(
             episode_to_row(episode),
@@ -254,6 +293,14 @@ class EpisodeRepository(Repository, ports.EpisodeRepository):
             project_id=project_id,
             scheduled_for=scheduled_for,
         )
+
+    def find_for_slots(self, slots: Sequence[tuple[str, dt.datetime]]) -> Sequence[Episode]:
+        rows = self._uow.rows(
+            EPISODES_FOR_SLOTS,
+            project_ids=[project_id for project_id, _ in slots],
+            slots=[slot for _, slot in slots],
+        )
+        return [episode_from_row(r) for r in rows]
 
     def recent_with_status(
         self, project_id: str, status: EpisodeStatus, limit: int

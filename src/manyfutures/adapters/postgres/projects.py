@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -12,27 +13,35 @@ from sqlalchemy import (
     CheckConstraint,
     Connection,
     Index,
+    Integer,
     Select,
     String,
     UniqueConstraint,
+    any_,
     bindparam,
+    cast,
     func,
+    literal_column,
     select,
     text,
+    update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
+    ID_ARRAY,
     ID_TYPE,
     Base,
     Id,
     Timestamp,
     by_value,
+    column_values,
     one_of,
     org_fk,
     table_of,
 )
-from manyfutures.adapters.postgres.repository import ORG, Repository
+from manyfutures.adapters.postgres.repository import KEYS, ORG, Repository
 from manyfutures.core.projects import ports
 from manyfutures.core.projects.cadence import Cadence, CadenceMode
 from manyfutures.core.projects.model import MemoryStorage, Project, ProjectMemory, ProjectStatus
@@ -92,6 +101,8 @@ _live_projects = select(_projects).where(
 )
 PROJECT = _live_projects.where(_projects.c.id == bindparam("id"))
 PROJECT_FOR_UPDATE = PROJECT.with_for_update()
+# = ANY(array): one statement text for any number of ids, so it is prepared once.
+PROJECTS_BY_ID = _live_projects.where(_projects.c.id == any_(bindparam("ids", type_=ID_ARRAY)))
 PROJECT_PAGE = _live_projects.order_by(_projects.c.id.desc()).limit(bindparam("limit"))
 PROJECT_PAGE_AFTER = PROJECT_PAGE.where(_projects.c.id < bindparam("after"))
 ACTIVE_PROJECT_COUNT = select(func.count()).where(
@@ -105,6 +116,32 @@ PROJECT_WITH_MEMORY = _live_projects.where(
         func.jsonb_build_array(func.jsonb_build_object("id", bindparam("memory_id", type_=String)))
     )
 )
+# Many projects' UPDATE as one statement: their rows as one JSON array, made records of the
+# table's type by jsonb_populate_recordset, each matched at the version its unit of work read.
+_given = (
+    func.jsonb_populate_recordset(
+        literal_column("NULL::projects"), cast(bindparam("rows", type_=String), JSONB)
+    )
+    .table_valued(*(c.key for c in _projects.c))
+    .alias("given")
+)
+_read = (
+    func.unnest(bindparam("ids", type_=ID_ARRAY), bindparam("versions", type_=ARRAY(Integer)))
+    .table_valued("id", "version")
+    .render_derived(with_types=False)
+    .alias("read")
+)
+PROJECTS_UPDATE = (
+    update(_projects)
+    .values({c.key: _given.c[c.key] for c in _projects.c if c.key not in KEYS})
+    .where(
+        _projects.c.organization_id == ORG,
+        _projects.c.id == _given.c.id,
+        _projects.c.id == _read.c.id,
+        _projects.c.version == _read.c.version,
+    )
+    .returning(_projects.c.id)
+)
 # Deleted projects included: it names the version that beat a failed update.
 PROJECT_VERSION = select(_projects.c.version).where(
     _projects.c.organization_id == ORG, _projects.c.id == bindparam("id")
@@ -112,6 +149,11 @@ PROJECT_VERSION = select(_projects.c.version).where(
 
 
 # --- mappers ------------------------------------------------------------------------------
+
+
+def _json_scalar(value: dt.datetime | dt.time) -> str:
+    """A row's times in ``PROJECTS_UPDATE``'s JSON: as PostgreSQL reads them back in."""
+    return value.isoformat()
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -233,6 +275,12 @@ class ProjectRepository(Repository, ports.ProjectRepository):
     def get(self, project_id: str) -> Project | None:
         return self._read(PROJECT, project_id)
 
+    def get_many(self, project_ids: Sequence[str]) -> Sequence[Project]:
+        projects = [project_from_row(r) for r in self._uow.rows(PROJECTS_BY_ID, ids=project_ids)]
+        for project in projects:
+            self._uow.loaded_versions.setdefault(project.id, project.version)
+        return projects
+
     def get_for_update(self, project_id: str) -> Project | None:
         """SELECT … FOR UPDATE: the row lock lasts until the transaction ends."""
         return self._read(PROJECT_FOR_UPDATE, project_id)
@@ -272,6 +320,37 @@ class ProjectRepository(Repository, ports.ProjectRepository):
                 "project", project.id, loaded, self._current_version(connection, project.id)
             ),
         )
+
+    def update_many(self, projects: Sequence[Project]) -> None:
+        """One UPDATE for all (``PROJECTS_UPDATE``); a project it did not match conflicts."""
+        if not projects:
+            return
+        loaded: list[int] = []
+        for project in projects:
+            version = self._uow.loaded_versions.get(project.id)
+            if version is None:
+                raise VersionConflictError("project", project.id, project.version, None)
+            loaded.append(version)
+        rows = [column_values(project_to_row(project)) for project in projects]
+        for row in rows:
+            self._uow.check_tenant(_projects, row)
+        for project in projects:
+            self._uow.loaded_versions[project.id] = project.version
+        parameters = {
+            "rows": json.dumps(rows, default=_json_scalar),
+            "ids": [project.id for project in projects],
+            "versions": loaded,
+            "org": self._org,
+        }
+
+        def run(connection: Connection) -> None:
+            updated = set(connection.execute(PROJECTS_UPDATE, parameters).scalars())
+            for project, version in zip(projects, loaded, strict=True):
+                if project.id not in updated:
+                    current = self._current_version(connection, project.id)
+                    raise VersionConflictError("project", project.id, version, current)
+
+        self._uow.later(run)
 
     def _current_version(self, connection: Connection, project_id: str) -> int | None:
         """For the error message: the version that won (None if the project is gone)."""

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 ORG = bindparam("org", type_=String)
 # Never in an UPDATE's SET: a row keeps its id and its organization.
-_KEYS = frozenset({"id", "organization_id"})
+KEYS = frozenset({"id", "organization_id"})
 
 
 @cache
@@ -72,7 +72,7 @@ class Repository:
         values = column_values(row)
         self._uow.check_tenant(table, values)
         statement = update_by_id(table, versioned=loaded_version is not None)
-        parameters = {name: value for name, value in values.items() if name not in _KEYS}
+        parameters = {name: value for name, value in values.items() if name not in KEYS}
         parameters.update(key_id=values["id"], org=self._org)
         if loaded_version is not None:
             parameters["loaded_version"] = loaded_version

@@ -10,10 +10,20 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Row, UniqueConstraint, bindparam, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    Index,
+    Row,
+    UniqueConstraint,
+    any_,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyfutures.adapters.postgres.base import (
+    ID_ARRAY,
     Base,
     Id,
     Timestamp,
@@ -130,6 +140,9 @@ QUEUE_ITEM_FOR_SLOT = _my_queue.where(
 QUEUE_ITEMS_FOR_PROJECT = _my_queue.where(_queue.c.project_id == bindparam("project_id")).order_by(
     _queue.c.scheduled_for, _queue.c.id
 )
+QUEUE_ITEMS_FOR_PROJECTS = _my_queue.where(
+    _queue.c.project_id == any_(bindparam("project_ids", type_=ID_ARRAY))
+).order_by(_queue.c.scheduled_for, _queue.c.id)
 
 
 # --- mappers ------------------------------------------------------------------------------
@@ -210,6 +223,10 @@ class QueueRepository(Repository, ports.ScheduleQueueRepository):
 
     def list_for_project(self, project_id: str) -> Sequence[ScheduleQueueItem]:
         rows = self._uow.rows(QUEUE_ITEMS_FOR_PROJECT, project_id=project_id)
+        return [queue_item_from_row(r) for r in rows]
+
+    def list_for_projects(self, project_ids: Sequence[str]) -> Sequence[ScheduleQueueItem]:
+        rows = self._uow.rows(QUEUE_ITEMS_FOR_PROJECTS, project_ids=project_ids)
         return [queue_item_from_row(r) for r in rows]
 
     def blocked_for_update(

@@ -19,6 +19,11 @@ class ProjectRepository(Protocol):
         """Soft-deleted projects are not found."""
         ...
 
+    def get_many(self, project_ids: Sequence[str]) -> Sequence[Project]:
+        """``get`` for each in one read, in no particular order: the scheduler advances
+        an organization's due projects together."""
+        ...
+
     def get_for_update(self, project_id: str) -> Project | None:
         """Like ``get``, after waiting for any other unit of work holding the project; then
         no other unit of work can change it (or take it) until this one ends, so an
@@ -41,6 +46,11 @@ class ProjectRepository(Protocol):
 
     def update(self, project: Project) -> None:
         """Persist changes; raise VersionConflictError if another transaction changed it first."""
+        ...
+
+    def update_many(self, projects: Sequence[Project]) -> None:
+        """``update`` of each as one write: the scheduler advances an organization's due
+        projects together. Any conflict raises VersionConflictError, and nothing is kept."""
         ...
 
 

@@ -83,6 +83,11 @@ class ScheduleQueueRepository(Protocol):
         """Oldest slot first."""
         ...
 
+    def list_for_projects(self, project_ids: Sequence[str]) -> Sequence[ScheduleQueueItem]:
+        """``list_for_project`` of each in one read, oldest slot first: the slots of the
+        projects the scheduler advances together."""
+        ...
+
     def blocked_for_update(self, since: datetime, before: datetime) -> Sequence[ScheduleQueueItem]:
         """The blocked items that were to be claimed in ``[since, before)``, due order, each
         held until the unit of work ends."""
