@@ -678,8 +678,8 @@ def main() -> int:
         for n, path in enumerate(standin_stats):
             argv = [sys.executable, STANDIN, "--port", str(standin_port)]
             argv += ["--api", env["MANYFUTURES_PUBLIC_URL"], "--out", str(path)]
-            argv += ["--header-value", env["N8N_WEBHOOK_HEADER_VALUE"]]
-            argv += ["--secret", env["N8N_CALLBACK_SECRET"], "--seed", str(seed_value + n)]
+            argv += [f"--header-value={env['N8N_WEBHOOK_HEADER_VALUE']}"]
+            argv += [f"--secret={env['N8N_CALLBACK_SECRET']}", "--seed", str(seed_value + n)]
             processes.start("standin", argv, env)
         processes.start("api", [MANYFUTURES, "serve", "--port", str(api_port)], env)
         processes.start("worker", [MANYFUTURES, "worker", "--processes", str(args.workers)], env)

@@ -557,8 +557,8 @@ def main() -> int:
             standin_argv = [sys.executable, STANDIN, "--port", str(standin_port)]
             standin_argv += ["--api", env["MANYFUTURES_PUBLIC_URL"]]
             standin_argv += ["--out", str(path)]
-            standin_argv += ["--header-value", env["N8N_WEBHOOK_HEADER_VALUE"]]
-            standin_argv += ["--secret", env["N8N_CALLBACK_SECRET"]]
+            standin_argv += [f"--header-value={env['N8N_WEBHOOK_HEADER_VALUE']}"]
+            standin_argv += [f"--secret={env['N8N_CALLBACK_SECRET']}"]
             processes.start("standin", standin_argv, env)
         serve = [MANYFUTURES, "serve", "--host", "127.0.0.1", "--port", str(api_port)]
         processes.start("api", serve, env)
