@@ -12,6 +12,7 @@ from tests.support.container import UNSUBSCRIBE_SECRET
 from tests.unit.use_cases.test_advance_chunks import (
     counted,
     test_a_chunk_reuses_a_left_behind_draft_once,
+    test_a_draft_left_at_the_next_slot_is_not_given_to_both_slots,
     test_a_project_advanced_elsewhere_costs_the_rest_of_its_chunk_nothing,
     test_one_beat_advances_many_organizations_a_chunk_per_unit_of_work,
 )
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.integration
 __all__ = [
     "counted",
     "test_a_chunk_reuses_a_left_behind_draft_once",
+    "test_a_draft_left_at_the_next_slot_is_not_given_to_both_slots",
     "test_a_project_advanced_elsewhere_costs_the_rest_of_its_chunk_nothing",
     "test_one_beat_advances_many_organizations_a_chunk_per_unit_of_work",
 ]

@@ -204,6 +204,36 @@ def test_a_chunk_reuses_a_left_behind_draft_once(counted: tuple[Harness, _Storag
                 assert episode is not None and episode.scheduled_for == item.scheduled_for
 
 
+def test_a_draft_left_at_the_next_slot_is_not_given_to_both_slots(
+    counted: tuple[Harness, _Storage],
+) -> None:
+    """The due slot has no item, and the draft of a cancelled next slot is still scheduled
+    for that next slot: the due slot takes it (the newest reusable draft), so the next
+    slot must get a new draft, as ``ensure_slot`` one slot at a time gives it, and not the
+    same episode found earlier at its time."""
+    harness, _ = counted
+    cadence = Cadence.create("daily", [], "09:00", "UTC")
+    with harness.uow("org_a") as uow:
+        uow.organizations.add(b.organization("org_a"))
+        uow.projects.add(b.project("proj_1", cadence=cadence, next_scheduled_at=DUE))
+        uow.episodes.add(b.episode("ep_next", "proj_1", scheduled_for=NEXT))
+        uow.queue.add(
+            b.queue_item("queue_next", "proj_1", "ep_next", slot=NEXT, status=QueueStatus.CANCELLED)
+        )
+        uow.commit()
+    assert harness.container.projects.schedule_due_projects()() == 1
+    with harness.uow("org_a") as uow:
+        live = [
+            i for i in uow.queue.list_for_project("proj_1") if i.status is not QueueStatus.CANCELLED
+        ]
+        assert [i.scheduled_for for i in live] == [DUE, NEXT]
+        assert live[0].episode_id == "ep_next"
+        assert live[1].episode_id != "ep_next"
+        for item in live:
+            episode = uow.episodes.get(item.episode_id)
+            assert episode is not None and episode.scheduled_for == item.scheduled_for
+
+
 class _FoundEarlier(InMemorySchedulerGateway):
     """Discovery as it was a moment ago: the projects found due then, whatever they are now."""
 

@@ -62,19 +62,21 @@ class SlotBook:
     in one statement, the episodes already scheduled for the wanted slots in another, and
     (only if a cancelled slot left one behind) the drafts they may reuse in a third.
 
-    ``fill`` decides a slot as ``ensure_slot`` would, and keeps what it decided, so a second
-    slot of the same project sees the first (a reused draft is not handed out twice).
+    ``fill`` decides a slot as ``ensure_slot`` would, and keeps what it decided, so a later
+    slot sees the earlier ones: a reused draft is not handed out twice, and an episode an
+    earlier fill moved away from a slot is no longer found at it. So each episode is held
+    once, by id, whichever read found it.
     """
 
     def __init__(
         self,
         items: dict[str, list[ScheduleQueueItem]],
-        at_slots: dict[tuple[str, datetime], Episode],
-        drafts: dict[str, Episode],
+        at_slots: dict[tuple[str, datetime], str],
+        episodes: dict[str, Episode],
     ) -> None:
         self._items = items
         self._at_slots = at_slots
-        self._drafts = drafts
+        self._episodes = episodes
 
     @classmethod
     def read(cls, uow: SlotsUnitOfWork, wanted: Sequence[tuple[str, datetime]]) -> SlotBook:
@@ -83,13 +85,12 @@ class SlotBook:
         for item in uow.queue.list_for_projects(list(items)):
             items[item.project_id].append(item)
         missing = [(p, slot) for p, slot in wanted if _live_item(items[p], slot) is None]
-        at_slots = {
-            (e.project_id, e.scheduled_for): e
-            for e in (uow.episodes.find_for_slots(missing) if missing else ())
-        }
+        at_slot = list(uow.episodes.find_for_slots(missing)) if missing else []
+        episodes = {e.id: e for e in at_slot}
         reusable = [episode_id for mine in items.values() for episode_id in _draft_ids(mine)]
-        drafts = {e.id: e for e in (uow.episodes.get_many(reusable) if reusable else ())}
-        return cls(items, at_slots, drafts)
+        for draft in uow.episodes.get_many(reusable) if reusable else ():
+            episodes.setdefault(draft.id, draft)
+        return cls(items, {(e.project_id, e.scheduled_for): e.id for e in at_slot}, episodes)
 
     def fill(
         self, ids: IdGenerator, project: SlotOwner, slot: datetime, now: datetime
@@ -98,10 +99,15 @@ class SlotBook:
         mine = self._items[project.id]
         if _live_item(mine, slot) is not None:
             return None
-        episode = self._at_slots.get((project.id, slot)) or _reusable_draft(mine, self._drafts.get)
+        episode = self._scheduled_at(project.id, slot) or _reusable_draft(mine, self._episodes.get)
         fill = _fill(ids, project, slot, episode, now)
         bisect.insort(mine, fill.item, key=lambda i: (i.scheduled_for, i.id))
         return fill
+
+    def _scheduled_at(self, project_id: str, slot: datetime) -> Episode | None:
+        """The episode scheduled for ``slot``, unless an earlier fill moved it to another."""
+        episode = self._episodes.get(self._at_slots.get((project_id, slot), ""))
+        return episode if episode is not None and episode.scheduled_for == slot else None
 
 
 def write_slots(uow: SlotsUnitOfWork, fills: Sequence[SlotFill]) -> None:
