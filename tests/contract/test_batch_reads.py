@@ -118,9 +118,12 @@ def test_projects_update_many_writes_every_field(storage: Storage) -> None:
     seed(storage)
     with storage.uow("org_a") as uow:
         uow.projects.add(b.project("proj_2"))
+        uow.projects.add(b.project("proj_3"))
         uow.commit()
     with storage.uow("org_a") as uow:
-        first, second = sorted(uow.projects.get_many(["proj_org_a", "proj_2"]), key=lambda p: p.id)
+        first, second, gone = sorted(
+            uow.projects.get_many(["proj_org_a", "proj_2", "proj_3"]), key=lambda p: p.id
+        )
         first.title, first.next_scheduled_at = "Moved on", T0 + DAY
         first.cadence = Cadence.create("daily", [], "07:30", "America/New_York")
         first.memories = [
@@ -137,13 +140,40 @@ def test_projects_update_many_writes_every_field(storage: Storage) -> None:
         first.touch(T0 + DAY)
         second.cadence = Cadence.create("custom", [0, 3], "09:00", "Europe/London")
         second.pause(T0 + DAY)
-        second.soft_delete("user_1", T0 + DAY)
-        uow.projects.update_many([first, second])
+        second.next_scheduled_at = None
+        gone.soft_delete("user_1", T0 + DAY)
+        uow.projects.update_many([first, second, gone])
         uow.commit()
     with storage.uow("org_a") as uow:
-        assert uow.projects.get("proj_2") == first
-        assert uow.projects.get("proj_org_a") is None  # soft-deleted
+        assert uow.projects.get(first.id) == first
+        assert uow.projects.get(second.id) == second
+        assert uow.projects.get(gone.id) is None  # soft-deleted
         assert uow.projects.count_active() == 1
+
+
+def test_projects_update_many_stages_nothing_if_one_was_never_read(storage: Storage) -> None:
+    """All or none, as one UPDATE: a project this unit of work never read is refused
+    before any of the others is staged."""
+    seed(storage)
+    with storage.uow("org_a") as uow:
+        uow.projects.add(b.project("proj_2"))
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        (read,) = uow.projects.get_many(["proj_org_a"])
+        read.title = "Not kept"
+        with pytest.raises(VersionConflictError):
+            uow.projects.update_many([read, b.project("proj_2")])
+        uow.commit()
+    with storage.uow("org_a") as uow:
+        project = uow.projects.get("proj_org_a")
+        assert project is not None and project.title != "Not kept"
+
+
+def test_ids_given_twice_read_each_row_once(storage: Storage) -> None:
+    seed(storage)
+    with storage.uow("org_a") as uow:
+        assert [p.id for p in uow.projects.get_many(["proj_org_a", "proj_org_a"])] == ["proj_org_a"]
+        assert [e.id for e in uow.episodes.get_many(["ep_org_a", "ep_org_a"])] == ["ep_org_a"]
 
 
 def test_projects_update_many_conflicts_as_a_whole(storage: Storage) -> None:

@@ -26,7 +26,8 @@ class EpisodeRepository:
         return self._rows.get(episode_id)
 
     def get_many(self, episode_ids: Sequence[str]) -> Sequence[Episode]:
-        found = (self._rows.get(episode_id) for episode_id in episode_ids)
+        """Each episode once, however often its id is given (as ``= ANY(ids)`` reads it)."""
+        found = (self._rows.get(episode_id) for episode_id in dict.fromkeys(episode_ids))
         return [episode for episode in found if episode is not None]
 
     def update(self, episode: Episode) -> None:

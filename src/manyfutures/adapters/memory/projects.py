@@ -40,7 +40,8 @@ class ProjectRepository:
         return project
 
     def get_many(self, project_ids: Sequence[str]) -> Sequence[Project]:
-        found = (self.get(project_id) for project_id in project_ids)
+        """Each project once, however often its id is given (as ``= ANY(ids)`` reads it)."""
+        found = (self.get(project_id) for project_id in dict.fromkeys(project_ids))
         return [project for project in found if project is not None]
 
     def get_for_update(self, project_id: str) -> Project | None:
@@ -68,5 +69,10 @@ class ProjectRepository:
         self._rows.update(project)
 
     def update_many(self, projects: Sequence[Project]) -> None:
+        """All or none, as the one UPDATE in PostgreSQL: every project is checked before
+        any is staged."""
+        for project in projects:
+            if project.id not in self._uow.loaded_versions:
+                raise VersionConflictError("project", project.id, project.version, None)
         for project in projects:
             self.update(project)
