@@ -54,9 +54,10 @@ Figures, all from the database once the pipeline is idle:
   with less (``*_by_kind``: the rows over or under, by kind); ``statuses`` tallies
   the items' and episodes' final states, and ``reclaimed_items`` the items claimed
   more than once (their job still waiting in Redis when the start lease ran out).
-- ``rq_noop_jobs_per_s``, the ceiling, in the same run: the same ``--workers`` worker
-  processes (``manyfutures worker --burst noop``, the same class and settings) drain
-  as many no-op jobs; ``n / (last ended_at - first started_at)`` from RQ's job hashes.
+- ``rq_noop_jobs_per_s``, the ceiling, in the same run, once the pipeline's own
+  scheduler, workers and stand-in have stopped: the same ``--workers`` worker processes
+  (``manyfutures worker noop``, the same class and settings) drain as many no-op jobs;
+  ``n / (last ended_at - first started_at)`` from RQ's job hashes.
 - The stand-in is shown not to be the bottleneck: its p95 queue wait (received to a
   sender picking the job up), its p95 ``held`` time, its p95 time to answer the
   webhook (body read to 202 written) and its CPU seconds, beside every
@@ -67,11 +68,15 @@ Figures, all from the database once the pipeline is idle:
   bound by the machine's CPU, so at 100 episodes/s each episode may spend
   ``cores * 1000 / 100`` ms across every process (``cpu_budget_ms_per_episode``).
   ``cpu_ms_per_episode`` is what it spent, by component. ``floor_cpu_ms_per_episode``
-  is what it costs with none of our work in it, each part measured in this run: the
+  is what it costs before any of the episode's own work, each part measured in this run: the
   stand-in's CPU per episode, RQ's CPU for one no-op job (``rq_noop_cpu_ms_per_job``:
-  the workers' and Redis's, read after the workers started, held by ``rq suspend``)
+  dequeueing and running it, the workers' CPU and Redis's, read after the workers
+  started, held by ``rq suspend``; enqueueing is the scheduler's, not in the floor)
   and four of the API server's cheapest requests (``http_floor_cpu_ms_per_request``:
-  ``GET /healthz`` over keep-alive connections, after the burst).
+  ``GET /healthz`` over keep-alive connections, after the burst: the server's and the
+  app's fixed cost of a request, its hooks, metrics and access log included). Redis is
+  the test Redis, shared with any test session running at the same time: run the bench
+  on a quiet machine.
 
 The load average is printed at start and end (the machine is shared). The last line
 is one JSON object; the exit status is 1 unless every episode was published exactly
@@ -459,7 +464,8 @@ def rq_noop(
     before = sum(cpu_seconds(pids).values())
     resume(connection)
     finished = FinishedJobRegistry(queue=queue)
-    _wait_for(lambda: finished.get_job_count() >= jobs, processes, "the no-op jobs")
+    # Polled without the registry's clean-up, which would add Redis work to the window.
+    _wait_for(lambda: finished.get_job_count(cleanup=False) >= jobs, processes, "the no-op jobs")
     cpu = sum(cpu_seconds(pids).values()) - before
     processes.stop("noop-worker")
     fetched = [job for job in Job.fetch_many([j.id for j in enqueued], connection) if job]
@@ -484,9 +490,15 @@ def _wait_for(
 
 def local_redis(url: str) -> list[int]:
     """The Redis server's process if it runs on this machine: its CPU is the pipeline's
-    too (every job and every enqueue is a few commands), so it is counted with the rest."""
+    too (every job and every enqueue is a few commands), so it is counted with the rest.
+    The pid Redis reports is checked to be a redis-server here (a Redis in a container
+    reports its own namespace's pid)."""
     pid = int(redis.Redis.from_url(url).info("server")["process_id"])
-    return [pid] if Path(f"/proc/{pid}/stat").exists() else []
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return []
+    return [pid] if name == "redis-server" else []
 
 
 HTTP_FLOOR_REQUESTS, HTTP_FLOOR_CONNECTIONS = 4000, 8
@@ -494,8 +506,9 @@ HTTP_FLOOR_REQUESTS, HTTP_FLOOR_CONNECTIONS = 4000, 8
 
 def http_floor(port: int, api_pids: list[int]) -> float:
     """CPU ms the API's server spends on its cheapest request, ``GET /healthz``, over
-    keep-alive connections: what each of an episode's four callbacks costs before any
-    of our work (the signature, the body, the database). The clients' CPU is not counted."""
+    keep-alive connections: what each of an episode's four callbacks costs before the
+    callback's own work (the signature, the body, the database); the app's hooks,
+    metrics and access log are in it. The clients' CPU is not counted."""
 
     def client(count: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -684,7 +697,8 @@ def main() -> int:
     )
     print(
         f"CPU per episode {summary['cpu_ms_per_episode']} ms; at the target the machine's "
-        f"{os.cpu_count()} cores give {summary['cpu_budget_ms_per_episode']} ms, and the floor "
+        f"{len(os.sched_getaffinity(0))} cores give {summary['cpu_budget_ms_per_episode']} ms, "
+        "and the floor "
         f"(the stand-in, RQ's own cost of one job, four of the server's cheapest requests) "
         f"takes {summary['floor_cpu_ms_per_episode']} ms of it",
         flush=True,
@@ -700,16 +714,16 @@ def cpu_budget(
 
     At ``TARGET_EPISODES_PER_S`` the machine's cores give each episode
     ``cores * 1000 / target`` ms of CPU, whoever spends it. The floor is what an episode
-    costs with none of our work in it, each part measured in this run: the stand-in's
-    own CPU per episode (n8n's part), RQ's CPU for one no-op job (the start job's
-    bookkeeping, workers and Redis), and the API server's cheapest request four times
-    (the four callbacks' HTTP). What the pipeline's own work may spend is the rest.
+    costs before any of its own work, each part measured in this run: the stand-in's
+    own CPU per episode (n8n's part), RQ's CPU for dequeueing and running one no-op job
+    (workers and Redis), and the API's cheapest request four times (the four callbacks'
+    HTTP, with the app's fixed per-request cost). The episode's own work may spend the rest.
     """
     if not published:
         return {}
     per_episode = {name: round(seconds * 1000 / published, 2) for name, seconds in cpu.items()}
     floor = per_episode.get("standin", 0.0) + rq_job_ms + 4 * http_request_ms
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))  # the cores this bench may use, not the host's
     return {
         "cpu_ms_per_episode": round(sum(per_episode.values()), 1),
         "cpu_ms_per_episode_by_component": per_episode,

@@ -110,6 +110,11 @@ def column_values(row: Base) -> dict[str, Any]:
 
 @cache
 def _row_type(table: Table) -> Any:
+    """A named tuple of the table's columns; the first must be its primary key, never
+    NULL, which is how ``split_row`` tells an outer join's missing row."""
+    first = table.columns[0]
+    if not (first.primary_key and len(table.primary_key.columns) == 1):
+        raise ValueError(f"{table.name}: split_row needs the one-column primary key first")
     return namedtuple(f"{table.name}_row", [column.key for column in table.columns])
 
 

@@ -151,9 +151,12 @@ PROJECT_VERSION = select(_projects.c.version).where(
 # --- mappers ------------------------------------------------------------------------------
 
 
-def _json_scalar(value: dt.datetime | dt.time) -> str:
-    """A row's times in ``PROJECTS_UPDATE``'s JSON: as PostgreSQL reads them back in."""
-    return value.isoformat()
+def _json_scalar(value: object) -> str:
+    """A row's times in ``PROJECTS_UPDATE``'s JSON, as PostgreSQL reads them back in; any
+    other value JSON cannot hold is refused, as ``json.dumps`` refuses it."""
+    if isinstance(value, dt.datetime | dt.time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} has no JSON form for PROJECTS_UPDATE")
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -5,7 +5,7 @@ runs it on its beat.
 
 A beat may find hundreds of projects due at once (everyone's 09:00), and advancing one
 on its own costs about ten round trips to the database: a transaction, five reads and
-four writes. So the due projects of one organization are advanced together, up to
+three writes. So the due projects of one organization are advanced together, up to
 ``PROJECTS_PER_UNIT_OF_WORK`` in one unit of work: their projects, queue items and
 episodes are read in a few statements for all of them (``SlotBook``), and their writes
 are made table by table, so the new rows of each table go as one statement, and the
@@ -77,7 +77,8 @@ class ScheduleDueProjects(UseCase[ProjectsUnitOfWork]):
             ]
             if not steps:
                 return 0
-            book = SlotBook.read(uow, [(p.id, slot) for p, *slots in steps for slot in slots])
+            wanted = [(p.id, slot) for p, due, following in steps for slot in (due, following)]
+            book = SlotBook.read(uow, wanted)
             fills: list[SlotFill | None] = []
             for project, due, following in steps:
                 fills.append(book.fill(self._ids, project, due, now))
