@@ -24,6 +24,7 @@ from tests.contract.conftest import Storage
 from tests.contract.test_unit_of_work import seed
 from tests.support.builders import T0
 from tests.support.fakes import ManualClock
+from tests.support.wrapped import Wrapped
 
 OPENERS = 4
 
@@ -87,12 +88,13 @@ def test_other_events_repeat_freely(storage: Storage) -> None:
         assert len(uow.events.list("episode_opened")) == 2
 
 
-class _LookThenWait:
+class _LookThenWait(Wrapped):
     """The events repository of one attempt: the openers' first looks are held until all
     have looked; a retry's look goes straight on."""
 
     def __init__(self, inner: Any, everyone: threading.Barrier) -> None:
-        self._inner, self._everyone = inner, everyone
+        super().__init__(inner)
+        self._everyone = everyone
 
     def recorded_for_user(self, event_type: str, user_id: str) -> bool:
         recorded = bool(self._inner.recorded_for_user(event_type, user_id))
@@ -100,9 +102,6 @@ class _LookThenWait:
             with contextlib.suppress(threading.BrokenBarrierError):
                 self._everyone.wait(5)
         return recorded
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def test_concurrent_opens_record_the_first_open_once(storage: Storage) -> None:

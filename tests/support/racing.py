@@ -13,12 +13,15 @@ import contextlib
 import threading
 from typing import Any
 
+from tests.support.wrapped import Wrapped, WrappedUnitOfWork
+
 RACE_WINDOW = 0.5  # how long a racer waits for the others at its count; once, then broken
 
 
-class _CountThenWait:
+class _CountThenWait(Wrapped):
     def __init__(self, inner: Any, everyone: threading.Barrier) -> None:
-        self._inner, self._everyone = inner, everyone
+        super().__init__(inner)
+        self._everyone = everyone
 
     def count_active(self) -> int:
         counted = self._inner.count_active()
@@ -26,21 +29,8 @@ class _CountThenWait:
             self._everyone.wait(RACE_WINDOW)
         return int(counted)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
-
-class RacingUnitOfWork:
+class RacingUnitOfWork(WrappedUnitOfWork):
     def __init__(self, inner: Any, everyone: threading.Barrier) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.projects = _CountThenWait(inner.projects, everyone)
-
-    def __enter__(self) -> RacingUnitOfWork:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.wrapped import WrappedUnitOfWork
+
 
 class _RecordedStore:
     def __init__(self, inner: Any, name: str, calls: list[str]) -> None:
@@ -26,18 +28,12 @@ class _RecordedStore:
         return recorded
 
 
-class RecordingUnitOfWork:
+class RecordingUnitOfWork(WrappedUnitOfWork):
     """The inner unit of work, each store wrapped; its own methods (commit…) pass through."""
 
     def __init__(self, inner: Any, calls: list[str]) -> None:
-        self._inner, self._calls = inner, calls
-
-    def __enter__(self) -> RecordingUnitOfWork:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)
+        super().__init__(inner)
+        self._calls = calls
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._inner, name)

@@ -23,6 +23,7 @@ from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.storage import StorageFactory
 from manyfutures.settings import Settings
 from tests.support import builders as b
+from tests.support.wrapped import WrappedUnitOfWork
 from tests.unit.use_cases.conftest import Harness
 
 DUE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -43,25 +44,16 @@ class _Storage:
         return _RacedAtCommit(self.real(organization_id), self)
 
 
-class _RacedAtCommit:
+class _RacedAtCommit(WrappedUnitOfWork):
     def __init__(self, inner: Any, storage: _Storage) -> None:
-        self._inner, self._storage = inner, storage
+        super().__init__(inner)
+        self._storage = storage
 
     def commit(self) -> None:
         race, self._storage.race = self._storage.race, None
         if race is not None:
             race()
         self._inner.commit()
-
-    def __enter__(self) -> _RacedAtCommit:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ dispatcher into the console sender, which keeps what it was handed.
 from __future__ import annotations
 
 from datetime import timedelta
-from types import TracebackType
-from typing import Any, Self
 
 import pytest
 
@@ -23,7 +21,7 @@ from manyfutures.core.generation.use_cases import (
 )
 from manyfutures.core.outbox.ports import EmailMessage
 from manyfutures.core.shared.actor import Actor
-from manyfutures.core.storage import StorageUnitOfWork
+from tests.support.wrapped import CommitFails
 from tests.unit.use_cases.conftest import DEADLINE, START_LEASE, Harness
 from tests.unit.use_cases.test_generation_pipeline import due_item, queue_item_for, start_now
 
@@ -149,31 +147,6 @@ def test_a_creator_without_an_address_gets_the_notification_only(
     assert notification.kind == "episode_failed"
 
 
-class _CommitFails:
-    """A unit of work whose commit is refused, as by a database that went away."""
-
-    def __init__(self, uow: StorageUnitOfWork) -> None:
-        self._uow = uow
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow, name)
-
-    def __enter__(self) -> Self:
-        self._uow.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._uow.__exit__(exc_type, exc, tb)
-
-    def commit(self) -> None:
-        raise ConnectionError("the database went away")
-
-
 def test_the_email_is_written_in_the_transaction_that_fails_the_episode(
     harness: Harness, alice: Actor
 ) -> None:
@@ -181,7 +154,7 @@ def test_the_email_is_written_in_the_transaction_that_fails_the_episode(
     adapters = harness.container.adapters
     real = harness.uow_factory
     failing = ApplyGenerationResult(
-        lambda org: _CommitFails(real(org)),  # type: ignore[arg-type, return-value]
+        lambda org: CommitFails(real(org)),  # type: ignore[arg-type, return-value]
         harness.clock,
         adapters.ids(),
         adapters.retry_policy(),

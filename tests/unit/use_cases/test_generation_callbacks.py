@@ -28,6 +28,7 @@ from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.shared.actor import Actor, Role
 from tests.support.builders import T0
+from tests.support.wrapped import Wrapped, WrappedUnitOfWork
 from tests.unit.use_cases.conftest import DEADLINE, Harness
 from tests.unit.use_cases.test_generation_pipeline import CONTENT, queue_item_for
 
@@ -228,14 +229,15 @@ class TestLateAndDuplicateCallbacks:
         assert spent_today(harness) == Decimal("0.25")
 
 
-class _PausingRuns:
+class _PausingRuns(Wrapped):
     """A runs repository that, in the thread that armed it, stops until released: after a
     progress report's guarded write, before its commit (a progress report in flight,
     holding the run), or after a start job read the item's episode (a job caught between
     reading the episode and writing it)."""
 
     def __init__(self, inner: Any, gate: _Gate) -> None:
-        self._inner, self._gate = inner, gate
+        super().__init__(inner)
+        self._gate = gate
 
     def slot_of_item(self, queue_item_id: str) -> Any:
         slot = self._inner.slot_of_item(queue_item_id)
@@ -246,9 +248,6 @@ class _PausingRuns:
         moved: bool = self._inner.advance_progress(*args)
         self._gate.pause_here()
         return moved
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 class _Gate:
@@ -263,20 +262,10 @@ class _Gate:
             assert self.go_on.wait(10)
 
 
-class _PausingUnitOfWork:
+class _PausingUnitOfWork(WrappedUnitOfWork):
     def __init__(self, inner: Any, gate: _Gate) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.runs = _PausingRuns(inner.runs, gate)
-
-    def __enter__(self) -> _PausingUnitOfWork:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def test_progress_racing_the_completion_never_undoes_the_publication() -> None:

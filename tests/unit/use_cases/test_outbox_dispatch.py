@@ -7,8 +7,7 @@ tests/integration/outbox/; these tests pin the dispatcher's own decisions.
 from __future__ import annotations
 
 from datetime import timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
@@ -23,10 +22,10 @@ from manyfutures.core.outbox.use_cases import (
     delivery_policy,
 )
 from manyfutures.core.shared.actor import Actor
-from manyfutures.core.storage import StorageUnitOfWork
 from tests.support import builders as b
 from tests.support.builders import T0
 from tests.support.fakes import ScriptedEmailSender
+from tests.support.wrapped import CommitFails
 from tests.unit.use_cases.conftest import Harness
 from tests.unit.use_cases.test_generation_pipeline import start_now, succeeded
 
@@ -113,36 +112,11 @@ def test_an_empty_outbox_sends_nothing(harness: Harness) -> None:
     assert sender.attempted == []
 
 
-class _CommitFails:
-    """A unit of work whose commit is refused, as by a database that went away."""
-
-    def __init__(self, uow: StorageUnitOfWork) -> None:
-        self._uow = uow
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._uow, name)
-
-    def __enter__(self) -> Self:
-        self._uow.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._uow.__exit__(exc_type, exc, tb)
-
-    def commit(self) -> None:
-        raise ConnectionError("the database went away")
-
-
 def test_a_publication_that_is_not_committed_sends_no_email(harness: Harness, alice: Actor) -> None:
     run_id = start_now(harness, alice)
     real = harness.uow_factory
     failing = ApplyGenerationResult(
-        lambda org: _CommitFails(real(org)),  # type: ignore[arg-type, return-value]
+        lambda org: CommitFails(real(org)),  # type: ignore[arg-type, return-value]
         harness.clock,
         harness.container.adapters.ids(),
         harness.container.adapters.retry_policy(),

@@ -18,6 +18,7 @@ from manyfutures.core.generation.use_cases import ResultOutcome, StartGeneration
 from manyfutures.core.projects.use_cases import CreateProjectCommand
 from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.shared.actor import Role
+from tests.support.wrapped import Wrapped, WrappedUnitOfWork
 from tests.unit.use_cases.conftest import START_LEASE, Harness
 from tests.unit.use_cases.test_generation_pipeline import queue_item_for, succeeded
 
@@ -34,36 +35,24 @@ class _Gate:
             assert self.go_on.wait(10)
 
 
-class _PausingQueue:
+class _PausingQueue(Wrapped):
     """In the armed thread, stops right after the first read of an item: recovery caught
     between finding the lapsed lease and acting on it."""
 
     def __init__(self, inner: Any, gate: _Gate) -> None:
-        self._inner, self._gate = inner, gate
+        super().__init__(inner)
+        self._gate = gate
 
     def get(self, item_id: str) -> Any:
         item = self._inner.get(item_id)
         self._gate.pause_here()
         return item
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
-
-class _PausingUnitOfWork:
+class _PausingUnitOfWork(WrappedUnitOfWork):
     def __init__(self, inner: Any, gate: _Gate) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.queue = _PausingQueue(inner.queue, gate)
-
-    def __enter__(self) -> _PausingUnitOfWork:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def test_a_job_that_opened_its_run_while_recovery_looked_keeps_it() -> None:
