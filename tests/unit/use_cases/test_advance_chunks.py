@@ -3,6 +3,7 @@ one unit of work per chunk, and a conflict in a chunk costs no other project its
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from manyfutures.core.scheduling.queue import QueueStatus
 from manyfutures.core.storage import StorageFactory
 from manyfutures.settings import Settings
 from tests.support import builders as b
-from tests.support.wrapped import WrappedUnitOfWork
+from tests.support.wrapped import CommitFails, WrappedUnitOfWork
 from tests.unit.use_cases.conftest import Harness
 
 DUE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -224,6 +225,31 @@ def test_a_draft_left_at_the_next_slot_is_not_given_to_both_slots(
         for item in live:
             episode = uow.episodes.get(item.episode_id)
             assert episode is not None and episode.scheduled_for == item.scheduled_for
+
+
+def test_one_organizations_failed_chunk_does_not_hold_back_the_others(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A chunk whose commit fails (the database refused it: a deadlock, say) is logged and
+    left for the next beat; the other organizations' projects are advanced in this one."""
+    reals: list[StorageFactory] = []
+
+    def failing_for_org_b(real: StorageFactory) -> Callable[[str], Any]:
+        reals.append(real)
+        return lambda org: CommitFails(real(org)) if org == "org_b" else real(org)
+
+    harness = Harness(failing_for_org_b, settings)
+    harness.clock.set(DUE)
+    storage = _Storage(reals[0])
+    held_back = due_projects(storage, "org_b", 2)
+    advancing = due_projects(storage, "org_a", 2)
+    with caplog.at_level(logging.ERROR):
+        assert harness.container.projects.schedule_due_projects()() == 2
+    assert_advanced_once(storage, "org_a", advancing)
+    assert "advancing 2 due projects of org_b failed" in caplog.text
+    with storage.real("org_b") as uow:
+        still_due = [uow.projects.get(project_id) for project_id in held_back]
+        assert [p.next_scheduled_at if p else None for p in still_due] == [DUE, DUE]
 
 
 class _FoundEarlier(InMemorySchedulerGateway):

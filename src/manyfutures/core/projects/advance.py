@@ -49,10 +49,20 @@ class ScheduleDueProjects(UseCase[ProjectsUnitOfWork]):
 
     def __call__(self) -> int:
         due = self._gateway.due_projects(self._clock.now(), DUE_PROJECTS_PER_TICK)
-        return sum(
-            self._advance_chunk(organization_id, project_ids)
-            for organization_id, project_ids in _chunks(due, PROJECTS_PER_UNIT_OF_WORK)
-        )
+        advanced = 0
+        for organization_id, project_ids in _chunks(due, PROJECTS_PER_UNIT_OF_WORK):
+            try:
+                advanced += self._advance_chunk(organization_id, project_ids)
+            except Exception:
+                # One chunk's failure (a deadlock with a settings change, say) rolled back
+                # its own unit of work only; the other organizations' projects must not wait
+                # on it. The chunk's projects are still due, so the next beat retries them.
+                logger.exception(
+                    "advancing %d due projects of %s failed; the next beat retries",
+                    len(project_ids),
+                    organization_id,
+                )
+        return advanced
 
     def _advance_chunk(self, organization_id: str, project_ids: Sequence[str]) -> int:
         try:
