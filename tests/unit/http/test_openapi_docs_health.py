@@ -12,7 +12,8 @@ from tzdata import IANA_VERSION as TZDATA_VERSION
 from manyfutures.adapters.readiness import CallableProbe
 from manyfutures.container import Container
 from manyfutures.entrypoints.http.app import create_app
-from tests.unit.http.conftest import Api, assert_problem
+from manyfutures.entrypoints.http.docs import publish_spec
+from tests.unit.http.conftest import Api, assert_problem, build_test_container
 
 
 def test_the_document_is_valid_openapi_3_1(api: Api) -> None:
@@ -109,3 +110,30 @@ def test_the_documented_idempotency_key_is_what_the_server_accepts(api: Api) -> 
         assert response.status_code == 201, response.get_json()
     for key in ("clé", "with space", "tab\tkey", "k" * 256):
         assert not re.search(pattern, key), key
+
+
+def test_apps_with_the_same_routes_share_one_built_document(app: Flask) -> None:
+    """Built once per process for the same routes (the suite makes an app per test)."""
+    again = create_app(build_test_container())
+    assert again.extensions["openapi"] is app.extensions["openapi"]
+
+
+def test_an_app_with_other_routes_gets_a_document_of_its_own(app: Flask) -> None:
+    other = Flask("other")
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            other.add_url_rule(
+                rule.rule, rule.endpoint, app.view_functions[rule.endpoint], methods=rule.methods
+            )
+    other.add_url_rule(
+        "/v1/projects-again",
+        "projects_again",
+        app.view_functions["v1.projects.list_projects"],
+        methods=["GET"],
+    )
+    publish_spec(other)
+    assert other.extensions["openapi"] is not app.extensions["openapi"]
+    assert set(other.extensions["openapi"]["paths"]) == {
+        *app.extensions["openapi"]["paths"],
+        "/v1/projects-again",
+    }
