@@ -59,6 +59,17 @@ class Reader:
             start(StartGenerationCommand(item.organization_id, item.id, item.attempt_count))
         self.dispatcher.dispatched = []
 
+    def published(self, content: str) -> Episode:
+        """An episode started, then written as ``content`` and published."""
+        episode = self.started()
+        request = self.generator.requests[-1]
+        self.container.generation.apply_generation_result()(
+            GenerationSucceeded(
+                READER.organization_id, request.run_id, "Grid week", "S", content, (), "", 0.5, ()
+            )
+        )
+        return self.episode(episode.id)
+
     def failed(self) -> Episode:
         request = self.generator.requests[-1] if self.generator.requests else None
         if request is None or self.episode(request.episode_id).status.value != "GENERATING":
@@ -185,14 +196,7 @@ def test_another_organizations_episode_is_not_found(reader: Reader) -> None:
 
 
 def test_a_quoted_passage_is_highlighted_where_the_feature_is_on(reader: Reader) -> None:
-    episode = reader.started()
-    request = reader.generator.requests[-1]
-    reader.container.generation.apply_generation_result()(
-        GenerationSucceeded(
-            READER.organization_id, request.run_id, "Grid week", "S",
-            "# Grid week\n\nStorage prices fell again.", (), "", 0.5, (),
-        )
-    )  # fmt: skip
+    episode = reader.published("# Grid week\n\nStorage prices fell again.")
     _, page = reader.page(f"/episodes/{episode.id}")
     assert "Highlights" not in page  # the organization has not the feature
     reader.container.identity.update_organization()(
@@ -232,14 +236,7 @@ def test_a_planning_note_is_kept_and_the_reader_goes_back_to_the_episode(reader:
 
 
 def test_a_highlight_is_removed_from_the_reader_page(reader: Reader) -> None:
-    episode = reader.started()
-    request = reader.generator.requests[-1]
-    reader.container.generation.apply_generation_result()(
-        GenerationSucceeded(
-            READER.organization_id, request.run_id, "Grid week", "S",
-            "# Grid week\n\nStorage prices fell again.", (), "", 0.5, (),
-        )
-    )  # fmt: skip
+    episode = reader.published("# Grid week\n\nStorage prices fell again.")
     reader.container.identity.update_organization()(
         UpdateOrganizationCommand(READER, enabled_features=("highlights",))
     )
